@@ -1,0 +1,1 @@
+"""mockbot's conversation layer: configuration and the command line (front-ends come here too)."""

@@ -1,0 +1,73 @@
+"""The one typed settings object, read from `config.yaml` and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from questions.bank import DEFAULT_BANK_DIR
+from questions.taxonomy import DEFAULT_TAXONOMY_PATH
+from questions.yamlio import YamlError, line_of, load_yaml
+
+__all__ = ["BankSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
+
+CONFIG_ENV = "MOCKBOT_CONFIG"  # where to find config.yaml when --config is not given
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the file and line to look at."""
+
+
+class BankSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dir: Path = DEFAULT_BANK_DIR
+    topics: Path = DEFAULT_TAXONOMY_PATH
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: Literal["zh", "en"] = "zh"
+    bank: BankSettings = BankSettings()
+    source: Path | None = None  # the file these settings were read from
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings from `path`, else $MOCKBOT_CONFIG, else ./config.yaml; defaults if none exists.
+
+    Raises:
+        ConfigError: the file named explicitly is missing, or any file is invalid (file:line given).
+    """
+    explicit = path or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    candidate = explicit or Path("config.yaml")
+    if not candidate.is_file():
+        if explicit:
+            raise ConfigError(f"{candidate}: config file not found")
+        return Settings()
+    try:
+        data = load_yaml(candidate)
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{candidate}:1: expected a mapping of settings")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            line = line_of(data, tuple(error["loc"]))
+            key = ".".join(str(step) for step in error["loc"])
+            lines.append(f"{candidate}:{line}: {key}: {error['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+    base = candidate.resolve().parent
+    bank = BankSettings(dir=_resolve(base, settings.bank.dir), topics=_resolve(base, settings.bank.topics))
+    return settings.model_copy(update={"bank": bank, "source": candidate.resolve()})

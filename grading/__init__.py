@@ -1,0 +1,1 @@
+"""Grading free-text answers against a question's key points (keywords and embeddings)."""

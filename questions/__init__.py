@@ -1,0 +1,1 @@
+"""The question bank: its data files (`bank/`), model, seed importers, validation and loading."""

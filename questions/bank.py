@@ -1,0 +1,159 @@
+"""Loading, validating and writing the question bank (the YAML files under `questions/bank/`).
+
+Validation reports every problem at once, each as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .model import BankFile, Question
+from .taxonomy import Taxonomy
+from .yamlio import YamlError, dump_yaml, flow, line_of, load_yaml
+
+__all__ = [
+    "DEFAULT_BANK_DIR",
+    "BankProblem",
+    "BankInvalid",
+    "Bank",
+    "bank_files",
+    "read_bank_file",
+    "load_bank",
+    "render_bank_file",
+]
+
+DEFAULT_BANK_DIR = Path(__file__).with_name("bank")
+
+_HEADER = """\
+# Question bank: {what}.
+# Edit freely: `topic`, `answer` and `key_points` edited here are kept when `mockbot bank import`
+# runs again (the `imported` digests tell it what it wrote). Check with `mockbot bank validate`.
+"""
+
+
+@dataclass(frozen=True)
+class BankProblem:
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class BankInvalid(Exception):
+    def __init__(self, problems: list[BankProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Bank:
+    files: dict[Path, BankFile] = field(default_factory=dict)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [q for bank_file in self.files.values() for q in bank_file.questions]
+
+    def get(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+def bank_files(bank_dir: Path) -> list[Path]:
+    return sorted(p for p in bank_dir.glob("*.yaml") if p.is_file()) + sorted(
+        p for p in bank_dir.glob("*.yml") if p.is_file()
+    )
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(step) for step in error["loc"] if not isinstance(step, int))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "id":
+        message = "id must be 2-64 lowercase letters, digits, '-' or '_'"
+    return f"{where}: {message}" if where else message
+
+
+def read_bank_file(path: Path, taxonomy: Taxonomy | None = None) -> tuple[BankFile | None, list[BankProblem]]:
+    """Read one bank file; return it (or None) and every problem found in it."""
+    bank_file, _, problems = _read(path, taxonomy)
+    return bank_file, problems
+
+
+def _read(path: Path, taxonomy: Taxonomy | None) -> tuple[BankFile | None, Any, list[BankProblem]]:
+    shown = str(path)
+    try:
+        data = load_yaml(path)
+    except YamlError as exc:
+        return None, None, [BankProblem(shown, exc.line, exc.message)]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, data, [BankProblem(shown, getattr(data, "line", 1), "expected a mapping with a 'questions' list")]
+    try:
+        bank_file = BankFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [BankProblem(shown, line_of(data, tuple(e["loc"])), _describe(e)) for e in exc.errors()]
+        return None, data, problems
+    problems = []
+    if taxonomy is not None:
+        for index, question in enumerate(bank_file.questions):
+            if question.topic not in taxonomy.by_id:
+                known = ", ".join(taxonomy.by_id)
+                line = line_of(data, ("questions", index, "topic"))
+                problems.append(BankProblem(shown, line, f"questions.topic: unknown topic {question.topic!r} (known: {known})"))
+    return (None if problems else bank_file), data, problems
+
+
+def load_bank(bank_dir: Path, taxonomy: Taxonomy | None = None) -> Bank:
+    """Load and validate every file of the bank; raise `BankInvalid` listing all problems."""
+    if not bank_dir.is_dir():
+        raise BankInvalid([BankProblem(str(bank_dir), None, "bank folder not found")])
+    bank = Bank()
+    problems: list[BankProblem] = []
+    seen: dict[str, tuple[Path, int | None]] = {}
+    for path in bank_files(bank_dir):
+        bank_file, raw, file_problems = _read(path, taxonomy)
+        problems += file_problems
+        if bank_file is None:
+            continue
+        for index, question in enumerate(bank_file.questions):
+            line = line_of(raw, ("questions", index, "id"))
+            if question.id in seen:
+                first_path, first_line = seen[question.id]
+                problems.append(
+                    BankProblem(str(path), line, f"duplicate id {question.id!r} (first at {first_path}:{first_line})")
+                )
+            else:
+                seen[question.id] = (path, line)
+        bank.files[path] = bank_file
+    if problems:
+        raise BankInvalid(problems)
+    return bank
+
+
+def _question_data(question: Question) -> dict[str, Any]:
+    data = question.model_dump(mode="json", exclude_defaults=False)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None or value == [] and key == "images":
+            continue
+        if key == "imported":
+            value = flow(value)
+        out[key] = value
+    return out
+
+
+def render_bank_file(bank_file: BankFile) -> str:
+    """The YAML text of a bank file; the same input always gives the same bytes."""
+    what = f"imported from the seed {bank_file.source}" if bank_file.source else "written by hand"
+    data: dict[str, Any] = {}
+    for key in ("source", "format", "title"):
+        value = getattr(bank_file, key)
+        if value is not None:
+            data[key] = value
+    data["questions"] = [_question_data(q) for q in bank_file.questions]
+    return dump_yaml(data, header=_HEADER.format(what=what))

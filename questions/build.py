@@ -1,0 +1,79 @@
+"""Turning parsed seed items into bank questions: ids, topics, answer kinds and key points."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from .importers import RawItem
+from .keypoints import analyse_answer
+from .model import Question, fingerprint_of
+from .taxonomy import Taxonomy
+
+__all__ = ["source_prefix", "question_key", "make_id", "tidy_markdown", "build_question", "build_questions"]
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def source_prefix(filename: str) -> str:
+    """The id prefix of a seed file: its leading name part, e.g. "000_d14d….txt" -> "000"."""
+    stem = filename.rsplit(".", 1)[0].lower()
+    head = re.match(r"[a-z0-9]+", stem)
+    return head.group() if head else "q"
+
+
+def question_key(text: str) -> str:
+    """Question text reduced to what identifies it: no case, width, spacing or punctuation."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def make_id(prefix: str, question: str, taken: set[str]) -> str:
+    """A stable id from the question text, so it survives reordering and insertions."""
+    digest = hashlib.sha1(question_key(question).encode("utf-8")).hexdigest()
+    candidate = f"{prefix}-{digest[:6]}"
+    suffix = 2
+    while candidate in taken:  # the same question twice in one source
+        candidate = f"{prefix}-{digest[:6]}-{suffix}"
+        suffix += 1
+    return candidate
+
+
+def tidy_markdown(text: str) -> str:
+    """Tabs expanded, trailing blanks and surrounding blank lines removed (for clean YAML blocks)."""
+    lines = [line.expandtabs(4).rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def build_question(
+    item: RawItem, *, id: str, source: str | None, taxonomy: Taxonomy, answer: str | None = None
+) -> Question:
+    """A bank question from a seed item (or from a hand-written answer, when `answer` is given)."""
+    answer_md = tidy_markdown(item.answer if answer is None else answer)
+    facts = analyse_answer(answer_md)
+    topic = taxonomy.classify(item.question, item.section, answer_md)
+    return Question(
+        id=id,
+        topic=topic,
+        section=item.section,
+        source=source,
+        line=item.line,
+        number=item.number,
+        question=" ".join(item.question.split()),
+        images=list(item.images),
+        answer=answer_md,
+        answer_kind=facts.kind,
+        key_points=facts.key_points,
+        imported=fingerprint_of(topic, answer_md, facts.key_points),
+    )
+
+
+def build_questions(items: list[RawItem], source: str, taxonomy: Taxonomy) -> list[Question]:
+    prefix = source_prefix(source)
+    taken: set[str] = set()
+    questions = []
+    for item in items:
+        qid = make_id(prefix, item.question, taken)
+        taken.add(qid)
+        questions.append(build_question(item, id=qid, source=source, taxonomy=taxonomy))
+    return questions

@@ -1,0 +1,132 @@
+"""The question bank's data model: one `Question` per interview question, one `BankFile` per YAML file.
+
+The models are strict (unknown keys are errors) so that a typo in a hand edit is reported,
+not silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["AnswerKind", "Fingerprint", "Question", "BankFile", "digest", "fingerprint_of", "ID_PATTERN"]
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
+
+
+class AnswerKind(str, Enum):
+    """What the reference answer is made of; decides whether a reply can be graded against it."""
+
+    TEXT = "text"  # prose or bullet points: gradable by key points
+    CODE = "code"  # contains a code block (possibly with prose around it)
+    IMAGE = "image"  # only images (formula screenshots, diagrams)
+    LINK = "link"  # only links to external write-ups
+    NONE = "none"  # no answer in the source: an open practice question, never graded
+
+    @property
+    def gradable(self) -> bool:
+        return self in (AnswerKind.TEXT, AnswerKind.CODE)
+
+
+def digest(value: Any) -> str:
+    """A short, stable digest of a JSON-able value."""
+    blob = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:10]
+
+
+class Fingerprint(BaseModel):
+    """Digests of what the importer last wrote, so a re-import can tell hand edits from stale data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: str
+    answer: str
+    key_points: str
+
+
+def fingerprint_of(topic: str, answer: str, key_points: list[str]) -> Fingerprint:
+    return Fingerprint(topic=digest(topic), answer=digest(answer), key_points=digest(key_points))
+
+
+class Question(BaseModel):
+    """One interview question with its reference answer and the key points that make the answer.
+
+    Attributes:
+        id: stable identifier; survives re-imports and reordering of the source.
+        topic: a topic id from the shared taxonomy (`questions/topics.yaml`).
+        section: the source's own heading the question stood under, if any.
+        source: the seed file name the question was imported from (None for hand-written ones).
+        line: 1-based line of the question in `source`.
+        number: the question's own number in the source, if it had one.
+        question: the question text.
+        images: image URLs that belong to the question itself ("look at the figure below").
+        answer: the reference answer as Markdown (code blocks, images and links preserved).
+        answer_kind: what the answer is made of.
+        key_points: short statements that together make the answer; edit freely.
+        imported: digests of the imported values, used to keep hand edits on re-import.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN)
+    topic: str
+    section: str | None = None
+    source: str | None = None
+    line: int | None = Field(default=None, ge=1)
+    number: int | None = None
+    question: str
+    images: list[str] = Field(default_factory=list)
+    answer: str = ""
+    answer_kind: AnswerKind
+    key_points: list[str] = Field(default_factory=list)
+    imported: Fingerprint | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _question_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question text is empty")
+        return value
+
+    @field_validator("key_points")
+    @classmethod
+    def _key_points_not_blank(cls, value: list[str]) -> list[str]:
+        for i, point in enumerate(value):
+            if not point.strip():
+                raise ValueError(f"key point {i + 1} is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_matches_answer(self) -> Question:
+        has_answer = bool(self.answer.strip())
+        if self.answer_kind is AnswerKind.NONE and has_answer:
+            raise ValueError("answer_kind is 'none' but an answer is present (set the right kind)")
+        if self.answer_kind is not AnswerKind.NONE and not has_answer:
+            raise ValueError(f"answer_kind is '{self.answer_kind.value}' but the answer is empty")
+        if self.answer_kind is AnswerKind.NONE and self.key_points:
+            raise ValueError("key points given for a question without an answer")
+        if self.answer_kind is AnswerKind.TEXT and not self.key_points:
+            raise ValueError("a text answer needs at least one key point")
+        return self
+
+    @property
+    def answered(self) -> bool:
+        return self.answer_kind is not AnswerKind.NONE
+
+    def current_fingerprint(self) -> Fingerprint:
+        return fingerprint_of(self.topic, self.answer, self.key_points)
+
+
+class BankFile(BaseModel):
+    """One YAML file of the bank: the questions of one seed document, or hand-written ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = None
+    format: str | None = None
+    title: str | None = None
+    questions: list[Question] = Field(default_factory=list)
