@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from .model import AnswerKind
+from .kinds import AnswerKind
 
 __all__ = ["AnswerFacts", "analyse_answer", "answer_kind", "extract_key_points", "MAX_POINT_CHARS"]
 

@@ -8,28 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .keypoints import analyse_answer
+from .kinds import AnswerKind
+
 __all__ = ["AnswerKind", "Fingerprint", "Question", "BankFile", "digest", "fingerprint_of", "ID_PATTERN"]
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
-
-
-class AnswerKind(str, Enum):
-    """What the reference answer is made of; decides whether a reply can be graded against it."""
-
-    TEXT = "text"  # prose or bullet points: gradable by key points
-    CODE = "code"  # contains a code block (possibly with prose around it)
-    IMAGE = "image"  # only images (formula screenshots, diagrams)
-    LINK = "link"  # only links to external write-ups
-    NONE = "none"  # no answer in the source: an open practice question, never graded
-
-    @property
-    def gradable(self) -> bool:
-        return self in (AnswerKind.TEXT, AnswerKind.CODE)
 
 
 def digest(value: Any) -> str:
@@ -81,9 +69,27 @@ class Question(BaseModel):
     question: str
     images: list[str] = Field(default_factory=list)
     answer: str = ""
-    answer_kind: AnswerKind
+    answer_kind: AnswerKind = AnswerKind.NONE
     key_points: list[str] = Field(default_factory=list)
     imported: Fingerprint | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_for_filled_in_answers(cls, data: Any) -> Any:
+        """A hand-filled answer needs no more than `answer:`; its kind and key points follow from it."""
+        if not isinstance(data, dict):
+            return data
+        answer = data.get("answer")
+        if not isinstance(answer, str) or not answer.strip():
+            return data
+        kind = data.get("answer_kind")
+        points = data.get("key_points")
+        if kind in (None, AnswerKind.NONE, AnswerKind.NONE.value) or (kind == AnswerKind.TEXT.value and not points):
+            facts = analyse_answer(answer)
+            data = {**data, "answer_kind": facts.kind.value if kind in (None, "none", AnswerKind.NONE) else kind}
+            if not points:
+                data["key_points"] = facts.key_points
+        return data
 
     @field_validator("question")
     @classmethod
@@ -103,8 +109,6 @@ class Question(BaseModel):
     @model_validator(mode="after")
     def _kind_matches_answer(self) -> Question:
         has_answer = bool(self.answer.strip())
-        if self.answer_kind is AnswerKind.NONE and has_answer:
-            raise ValueError("answer_kind is 'none' but an answer is present (set the right kind)")
         if self.answer_kind is not AnswerKind.NONE and not has_answer:
             raise ValueError(f"answer_kind is '{self.answer_kind.value}' but the answer is empty")
         if self.answer_kind is AnswerKind.NONE and self.key_points:
