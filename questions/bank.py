@@ -83,29 +83,46 @@ def read_bank_file(path: Path, taxonomy: Taxonomy | None = None) -> tuple[BankFi
     return bank_file, problems
 
 
-def _read(path: Path, taxonomy: Taxonomy | None) -> tuple[BankFile | None, Any, list[BankProblem]]:
+def _raw_questions(data: Any) -> list[tuple[int, dict[str, Any]]]:
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list):
+        return []
+    return [(index, entry) for index, entry in enumerate(questions) if isinstance(entry, dict)]
+
+
+def _read(
+    path: Path, taxonomy: Taxonomy | None
+) -> tuple[BankFile | None, list[tuple[str, int | None]], list[BankProblem]]:
+    """Parse and check one file: the model (if valid), its ids with their lines, and all problems.
+
+    Topics and ids are checked on the raw data, so they are reported even when the schema is not met.
+    """
     shown = str(path)
     try:
         data = load_yaml(path)
     except YamlError as exc:
-        return None, None, [BankProblem(shown, exc.line, exc.message)]
+        return None, [], [BankProblem(shown, exc.line, exc.message)]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, data, [BankProblem(shown, getattr(data, "line", 1), "expected a mapping with a 'questions' list")]
+        return None, [], [BankProblem(shown, getattr(data, "line", 1), "expected a mapping with a 'questions' list")]
+    problems: list[BankProblem] = []
+    ids: list[tuple[str, int | None]] = []
+    for index, entry in _raw_questions(data):
+        if isinstance(entry.get("id"), str):
+            ids.append((entry["id"], line_of(data, ("questions", index, "id"))))
+        topic = entry.get("topic")
+        if taxonomy is not None and isinstance(topic, str) and topic not in taxonomy.by_id:
+            known = ", ".join(taxonomy.by_id)
+            line = line_of(data, ("questions", index, "topic"))
+            problems.append(BankProblem(shown, line, f"questions.topic: unknown topic {topic!r} (known: {known})"))
+    bank_file: BankFile | None = None
     try:
         bank_file = BankFile.model_validate(data)
     except ValidationError as exc:
-        problems = [BankProblem(shown, line_of(data, tuple(e["loc"])), _describe(e)) for e in exc.errors()]
-        return None, data, problems
-    problems = []
-    if taxonomy is not None:
-        for index, question in enumerate(bank_file.questions):
-            if question.topic not in taxonomy.by_id:
-                known = ", ".join(taxonomy.by_id)
-                line = line_of(data, ("questions", index, "topic"))
-                problems.append(BankProblem(shown, line, f"questions.topic: unknown topic {question.topic!r} (known: {known})"))
-    return (None if problems else bank_file), data, problems
+        problems += [BankProblem(shown, line_of(data, tuple(e["loc"])), _describe(e)) for e in exc.errors()]
+    problems.sort(key=lambda p: p.line or 0)
+    return (None if problems else bank_file), ids, problems
 
 
 def load_bank(bank_dir: Path, taxonomy: Taxonomy | None = None) -> Bank:
@@ -116,20 +133,18 @@ def load_bank(bank_dir: Path, taxonomy: Taxonomy | None = None) -> Bank:
     problems: list[BankProblem] = []
     seen: dict[str, tuple[Path, int | None]] = {}
     for path in bank_files(bank_dir):
-        bank_file, raw, file_problems = _read(path, taxonomy)
+        bank_file, ids, file_problems = _read(path, taxonomy)
         problems += file_problems
-        if bank_file is None:
-            continue
-        for index, question in enumerate(bank_file.questions):
-            line = line_of(raw, ("questions", index, "id"))
-            if question.id in seen:
-                first_path, first_line = seen[question.id]
+        for question_id, line in ids:
+            if question_id in seen:
+                first_path, first_line = seen[question_id]
                 problems.append(
-                    BankProblem(str(path), line, f"duplicate id {question.id!r} (first at {first_path}:{first_line})")
+                    BankProblem(str(path), line, f"duplicate id {question_id!r} (first at {first_path}:{first_line})")
                 )
             else:
-                seen[question.id] = (path, line)
-        bank.files[path] = bank_file
+                seen[question_id] = (path, line)
+        if bank_file is not None:
+            bank.files[path] = bank_file
     if problems:
         raise BankInvalid(problems)
     return bank

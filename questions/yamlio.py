@@ -70,7 +70,9 @@ def load_yaml(path: Path) -> Any:
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote or bracket is found only at the end of the file: point at its start.
+        at_end = "end of stream" in (exc.problem or "")
+        mark = (exc.context_mark if at_end else None) or exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         raise YamlError(path, line, f"broken YAML: {problem}") from None
@@ -79,7 +81,7 @@ def load_yaml(path: Path) -> Any:
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the deepest node along `loc` (a pydantic error location) that has one."""
+    """The line of the key or list item that `loc` (a pydantic error location) ends at, or of the deepest found."""
     line = getattr(data, "line", None) or None
     node = data
     for step in loc:
@@ -91,7 +93,6 @@ def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
             node = node[step]
         else:
             break
-        line = getattr(node, "line", None) or line
     return line
 
 
