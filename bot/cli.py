@@ -222,6 +222,9 @@ def bank_validate(app: _App) -> None:
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
 
 
+from . import cli_grading  # noqa: E402,F401 - registers `grade`, `grading` and `bench`
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status instead of raising SystemExit (handy in tests)."""
     try:

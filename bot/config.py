@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from grading.settings import GradingSettings
 from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
 from questions.yamlio import YamlError, line_of, load_yaml
@@ -33,6 +34,7 @@ class Settings(BaseModel):
 
     language: Literal["zh", "en"] = "zh"
     bank: BankSettings = BankSettings()
+    grading: GradingSettings = GradingSettings()
     source: Path | None = None  # the file these settings were read from
 
 
@@ -70,4 +72,11 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError("\n".join(lines)) from None
     base = candidate.resolve().parent
     bank = BankSettings(dir=_resolve(base, settings.bank.dir), topics=_resolve(base, settings.bank.topics))
-    return settings.model_copy(update={"bank": bank, "source": candidate.resolve()})
+    grading = settings.grading.model_copy(
+        update={
+            key: _resolve(base, value)
+            for key in ("cache", "glossary")
+            if (value := getattr(settings.grading, key)) is not None
+        }
+    )
+    return settings.model_copy(update={"bank": bank, "grading": grading, "source": candidate.resolve()})

@@ -154,7 +154,7 @@ def _question_data(question: Question) -> dict[str, Any]:
     data = question.model_dump(mode="json", exclude_defaults=False)
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if value is None or value == [] and key == "images":
+        if value is None or (value in ([], {}) and key in ("images", "keywords")):
             continue
         if key == "imported":
             value = flow(value)

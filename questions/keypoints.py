@@ -22,7 +22,7 @@ MAX_POINT_CHARS = 60  # a longer sentence is cut at its commas into pieces about
 _markdown = MarkdownIt("commonmark")
 _URL = re.compile(r"https?://[^\s)>\]，。；]+")
 _ENUMERATOR = re.compile(r"^\s*(?:\d+\s*[、.．)）:](?!\d)|[（(]\d+[)）]|[A-Za-z][.、)]\s|[-*•·]\s)\s*")
-_SENTENCE_END = re.compile(r"(?<=[。！!；;])")
+_SENTENCE_END = re.compile(r"(?<=[。！!；;])|(?<=[.?])\s+(?=[A-Z(\"'])")
 _OPENING = "(（[【{"
 _CLOSING = ")）]】}"
 _LABEL_END = re.compile(r"[：:]\s*$")
@@ -154,7 +154,7 @@ def _split_long(sentence: str) -> list[str]:
 
 def _clean(text: str) -> str:
     text = _ENUMERATOR.sub("", text.strip()).strip()
-    return text.strip(" ，,。；;、").strip()
+    return text.strip(" ，,。；;、.").strip()
 
 
 def _points_from_lines(lines: list[_Line]) -> list[str]:

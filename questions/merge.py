@@ -69,6 +69,7 @@ def _merge_one(old: Question, fresh: Question, report: MergeReport) -> Question:
             "answer": answer,
             "answer_kind": facts.kind,
             "key_points": key_points,
+            "keywords": old.keywords,  # only ever written by hand
             "imported": Fingerprint(
                 topic=digest(fresh.topic), answer=digest(fresh.answer), key_points=digest(facts.key_points)
             ),

@@ -55,6 +55,8 @@ class Question(BaseModel):
         answer: the reference answer as Markdown (code blocks, images and links preserved).
         answer_kind: what the answer is made of.
         key_points: short statements that together make the answer; edit freely.
+        keywords: optional, by key point number (1-based): the words a reply must use for that
+            point, replacing the automatic ones (aliases from the glossary still count).
         imported: digests of the imported values, used to keep hand edits on re-import.
     """
 
@@ -71,6 +73,7 @@ class Question(BaseModel):
     answer: str = ""
     answer_kind: AnswerKind = AnswerKind.NONE
     key_points: list[str] = Field(default_factory=list)
+    keywords: dict[int, list[str]] = Field(default_factory=dict)
     imported: Fingerprint | None = None
 
     @model_validator(mode="before")
@@ -115,6 +118,11 @@ class Question(BaseModel):
             raise ValueError("key points given for a question without an answer")
         if self.answer_kind is AnswerKind.TEXT and not self.key_points:
             raise ValueError("a text answer needs at least one key point")
+        for number, words in self.keywords.items():
+            if not 1 <= number <= len(self.key_points):
+                raise ValueError(f"keywords: there is no key point {number} (it has {len(self.key_points)})")
+            if not any(w.strip() for w in words):
+                raise ValueError(f"keywords: key point {number} has an empty keyword list")
         return self
 
     @property

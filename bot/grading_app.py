@@ -1,0 +1,25 @@
+"""Wiring the grader to the question bank: references from bank questions, IDF from bank answers."""
+
+from __future__ import annotations
+
+from grading.glossary import DEFAULT_GLOSSARY_PATH, load_glossary
+from grading.grader import Grader, Reference
+from grading.keywords import Idf
+from grading.settings import GradingSettings
+from questions.bank import Bank
+from questions.model import Question
+
+__all__ = ["build_grader", "reference_for"]
+
+
+def reference_for(question: Question) -> Reference:
+    """The grading reference of a bank question (its key points and keyword overrides)."""
+    keywords = {number: tuple(words) for number, words in question.keywords.items()}
+    return Reference(question.question, question.answer, tuple(question.key_points), keywords)
+
+
+def build_grader(settings: GradingSettings, bank: Bank | None = None) -> Grader:
+    """A grader whose keyword weights come from the bank's reference answers."""
+    glossary = load_glossary(settings.glossary or DEFAULT_GLOSSARY_PATH)
+    answers = [q.answer for q in bank.questions if q.answered] if bank else []
+    return Grader(settings, glossary=glossary, idf=Idf.from_texts(answers, glossary))

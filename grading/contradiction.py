@@ -1,0 +1,111 @@
+"""Does a reply clause state the opposite of a key point?
+
+Embeddings cannot tell "元组不可修改" from "元组可以随便修改"; these explicit cues can. A clause
+that is about the same thing as the point (shares its words) flips it when it negates a shared word
+the point does not negate (or the other way round), or says the other side of an antonym pair
+(训练/测试, 增大/减小, 可变/不可变 …). Two flips cancel: "测试时不丢弃" agrees with "训练时丢弃"'s
+logic rather than contradicting it, so only an odd number of flips is a contradiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .glossary import Glossary
+from .text import STOP_WORDS
+
+__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW"]
+
+NEGATION_WINDOW = 1  # a negation applies to the next content word: 不可|修改, 没有|激活函数
+
+
+@dataclass(frozen=True)
+class Polarity:
+    """The content words of a clause and which of them are negated."""
+
+    words: frozenset[str]
+    negated: frozenset[str]
+    mixed: frozenset[str] = frozenset()  # said both ways in the same clause: no polarity to compare
+
+
+# Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
+_DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
+# Negations that follow their verb: "处理不了", "做不到".
+_AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
+_PREFIXES = ("不", "没", "无", "非")
+# Words that start like a negation but do not negate: 不如 (worse than), 无论 (no matter), 非常 (very).
+_NOT_NEGATING = frozenset(
+    "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 无需 非要 不止 不但 无比 无数 不然".split()
+)
+
+
+def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
+    """Content words of a clause's tokens, and which of them a negation applies to.
+
+    >>> p = polarity(["元组", "不可", "修改"], frozenset({"不可"}))
+    >>> sorted(p.words), sorted(p.negated)
+    (['修改', '元组'], ['修改'])
+    """
+    words: set[str] = set()
+    negated: set[str] = set()
+    plain: set[str] = set()
+    pending = 0  # negations whose window is still open
+    window = 0
+    previous: str | None = None
+    dismissed = False
+    for token in tokens:
+        if token in _DISMISSALS:
+            dismissed = True
+            continue
+        if token in _AFTER_VERB:
+            if previous is not None:
+                negated ^= {previous}
+                plain.discard(previous)
+            continue
+        if token in negations:
+            pending += 1
+            window = NEGATION_WINDOW
+            continue
+        prefix = None
+        if token not in _NOT_NEGATING:
+            prefix = next((n for n in _PREFIXES if token.startswith(n) and len(token) > len(n)), None)
+        base = token[len(prefix) :] if prefix else token
+        if prefix and base in STOP_WORDS:  # "不想", "不要", "没法": a negation of what follows
+            pending += 1
+            window = NEGATION_WINDOW
+            continue
+        if base in STOP_WORDS:
+            if window:
+                window -= 1
+                pending = pending if window else 0
+            continue
+        words.add(base)
+        if (pending + (1 if prefix else 0)) % 2:
+            negated.add(base)
+        else:
+            plain.add(base)
+        previous = base
+        if window:
+            window -= 1
+            if not window:
+                pending = 0
+    if dismissed or "关系" in negated:
+        return Polarity(frozenset(words), frozenset(words))
+    mixed = negated & plain
+    return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed))
+
+
+def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
+    """How many ways `clause` turns `point` around (negation of a shared word, antonym swaps)."""
+    count = 0
+    shared = (point.words & clause.words) - point.mixed - clause.mixed
+    if any((w in point.negated) != (w in clause.negated) for w in shared):
+        count += 1
+    for a, b in glossary.canonical_antonyms:
+        a_point, b_point = a in point.words, b in point.words
+        a_clause, b_clause = a in clause.words, b in clause.words
+        if (a_point and not b_point and b_clause and not a_clause) or (b_point and not a_point and a_clause and not b_clause):
+            count += 1
+    return count
+

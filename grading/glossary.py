@@ -1,0 +1,106 @@
+"""The glossary: aliases of ML terms (BN = BatchNorm = 批归一化 …), negation words and antonym pairs.
+
+`Glossary.canonical(text)` rewrites every alias to its group's first entry, so that keyword
+matching sees one spelling per concept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from questions.yamlio import YamlError, load_yaml
+
+from .text import normalize, register_terms
+
+__all__ = ["Glossary", "load_glossary", "DEFAULT_GLOSSARY_PATH"]
+
+DEFAULT_GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _alias_pattern(alias: str) -> str:
+    escaped = re.escape(alias)
+    if _CJK.search(alias):
+        return escaped
+    return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"  # "bn" must not match inside "bnn"
+
+
+@dataclass(frozen=True)
+class Glossary:
+    groups: tuple[tuple[str, ...], ...]
+    negations: tuple[str, ...] = ()
+    antonyms: tuple[tuple[str, str], ...] = ()
+    _canonical_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for group in self.groups:
+            for alias in group:
+                self._canonical_of.setdefault(normalize(alias), normalize(group[0]))
+        register_terms(
+            sorted({a for a in self._canonical_of} | set(self._canonical_of.values()) | set(self.negations), key=len)
+        )
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        aliases = sorted(self._canonical_of, key=len, reverse=True)  # longest first: "批量归一化" before "归一化"
+        return re.compile("|".join(_alias_pattern(a) for a in aliases)) if aliases else None
+
+    @cached_property
+    def canonical_antonyms(self) -> tuple[tuple[str, str], ...]:
+        """Antonym pairs in canonical spelling ("训练时/测试时" and "训练/测试" become one pair)."""
+        pairs: dict[tuple[str, ...], tuple[str, str]] = {}
+        for a, b in self.antonyms:
+            ca, cb = self.canonical(a), self.canonical(b)
+            if ca != cb:
+                pairs.setdefault(tuple(sorted((ca, cb))), (ca, cb))
+        return tuple(pairs.values())
+
+    @cached_property
+    def negation_words(self) -> frozenset[str]:
+        return frozenset(self.negations)
+
+    def canonical(self, text: str) -> str:
+        """Normalised text with every alias replaced by its canonical term.
+
+        >>> g = Glossary(groups=(("bn", "batch normalization", "批归一化"),))
+        >>> g.canonical("Batch Normalization 即 批归一化")
+        'bn 即 bn'
+        """
+        text = normalize(text)
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._canonical_of[m.group()], text)
+
+    def terms_in(self, text: str) -> list[str]:
+        """Canonical glossary terms mentioned in `text`, in order of first mention."""
+        if self._pattern is None:
+            return []
+        found = (self._canonical_of[m.group()] for m in self._pattern.finditer(normalize(text)))
+        return list(dict.fromkeys(found))
+
+    def is_term(self, word: str) -> bool:
+        return normalize(word) in self._canonical_of
+
+
+def load_glossary(path: Path = DEFAULT_GLOSSARY_PATH) -> Glossary:
+    """Read the glossary file; raise `YamlError` naming the file and line on problems."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise YamlError(path, 1, "expected a mapping with 'aliases', 'negations' and 'antonyms'")
+    groups = data.get("aliases") or []
+    for index, group in enumerate(groups):
+        if not isinstance(group, list) or not group or not all(isinstance(a, (str, int)) for a in group):
+            raise YamlError(path, groups.item_lines[index], "each alias group must be a non-empty list of terms")
+    antonyms = data.get("antonyms") or []
+    for index, pair in enumerate(antonyms):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise YamlError(path, antonyms.item_lines[index], "each antonym entry must be a pair [a, b]")
+    negations = data.get("negations") or []
+    return Glossary(
+        groups=tuple(tuple(str(a) for a in group) for group in groups),
+        negations=tuple(normalize(str(n)) for n in negations),
+        antonyms=tuple((normalize(str(a)), normalize(str(b))) for a, b in antonyms),
+    )

@@ -1,0 +1,70 @@
+"""What grading returns: plain data that front-ends render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+__all__ = ["Verdict", "PointStatus", "PointResult", "GradeResult", "NotGradable"]
+
+
+class NotGradable(ValueError):
+    """The question has no reference answer to grade against (an open practice question)."""
+
+
+class Verdict(IntEnum):
+    MISSED = 0  # 未答到要点
+    PARTIAL = 1  # 部分正确
+    GOOD = 2  # 良好
+    EXCELLENT = 3  # 优秀
+
+    def label(self, language: str = "zh") -> str:
+        return _VERDICT_LABELS[language if language in _VERDICT_LABELS else "zh"][self]
+
+
+_VERDICT_LABELS = {
+    "zh": {Verdict.MISSED: "未答到要点", Verdict.PARTIAL: "部分正确", Verdict.GOOD: "良好", Verdict.EXCELLENT: "优秀"},
+    "en": {Verdict.MISSED: "missed the point", Verdict.PARTIAL: "partly right", Verdict.GOOD: "good", Verdict.EXCELLENT: "excellent"},
+}
+
+
+class PointStatus(IntEnum):
+    MISSED = 0
+    PARTLY = 1
+    COVERED = 2
+    CONTRADICTED = 3  # the reply states the opposite
+
+
+@dataclass(frozen=True)
+class PointResult:
+    text: str
+    status: PointStatus
+    score: float  # 0-1
+    keyword_coverage: float  # 0-1
+    similarity: float  # cosine with the reply
+
+    @property
+    def covered(self) -> bool:
+        return self.status is PointStatus.COVERED
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    score: float  # 0-100
+    verdict: Verdict
+    points: list[PointResult]
+    language: str  # of the question: feedback is written in it
+    notes: list[str] = field(default_factory=list)  # e.g. the reply was cut to its first N characters
+
+    @property
+    def missed(self) -> list[str]:
+        """Every key point the reply did not get: missed, only partly covered, or contradicted."""
+        return [p.text for p in self.points if p.status is not PointStatus.COVERED]
+
+    @property
+    def covered(self) -> list[str]:
+        return [p.text for p in self.points if p.status is PointStatus.COVERED]
+
+    @property
+    def contradicted(self) -> list[str]:
+        return [p.text for p in self.points if p.status is PointStatus.CONTRADICTED]

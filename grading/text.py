@@ -1,0 +1,143 @@
+"""Text handling for grading: normalisation, language, clauses, and word tokens (jieba + English).
+
+Everything here is a pure function of its input (jieba's dictionary is loaded once, lazily).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import snowballstemmer
+
+__all__ = [
+    "normalize",
+    "is_chinese",
+    "language_of",
+    "split_clauses",
+    "tokens",
+    "content_words",
+    "STOP_WORDS",
+]
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+# 1*1, 1x1, 1×1, 1 X 1 are the same kernel size
+_KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
+_CLAUSE_END = re.compile(r"(?<=[，,、：:])")
+
+# Function words of both languages: they carry no content for coverage.
+STOP_WORDS = frozenset(
+    """
+    的 了 和 与 及 或 是 在 就 都 而 也 很 会 能 可 把 被 让 使 对 于 从 到 由 为 以 之 其 这 那 这个 那个 这样 那样 这事 那种
+    可以 能够 需要 应该 要 想 可能 时 一个 一种 一些 有些 什么 怎么 如何 为什么 因为 所以 但是 但 然后 如果 那么 因此 并且 而且 还 又 再 更 最 比 不如 不过 不管 无论 不仅 非常
+    我 你 他 她 它 我们 你们 他们 它们 自己 吗 呢 吧 啊 呀 嘛 哦 嗯 着 过 个 些 每 各 该 此 即 则 啥 就是 还是 也是 可以说
+    a an the of to in on for and or is are was were be been being it its this that these those with as by at from into
+    than then so such can could will would should may might must do does did if but which who whom what when where why
+    how there their they them he she we you i me my our your his her also any all each other some more most very just
+    only own same both too about via per
+    """.split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, one spelling for kernel sizes, single spaces.
+
+    >>> normalize("ＢＮ与 1*1 卷积")
+    'bn与 1x1 卷积'
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _KERNEL.sub(r"\1x\2", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_chinese(text: str) -> bool:
+    """True when Chinese characters make up a real part of the text (not one stray character)."""
+    cjk = len(_CJK.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text.lower()))
+    return cjk >= 2 and cjk * 3 >= latin  # one Chinese character weighs about three Latin letters
+
+
+def language_of(text: str) -> str:
+    """'zh' or 'en'."""
+    return "zh" if is_chinese(text) else "en"
+
+
+def split_clauses(text: str, *, fine: bool = False) -> list[str]:
+    """Sentences of a text; with `fine`, also cut at commas and colons (clauses).
+
+    >>> split_clauses("训练时丢弃。测试时不丢弃，输出乘以p")
+    ['训练时丢弃。', '测试时不丢弃，输出乘以p']
+    >>> split_clauses("训练时丢弃。测试时不丢弃，输出乘以p", fine=True)
+    ['训练时丢弃。', '测试时不丢弃，', '输出乘以p']
+    """
+    parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
+    if fine:
+        parts = [c.strip() for p in parts for c in _CLAUSE_END.split(p) if c.strip()]
+    return [p for p in parts if _CJK.search(p) or _LATIN_WORD.search(p.lower())]
+
+
+def _load_jieba(extra_words: Iterable[str]) -> None:
+    global _jieba_ready
+    import jieba
+
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba_ready = True
+        for word in extra_words:
+            if _CJK.search(word) or " " not in word:
+                jieba.add_word(word, freq=20000)
+
+
+def register_terms(words: Iterable[str]) -> None:
+    """Teach the segmenter technical terms so they stay whole ("批归一化", "残差连接")."""
+    _load_jieba(words)
+    _cut.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _cut(text: str) -> tuple[str, ...]:
+    import jieba
+
+    if not _jieba_ready:
+        _load_jieba(())
+    return tuple(jieba.lcut(text))
+
+
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word) if word.isascii() and word.isalpha() and len(word) > 3 else word
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of normalised text: jieba for Chinese, whole words for Latin terms (stemmed).
+
+    >>> tokens("Dropout训练时丢弃神经元")
+    ['dropout', '训练', '时', '丢弃', '神经元']
+    """
+    out: list[str] = []
+    for piece in _cut(normalize(text)):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if _CJK.search(piece):
+            out.append(piece)
+        else:
+            out.extend(_stem(w) for w in _LATIN_WORD.findall(piece))
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Tokens without function words (kept: Chinese words, terms, numbers, symbols such as p or k)."""
+    return [t for t in tokens(text) if t not in STOP_WORDS]
