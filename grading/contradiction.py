@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .glossary import Glossary
 from .text import STOP_WORDS
@@ -38,6 +39,13 @@ _PREFIXES = ("不", "没", "无", "非")
 _NOT_NEGATING = frozenset(
     "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 无需 非要 不止 不但 无比 无数 不然".split()
 )
+
+
+@lru_cache(maxsize=8)
+def _prefixes(negations: frozenset[str]) -> tuple[str, ...]:
+    """Negations that can start a merged token, longest first: 不可|修改 before 不|可修改."""
+    chinese = {n for n in negations if not n.isascii()} | set(_PREFIXES)
+    return tuple(sorted(chinese, key=len, reverse=True))
 
 
 def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
@@ -69,7 +77,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             continue
         prefix = None
         if token not in _NOT_NEGATING:
-            prefix = next((n for n in _PREFIXES if token.startswith(n) and len(token) > len(n)), None)
+            prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
         if prefix and base in STOP_WORDS:  # "不想", "不要", "没法": a negation of what follows
             pending += 1
@@ -102,10 +110,10 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     shared = (point.words & clause.words) - point.mixed - clause.mixed
     if any((w in point.negated) != (w in clause.negated) for w in shared):
         count += 1
-    for a, b in glossary.canonical_antonyms:
-        a_point, b_point = a in point.words, b in point.words
-        a_clause, b_clause = a in clause.words, b in clause.words
-        if (a_point and not b_point and b_clause and not a_clause) or (b_point and not a_point and a_clause and not b_clause):
-            count += 1
+    opposites = glossary.opposites
+    for a in point.words - clause.words:
+        for b in opposites.get(a, ()):
+            if b in clause.words and b not in point.words:  # the point says a, the clause says b
+                count += 1
     return count
 

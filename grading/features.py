@@ -99,11 +99,9 @@ def analyse_reply(text: str, glossary: Glossary, *, max_chars: int) -> ReplyAnal
     """Index a reply once: tokens, clauses with their polarity, structure, size."""
     truncated = len(text) > max_chars
     text = text[:max_chars]
-    canonical = glossary.canonical(text)
-    words = tokens(canonical)
-    clauses = tuple(
-        polarity(tokens(glossary.canonical(clause)), glossary.negation_words) for clause in split_clauses(text, fine=True)
-    )
+    clause_tokens = [tokens(clause) for clause in split_clauses(glossary.canonical(text), fine=True)]
+    words = [token for clause in clause_tokens for token in clause]
+    clauses = tuple(polarity(clause, glossary.negation_words) for clause in clause_tokens)
     content = [w for w in words if w not in STOP_WORDS]
     function_share = (len(words) - len(content)) / len(words) if words else 0.0
     # Real statements have function words (的/是/会/the/is); a bare list of keywords has almost none.
@@ -129,11 +127,31 @@ def _coverage(point: PreparedPoint, reply: ReplyAnalysis, flipped: set[int]) -> 
     return hit / total if total else 0.0
 
 
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice overlap of two word sets."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def _owners(points: tuple[PreparedPoint, ...], reply: ReplyAnalysis) -> list[set[int]]:
+    """For each clause, the point(s) it shares the most words with: a clause about tuples belongs
+    to the point about tuples, not to the point about lists it would "swap"."""
+    owners = []
+    for clause in reply.clauses:
+        overlaps = [_overlap(p.polarity.words, clause.words) for p in points]
+        top = max(overlaps, default=0.0)
+        owners.append({i for i, o in enumerate(overlaps) if o == top} if top > 0 else set(range(len(points))))
+    return owners
+
+
 def _contradicted(
-    point: PreparedPoint, reply: ReplyAnalysis, glossary: Glossary, relevance: float
+    point: PreparedPoint,
+    reply: ReplyAnalysis,
+    glossary: Glossary,
+    relevance: float,
+    allowed: set[int] | None = None,
 ) -> tuple[bool, bool, set[int]]:
     """Whether the clause most about this point turns it around, whether any clause about it does,
-    and which clauses do (by index).
+    and which clauses do (by index). Only clauses in `allowed` are considered (all when None).
 
     A clause turns a point around with an odd number of flips; on a tie, the clause that agrees wins.
     """
@@ -144,13 +162,12 @@ def _contradicted(
     best: tuple[float, int] | None = None  # (relevance, -flips parity) of the best clause
     flipped: set[int] = set()
     for index, clause in enumerate(reply.clauses):
+        if allowed is not None and index not in allowed:
+            continue
         about = set(words & clause.words)
         # "测试时……" is about the same thing as "训练时……": the swapped word counts as shared.
-        for a, b in glossary.canonical_antonyms:
-            if a in words and b in clause.words and b not in words:
-                about.add(a)
-            elif b in words and a in clause.words and a not in words:
-                about.add(b)
+        for word in clause.words - words:
+            about.update(words & glossary.opposites.get(word, frozenset()))
         share = sum(point.word_weights.get(w, 1.0) for w in about) / total
         if share < relevance:
             continue
@@ -175,8 +192,10 @@ def reply_features(
 ) -> ReplyFeatures:
     similarities = prepared.point_vectors @ reply_vector
     points = []
-    for point, similarity in zip(prepared.points, similarities):
-        contradicted, conflict, flipped = _contradicted(point, reply, glossary, params.point.relevance)
+    owners = _owners(prepared.points, reply)
+    for number, (point, similarity) in enumerate(zip(prepared.points, similarities)):
+        allowed = {c for c, owner in enumerate(owners) if number in owner}
+        contradicted, conflict, flipped = _contradicted(point, reply, glossary, params.point.relevance, allowed)
         coverage = _coverage(point, reply, flipped) * reply.structure
         points.append(PointFeatures(coverage, float(similarity), contradicted, conflict))
     weights = [w for p in prepared.points for w in p.weights]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -29,46 +29,81 @@ def _pinyin(word: str) -> str:
 
 @dataclass
 class ReplyIndex:
-    """A reply's tokens, prepared for fast keyword look-ups."""
+    """A reply's tokens, prepared for fast keyword look-ups (the costlier views are built lazily)."""
 
     tokens: list[str]
     exact: set[str] = field(init=False)
-    spans: set[str] = field(init=False)
-    latin: list[str] = field(init=False)
-    cjk: list[str] = field(init=False)
-    pinyin: dict[str, str] = field(init=False)
+    _spans: set[str] | None = field(init=False, default=None)
+    _pinyin: dict[str, str] | None = field(init=False, default=None)
+    _scores: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.exact = set(self.tokens)
-        joined = set()
-        for size in range(2, _MAX_SPAN + 1):
-            for i in range(len(self.tokens) - size + 1):
-                window = self.tokens[i : i + size]
-                if all(_CJK.search(t) for t in window):
-                    joined.add("".join(window))
-        self.spans = joined
-        self.latin = sorted(t for t in self.exact if not _CJK.search(t) and len(t) >= 3)
-        self.cjk = sorted(t for t in self.exact | self.spans if _CJK.search(t))
-        self.pinyin = {}
-        for word in self.cjk:
-            self.pinyin.setdefault(_pinyin(word), word)
+
+    @property
+    def spans(self) -> set[str]:
+        """Runs of 2-3 Chinese tokens joined: the segmenter may split a keyword the reply contains."""
+        if self._spans is None:
+            chinese = [bool(_CJK.search(t)) for t in self.tokens]
+            joined = set()
+            for size in range(2, _MAX_SPAN + 1):
+                for i in range(len(self.tokens) - size + 1):
+                    if all(chinese[i : i + size]):
+                        joined.add("".join(self.tokens[i : i + size]))
+            self._spans = joined
+        return self._spans
+
+    @cached_property
+    def characters(self) -> frozenset[str]:
+        return frozenset("".join(self.tokens))
+
+    @cached_property
+    def latin(self) -> list[str]:
+        return sorted(t for t in self.exact if not _CJK.search(t) and len(t) >= 3)
+
+    @cached_property
+    def cjk(self) -> list[str]:
+        return sorted(t for t in self.exact | self.spans if _CJK.search(t))
+
+    def near_length(self, words: list[str], length: int, slack: int) -> list[str]:
+        return [w for w in words if abs(len(w) - length) <= slack]
+
+    @property
+    def pinyin(self) -> dict[str, str]:
+        """Pinyin of the reply's Chinese words, computed on the first look-up that needs it."""
+        if self._pinyin is None:
+            self._pinyin = {}
+            for word in self.cjk:
+                self._pinyin.setdefault(_pinyin(word), word)
+        return self._pinyin
 
 
 def keyword_score(keyword: str, reply: ReplyIndex) -> float:
     """1.0 for an exact (or alias-normalised) hit, a bit less for a typo, 0.0 for none."""
-    if keyword in reply.exact or keyword in reply.spans:
+    if keyword in reply.exact:
         return 1.0
+    if keyword not in reply._scores:
+        reply._scores[keyword] = _fuzzy_score(keyword, reply)
+    return reply._scores[keyword]
+
+
+def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
     if _CJK.search(keyword):
+        shared = sum(1 for char in keyword if char in reply.characters)
+        if shared * 2 < len(keyword):  # not even half its characters: no hit, no typo of it
+            return 0.0
+        if keyword in reply.spans:
+            return 1.0
         if len(keyword) >= 2 and _pinyin(keyword) in reply.pinyin:
             return 0.9  # a homophone typo from a pinyin keyboard: 归一话 for 归一化
         if len(keyword) >= 4 and reply.cjk:
-            candidates = [w for w in reply.cjk if abs(len(w) - len(keyword)) <= 1]
+            candidates = reply.near_length(reply.cjk, len(keyword), 1)
             best = process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=CJK_MIN_RATIO)
             if best:
                 return 0.8
         return 0.0
     if len(keyword) >= 4 and reply.latin:
-        candidates = [w for w in reply.latin if abs(len(w) - len(keyword)) <= 2]
+        candidates = reply.near_length(reply.latin, len(keyword), 2)
         best = process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=LATIN_MIN_RATIO)
         if best:
             return 0.9

@@ -21,11 +21,25 @@ DEFAULT_GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _alias_pattern(alias: str) -> str:
-    escaped = re.escape(alias)
-    if _CJK.search(alias):
-        return escaped
-    return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])"  # "bn" must not match inside "bnn"
+def _trie_pattern(words: list[str]) -> str:
+    """One regex for many literal words, as a character trie: re tries alternatives one by one,
+    so "bn|batchnorm|batch norm|…" is slow, while "b(?:n|atch(?:norm| norm))" is fast. Longer
+    words win over their prefixes ("批量归一化" before "归一化" at the same position)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 @dataclass(frozen=True)
@@ -39,14 +53,22 @@ class Glossary:
         for group in self.groups:
             for alias in group:
                 self._canonical_of.setdefault(normalize(alias), normalize(group[0]))
-        register_terms(
-            sorted({a for a in self._canonical_of} | set(self._canonical_of.values()) | set(self.negations), key=len)
-        )
+        terms = {a for a in self._canonical_of} | set(self._canonical_of.values())
+        # Terms that start with a negation (不可修改) stay split, so the negation is seen as one.
+        register_terms(sorted((t for t in terms if not t.startswith(("不", "没", "无", "非"))), key=len))
 
     @cached_property
     def _pattern(self) -> re.Pattern[str] | None:
-        aliases = sorted(self._canonical_of, key=len, reverse=True)  # longest first: "批量归一化" before "归一化"
-        return re.compile("|".join(_alias_pattern(a) for a in aliases)) if aliases else None
+        if not self._canonical_of:
+            return None
+        cjk = [a for a in self._canonical_of if _CJK.search(a)]
+        latin = [a for a in self._canonical_of if not _CJK.search(a)]
+        parts = []
+        if latin:  # whole words only: "bn" must not match inside "bnn"
+            parts.append(rf"(?<![a-z0-9]){_trie_pattern(latin)}(?![a-z0-9])")
+        if cjk:
+            parts.append(_trie_pattern(cjk))
+        return re.compile("|".join(parts))
 
     @cached_property
     def canonical_antonyms(self) -> tuple[tuple[str, str], ...]:
@@ -57,6 +79,15 @@ class Glossary:
             if ca != cb:
                 pairs.setdefault(tuple(sorted((ca, cb))), (ca, cb))
         return tuple(pairs.values())
+
+    @cached_property
+    def opposites(self) -> dict[str, frozenset[str]]:
+        """Each antonym-pair member to the words on the other side: {"训练": {"测试"}, …}."""
+        table: dict[str, set[str]] = {}
+        for a, b in self.canonical_antonyms:
+            table.setdefault(a, set()).add(b)
+            table.setdefault(b, set()).add(a)
+        return {word: frozenset(others) for word, others in table.items()}
 
     @cached_property
     def negation_words(self) -> frozenset[str]:

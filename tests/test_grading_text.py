@@ -1,0 +1,179 @@
+"""Pure helpers of the grader: normalisation, clauses, tokens, glossary aliases, fuzzy keyword
+matching and contradiction cues. No embedding model is involved."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading.contradiction import Polarity, flips, polarity
+from grading.fuzzy import ReplyIndex, keyword_score
+from grading.glossary import Glossary, load_glossary
+from grading.text import normalize, split_clauses, tokens
+
+
+@pytest.fixture(scope="module")
+def glossary() -> Glossary:
+    """The shipped glossary; loading it also teaches the segmenter its terms."""
+    return load_glossary()
+
+
+def pol(text: str, glossary: Glossary) -> Polarity:
+    """A clause's polarity exactly as the grader computes it."""
+    return polarity(tokens(glossary.canonical(text)), glossary.negation_words)
+
+
+def index(reply: str, glossary: Glossary) -> ReplyIndex:
+    """A reply indexed exactly as the grader indexes it."""
+    return ReplyIndex(tokens(glossary.canonical(reply)))
+
+
+# ---------------------------------------------------------------- normalize
+
+
+def test_normalize_turns_full_width_letters_and_digits_into_half_width_lower_case() -> None:
+    assert normalize("ＢＮ层ＡＢＣ１２３") == "bn层abc123"
+
+
+def test_normalize_lower_cases_latin_terms() -> None:
+    assert normalize("BatchNorm and ReLU") == "batchnorm and relu"
+
+
+@pytest.mark.parametrize("written", ["1*1", "1×1", "1 X 1", "1x1", "1 * 1", "１×１"])
+def test_normalize_spells_kernel_sizes_one_way(written: str) -> None:
+    assert normalize(f"{written}卷积") == "1x1卷积"
+
+
+def test_normalize_collapses_spaces_and_strips() -> None:
+    assert normalize("  训练时 \n\t 丢弃  ") == "训练时 丢弃"
+
+
+# ---------------------------------------------------------------- split_clauses
+
+
+def test_split_clauses_cuts_sentences_at_chinese_and_english_ends() -> None:
+    assert split_clauses("训练时丢弃。测试时不丢弃！为什么？Dropout helps. It regularises") == [
+        "训练时丢弃。",
+        "测试时不丢弃！",
+        "为什么？",
+        "Dropout helps.",
+        "It regularises",
+    ]
+
+
+def test_split_clauses_keeps_commas_inside_a_sentence_by_default() -> None:
+    assert split_clauses("训练时丢弃，测试时不丢弃，输出乘以p") == ["训练时丢弃，测试时不丢弃，输出乘以p"]
+
+
+def test_split_clauses_fine_cuts_at_commas() -> None:
+    assert split_clauses("训练时丢弃，测试时不丢弃,输出乘以p。", fine=True) == ["训练时丢弃，", "测试时不丢弃,", "输出乘以p。"]
+
+
+def test_split_clauses_drops_pieces_without_words() -> None:
+    assert split_clauses("。。！？ 👍") == []
+
+
+# ---------------------------------------------------------------- tokens and the glossary
+
+
+def test_tokens_keep_a_glossary_term_whole(glossary: Glossary) -> None:
+    assert "批量归一化" in tokens("网络里加了批量归一化以后收敛更快")
+
+
+def test_tokens_of_canonical_text_give_the_canonical_term(glossary: Glossary) -> None:
+    assert tokens(glossary.canonical("批量归一化")) == ["bn"]
+    assert "bn" in tokens(glossary.canonical("网络里加了批量归一化以后收敛更快"))
+
+
+@pytest.mark.parametrize("alias", ["BatchNorm", "batch normalization", "Batch Norm", "批归一化", "批量归一化", "BN"])
+def test_canonical_maps_batch_norm_aliases_to_bn(glossary: Glossary, alias: str) -> None:
+    assert glossary.canonical(alias) == "bn"
+
+
+@pytest.mark.parametrize("alias", ["skip connection", "shortcut", "Residual Connection", "跳跃连接"])
+def test_canonical_maps_shortcut_aliases_to_residual_connection(glossary: Glossary, alias: str) -> None:
+    assert glossary.canonical(alias) == "残差连接"
+
+
+def test_canonical_rewrites_aliases_inside_a_sentence(glossary: Glossary) -> None:
+    assert glossary.canonical("ResNet用skip connection，然后接BatchNorm") == "resnet用残差连接,然后接bn"
+
+
+@pytest.mark.parametrize("word", ["bnn", "abn", "bn2", "shortcuts"])
+def test_canonical_does_not_rewrite_inside_longer_latin_words(glossary: Glossary, word: str) -> None:
+    assert glossary.canonical(f"{word} model") == f"{word} model"
+
+
+# ---------------------------------------------------------------- fuzzy keyword matching
+
+
+def test_keyword_score_exact_hit_is_one(glossary: Glossary) -> None:
+    assert keyword_score("dropout", index("训练时用dropout随机丢弃神经元", glossary)) == 1.0
+
+
+def test_keyword_score_matches_an_alias_of_the_keyword(glossary: Glossary) -> None:
+    # the keyword is canonical ("bn"); the reply says it another way
+    assert keyword_score("bn", index("我们在卷积后面接BatchNorm", glossary)) == 1.0
+
+
+def test_keyword_score_latin_typo_counts_but_less_than_exact(glossary: Glossary) -> None:
+    score = keyword_score("dropout", index("训练时用dorpout随机丢弃神经元", glossary))
+    assert 0.0 < score < 1.0
+
+
+def test_keyword_score_pinyin_homophone_counts(glossary: Glossary) -> None:
+    score = keyword_score("归一化", index("对每一层的输入做归一话处理", glossary))
+    assert 0.0 < score < 1.0
+
+
+def test_keyword_score_bn_does_not_match_inside_bnn(glossary: Glossary) -> None:
+    assert keyword_score("bn", index("bnn是贝叶斯神经网络", glossary)) == 0.0
+
+
+def test_keyword_score_absent_keyword_is_zero(glossary: Glossary) -> None:
+    assert keyword_score("dropout", index("学习率先warmup再cosine衰减", glossary)) == 0.0
+    assert keyword_score("移动平均", index("学习率先warmup再cosine衰减", glossary)) == 0.0
+
+
+# ---------------------------------------------------------------- contradiction cues
+
+
+def test_polarity_marks_the_negated_word(glossary: Glossary) -> None:
+    p = pol("测试时不丢弃", glossary)
+    assert "丢弃" in p.words
+    assert p.negated == {"丢弃"}
+
+
+def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
+    """The plain form: "元组不可修改" against "元组可以修改"."""
+    assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
+
+
+def test_negation_flip_immutable_vs_freely_modifiable(glossary: Glossary) -> None:
+    """"元组可以随便修改" says the opposite of "元组不可修改" (an adverb sits between 可以 and 修改)."""
+    assert flips(pol("元组不可修改", glossary), pol("元组可以随便修改", glossary), glossary) % 2 == 1
+
+
+def test_antonym_swap_train_for_test_is_an_odd_flip(glossary: Glossary) -> None:
+    assert flips(pol("训练时丢弃神经元", glossary), pol("测试时丢弃神经元", glossary), glossary) % 2 == 1
+
+
+def test_swap_and_negation_cancel_out(glossary: Glossary) -> None:
+    clause = split_clauses("训练时丢弃，测试时不丢弃", fine=True)[1]
+    assert clause == "测试时不丢弃"
+    count = flips(pol("训练时丢弃", glossary), pol(clause, glossary), glossary)
+    assert count > 0 and count % 2 == 0
+
+
+def test_same_statement_does_not_flip(glossary: Glossary) -> None:
+    assert flips(pol("训练时丢弃神经元", glossary), pol("训练的时候丢弃神经元", glossary), glossary) == 0
+
+
+@pytest.mark.parametrize("text", ["bn不如ln稳定", "无论batch大小都能用ln"])
+def test_buru_and_wulun_do_not_negate(glossary: Glossary, text: str) -> None:
+    p = pol(text, glossary)
+    assert p.words  # the clause has content words ...
+    assert not p.negated  # ... none of them negated
+
+
+def test_wulun_clause_does_not_contradict_the_plain_statement(glossary: Glossary) -> None:
+    assert flips(pol("batch大小都能用ln", glossary), pol("无论batch大小都能用ln", glossary), glossary) == 0
