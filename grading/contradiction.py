@@ -76,7 +76,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             window = NEGATION_WINDOW
             continue
         prefix = None
-        if token not in _NOT_NEGATING:
+        if token[:1] in _PREFIXES and token not in _NOT_NEGATING:
             prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
         if prefix and base in STOP_WORDS:  # "不想", "不要", "没法": a negation of what follows

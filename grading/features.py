@@ -16,7 +16,7 @@ from .fuzzy import ReplyIndex, keyword_score
 from .glossary import Glossary
 from .result import PointStatus
 from .settings import LanguageParams
-from .text import STOP_WORDS, normalize, split_clauses, tokens
+from .text import STOP_WORDS, clause_tokens, normalize, tokens
 
 __all__ = [
     "PreparedPoint",
@@ -99,9 +99,9 @@ def analyse_reply(text: str, glossary: Glossary, *, max_chars: int) -> ReplyAnal
     """Index a reply once: tokens, clauses with their polarity, structure, size."""
     truncated = len(text) > max_chars
     text = text[:max_chars]
-    clause_tokens = [tokens(clause) for clause in split_clauses(glossary.canonical(text), fine=True)]
-    words = [token for clause in clause_tokens for token in clause]
-    clauses = tuple(polarity(clause, glossary.negation_words) for clause in clause_tokens)
+    by_clause = clause_tokens(glossary.canonical(text))
+    words = [token for clause in by_clause for token in clause]
+    clauses = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)
     content = [w for w in words if w not in STOP_WORDS]
     function_share = (len(words) - len(content)) / len(words) if words else 0.0
     # Real statements have function words (的/是/会/the/is); a bare list of keywords has almost none.

@@ -34,7 +34,6 @@ class ReplyIndex:
     tokens: list[str]
     exact: set[str] = field(init=False)
     _spans: set[str] | None = field(init=False, default=None)
-    _pinyin: dict[str, str] | None = field(init=False, default=None)
     _scores: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,14 +67,16 @@ class ReplyIndex:
     def near_length(self, words: list[str], length: int, slack: int) -> list[str]:
         return [w for w in words if abs(len(w) - length) <= slack]
 
-    @property
-    def pinyin(self) -> dict[str, str]:
-        """Pinyin of the reply's Chinese words, computed on the first look-up that needs it."""
-        if self._pinyin is None:
-            self._pinyin = {}
-            for word in self.cjk:
-                self._pinyin.setdefault(_pinyin(word), word)
-        return self._pinyin
+
+
+def _homophone_in(keyword: str, reply: ReplyIndex) -> bool:
+    """A word of the reply, as long as the keyword and sharing a character with it, that sounds
+    the same (pinyin without tones)."""
+    sound = _pinyin(keyword)
+    characters = set(keyword)
+    return any(
+        len(word) == len(keyword) and characters.intersection(word) and _pinyin(word) == sound for word in reply.cjk
+    )
 
 
 def keyword_score(keyword: str, reply: ReplyIndex) -> float:
@@ -94,7 +95,7 @@ def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
             return 0.0
         if keyword in reply.spans:
             return 1.0
-        if len(keyword) >= 2 and _pinyin(keyword) in reply.pinyin:
+        if len(keyword) >= 2 and _homophone_in(keyword, reply):
             return 0.9  # a homophone typo from a pinyin keyboard: 归一话 for 归一化
         if len(keyword) >= 4 and reply.cjk:
             candidates = reply.near_length(reply.cjk, len(keyword), 1)
