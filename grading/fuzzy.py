@@ -41,14 +41,12 @@ class ReplyIndex:
 
     @property
     def spans(self) -> set[str]:
-        """Runs of 2-3 Chinese tokens joined: the segmenter may split a keyword the reply contains."""
+        """Runs of 2-3 tokens joined: the segmenter may split a keyword the reply contains ("概率p")."""
         if self._spans is None:
-            chinese = [bool(_CJK.search(t)) for t in self.tokens]
             joined = set()
             for size in range(2, _MAX_SPAN + 1):
                 for i in range(len(self.tokens) - size + 1):
-                    if all(chinese[i : i + size]):
-                        joined.add("".join(self.tokens[i : i + size]))
+                    joined.add("".join(self.tokens[i : i + size]))
             self._spans = joined
         return self._spans
 
@@ -83,7 +81,7 @@ def keyword_score(keyword: str, reply: ReplyIndex) -> float:
     """1.0 for an exact (or alias-normalised) hit, a bit less for a typo, 0.0 for none."""
     if keyword in reply.exact:
         return 1.0
-    if keyword not in reply._scores:
+    if keyword not in reply._scores:  # memoised: recall asks again for every key point's keywords
         reply._scores[keyword] = _fuzzy_score(keyword, reply)
     return reply._scores[keyword]
 
@@ -103,6 +101,8 @@ def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
             if best:
                 return 0.8
         return 0.0
+    if keyword in reply.spans:  # a Latin phrase: "learning rate" -> learn|rate
+        return 1.0
     if len(keyword) >= 4 and reply.latin:
         candidates = reply.near_length(reply.latin, len(keyword), 2)
         best = process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=LATIN_MIN_RATIO)

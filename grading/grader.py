@@ -142,8 +142,8 @@ class Grader:
         return prepared
 
     def _canonical_keyword(self, keyword: str) -> str:
-        words = tokens(self.glossary.canonical(keyword))
-        return "".join(words) if words and all(not w.isascii() for w in words) else " ".join(words) or normalize(keyword)
+        """A hand-written keyword in the form replies are matched in: canonical tokens, joined."""
+        return "".join(tokens(self.glossary.canonical(keyword))) or normalize(keyword)
 
     def grade(self, reference: Reference | PreparedReference, answer: str) -> GradeResult:
         """Grade one reply. Raises `NotGradable` for a question without a reference answer."""
