@@ -62,9 +62,6 @@ class ReplyIndex:
     def cjk(self) -> list[str]:
         return sorted(t for t in self.exact | self.spans if _CJK.search(t))
 
-    def near_length(self, words: list[str], length: int, slack: int) -> list[str]:
-        return [w for w in words if abs(len(w) - length) <= slack]
-
 
 
 def _homophone_in(keyword: str, reply: ReplyIndex) -> bool:
@@ -95,17 +92,17 @@ def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
             return 1.0
         if len(keyword) >= 2 and _homophone_in(keyword, reply):
             return 0.9  # a homophone typo from a pinyin keyboard: 归一话 for 归一化
-        if len(keyword) >= 4 and reply.cjk:
-            candidates = reply.near_length(reply.cjk, len(keyword), 1)
-            best = process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=CJK_MIN_RATIO)
-            if best:
-                return 0.8
+        if len(keyword) >= 4 and _close_word(keyword, reply.cjk, slack=1, cutoff=CJK_MIN_RATIO):
+            return 0.8
         return 0.0
     if keyword in reply.spans:  # a Latin phrase: "learning rate" -> learn|rate
         return 1.0
-    if len(keyword) >= 4 and reply.latin:
-        candidates = reply.near_length(reply.latin, len(keyword), 2)
-        best = process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=LATIN_MIN_RATIO)
-        if best:
-            return 0.9
+    if len(keyword) >= 4 and _close_word(keyword, reply.latin, slack=2, cutoff=LATIN_MIN_RATIO):
+        return 0.9
     return 0.0
+
+
+def _close_word(keyword: str, words: list[str], *, slack: int, cutoff: float) -> bool:
+    """A word of about the keyword's length that is a typo of it (rapidfuzz ratio >= cutoff)."""
+    candidates = [w for w in words if abs(len(w) - len(keyword)) <= slack]
+    return bool(candidates) and process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
