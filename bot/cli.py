@@ -40,6 +40,7 @@ class _App:
         self._config = config
         self._settings: Settings | None = None
         self._taxonomy: Taxonomy | None = None
+        self._bank: Bank | None = None
 
     @property
     def settings(self) -> Settings:
@@ -60,11 +61,12 @@ class _App:
         return self._taxonomy  # type: ignore[return-value]
 
     def bank(self) -> Bank:
-        try:
-            return load_bank(self.settings.bank.dir, self.taxonomy)
-        except BankInvalid as exc:
-            _fail(f"the question bank is invalid:\n{exc}\n(run `mockbot bank validate` after fixing)")
-        raise AssertionError("unreachable")
+        if self._bank is None:
+            try:
+                self._bank = load_bank(self.settings.bank.dir, self.taxonomy)
+            except BankInvalid as exc:
+                _fail(f"the question bank is invalid:\n{exc}\n(run `mockbot bank validate` after fixing)")
+        return self._bank  # type: ignore[return-value]
 
 
 def _fail(message: str, status: ExitStatus = ExitStatus.FAILED) -> None:

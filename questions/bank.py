@@ -60,7 +60,11 @@ class Bank:
         return [q for bank_file in self.files.values() for q in bank_file.questions]
 
     def get(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self.by_id.get(question_id)
+
+    @property
+    def by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
 
 
 def bank_files(bank_dir: Path) -> list[Path]:
