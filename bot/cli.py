@@ -224,7 +224,7 @@ def bank_validate(app: _App) -> None:
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
 
 
-from . import cli_grading  # noqa: E402,F401 - registers `grade`, `grading` and `bench`
+from . import cli_grading, cli_practice  # noqa: E402,F401 - register `grade`, `grading`, `bench`, `practice`
 
 
 def main(argv: list[str] | None = None) -> int:

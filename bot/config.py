@@ -13,7 +13,7 @@ from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
 from questions.yamlio import YamlError, line_of, load_yaml
 
-__all__ = ["BankSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
+__all__ = ["BankSettings", "StorageSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
 
 CONFIG_ENV = "MOCKBOT_CONFIG"  # where to find config.yaml when --config is not given
 
@@ -29,12 +29,23 @@ class BankSettings(BaseModel):
     topics: Path = DEFAULT_TAXONOMY_PATH
 
 
+DEFAULT_DATABASE = Path.home() / ".mockbot" / "mockbot.sqlite3"
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Any SQLAlchemy URL; a relative SQLite path is relative to the config file.
+    url: str = f"sqlite:///{DEFAULT_DATABASE}"
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     language: Literal["zh", "en"] = "zh"
     bank: BankSettings = BankSettings()
     grading: GradingSettings = GradingSettings()
+    storage: StorageSettings = StorageSettings()
     source: Path | None = None  # the file these settings were read from
 
 
@@ -79,4 +90,13 @@ def load_settings(path: Path | None = None) -> Settings:
             if (value := getattr(settings.grading, key)) is not None
         }
     )
-    return settings.model_copy(update={"bank": bank, "grading": grading, "source": candidate.resolve()})
+    storage = StorageSettings(url=_resolve_sqlite(base, settings.storage.url))
+    return settings.model_copy(update={"bank": bank, "grading": grading, "storage": storage, "source": candidate.resolve()})
+
+
+def _resolve_sqlite(base: Path, url: str) -> str:
+    """sqlite:///relative.db is relative to the config file; other URLs are kept as they are."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix) :].startswith(("/", ":memory:")) or url == prefix:
+        return url
+    return prefix + str((base / url[len(prefix) :]).resolve())

@@ -1,0 +1,421 @@
+"""The practice engine: one conversation per chat, whatever the front-end.
+
+idle → question asked → answered (feedback) → next question (or a follow-up on a missed point).
+Every step is stored at once, so a restart in the middle of a question resumes it. The engine
+knows nothing of Telegram or terminals: it takes calls and returns `Reply` objects.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import fsrs
+
+from grading.feedback import feedback_for, render_text
+from grading.grader import Grader, Reference
+from grading.result import NotGradable
+from questions.bank import Bank
+from questions.model import Question
+from questions.taxonomy import Taxonomy
+
+from ..grading_app import reference_for
+from ..progress import chart_png, progress
+from ..scheduling import ReviewState, choose_followup_point, choose_next, rating_for, rerate, review
+from ..storage import Store
+from .replies import Action, Button, Reply, ReplyKind
+from .texts import LANGUAGES, t
+
+__all__ = ["PracticeEngine", "IDLE", "ASKED", "FEEDBACK", "HINT_COST"]
+
+IDLE, ASKED, FEEDBACK = 0, 1, 2  # chat states, stored as their value
+HINT_COST = 10.0  # points off the score for each hint taken before answering
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_RATINGS = {
+    Action.RATE_AGAIN: fsrs.Rating.Again,
+    Action.RATE_HARD: fsrs.Rating.Hard,
+    Action.RATE_GOOD: fsrs.Rating.Good,
+    Action.RATE_EASY: fsrs.Rating.Easy,
+}
+
+
+def _utc(now: datetime | None) -> datetime:
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("datetime must be timezone-aware")
+    return now.astimezone(timezone.utc)
+
+
+def _review_state(record) -> ReviewState | None:  # noqa: ANN001 - a storage ReviewRecord
+    if record is None:
+        return None
+    return ReviewState(record.question_id, record.card, record.due, record.last_rating)
+
+
+class PracticeEngine:
+    """Drives practice for any number of chats; state lives in the `Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        bank: Bank,
+        grader: Grader,
+        taxonomy: Taxonomy,
+        *,
+        default_language: str = "zh",
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.grader = grader
+        self.taxonomy = taxonomy
+        self.default_language = default_language
+        self.rng = rng or random.Random()
+
+    # ------------------------------------------------------------------ helpers
+
+    def language(self, user_key: str) -> str:
+        user = self.store.user(user_key)
+        return user.language if user.language in LANGUAGES else self.default_language
+
+    def _topic_name(self, topic_id: str, language: str) -> str:
+        topic = self.taxonomy.by_id.get(topic_id)
+        return topic.name(language) if topic else topic_id
+
+    def _question_reply(self, user_key: str, question: Question, *, prefix: str = "") -> Reply:
+        language = self.language(user_key)
+        count = len(self.store.attempts(user_key)) + 1
+        header = t("question", language, n=count, topic=self._topic_name(question.topic, language))
+        lines = [prefix, f"{header}  [{question.id}]", "", question.question]
+        if not question.answer_kind.gradable:
+            lines += ["", t("open_question", language)]
+        text = "\n".join(line for line in lines if line is not None).lstrip("\n")
+        buttons = (
+            Button(t("button_hint", language), Action.HINT),
+            Button(t("button_answer", language), Action.ANSWER),
+            Button(t("button_skip", language), Action.SKIP),
+        )
+        return Reply(ReplyKind.QUESTION, text, buttons, question_id=question.id, images=tuple(question.images))
+
+    def _info(self, user_key: str, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> Reply:
+        return Reply(kind, t(key, self.language(user_key), **values))
+
+    def _format_due(self, user_key: str, due: datetime) -> str:
+        zone = ZoneInfo(self.store.user(user_key).timezone)
+        return due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def _ask(self, user_key: str, question: Question, *, now: datetime, prefix: str = "") -> Reply:
+        self.store.save_chat_state(
+            user_key, state=ASKED, question_id=question.id, followup_point=None, hints_used=0, asked_at=now
+        )
+        return self._question_reply(user_key, question, prefix=prefix)
+
+    # ------------------------------------------------------------------ conversation
+
+    def start(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
+        """Greet the user; resume an open question, or ask the first one."""
+        welcome = self._info(user_key, "welcome")
+        resumed = self.resume(user_key)
+        return [welcome, resumed or self.next_question(user_key, now=now)]
+
+    def resume(self, user_key: str) -> Reply | None:
+        """The question left open before a restart, asked again (None if there is none)."""
+        state = self.store.chat_state(user_key)
+        if state.state != ASKED or not state.question_id:
+            return None
+        question = self.bank.get(state.question_id)
+        if question is None:  # removed from the bank meanwhile
+            self.store.save_chat_state(user_key, state=IDLE, question_id=None)
+            return None
+        language = self.language(user_key)
+        if state.followup_point is not None:
+            return self._followup_reply(user_key, question, state.followup_point, prefix=t("resume", language))
+        return self._question_reply(user_key, question, prefix=t("resume", language))
+
+    def next_question(self, user_key: str, topic: str | None = None, *, now: datetime | None = None) -> Reply:
+        """Ask the next question: due reviews first, then new ones, weak topics more often."""
+        now = _utc(now)
+        user = self.store.user(user_key)
+        topics = list(user.topics)
+        if topic:
+            found = self.taxonomy.resolve(topic)
+            if found is None:
+                names = ", ".join(f"{x.id} ({x.name(self.language(user_key))})" for x in self.taxonomy.topics)
+                return self._info(user_key, "unknown_topic", ReplyKind.ERROR, topic=topic, topics=names)
+            topics = [found.id]
+        attempts = self.store.attempts(user_key)
+        reviews = [_review_state(r) for r in self.store.reviews(user_key)]
+        due = [r for r in reviews if r is not None and r.due <= now]
+        state = self.store.chat_state(user_key)
+        question_id = choose_next(
+            questions=self.bank.questions,
+            due=due,
+            seen={a.question_id for a in attempts} | {r.question_id for r in reviews if r},
+            attempts=attempts,
+            topics=topics,
+            last_question_id=state.last_question_id or state.question_id,
+            now=now,
+            rng=self.rng,
+        )
+        if question_id is None:
+            if topic:
+                return self._info(user_key, "no_topic_questions", ReplyKind.ERROR, topic=topic)
+            return self._info(user_key, "bank_empty", ReplyKind.ERROR)
+        return self._ask(user_key, self.bank.get(question_id), now=now)  # type: ignore[arg-type]
+
+    def submit(self, user_key: str, text: str, *, now: datetime | None = None) -> list[Reply]:
+        """Grade an answer to the open question and give feedback (or explain why not)."""
+        now = _utc(now)
+        state = self.store.chat_state(user_key)
+        language = self.language(user_key)
+        question = self.bank.get(state.question_id) if state.question_id else None
+        if state.state != ASKED or question is None:
+            return [self._info(user_key, "no_question")]
+        if not text.strip():
+            return [self._info(user_key, "empty_answer", ReplyKind.ERROR)]
+        followup = state.followup_point
+        if followup is None and not question.answer_kind.gradable:
+            self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
+            return [Reply(ReplyKind.INFO, t("not_gradable", language), (self._next_button(language),), question_id=question.id)]
+        reference = reference_for(question)
+        if followup is not None:
+            point = question.key_points[followup]
+            reference = Reference(self._followup_text(question, followup, language), point, (point,))
+        try:
+            result = self.grader.grade(reference, text)
+        except NotGradable:
+            return [self._info(user_key, "not_gradable", ReplyKind.ERROR)]
+        penalty = HINT_COST * state.hints_used
+        score = max(0.0, result.score - penalty)
+        indices = {p.text: i for i, p in enumerate(result.points)}
+        numbers = lambda texts: [indices[x] for x in texts]  # noqa: E731
+        rating = None if followup is not None else rating_for(score)
+        attempt = self.store.add_attempt(
+            user_key,
+            question_id=question.id,
+            answer=text,
+            score=score,
+            verdict=int(self.grader.verdict(score, result.language)),
+            covered=numbers(result.covered),
+            missed=[i for i in numbers(result.missed) if i not in numbers(result.contradicted)],
+            contradicted=numbers(result.contradicted),
+            hints_used=state.hints_used,
+            is_followup=followup is not None,
+            rating=int(rating) if rating is not None else None,
+            now=now,
+        )
+        lines = [render_text(feedback_for(result))]
+        if penalty:
+            lines[0] = lines[0].replace(f"{result.score:.0f}/100", f"{score:.0f}/100", 1)
+            lines.append(t("hint_penalty", language, n=state.hints_used, cost=f"{penalty:.0f}"))
+        if rating is not None:
+            before = _review_state(self.store.review(user_key, question.id))
+            after = review(before, question.id, rating, now=now)
+            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=int(rating), now=now)
+            lines.append(t("next_due", language, due=self._format_due(user_key, after.due)))
+        self.store.save_chat_state(
+            user_key, state=FEEDBACK, last_attempt_id=attempt.id, last_question_id=question.id, followup_point=None
+        )
+        buttons = [self._next_button(language)]
+        if followup is None and result.missed:
+            buttons.append(Button(t("button_followup", language), Action.FOLLOWUP))
+        buttons.append(Button(t("button_answer", language), Action.ANSWER))
+        if rating is not None:
+            buttons += [Button(t("button_hard", language), Action.RATE_HARD), Button(t("button_easy", language), Action.RATE_EASY)]
+        return [Reply(ReplyKind.FEEDBACK, "\n".join(lines), tuple(buttons), question_id=question.id, grade=result)]
+
+    def _next_button(self, language: str) -> Button:
+        return Button(t("button_next", language), Action.NEXT)
+
+    def hint(self, user_key: str, *, now: datetime | None = None) -> Reply:
+        """Reveal the next key point of the open question, at a cost of HINT_COST points."""
+        state = self.store.chat_state(user_key)
+        question = self.bank.get(state.question_id) if state.question_id else None
+        if state.state != ASKED or question is None:
+            return self._info(user_key, "no_question")
+        if not question.key_points or state.followup_point is not None:
+            return self._info(user_key, "hint_open" if not question.key_points else "no_hint")
+        if state.hints_used >= len(question.key_points):
+            return self._info(user_key, "no_hint")
+        point = question.key_points[state.hints_used]
+        self.store.save_chat_state(user_key, hints_used=state.hints_used + 1)
+        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=point)
+
+    def show_answer(self, user_key: str, *, now: datetime | None = None) -> Reply:
+        """Show the reference answer; asked before answering, it counts as not answered."""
+        now = _utc(now)
+        state = self.store.chat_state(user_key)
+        question_id = state.question_id or state.last_question_id
+        question = self.bank.get(question_id) if question_id else None
+        language = self.language(user_key)
+        if question is None:
+            return self._info(user_key, "no_question")
+        if not question.answered:
+            text = t("not_gradable", language)
+        else:
+            text = t("reference", language, answer=question.answer)
+        if state.state == ASKED and question.answer_kind.gradable and state.followup_point is None:
+            self.store.add_attempt(
+                user_key, question_id=question.id, answer="", score=0.0, verdict=0, covered=[],
+                missed=list(range(len(question.key_points))), contradicted=[], hints_used=state.hints_used,
+                is_followup=False, rating=int(fsrs.Rating.Again), now=now,
+            )  # fmt: skip
+            before = _review_state(self.store.review(user_key, question.id))
+            after = review(before, question.id, fsrs.Rating.Again, now=now)
+            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=1, now=now)
+            text += "\n" + t("gave_up", language)
+        if state.state == ASKED:
+            self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id, followup_point=None)
+        return Reply(ReplyKind.REFERENCE, text, (self._next_button(language),), question_id=question.id)
+
+    def skip(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
+        """Leave the open question unanswered (no record) and ask another one."""
+        state = self.store.chat_state(user_key)
+        replies = []
+        if state.state == ASKED:
+            self.store.save_chat_state(user_key, state=IDLE, last_question_id=state.question_id, followup_point=None)
+            replies.append(self._info(user_key, "skipped"))
+        return replies + [self.next_question(user_key, now=now)]
+
+    def _followup_text(self, question: Question, point: int, language: str) -> str:
+        prepared = self.grader.prepare(reference_for(question))
+        keywords = prepared.points[point].keywords[:2] if point < len(prepared.points) else ()
+        hint = "、".join(keywords) if keywords else question.key_points[point][:8]
+        return t("followup", language, question=question.question, hint=hint)
+
+    def _followup_reply(self, user_key: str, question: Question, point: int, *, prefix: str = "") -> Reply:
+        language = self.language(user_key)
+        text = "\n".join(x for x in (prefix, self._followup_text(question, point, language)) if x)
+        return Reply(ReplyKind.QUESTION, text, (Button(t("button_skip", language), Action.SKIP),), question_id=question.id)
+
+    def followup(self, user_key: str, *, now: datetime | None = None) -> Reply:
+        """Ask about the most important key point the last answer missed, like an interviewer would."""
+        now = _utc(now)
+        state = self.store.chat_state(user_key)
+        attempt = self.store.last_attempt(user_key)
+        question = self.bank.get(attempt.question_id) if attempt else None
+        if state.state != FEEDBACK or attempt is None or question is None or attempt.is_followup:
+            return self._info(user_key, "no_followup" if attempt else "no_question")
+        point = choose_followup_point(list(attempt.missed) + list(attempt.contradicted))
+        if point is None:
+            return self._info(user_key, "no_followup")
+        self.store.save_chat_state(
+            user_key, state=ASKED, question_id=question.id, followup_point=point, hints_used=0, asked_at=now
+        )
+        return self._followup_reply(user_key, question, point)
+
+    def rerate(self, user_key: str, action: Action, *, now: datetime | None = None) -> Reply:
+        """Reschedule the last graded answer as Again/Hard/Good/Easy instead of what its score gave."""
+        attempt = next((a for a in reversed(self.store.attempts(user_key)) if a.rating is not None), None)
+        language = self.language(user_key)
+        if attempt is None or action not in _RATINGS:
+            return self._info(user_key, "nothing_to_rate")
+        rating = _RATINGS[action]
+        record = self.store.review(user_key, attempt.question_id)
+        before = _review_state(self.store.review_before(user_key, attempt.question_id))
+        after = rerate(before, attempt.question_id, rating, now=attempt.created_at)
+        self.store.save_review(
+            user_key, attempt.question_id, card=after.card, due=after.due, last_rating=int(rating),
+            now=record.updated_at if record else attempt.created_at, keep_previous=True,
+        )  # fmt: skip
+        self.store.set_attempt_rating(attempt.id, int(rating))
+        name = t(f"rating_{rating.name.lower()}", language)
+        return self._info(user_key, "rerated", rating=name, due=self._format_due(user_key, after.due))
+
+    def press(self, user_key: str, action: Action, *, now: datetime | None = None) -> list[Reply]:
+        """What a button (or a terminal command) does."""
+        if action is Action.NEXT:
+            return [self.next_question(user_key, now=now)]
+        if action is Action.HINT:
+            return [self.hint(user_key, now=now)]
+        if action is Action.ANSWER:
+            return [self.show_answer(user_key, now=now)]
+        if action is Action.SKIP:
+            return self.skip(user_key, now=now)
+        if action is Action.FOLLOWUP:
+            return [self.followup(user_key, now=now)]
+        if action is Action.STATS:
+            return [self.stats(user_key, now=now)]
+        return [self.rerate(user_key, action, now=now)]
+
+    # ------------------------------------------------------------------ settings and progress
+
+    def topics(self, user_key: str) -> Reply:
+        language = self.language(user_key)
+        chosen = set(self.store.user(user_key).topics)
+        counts = {topic.id: 0 for topic in self.taxonomy.topics}
+        for question in self.bank.questions:
+            counts[question.topic] = counts.get(question.topic, 0) + 1
+        lines = "\n".join(
+            f"{'●' if topic.id in chosen else '○'} {topic.id} · {topic.name(language)} ({counts[topic.id]})"
+            for topic in self.taxonomy.topics
+        )
+        return self._info(user_key, "topics", lines=lines)
+
+    def set_topics(self, user_key: str, names: list[str]) -> Reply:
+        """Practise only these topics (an empty list: every topic)."""
+        language = self.language(user_key)
+        found = []
+        for name in names:
+            topic = self.taxonomy.resolve(name)
+            if topic is None:
+                known = ", ".join(x.id for x in self.taxonomy.topics)
+                return self._info(user_key, "unknown_topic", ReplyKind.ERROR, topic=name, topics=known)
+            found.append(topic.id)
+        self.store.update_user(user_key, topics=found)
+        if not found:
+            return self._info(user_key, "topics_all")
+        return self._info(user_key, "topics_set", topics="、".join(self._topic_name(x, language) for x in found))
+
+    def stats(self, user_key: str, *, now: datetime | None = None) -> Reply:
+        """Numbers per topic and overall, with a chart image."""
+        now = _utc(now)
+        language = self.language(user_key)
+        user = self.store.user(user_key)
+        attempts = [a for a in self.store.attempts(user_key) if not a.is_followup]
+        reviews = [_review_state(r) for r in self.store.reviews(user_key)]
+        questions = {q.id: q for q in self.bank.questions}
+        summary = progress(attempts, questions, [r for r in reviews if r], now=now, timezone=user.timezone)
+        image = chart_png(summary, taxonomy=self.taxonomy, language=language)
+        if not summary.attempts:
+            return Reply(ReplyKind.STATS, t("no_stats", language), image=image)
+        tried = [x for x in summary.topics if x.attempts]
+        untried = [self._topic_name(x.topic, language) for x in summary.topics if not x.attempts]
+        lines = "\n".join(
+            t("stats_topic", language, name=self._topic_name(x.topic, language), mastery=x.mastery,
+              attempts=x.attempts, average=x.average, due=x.due)
+            for x in tried
+        )  # fmt: skip
+        if untried:
+            lines += "\n" + t("stats_untried", language, topics="、".join(untried))
+        text = t(
+            "stats", language, attempts=summary.attempts, average=summary.average, streak=summary.streak_days,
+            today=summary.practiced_today, lines=lines,
+        )  # fmt: skip
+        return Reply(ReplyKind.STATS, text, image=image)
+
+    def set_language(self, user_key: str, language: str) -> Reply:
+        if language not in LANGUAGES:
+            return self._info(user_key, "unknown_language", ReplyKind.ERROR)
+        self.store.update_user(user_key, language=language)
+        return self._info(user_key, "language_set")
+
+    def subscribe(self, user_key: str, at: str, zone: str | None = None) -> Reply:
+        """A daily question at local time `at` (HH:MM) in IANA time zone `zone`."""
+        match = _TIME.match(at.strip())
+        if not match:
+            return self._info(user_key, "bad_time", ReplyKind.ERROR, value=at)
+        zone = zone or self.store.user(user_key).timezone
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return self._info(user_key, "bad_timezone", ReplyKind.ERROR, value=zone)
+        time = f"{int(match.group(1)):02d}:{match.group(2)}"
+        self.store.update_user(user_key, daily_time=time, timezone=zone)
+        return self._info(user_key, "subscribed", time=time, tz=zone)
+
+    def unsubscribe(self, user_key: str) -> Reply:
+        self.store.update_user(user_key, daily_time=None)
+        return self._info(user_key, "unsubscribed")

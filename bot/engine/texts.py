@@ -1,0 +1,78 @@
+"""Every text the engine shows, in Chinese (default) and English."""
+
+from __future__ import annotations
+
+__all__ = ["t", "LANGUAGES"]
+
+LANGUAGES = ("zh", "en")
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "zh": "欢迎使用 mockbot 面试练习！我会出机器学习/深度学习面试题，你用自己的话作答，我来评分并指出漏掉的要点。",
+        "en": "Welcome to mockbot! I ask machine-learning interview questions; answer in your own words and I grade "
+        "the answer and name the key points you missed.",
+    },
+    "question": {"zh": "第 {n} 题 · {topic}", "en": "Question {n} · {topic}"},
+    "resume": {"zh": "继续上次没答完的题：", "en": "Picking up the question you left open:"},
+    "open_question": {
+        "zh": "（这道题没有参考答案，是开放题：想好了可以看看别人怎么答，不计分。）",
+        "en": "(No reference answer: an open question for practice, not graded.)",
+    },
+    "followup": {
+        "zh": "追问：关于「{question}」，你还没讲到一个要点。能具体说说和「{hint}」有关的部分吗？",
+        "en": "Follow-up: on “{question}” you left out a key point. Can you explain the part about “{hint}”?",
+    },
+    "no_followup": {"zh": "这题的要点你都答到了，没有需要追问的。", "en": "You made every key point: nothing to follow up."},
+    "no_question": {
+        "zh": "现在没有待回答的题目。发送 /question 来一道题（或在终端里直接回车）。",
+        "en": "There is no open question. Send /question for one (or press Enter in the terminal).",
+    },
+    "bank_empty": {"zh": "题库里没有可以出的题。", "en": "The question bank has no question to ask."},
+    "no_topic_questions": {"zh": "「{topic}」下没有可出的题，换个主题试试。", "en": "No question left under “{topic}”; try another topic."},
+    "unknown_topic": {"zh": "不认识的主题「{topic}」。可选：{topics}", "en": "Unknown topic “{topic}”. Topics: {topics}"},
+    "topics": {"zh": "题目主题：\n{lines}", "en": "Topics:\n{lines}"},
+    "topics_set": {"zh": "之后只出这些主题的题：{topics}", "en": "From now on: questions on {topics}"},
+    "topics_all": {"zh": "之后所有主题都会出题。", "en": "From now on: questions on every topic."},
+    "hint": {"zh": "提示（扣 {cost} 分）：{point}", "en": "Hint (costs {cost} points): {point}"},
+    "no_hint": {"zh": "没有更多提示了。", "en": "No more hints."},
+    "hint_open": {"zh": "开放题没有提示。", "en": "Open questions have no hints."},
+    "reference": {"zh": "参考答案：\n{answer}", "en": "Reference answer:\n{answer}"},
+    "gave_up": {"zh": "（这题记为没答上，之后会更早再出。）", "en": "(Counted as not answered: it will come back sooner.)"},
+    "skipped": {"zh": "已跳过这题。", "en": "Skipped."},
+    "rerated": {"zh": "已按「{rating}」重新安排复习：下次 {due}。", "en": "Rescheduled as “{rating}”: next review {due}."},
+    "nothing_to_rate": {"zh": "还没有可以重新评级的回答。", "en": "There is no answer to re-rate yet."},
+    "hint_penalty": {"zh": "（用了 {n} 次提示，扣 {cost} 分）", "en": "({n} hint(s) used: −{cost})"},
+    "next_due": {"zh": "下次复习：{due}", "en": "Next review: {due}"},
+    "empty_answer": {"zh": "回答是空的。写下你的回答，或发送 /skip 跳过。", "en": "The answer is empty. Write your answer, or /skip."},
+    "not_gradable": {"zh": "这道题没有参考答案，无法评分；可以对照别的资料自己检查。", "en": "This question has no reference answer to grade against."},
+    "stats": {
+        "zh": "共练习 {attempts} 次，平均 {average:.0f} 分，连续 {streak} 天，今天 {today} 次。\n{lines}",
+        "en": "{attempts} answers, average {average:.0f}, streak {streak} day(s), {today} today.\n{lines}",
+    },
+    "stats_topic": {"zh": "{name}：掌握 {mastery:.0%}，{attempts} 次，平均 {average:.0f}，待复习 {due}", "en": "{name}: mastery {mastery:.0%}, {attempts} answers, average {average:.0f}, {due} due"},
+    "stats_untried": {"zh": "还没练过：{topics}", "en": "Not tried yet: {topics}"},
+    "no_stats": {"zh": "还没有练习记录。", "en": "No practice yet."},
+    "language_set": {"zh": "界面语言：中文", "en": "Language: English"},
+    "unknown_language": {"zh": "可选语言：zh（中文）、en（English）", "en": "Languages: zh (中文), en (English)"},
+    "subscribed": {"zh": "好的，每天 {time}（{tz}）推送一道题。", "en": "Done: a question every day at {time} ({tz})."},
+    "unsubscribed": {"zh": "已取消每日推送。", "en": "Daily questions are off."},
+    "bad_time": {"zh": "时间格式不对：{value}（应为 HH:MM，如 08:30）", "en": "Not a time: {value} (use HH:MM, e.g. 08:30)"},
+    "bad_timezone": {"zh": "不认识的时区：{value}（如 Asia/Shanghai）", "en": "Unknown time zone: {value} (e.g. Asia/Shanghai)"},
+    "button_hint": {"zh": "提示", "en": "Hint"},
+    "button_answer": {"zh": "看答案", "en": "Answer"},
+    "button_next": {"zh": "下一题", "en": "Next"},
+    "button_skip": {"zh": "跳过", "en": "Skip"},
+    "button_followup": {"zh": "追问", "en": "Follow-up"},
+    "button_hard": {"zh": "有点难", "en": "Hard"},
+    "button_easy": {"zh": "太简单", "en": "Easy"},
+    "rating_again": {"zh": "没记住", "en": "Again"},
+    "rating_hard": {"zh": "有点难", "en": "Hard"},
+    "rating_good": {"zh": "记住了", "en": "Good"},
+    "rating_easy": {"zh": "太简单", "en": "Easy"},
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The text `key` in `language` (zh when unknown), with `values` filled in."""
+    entry = _TEXTS[key]
+    return entry.get(language, entry["zh"]).format(**values)

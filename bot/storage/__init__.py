@@ -1,0 +1,30 @@
+"""mockbot's storage: a SQLite (or any SQLAlchemy) database behind one `Store`, migrated by Alembic.
+
+Callers get frozen records, never ORM objects, and every datetime is UTC-aware.
+"""
+
+from bot.storage.errors import StorageError
+from bot.storage.records import (
+    AttemptRecord,
+    ChatStateRecord,
+    OutboxRecord,
+    ReviewRecord,
+    RoundAnswerRecord,
+    RoundRecord,
+    RoundState,
+    UserRecord,
+)
+from bot.storage.store import Store
+
+__all__ = [
+    "Store",
+    "StorageError",
+    "RoundState",
+    "UserRecord",
+    "ChatStateRecord",
+    "AttemptRecord",
+    "ReviewRecord",
+    "RoundRecord",
+    "RoundAnswerRecord",
+    "OutboxRecord",
+]

@@ -1,0 +1,152 @@
+"""The transactional core of `Store`: engines, short retried transactions, error translation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Self, TypeVar
+
+from alembic.util import CommandError
+from sqlalchemy import URL
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
+from sqlalchemy.orm import Session
+
+from bot.storage import migrate
+from bot.storage.engine import database_label, first_line, is_locked, open_engine
+from bot.storage.errors import StorageError
+
+__all__ = ["StoreBase", "utc_now", "column_values"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked
+DEFAULT_RETRY_DELAY = 0.05  # seconds before the second try; doubles after each
+DEFAULT_BUSY_TIMEOUT_MS = 1000  # SQLite's own wait for a lock, within each try
+
+
+def utc_now(now: datetime | None = None, name: str = "now") -> datetime:
+    """`now` in UTC, or the current time; a naive datetime is refused.
+
+    Raises:
+        ValueError: `now` has no time zone.
+    """
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (got naive {now.isoformat()})")
+    return now.astimezone(timezone.utc)
+
+
+def _column_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if isinstance(value, datetime):
+        return utc_now(value, "datetime")
+    return value
+
+
+def column_values(fields: Mapping[str, Any], allowed: Iterable[str], *, what: str) -> dict[str, Any]:
+    """`fields` ready for the columns: enums as `.value`, sequences as lists, datetimes checked.
+
+    Raises:
+        ValueError: a field is not in `allowed`, or a datetime is naive.
+    """
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown {what} field(s): {', '.join(unknown)}")
+    return {name: _column_value(value) for name, value in fields.items()}
+
+
+class StoreBase:
+    """Owns the engines and runs each unit of work in its own short, retried transaction."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        retries: int = DEFAULT_RETRIES,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+    ) -> None:
+        """Connect to `url` (any SQLAlchemy URL) without migrating; see `Store.open`.
+
+        Raises:
+            StorageError: the database (or its folder) cannot be created or opened.
+        """
+        if retries < 1:
+            raise ValueError("retries must be at least 1")
+        self.location = database_label(url)
+        self._retries = retries
+        self._retry_delay = retry_delay
+        self._read, self._write = open_engine(url, busy_timeout_ms=busy_timeout_ms)
+        try:
+            self._retrying(self._probe, failure="cannot open database")
+        except BaseException:
+            self._read.dispose()
+            raise
+
+    def _probe(self) -> None:
+        with self._read.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    def upgrade(self) -> None:
+        """Migrate the database to the newest schema (Alembic "head"); a no-op when already there.
+
+        Raises:
+            StorageError: the database cannot be migrated (e.g. it is from a newer mockbot).
+        """
+        try:
+            self._retrying(lambda: migrate.upgrade(self._write), failure="cannot migrate database")
+        except CommandError as exc:
+            raise StorageError(f"cannot migrate database {self.location}: {exc}") from None
+
+    def close(self) -> None:
+        """Release every connection; the Store must not be used afterwards."""
+        self._read.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run `work` in one transaction (committed if it returns), retried while locked."""
+
+        def attempt() -> T:
+            with Session(self._write if write else self._read, expire_on_commit=False) as session:
+                with session.begin():
+                    return work(session)
+
+        return self._retrying(attempt, failure="database")
+
+    def _retrying(self, attempt: Callable[[], T], *, failure: str) -> T:
+        delay = self._retry_delay
+        for number in range(1, self._retries + 1):
+            try:
+                return attempt()
+            except DBAPIError as exc:
+                if not (isinstance(exc, OperationalError) and is_locked(exc)):
+                    if isinstance(exc, OperationalError):
+                        raise StorageError(f"{failure} {self.location}: {first_line(exc)}") from exc
+                    raise
+                if number == self._retries:
+                    raise StorageError(
+                        f"database is locked: {self.location} (still locked after {number} tries)"
+                    ) from exc
+                logger.info("database %s is locked; try %d in %.0f ms", self.location,
+                            number + 1, 1000 * delay)
+                time.sleep(delay)
+                delay *= 2
+            except StatementError as exc:  # a value refused before reaching the database
+                if isinstance(exc.orig, ValueError | TypeError):
+                    raise exc.orig from None
+                raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,197 @@
+"""SQLAlchemy models: the tables mockbot keeps, and `UTCDateTime`, the only datetime column type.
+
+Every datetime is UTC-aware on the way in and on the way out. SQLite has no time-zone type, so
+`UTCDateTime` stores UTC wall-clock time there and re-attaches UTC when reading. Enum-like columns
+hold the IntEnum `.value`; JSON columns hold plain lists and dicts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "UTCDateTime",
+    "Base",
+    "User",
+    "ChatState",
+    "Attempt",
+    "Review",
+    "Round",
+    "RoundAnswer",
+    "Outbox",
+    "NAMING_CONVENTION",
+    "DEFAULT_LANGUAGE",
+    "DEFAULT_TIMEZONE",
+]
+
+DEFAULT_LANGUAGE = "zh"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# Explicit constraint names, so batch migrations on SQLite can find (and drop) them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, always read back in UTC.
+
+    Raises:
+        ValueError: on write, if the datetime is naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"datetime must be timezone-aware (got naive {value.isoformat()})")
+        value = value.astimezone(timezone.utc)
+        # SQLite stores text without an offset: store UTC wall-clock time so ordering is correct.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """The declarative base; its metadata names every constraint."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # "term:alice", "tg:12345"
+    language: Mapped[str] = mapped_column(String(8), default=DEFAULT_LANGUAGE)
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    daily_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local time, or no push
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatState(Base):
+    __tablename__ = "chat_states"
+
+    user_id: Mapped[int] = mapped_column(_user_fk(), primary_key=True)
+    state: Mapped[int] = mapped_column(Integer, default=0)  # 0 idle, 1 asked, 2 feedback
+    question_id: Mapped[str | None] = mapped_column(String(128))
+    followup_point: Mapped[int | None] = mapped_column(Integer)  # 0-based key point index
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_id: Mapped[int | None] = mapped_column(Integer)
+    last_question_id: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    question_id: Mapped[str] = mapped_column(String(128), index=True)
+    answer: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    verdict: Mapped[int] = mapped_column(Integer)
+    covered: Mapped[list[int]] = mapped_column(JSON, default=list)
+    missed: Mapped[list[int]] = mapped_column(JSON, default=list)
+    contradicted: Mapped[list[int]] = mapped_column(JSON, default=list)
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    is_followup: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer)  # the FSRS rating applied, if any
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+
+    user_id: Mapped[int] = mapped_column(_user_fk(), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)  # fsrs.Card.to_dict()
+    due: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_rating: Mapped[int | None] = mapped_column(Integer)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The card before the latest review, so that answer can be re-rated (Hard/Easy) later.
+    previous_card: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    previous_due: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    previous_rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(64), index=True)
+    starter_key: Mapped[str] = mapped_column(String(64))
+    question_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    current_index: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[int] = mapped_column(Integer)
+    state: Mapped[int] = mapped_column(Integer, default=0)  # 0 running, 1 finished, 2 stopped
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoundAnswer(Base):
+    __tablename__ = "round_answers"
+    __table_args__ = (UniqueConstraint("round_id", "question_index", "user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    question_index: Mapped[int] = mapped_column(Integer)
+    user_key: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128))
+    answer: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    covered: Mapped[list[int]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("user_key", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

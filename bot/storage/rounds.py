@@ -1,0 +1,204 @@
+"""The half of `Store` keyed by chat and user keys: group mock-interview rounds and the push outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.storage.base import StoreBase, column_values, utc_now
+from bot.storage.models import Outbox, Round, RoundAnswer
+from bot.storage.records import OutboxRecord, RoundAnswerRecord, RoundRecord, RoundState, to_record
+
+__all__ = ["RoundsOutboxStore"]
+
+ROUND_FIELDS = frozenset({"question_ids", "current_index", "seconds", "state", "message_id", "deadline_at"})
+
+
+def _inserted(session: Session, row: Any, duplicate: Select[Any]) -> bool:
+    """Insert `row`, or return False if `duplicate` finds the row a unique constraint kept out."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        if session.scalar(duplicate) is None:
+            raise  # another constraint (e.g. a missing value): a real error
+        return False
+    return True
+
+
+class RoundsOutboxStore(StoreBase):
+    """Group rounds and scheduled pushes; `Store` adds the per-user tables."""
+
+    # ------------------------------------------------------------------ rounds
+
+    def create_round(
+        self, chat_key: str, starter_key: str, question_ids: Sequence[str], *, seconds: int,
+        message_id: int | None = None, deadline_at: datetime | None = None, now: datetime | None = None,
+    ) -> RoundRecord:
+        """Start a round in `chat_key` at question 0, `seconds` per question."""
+        values = column_values(
+            dict(chat_key=chat_key, starter_key=starter_key, question_ids=list(question_ids), current_index=0,
+                 seconds=seconds, state=RoundState.RUNNING, message_id=message_id, deadline_at=deadline_at),
+            ROUND_FIELDS | {"chat_key", "starter_key"}, what="round",
+        )
+        stamp = utc_now(now)
+
+        def work(session: Session) -> RoundRecord:
+            row = Round(started_at=stamp, **values)
+            session.add(row)
+            session.flush()
+            return to_record(RoundRecord, row)
+
+        return self._run(work)
+
+    def round(self, round_id: int) -> RoundRecord | None:
+        """The round with this id, if any."""
+
+        def work(session: Session) -> RoundRecord | None:
+            row = session.get(Round, round_id)
+            return None if row is None else to_record(RoundRecord, row)
+
+        return self._run(work, write=False)
+
+    def active_rounds(self, chat_key: str | None = None) -> list[RoundRecord]:
+        """Running rounds (in one chat, if given), oldest first."""
+
+        def work(session: Session) -> list[RoundRecord]:
+            query = select(Round).where(Round.state == RoundState.RUNNING.value)
+            if chat_key is not None:
+                query = query.where(Round.chat_key == chat_key)
+            return [to_record(RoundRecord, row) for row in session.scalars(query.order_by(Round.id))]
+
+        return self._run(work, write=False)
+
+    def update_round(self, round_id: int, **fields: Any) -> RoundRecord:
+        """Set some of `question_ids`, `current_index`, `seconds`, `state`, `message_id`, `deadline_at`.
+
+        Raises:
+            ValueError: an unknown field, or a naive datetime.
+            KeyError: no round has this id.
+        """
+        values = column_values(fields, ROUND_FIELDS, what="round")
+
+        def work(session: Session) -> RoundRecord:
+            row = session.get(Round, round_id)
+            if row is None:
+                raise KeyError(f"no round {round_id}")
+            for name, value in values.items():
+                setattr(row, name, value)
+            session.flush()
+            return to_record(RoundRecord, row)
+
+        return self._run(work)
+
+    def add_round_answer(
+        self, round_id: int, question_index: int, user_key: str, display_name: str, answer: str,
+        score: float, covered: Sequence[int] = (), *, now: datetime | None = None,
+    ) -> RoundAnswerRecord | None:
+        """Record a participant's answer; None if they already answered this question.
+
+        Raises:
+            KeyError: no round has this id.
+        """
+        stamp = utc_now(now)
+
+        def work(session: Session) -> RoundAnswerRecord | None:
+            if session.get(Round, round_id) is None:
+                raise KeyError(f"no round {round_id}")
+            row = RoundAnswer(
+                round_id=round_id, question_index=question_index, user_key=user_key,
+                display_name=display_name, answer=answer, score=float(score), covered=list(covered),
+                created_at=stamp,
+            )
+            duplicate = select(RoundAnswer.id).where(
+                RoundAnswer.round_id == round_id, RoundAnswer.question_index == question_index,
+                RoundAnswer.user_key == user_key,
+            )
+            return to_record(RoundAnswerRecord, row) if _inserted(session, row, duplicate) else None
+
+        return self._run(work)
+
+    def round_answers(self, round_id: int, question_index: int | None = None) -> list[RoundAnswerRecord]:
+        """A round's answers (to one question, if given), in the order they came."""
+
+        def work(session: Session) -> list[RoundAnswerRecord]:
+            query = select(RoundAnswer).where(RoundAnswer.round_id == round_id)
+            if question_index is not None:
+                query = query.where(RoundAnswer.question_index == question_index)
+            rows = session.scalars(query.order_by(RoundAnswer.created_at, RoundAnswer.id))
+            return [to_record(RoundAnswerRecord, row) for row in rows]
+
+        return self._run(work, write=False)
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(
+        self, user_key: str, kind: str, payload: dict[str, Any], due_at: datetime
+    ) -> OutboxRecord | None:
+        """Queue a push for `due_at`; None if the same (user, kind, due_at) push is already queued."""
+        due = utc_now(due_at, "due_at")
+        row_values = dict(user_key=user_key, kind=kind, payload=dict(payload), due_at=due)
+
+        def work(session: Session) -> OutboxRecord | None:
+            row = Outbox(attempts=0, **row_values)
+            duplicate = select(Outbox.id).where(
+                Outbox.user_key == user_key, Outbox.kind == kind, Outbox.due_at == due
+            )
+            return to_record(OutboxRecord, row) if _inserted(session, row, duplicate) else None
+
+        return self._run(work)
+
+    def pending(self, now: datetime, *, max_attempts: int | None = None) -> list[OutboxRecord]:
+        """Unsent pushes due at `now` or earlier (tried fewer than `max_attempts` times), earliest first."""
+        stamp = utc_now(now)
+
+        def work(session: Session) -> list[OutboxRecord]:
+            query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.due_at <= stamp)
+            if max_attempts is not None:
+                query = query.where(Outbox.attempts < max_attempts)
+            rows = session.scalars(query.order_by(Outbox.due_at, Outbox.id))
+            return [to_record(OutboxRecord, row) for row in rows]
+
+        return self._run(work, write=False)
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """Note that a push was delivered at `now`.
+
+        Raises:
+            KeyError: no queued push has this id.
+        """
+        self._update_outbox(outbox_id, sent_at=utc_now(now), attempts=Outbox.attempts + 1)
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """Note a failed delivery: count the try and keep the error for the next one.
+
+        Raises:
+            KeyError: no queued push has this id.
+        """
+        self._update_outbox(outbox_id, last_error=error, attempts=Outbox.attempts + 1)
+
+    def _update_outbox(self, outbox_id: int, **values: Any) -> None:
+        def work(session: Session) -> None:
+            result = session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+            if result.rowcount == 0:
+                raise KeyError(f"no queued push {outbox_id}")
+
+        self._run(work)
+
+    # ------------------------------------------------------------------ forgetting
+
+    @staticmethod
+    def _forget_in_groups(session: Session, user_key: str) -> int:
+        """Delete a user's round answers, own-chat rounds and pushes; blank them as a round starter."""
+        own_rounds = select(Round.id).where(Round.chat_key == user_key).scalar_subquery()
+        theirs = (RoundAnswer.user_key == user_key) | RoundAnswer.round_id.in_(own_rounds)
+        removed = session.execute(delete(RoundAnswer).where(theirs)).rowcount
+        removed += session.execute(delete(Round).where(Round.chat_key == user_key)).rowcount
+        session.execute(update(Round).where(Round.starter_key == user_key).values(starter_key=""))
+        removed += session.execute(delete(Outbox).where(Outbox.user_key == user_key)).rowcount
+        return removed

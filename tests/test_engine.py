@@ -1,0 +1,183 @@
+"""The practice engine with a real SQLite file, the real grader and a controlled clock."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.engine import ASKED, FEEDBACK, HINT_COST, Action, PracticeEngine, ReplyKind
+from bot.storage import Store
+from grading.grader import Grader
+from questions.bank import Bank
+from questions.taxonomy import Taxonomy
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+USER = "term:tester"
+DROPOUT = "000-93d25c"
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(f"sqlite:///{tmp_path / 'engine.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture()
+def engine(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> PracticeEngine:
+    return PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3))
+
+
+def _ask(engine: PracticeEngine, question_id: str, now: datetime = T0) -> None:
+    """Put a chosen question in front of the user (what next_question does after choosing)."""
+    engine._ask(USER, engine.bank.get(question_id), now=now)  # noqa: SLF001
+
+
+def test_answer_without_open_question_gets_a_helpful_reply(engine: PracticeEngine) -> None:
+    (reply,) = engine.submit(USER, "随便说点什么", now=T0)
+    assert reply.kind is ReplyKind.INFO and "/question" in reply.text
+
+
+def test_question_answer_feedback_and_buttons(engine: PracticeEngine, bank: Bank) -> None:
+    first = engine.next_question(USER, now=T0)
+    assert first.kind is ReplyKind.QUESTION and first.question_id in bank.by_id
+    assert {b.action for b in first.buttons} == {Action.HINT, Action.ANSWER, Action.SKIP}
+    _ask(engine, DROPOUT)
+    (feedback,) = engine.submit(USER, "训练时神经元以概率p保留，保留的输出除以p。", now=T0)
+    assert feedback.kind is ReplyKind.FEEDBACK and feedback.grade is not None
+    assert "✓" in feedback.text and "✗" in feedback.text
+    actions = {b.action for b in feedback.buttons}
+    assert {Action.NEXT, Action.FOLLOWUP, Action.ANSWER, Action.RATE_HARD, Action.RATE_EASY} <= actions
+    assert engine.store.chat_state(USER).state == FEEDBACK
+    attempt = engine.store.last_attempt(USER)
+    assert attempt.question_id == DROPOUT and attempt.covered and attempt.missed
+
+
+def test_empty_answer_loses_nothing(engine: PracticeEngine) -> None:
+    _ask(engine, DROPOUT)
+    (reply,) = engine.submit(USER, "   \n ", now=T0)
+    assert reply.kind is ReplyKind.ERROR
+    state = engine.store.chat_state(USER)
+    assert state.state == ASKED and state.question_id == DROPOUT
+    assert engine.store.attempts(USER) == []
+
+
+def test_hint_reveals_a_key_point_and_costs_points(engine: PracticeEngine, bank: Bank) -> None:
+    answer = "训练时神经元以概率p保留，否则输出0；训练时输出除以p；测试时什么都不用做。"
+    _ask(engine, DROPOUT)
+    (plain,) = engine.submit(USER, answer, now=T0)
+    _ask(engine, DROPOUT, now=T0 + timedelta(minutes=1))
+    hint = engine.hint(USER)
+    assert hint.kind is ReplyKind.HINT and bank.get(DROPOUT).key_points[0] in hint.text
+    (hinted,) = engine.submit(USER, answer, now=T0 + timedelta(minutes=1))
+    expected = max(0.0, plain.grade.score - HINT_COST)
+    assert engine.store.last_attempt(USER).score == pytest.approx(expected, abs=0.2)
+
+
+def test_followup_targets_the_most_important_missed_point(engine: PracticeEngine, bank: Bank) -> None:
+    _ask(engine, DROPOUT)
+    engine.submit(USER, "训练时神经元以概率p保留，其余输出0。", now=T0)
+    missed = engine.store.last_attempt(USER).missed
+    follow = engine.followup(USER, now=T0)
+    assert follow.kind is ReplyKind.QUESTION and "追问" in follow.text
+    assert engine.store.chat_state(USER).followup_point == min(missed)
+    (feedback,) = engine.submit(USER, "现在的做法是训练时把保留下来的输出除以p。", now=T0)
+    assert len(feedback.grade.points) == 1  # graded against that one point
+    assert engine.store.last_attempt(USER).is_followup
+    assert engine.followup(USER, now=T0).kind is ReplyKind.INFO  # one follow-up per answer
+
+
+def test_restart_resumes_the_open_question(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy, tmp_path: Path) -> None:
+    first = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(1))
+    asked = first.next_question(USER, now=T0)
+    store.close()
+    reopened = Store.open(f"sqlite:///{tmp_path / 'engine.sqlite3'}")
+    try:
+        again = PracticeEngine(reopened, bank, grader, taxonomy, rng=random.Random(2))
+        resumed = again.resume(USER)
+        assert resumed is not None and resumed.question_id == asked.question_id
+        assert "继续" in resumed.text
+    finally:
+        reopened.close()
+
+
+def test_failed_question_comes_back_before_a_passed_one(engine: PracticeEngine) -> None:
+    failed, passed = "000-3e6fd4", DROPOUT
+    _ask(engine, failed)
+    engine.submit(USER, "完全不记得了，大概和天气有关吧。", now=T0)
+    _ask(engine, passed)
+    engine.submit(USER, "\n".join(engine.bank.get(passed).key_points), now=T0)
+    reviews = {r.question_id: r for r in engine.store.reviews(USER)}
+    assert reviews[failed].due < reviews[passed].due
+    when = reviews[failed].due + timedelta(seconds=1)
+    assert when < reviews[passed].due
+    assert engine.next_question(USER, now=when).question_id == failed
+
+
+def test_rerating_easy_moves_the_review_later(engine: PracticeEngine) -> None:
+    _ask(engine, DROPOUT)
+    engine.submit(USER, "\n".join(engine.bank.get(DROPOUT).key_points), now=T0)
+    good_due = engine.store.review(USER, DROPOUT).due
+    reply = engine.press(USER, Action.RATE_EASY, now=T0)[0]
+    assert "太简单" in reply.text
+    assert engine.store.review(USER, DROPOUT).due > good_due
+    engine.press(USER, Action.RATE_AGAIN, now=T0)
+    assert engine.store.review(USER, DROPOUT).due < good_due
+
+
+def test_showing_the_answer_first_counts_as_not_answered(engine: PracticeEngine) -> None:
+    _ask(engine, DROPOUT)
+    reply = engine.show_answer(USER, now=T0)
+    assert reply.kind is ReplyKind.REFERENCE and "参考答案" in reply.text
+    attempt = engine.store.last_attempt(USER)
+    assert attempt.score == 0 and attempt.rating == 1
+
+
+def test_skip_asks_another_question(engine: PracticeEngine) -> None:
+    _ask(engine, DROPOUT)
+    replies = engine.skip(USER, now=T0)
+    assert replies[-1].kind is ReplyKind.QUESTION and replies[-1].question_id != DROPOUT
+    assert engine.store.attempts(USER) == []
+
+
+def test_topic_choice_and_unknown_topic(engine: PracticeEngine, bank: Bank) -> None:
+    reply = engine.next_question(USER, "Python", now=T0)
+    assert bank.get(reply.question_id).topic == "python"
+    assert engine.next_question(USER, "astrology", now=T0).kind is ReplyKind.ERROR
+    engine.set_topics(USER, ["cnn-vision"])
+    assert bank.get(engine.next_question(USER, now=T0).question_id).topic == "cnn-vision"
+
+
+def test_language_and_daily_subscription(engine: PracticeEngine) -> None:
+    assert "English" in engine.set_language(USER, "en").text
+    assert engine.submit(USER, "hello", now=T0)[0].text.startswith("There is no open question")
+    assert engine.subscribe(USER, "25:99").kind is ReplyKind.ERROR
+    assert engine.subscribe(USER, "08:30", "Mars/Olympus").kind is ReplyKind.ERROR
+    assert engine.subscribe(USER, "8:30", "Europe/Berlin").kind is ReplyKind.INFO
+    user = engine.store.user(USER)
+    assert (user.daily_time, user.timezone) == ("08:30", "Europe/Berlin")
+    engine.unsubscribe(USER)
+    assert engine.store.user(USER).daily_time is None
+
+
+def test_stats_numbers_and_chart(engine: PracticeEngine) -> None:
+    assert engine.stats(USER, now=T0).text == "还没有练习记录。"
+    _ask(engine, DROPOUT)
+    engine.submit(USER, "训练时以概率p保留神经元", now=T0)
+    reply = engine.stats(USER, now=T0)
+    assert reply.kind is ReplyKind.STATS and "共练习 1 次" in reply.text
+    assert reply.image and reply.image.startswith(b"\x89PNG")
+
+
+def test_engine_imports_no_telegram() -> None:
+    code = "import sys, bot.engine, bot.terminal; print('telegram' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    engine_dir = Path(__file__).resolve().parents[1] / "bot" / "engine"
+    for path in engine_dir.glob("*.py"):
+        assert "telegram" not in path.read_text(encoding="utf-8").replace("Telegram", ""), path
