@@ -16,7 +16,7 @@ import fsrs
 
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
-from grading.result import NotGradable
+from grading.result import NotGradable, PointStatus
 from questions.bank import Bank
 from questions.model import Question
 from questions.taxonomy import Taxonomy
@@ -189,8 +189,7 @@ class PracticeEngine:
             return [self._info(user_key, "not_gradable", ReplyKind.ERROR)]
         penalty = HINT_COST * state.hints_used
         score = max(0.0, result.score - penalty)
-        indices = {p.text: i for i, p in enumerate(result.points)}
-        numbers = lambda texts: [indices[x] for x in texts]  # noqa: E731
+        statuses = [p.status for p in result.points]
         rating = None if followup is not None else rating_for(score)
         attempt = self.store.add_attempt(
             user_key,
@@ -198,9 +197,9 @@ class PracticeEngine:
             answer=text,
             score=score,
             verdict=int(self.grader.verdict(score, result.language)),
-            covered=numbers(result.covered),
-            missed=[i for i in numbers(result.missed) if i not in numbers(result.contradicted)],
-            contradicted=numbers(result.contradicted),
+            covered=[i for i, s in enumerate(statuses) if s is PointStatus.COVERED],
+            missed=[i for i, s in enumerate(statuses) if s in (PointStatus.MISSED, PointStatus.PARTLY)],
+            contradicted=[i for i, s in enumerate(statuses) if s is PointStatus.CONTRADICTED],
             hints_used=state.hints_used,
             is_followup=followup is not None,
             rating=int(rating) if rating is not None else None,
