@@ -13,7 +13,7 @@ from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
 from questions.yamlio import YamlError, line_of, load_yaml
 
-__all__ = ["BankSettings", "StorageSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
+__all__ = ["BankSettings", "StorageSettings", "TelegramSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
 
 CONFIG_ENV = "MOCKBOT_CONFIG"  # where to find config.yaml when --config is not given
 
@@ -39,6 +39,17 @@ class StorageSettings(BaseModel):
     url: str = f"sqlite:///{DEFAULT_DATABASE}"
 
 
+class TelegramSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # A self-hosted Bot API server (e.g. http://127.0.0.1:8081/bot); None: api.telegram.org.
+    base_url: str | None = None
+    # Webhook mode when set (the public HTTPS URL Telegram posts to); else long polling.
+    webhook_url: str | None = None
+    listen: str = "0.0.0.0"
+    port: int = 8443
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +57,7 @@ class Settings(BaseModel):
     bank: BankSettings = BankSettings()
     grading: GradingSettings = GradingSettings()
     storage: StorageSettings = StorageSettings()
+    telegram: TelegramSettings = TelegramSettings()
     source: Path | None = None  # the file these settings were read from
 
 

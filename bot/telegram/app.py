@@ -1,0 +1,285 @@
+"""The Telegram front-end: one short handler per command or button, all wired in `build_application`.
+
+Handlers parse the update, call the practice engine (in a worker thread: grading and storage are
+blocking) and send its replies. State lives in the engine's store, never in `user_data`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from ..engine import Action, PracticeEngine, Reply, ReplyKind
+from . import daily
+from .render import keyboard, split_text, to_html
+
+__all__ = ["build_application", "user_key", "send_replies", "COMMANDS"]
+
+logger = logging.getLogger(__name__)
+
+# (command, zh description, en description), shown in Telegram's menu
+COMMANDS = (
+    ("question", "来一道题（可加主题）", "Get a question (optionally: a topic)"),
+    ("topics", "选择练习主题", "Choose topics"),
+    ("daily", "每日一题：/daily 08:30 Asia/Shanghai 或 /daily off", "Daily question: /daily 08:30 Europe/Berlin, /daily off"),
+    ("stats", "我的进度", "My progress"),
+    ("hint", "提示一个要点", "Reveal a key point"),
+    ("answer", "看参考答案", "Show the reference answer"),
+    ("skip", "跳过这题", "Skip this question"),
+    ("lang", "界面语言：/lang zh 或 /lang en", "Language: /lang zh or /lang en"),
+    ("help", "帮助", "Help"),
+)
+_HELP = {
+    "zh": "我会出机器学习面试题，直接发文字作答即可。\n" + "\n".join(f"/{c} — {zh}" for c, zh, _ in COMMANDS),
+    "en": "I ask ML interview questions; just send your answer as text.\n" + "\n".join(f"/{c} — {en}" for c, _, en in COMMANDS),
+}
+_NOT_TEXT = {
+    "zh": "我只能读文字回答哦：请用文字写下你的答案（贴纸、图片、语音和文件都看不懂）。",
+    "en": "I can only read text answers: please type your answer (stickers, photos, voice and files are not read).",
+}
+_EDITED = {
+    "zh": "修改过的消息不会重新评分：请把新的回答重新发一次。",
+    "en": "Edited messages are not graded again: please send the new answer as a new message.",
+}
+_UNKNOWN = {"zh": "不认识这个命令，发送 /help 查看可用命令。", "en": "Unknown command: /help lists what I understand."}
+_ONBOARD_LANGUAGE = "请选择语言 / Choose your language:"
+_ONBOARD_TOPICS = {"zh": "想练哪些主题？（可多选，选好点「完成」）", "en": "Which topics? (pick several, then Done)"}
+_ONBOARD_ZONE = {"zh": "你在哪个时区？（用于每日一题）", "en": "Your time zone? (for the daily question)"}
+_ONBOARD_DAILY = {"zh": "每天几点推送一道题？", "en": "When should the daily question come?"}
+_DONE = {"zh": "完成", "en": "Done"}
+_OFF = {"zh": "不用推送", "en": "No daily question"}
+_ZONES = ("Asia/Shanghai", "Asia/Singapore", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
+_TIMES = ("08:00", "12:30", "21:00")
+
+
+def user_key(update: Update) -> str:
+    """The engine's key of the chat the update belongs to."""
+    return f"tg:{update.effective_chat.id}"  # type: ignore[union-attr]
+
+
+def _engine(context: ContextTypes.DEFAULT_TYPE) -> PracticeEngine:
+    return context.application.bot_data["engine"]
+
+
+async def _call(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object, **kwargs: object):  # noqa: ANN202
+    """Run a (blocking) engine method in a worker thread."""
+    return await asyncio.to_thread(getattr(_engine(context), method), *args, **kwargs)
+
+
+async def send_replies(bot, chat_id: int, replies: Sequence[Reply], *, reply_to: int | None = None) -> None:  # noqa: ANN001
+    """Send engine replies: text split under Telegram's limit, buttons on the last piece, chart as a photo."""
+    for reply in replies:
+        if reply.image:
+            await bot.send_photo(chat_id, reply.image)
+        pieces = split_text(to_html(reply))
+        for number, piece in enumerate(pieces):
+            last = number == len(pieces) - 1
+            await bot.send_message(
+                chat_id,
+                piece,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply) if last else None,
+                reply_to_message_id=reply_to if number == 0 else None,
+                disable_web_page_preview=True,
+            )
+
+
+async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequence[Reply]) -> None:
+    await send_replies(context.bot, update.effective_chat.id, replies)  # type: ignore[union-attr]
+
+
+async def _language(context: ContextTypes.DEFAULT_TYPE, key: str) -> str:
+    return await _call(context, "language", key)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet the user and ask for the language (onboarding: language, topics, time zone, daily time)."""
+    buttons = [[InlineKeyboardButton("中文", callback_data="lang:zh"), InlineKeyboardButton("English", callback_data="lang:en")]]
+    await update.effective_message.reply_text(_ONBOARD_LANGUAGE, reply_markup=InlineKeyboardMarkup(buttons))  # type: ignore[union-attr]
+
+
+def _topics_keyboard(engine: PracticeEngine, key: str, language: str) -> InlineKeyboardMarkup:
+    chosen = set(engine.store.user(key).topics)
+    rows = [
+        [InlineKeyboardButton(("✅ " if topic.id in chosen else "") + topic.name(language), callback_data=f"topic:{topic.id}")]
+        for topic in engine.taxonomy.topics
+    ]
+    rows.append([InlineKeyboardButton(_DONE[language], callback_data="topic:done")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def onboarding_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle the onboarding keyboards: lang:…, topic:…, tz:…, at:…"""
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    key = user_key(update)
+    engine = _engine(context)
+    kind, _, value = query.data.partition(":")  # type: ignore[union-attr]
+    if kind == "lang":
+        await _call(context, "set_language", key, value)
+        await query.edit_message_text(_ONBOARD_TOPICS[value], reply_markup=_topics_keyboard(engine, key, value))  # type: ignore[union-attr]
+        return
+    language = await _language(context, key)
+    if kind == "topic" and value != "done":
+        chosen = list(engine.store.user(key).topics)
+        chosen = [x for x in chosen if x != value] if value in chosen else chosen + [value]
+        await _call(context, "set_topics", key, chosen)
+        await query.edit_message_reply_markup(_topics_keyboard(engine, key, language))  # type: ignore[union-attr]
+    elif kind == "topic":
+        zones = [[InlineKeyboardButton(zone, callback_data=f"tz:{zone}")] for zone in _ZONES]
+        await query.edit_message_text(_ONBOARD_ZONE[language], reply_markup=InlineKeyboardMarkup(zones))  # type: ignore[union-attr]
+    elif kind == "tz":
+        await asyncio.to_thread(engine.store.update_user, key, timezone=value)
+        times = [[InlineKeyboardButton(x, callback_data=f"at:{x}") for x in _TIMES], [InlineKeyboardButton(_OFF[language], callback_data="at:off")]]
+        await query.edit_message_text(_ONBOARD_DAILY[language], reply_markup=InlineKeyboardMarkup(times))  # type: ignore[union-attr]
+    elif kind == "at":
+        reply = await _call(context, "unsubscribe" if value == "off" else "subscribe", key, *(() if value == "off" else (value,)))
+        await query.edit_message_text(reply.text)  # type: ignore[union-attr]
+        daily.schedule_user(context.application, key)
+        await _send(update, context, [await _call(context, "resume", key) or await _call(context, "next_question", key)])
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/question [topic]: ask a question."""
+    topic = " ".join(context.args) if context.args else None
+    await _send(update, context, [await _call(context, "next_question", user_key(update), topic)])
+
+
+async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message in a private chat: the answer to the open question."""
+    replies = await _call(context, "submit", user_key(update), update.effective_message.text or "")  # type: ignore[union-attr]
+    await _send(update, context, replies)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A feedback or question button: hint, answer, next, follow-up, re-rate, skip."""
+    query = update.callback_query
+    await query.answer()  # type: ignore[union-attr]
+    try:
+        action = Action(query.data)  # type: ignore[union-attr]
+    except ValueError:
+        return
+    await _send(update, context, await _call(context, "press", user_key(update), action))
+
+
+def _action_command(action: Action):  # noqa: ANN202 - a handler
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await _send(update, context, await _call(context, "press", user_key(update), action))
+
+    handler.__doc__ = f"/{action.value}: the same as its button."
+    return handler
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/topics: choose topics with a keyboard."""
+    key = user_key(update)
+    language = await _language(context, key)
+    markup = await asyncio.to_thread(_topics_keyboard, _engine(context), key, language)
+    await update.effective_message.reply_text(_ONBOARD_TOPICS[language], reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def daily_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/daily HH:MM [Area/City] or /daily off."""
+    key = user_key(update)
+    args = context.args or []
+    if args[:1] == ["off"]:
+        reply = await _call(context, "unsubscribe", key)
+    elif args:
+        reply = await _call(context, "subscribe", key, args[0], args[1] if len(args) > 1 else None)
+    else:
+        reply = Reply(ReplyKind.INFO, _HELP[await _language(context, key)])
+    daily.schedule_user(context.application, key)
+    await _send(update, context, [reply])
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: the chart as a photo and the numbers."""
+    await _send(update, context, [await _call(context, "stats", user_key(update))])
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang zh|en."""
+    value = (context.args or [""])[0]
+    await _send(update, context, [await _call(context, "set_language", user_key(update), value)])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot understands."""
+    await update.effective_message.reply_text(_HELP[await _language(context, user_key(update))])  # type: ignore[union-attr]
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, files: say kindly that only text is read."""
+    await update.effective_message.reply_text(_NOT_TEXT[await _language(context, user_key(update))])  # type: ignore[union-attr]
+
+
+async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: not graded again (the first version was)."""
+    await context.bot.send_message(update.effective_chat.id, _EDITED[await _language(context, user_key(update))])  # type: ignore[union-attr]
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know."""
+    await update.effective_message.reply_text(_UNKNOWN[await _language(context, user_key(update))])  # type: ignore[union-attr]
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log errors (never the token: PTB's messages do not contain it)."""
+    logger.error("error while handling an update", exc_info=context.error)
+
+
+async def _post_init(application: Application) -> None:
+    """Register the command menu and rebuild the daily jobs from the database."""
+    for language in ("zh", "en"):
+        commands = [BotCommand(c, zh if language == "zh" else en) for c, zh, en in COMMANDS]
+        try:
+            await application.bot.set_my_commands(commands, language_code=language)
+        except TelegramError as exc:  # the menu is a nicety: never fail start-up on it
+            logger.warning("could not set the command menu: %s", exc)
+    await daily.restore(application, now=datetime.now(timezone.utc))
+
+
+def build_application(engine: PracticeEngine, token: str, *, base_url: str | None = None, rate_limit: bool = True) -> Application:
+    """The wired PTB application (polling or webhook is the caller's choice)."""
+    builder = ApplicationBuilder().token(token).post_init(_post_init)
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    application = builder.build()
+    application.bot_data["engine"] = engine
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start, filters=private))
+    application.add_handler(CommandHandler("question", question, filters=private))
+    application.add_handler(CommandHandler("topics", topics, filters=private))
+    application.add_handler(CommandHandler("daily", daily_command, filters=private))
+    application.add_handler(CommandHandler("stats", stats, filters=private))
+    application.add_handler(CommandHandler("lang", lang, filters=private))
+    application.add_handler(CommandHandler("help", help_command))
+    for action in (Action.HINT, Action.ANSWER, Action.SKIP):
+        application.add_handler(CommandHandler(action.value, _action_command(action), filters=private))
+    application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^(lang|topic|tz|at):"))
+    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited))
+    application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, answer_text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, not_text))
+    application.add_error_handler(error_handler)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return application

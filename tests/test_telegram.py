@@ -1,0 +1,205 @@
+"""The Telegram front-end end to end: the real PTB Application over real HTTP against the local fake
+Bot API server, the real engine, grader and SQLite file."""
+
+from __future__ import annotations
+
+import random
+import time
+import warnings
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.engine import PracticeEngine
+from bot.storage import Store
+from bot.telegram import daily
+from bot.telegram.app import build_application
+from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
+from bot.telegram.render import split_text
+from grading.grader import Grader
+from questions.bank import Bank
+from questions.taxonomy import Taxonomy
+
+CHAT = 4242  # a private chat: chat id == user id
+DROPOUT = "000-93d25c"
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as server:
+        yield server
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+
+
+def _engine(db: str, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> PracticeEngine:
+    return PracticeEngine(Store.open(db), bank, grader, taxonomy, rng=random.Random(5))
+
+
+@pytest.fixture()
+def engine(db: str, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> Iterator[PracticeEngine]:
+    built = _engine(db, bank, grader, taxonomy)
+    yield built
+    built.store.close()
+
+
+def _bot(fake: FakeBotApi, engine: PracticeEngine) -> ApplicationThread:
+    return ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url))
+
+
+def _to_chat(text: str | None = None) -> object:
+    return lambda call: call.chat_id == CHAT and call.method in ("sendMessage", "sendPhoto", "editMessageText") and (
+        text is None or (call.text or "").find(text) >= 0
+    )
+
+
+def _next(fake: FakeBotApi, since: int, text: str | None = None, timeout: float = 20.0) -> SentCall:
+    return fake.wait_for(_to_chat(text), timeout, since=since)
+
+
+def _question_message(fake: FakeBotApi, since: int) -> SentCall:
+    return fake.wait_for(lambda c: c.chat_id == CHAT and "[0" in (c.text or "") and c.buttons, 20.0, since=since)
+
+
+def test_commands_menu_is_registered(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        call = fake.wait_for(lambda c: c.method == "setMyCommands", 10.0)
+    assert "question" in str(call.params.get("commands"))
+
+
+def test_onboarding_language_topics_zone_and_daily_time(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine) as running:
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/start")
+        choose = _next(fake, mark, "Choose your language")
+        assert ("中文", "lang:zh") in choose.buttons
+        for data, expect in (("lang:zh", "想练哪些主题"), ("topic:python", "✅ Python"), ("topic:done", "时区"), ("tz:Europe/Berlin", "几点")):
+            mark = len(fake.calls)
+            fake.press_button(CHAT, CHAT, choose.message_id, data)
+            edited = fake.wait_for(lambda c: c.method.startswith("editMessage") and c.chat_id == CHAT, 10.0, since=mark)
+            shown = (edited.text or "") + " ".join(label for label, _ in edited.buttons)
+            assert expect in shown, shown
+        mark = len(fake.calls)
+        fake.press_button(CHAT, CHAT, choose.message_id, "at:08:00")
+        _next(fake, mark, "每天 08:00（Europe/Berlin）")
+        question = _question_message(fake, mark)
+        user = engine.store.user(f"tg:{CHAT}")
+        assert (user.language, user.topics, user.timezone, user.daily_time) == ("zh", ("python",), "Europe/Berlin", "08:00")
+        assert engine.bank.get(question.text.split("[")[1].split("]")[0]).topic == "python"
+        jobs = running.application.job_queue.get_jobs_by_name(f"daily:tg:{CHAT}")
+        assert len(jobs) == 1
+
+
+def test_question_answer_feedback_and_every_button(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/question 深度学习基础")
+        question = _question_message(fake, mark)
+        assert {data for _, data in question.buttons} == {"hint", "answer", "skip"}
+        engine._ask(f"tg:{CHAT}", engine.bank.get(DROPOUT), now=datetime.now(timezone.utc))  # a known question
+
+        mark = len(fake.calls)
+        fake.press_button(CHAT, CHAT, question.message_id, "hint")
+        assert "提示" in _next(fake, mark).text
+
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "训练时神经元以概率p保留，其余输出0。")
+        feedback = _next(fake, mark, "/100")
+        assert "✓" in feedback.text and "✗" in feedback.text  # names the missed points
+        assert {"next", "followup", "answer", "rate:hard", "rate:easy"} <= {d for _, d in feedback.buttons}
+
+        for data, expect in (("rate:hard", "有点难"), ("rate:easy", "太简单"), ("answer", "参考答案"), ("followup", "追问")):
+            mark = len(fake.calls)
+            fake.press_button(CHAT, CHAT, feedback.message_id, data)
+            assert expect in _next(fake, mark).text
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "训练时把保留下来的输出除以p，这样测试时就不用缩放。")
+        assert "/100" in _next(fake, mark, "/100").text  # the follow-up answer is graded
+
+        mark = len(fake.calls)
+        fake.press_button(CHAT, CHAT, feedback.message_id, "next")
+        nxt = _question_message(fake, mark)
+        mark = len(fake.calls)
+        fake.press_button(CHAT, CHAT, nxt.message_id, "skip")
+        assert "已跳过" in _next(fake, mark).text
+        _question_message(fake, mark)
+
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/stats")
+        photo = fake.wait_for(lambda c: c.method == "sendPhoto" and c.chat_id == CHAT, 20.0, since=mark)
+        assert photo.photo and photo.photo.startswith(b"\x89PNG")
+
+
+def test_non_text_edited_unknown_and_stray_answers(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "这是一个没有题目时的回答")
+        assert "/question" in _next(fake, mark).text
+        for send in (fake.send_sticker, fake.send_photo, fake.send_voice, fake.send_document):
+            mark = len(fake.calls)
+            send(CHAT, CHAT)
+            assert "文字" in _next(fake, mark).text
+        mark = len(fake.calls)
+        message_id = fake.send_text(CHAT, CHAT, "/nosuchcommand")
+        assert "/help" in _next(fake, mark).text
+        mark = len(fake.calls)
+        fake.edit_text(CHAT, CHAT, message_id, "改过的内容")
+        assert "修改过的消息" in _next(fake, mark).text
+
+
+def test_flood_control_retry_after_is_honoured(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        fake.fail_next("sendMessage", times=1, retry_after=1)
+        start = time.monotonic()
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/help")
+        reply = _next(fake, mark, "/question")
+        assert time.monotonic() - start >= 1.0  # waited as told
+        assert [r.method for r in fake.rejected] == ["sendMessage"]
+        assert len([c for c in fake.sent if c.chat_id == CHAT]) == 1  # delivered once, not twice
+        assert reply.text
+
+
+def test_daily_push_fires_once_a_day_and_survives_a_restart(
+    fake: FakeBotApi, db: str, bank: Bank, grader: Grader, taxonomy: Taxonomy
+) -> None:
+    first = _engine(db, bank, grader, taxonomy)
+    key = f"tg:{CHAT}"
+    now = datetime.now(timezone.utc)
+    slot = (now - timedelta(minutes=5)).astimezone(timezone.utc)
+    first.subscribe(key, slot.strftime("%H:%M"), "UTC")  # today's push time has just passed
+    with _bot(fake, first):  # start-up: the missed push of today is sent
+        pushed = _question_message(fake, 0)
+        assert pushed.chat_id == CHAT
+    first.store.close()
+    count = len([c for c in fake.sent if c.chat_id == CHAT])
+
+    second = _engine(db, bank, grader, taxonomy)
+    try:
+        with _bot(fake, second) as running:  # a restart the same day: nothing sent twice
+            time.sleep(1.0)
+            assert len([c for c in fake.sent if c.chat_id == CHAT]) == count
+            job = running.application.job_queue.get_jobs_by_name(f"daily:{key}")[0]
+            running.run(job.run(running.application))  # the job fires again today: still one push
+            time.sleep(0.5)
+            assert len([c for c in fake.sent if c.chat_id == CHAT]) == count
+        tomorrow = now + timedelta(days=1)
+        with _bot(fake, second) as running:
+            running.run(daily._queue_and_deliver(running.application, key, now=tomorrow))  # noqa: SLF001
+            assert len([c for c in fake.sent if c.chat_id == CHAT]) == count + 1  # next day's push
+    finally:
+        second.store.close()
+
+
+def test_long_messages_are_split_under_the_limit() -> None:
+    text = "\n".join("第%d行 &amp; 一些文字" % i for i in range(600))
+    pieces = split_text(text, 4096)
+    assert all(len(p) <= 4096 for p in pieces) and "".join(pieces).count("第") == 600
+    assert all(not p.endswith("&am") for p in pieces)
