@@ -203,3 +203,96 @@ def test_long_messages_are_split_under_the_limit() -> None:
     pieces = split_text(text, 4096)
     assert all(len(p) <= 4096 for p in pieces) and "".join(pieces).count("第") == 600
     assert all(not p.endswith("&am") for p in pieces)
+
+
+GROUP = -1001234
+MEMBERS = {1001: "Ann", 1002: "Ben", 1003: "Cai"}
+
+
+def _round_with_message(engine: PracticeEngine, message_id: int, timeout: float = 10.0):  # noqa: ANN202
+    """The running round once the bot has stored the id of the question message it just sent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (record,) = engine.store.active_rounds(f"tg:{GROUP}")
+        if record.message_id == message_id:
+            return record
+        time.sleep(0.05)
+    raise AssertionError(f"the round never recorded message {message_id}")
+
+
+def _said_in_group(call: SentCall) -> bool:
+    return call.chat_id == GROUP and call.method == "sendMessage"
+
+
+def _fire(running: ApplicationThread, name: str) -> None:
+    job = running.application.job_queue.get_jobs_by_name(name)[0]
+    running.run(job.run(running.application))
+
+
+def test_group_round_with_three_members_and_leaderboard(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine) as running:
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1001, "/mock 2 python 60", first_name="Ann")
+        first = fake.wait_for(lambda c: c.chat_id == GROUP and "模拟面试 第 1/2 题" in (c.text or ""), 20.0, since=mark)
+        record = _round_with_message(engine, first.message_id)
+        for number in range(2):
+            question = engine.bank.get(record.question_ids[number])
+            answers = {1001: "\n".join(question.key_points), 1002: question.key_points[0], 1003: "不太清楚，跳过"}
+            message_id = first.message_id if number == 0 else record.message_id
+            for user, text in answers.items():
+                mark = len(fake.calls)
+                fake.send_text(GROUP, user, text, first_name=MEMBERS[user], reply_to_message_id=message_id)
+                assert MEMBERS[user] in fake.wait_for(lambda c: c.chat_id == GROUP, 20.0, since=mark).text
+            mark = len(fake.calls)
+            fake.send_text(GROUP, 1001, "第二次回答", first_name="Ann", reply_to_message_id=message_id)
+            assert "第一次为准" in fake.wait_for(lambda c: c.chat_id == GROUP, 20.0, since=mark).text
+            mark = len(fake.calls)
+            _fire(running, f"round:{record.id}")
+            results = fake.wait_for(lambda c: c.chat_id == GROUP and "谁答到了哪些要点" in (c.text or ""), 20.0, since=mark)
+            assert "Ann" in results.text
+            if number == 0:
+                nxt = fake.wait_for(lambda c: c.chat_id == GROUP and "第 2/2 题" in (c.text or ""), 20.0, since=mark)
+                record = _round_with_message(engine, nxt.message_id)
+        board = fake.wait_for(lambda c: c.chat_id == GROUP and "排行榜" in (c.text or ""), 20.0, since=mark)
+        lines = board.text.splitlines()
+        assert lines[1].startswith("🥇 Ann") and "Ben" in lines[2] and "Cai" in lines[3]
+        assert engine.store.active_rounds(f"tg:{GROUP}") == []
+
+
+def test_group_round_stop_rules_bad_arguments_and_restart(
+    fake: FakeBotApi, db: str, bank: Bank, grader: Grader, taxonomy: Taxonomy
+) -> None:
+    fake.admins[GROUP] = {1003}
+    first = _engine(db, bank, grader, taxonomy)
+    with _bot(fake, first):
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1001, "/mock -3")
+        assert "用法" in fake.wait_for(lambda c: c.chat_id == GROUP, 20.0, since=mark).text
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1001, "/mock 1 120", first_name="Ann")
+        fake.wait_for(lambda c: c.chat_id == GROUP and "模拟面试" in (c.text or ""), 20.0, since=mark)
+    first.store.close()
+    second = _engine(db, bank, grader, taxonomy)
+    try:
+        with _bot(fake, second) as running:  # restart: the round and its timer are back
+            (record,) = second.store.active_rounds(f"tg:{GROUP}")
+            assert running.application.job_queue.get_jobs_by_name(f"round:{record.id}")
+            mark = len(fake.calls)
+            fake.send_text(GROUP, 1002, "/mock_stop", first_name="Ben")  # neither starter nor admin
+            assert "只有发起人或群管理员" in fake.wait_for(_said_in_group, 20.0, since=mark).text
+            mark = len(fake.calls)
+            fake.send_text(GROUP, 1003, "/mock_stop", first_name="Cai")  # an admin
+            assert "提前结束" in fake.wait_for(_said_in_group, 20.0, since=mark).text
+            assert second.store.active_rounds(f"tg:{GROUP}") == []
+    finally:
+        second.store.close()
+
+
+def test_network_errors_are_retried_without_losing_or_doubling(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        fake.fail_next("sendMessage", times=2, status=502)
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/question")
+        _question_message(fake, mark)
+        assert [r.method for r in fake.rejected].count("sendMessage") == 2
+        assert len([c for c in fake.sent if c.chat_id == CHAT]) == 1

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
-from . import daily
+from . import daily, group
 from .render import keyboard, split_text, to_html
 
 __all__ = ["build_application", "user_key", "send_replies", "COMMANDS"]
@@ -82,15 +82,34 @@ async def _call(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object, 
     return await asyncio.to_thread(getattr(_engine(context), method), *args, **kwargs)
 
 
+NETWORK_RETRIES = 4  # a send that fails on the network (time-out, 5xx) is tried this many more times
+
+
+async def _with_retries(send, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    """Retry a send on network errors with backoff (flood control is the rate limiter's job)."""
+    delay = 0.5
+    for attempt in range(NETWORK_RETRIES + 1):
+        try:
+            return await send(*args, **kwargs)
+        except NetworkError as exc:
+            if attempt == NETWORK_RETRIES:
+                raise
+            logger.warning("send failed (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+    return None
+
+
 async def send_replies(bot, chat_id: int, replies: Sequence[Reply], *, reply_to: int | None = None) -> None:  # noqa: ANN001
     """Send engine replies: text split under Telegram's limit, buttons on the last piece, chart as a photo."""
     for reply in replies:
         if reply.image:
-            await bot.send_photo(chat_id, reply.image)
+            await _with_retries(bot.send_photo, chat_id, reply.image)
         pieces = split_text(to_html(reply))
         for number, piece in enumerate(pieces):
             last = number == len(pieces) - 1
-            await bot.send_message(
+            await _with_retries(
+                bot.send_message,
                 chat_id,
                 piece,
                 parse_mode=ParseMode.HTML,
@@ -253,6 +272,7 @@ async def _post_init(application: Application) -> None:
         except TelegramError as exc:  # the menu is a nicety: never fail start-up on it
             logger.warning("could not set the command menu: %s", exc)
     await daily.restore(application, now=datetime.now(timezone.utc))
+    await group.restore_rounds(application)
 
 
 def build_application(engine: PracticeEngine, token: str, *, base_url: str | None = None, rate_limit: bool = True) -> Application:
@@ -274,9 +294,13 @@ def build_application(engine: PracticeEngine, token: str, *, base_url: str | Non
     application.add_handler(CommandHandler("help", help_command))
     for action in (Action.HINT, Action.ANSWER, Action.SKIP):
         application.add_handler(CommandHandler(action.value, _action_command(action), filters=private))
+    groups = filters.ChatType.GROUPS
+    application.add_handler(CommandHandler("mock", group.mock, filters=groups))
+    application.add_handler(CommandHandler("mock_stop", group.mock_stop, filters=groups))
+    application.add_handler(MessageHandler(groups & filters.TEXT & filters.REPLY & ~filters.COMMAND, group.group_reply))
     application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^(lang|topic|tz|at):"))
     application.add_handler(CallbackQueryHandler(button))
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited))
+    application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, answer_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, not_text))

@@ -1,0 +1,157 @@
+"""Group mock interviews: N questions, each open for a time limit, answers graded, then a leaderboard.
+
+Transport-free like the rest of the engine: the front-end posts the texts, delivers replies to the
+question message here, and calls `close_question` when a question's time is up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from grading.result import PointStatus
+
+from ..grading_app import reference_for
+from ..storage import RoundRecord, RoundState
+from .engine import PracticeEngine, _utc
+from .replies import Reply, ReplyKind
+from .texts import t
+
+__all__ = ["RoundRules", "parse_mock_args", "start_round", "round_answer", "close_question", "stop_round"]
+
+MIN_QUESTIONS, MAX_QUESTIONS, DEFAULT_QUESTIONS = 1, 10, 3
+MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 15, 600, 90
+
+
+@dataclass(frozen=True)
+class RoundRules:
+    questions: int = DEFAULT_QUESTIONS
+    topic: str | None = None
+    seconds: int = DEFAULT_SECONDS
+
+
+def parse_mock_args(args: list[str]) -> RoundRules | str:
+    """`/mock [N] [topic] [seconds]`: numbers in order are N then seconds; anything else is the topic.
+    Returns the rules, or the reason they are not valid (a text key of texts.py)."""
+    numbers, words = [], []
+    for arg in args:
+        (numbers if arg.lstrip("-").isdigit() else words).append(arg)
+    values = [int(n) for n in numbers]
+    if len(values) > 2 or any(v <= 0 for v in values):
+        return "mock_usage"
+    count = values[0] if values else DEFAULT_QUESTIONS
+    seconds = values[1] if len(values) > 1 else DEFAULT_SECONDS
+    if not MIN_QUESTIONS <= count <= MAX_QUESTIONS or not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        return "mock_usage"
+    return RoundRules(count, " ".join(words) or None, seconds)
+
+
+def _question_text(engine: PracticeEngine, record: RoundRecord, language: str) -> Reply:
+    question = engine.bank.get(record.question_ids[record.current_index])
+    header = t(
+        "mock_question", language, n=record.current_index + 1, total=len(record.question_ids), seconds=record.seconds
+    )
+    return Reply(ReplyKind.QUESTION, f"{header}\n\n{question.question}", question_id=question.id, images=tuple(question.images))  # type: ignore[union-attr]
+
+
+def start_round(
+    engine: PracticeEngine, chat_key: str, starter_key: str, rules: RoundRules, *, language: str, now: datetime | None = None
+) -> tuple[RoundRecord | None, Reply]:
+    """Pick the questions and open the first one; (None, an error reply) if that is not possible."""
+    now = _utc(now)
+    if engine.store.active_rounds(chat_key):
+        return None, Reply(ReplyKind.ERROR, t("mock_running", language))
+    topic_id = None
+    if rules.topic:
+        found = engine.taxonomy.resolve(rules.topic)
+        if found is None:
+            known = ", ".join(x.id for x in engine.taxonomy.topics)
+            return None, Reply(ReplyKind.ERROR, t("unknown_topic", language, topic=rules.topic, topics=known))
+        topic_id = found.id
+    pool = [q.id for q in engine.bank.questions if q.answer_kind.gradable and q.key_points and topic_id in (None, q.topic)]
+    if len(pool) < rules.questions:
+        return None, Reply(ReplyKind.ERROR, t("no_topic_questions", language, topic=rules.topic or "*"))
+    chosen = engine.rng.sample(sorted(pool), rules.questions)
+    record = engine.store.create_round(
+        chat_key, starter_key, chosen, seconds=rules.seconds, deadline_at=now + timedelta(seconds=rules.seconds), now=now
+    )
+    return record, _question_text(engine, record, language)
+
+
+def round_answer(
+    engine: PracticeEngine, round_id: int, user_key: str, name: str, text: str, *, language: str, now: datetime | None = None
+) -> Reply | None:
+    """Grade a member's reply to the open question; None when it is not an answer to take."""
+    now = _utc(now)
+    record = engine.store.round(round_id)
+    if record is None or record.state != RoundState.RUNNING or (record.deadline_at and now > record.deadline_at):
+        return None
+    if not text.strip():
+        return None
+    question = engine.bank.get(record.question_ids[record.current_index])
+    result = engine.grader.grade(reference_for(question), text)  # type: ignore[arg-type]
+    covered = [i for i, p in enumerate(result.points) if p.status is PointStatus.COVERED]
+    stored = engine.store.add_round_answer(
+        round_id, record.current_index, user_key, name, text, result.score, covered, now=now
+    )
+    if stored is None:
+        return Reply(ReplyKind.INFO, t("mock_already", language, name=name))
+    return Reply(ReplyKind.INFO, t("mock_received", language, name=name))
+
+
+def close_question(engine: PracticeEngine, round_id: int, *, language: str, now: datetime | None = None) -> tuple[list[Reply], RoundRecord | None]:
+    """Time is up: who covered which key points; then the next question or the leaderboard.
+    Returns the replies and the round if it goes on (None when it has ended)."""
+    now = _utc(now)
+    record = engine.store.round(round_id)
+    if record is None or record.state != RoundState.RUNNING:
+        return [], None
+    question = engine.bank.get(record.question_ids[record.current_index])
+    answers = engine.store.round_answers(round_id, record.current_index)
+    lines = [t("mock_results", language, n=record.current_index + 1, question=question.question)]  # type: ignore[union-attr]
+    for number, point in enumerate(question.key_points):  # type: ignore[union-attr]
+        names = [a.display_name for a in answers if number in a.covered]
+        lines.append(f"{number + 1}. {point}\n   ✓ {'、'.join(names) if names else '—'}")
+    if answers:
+        lines.append(" · ".join(f"{a.display_name} {a.score:.0f}" for a in sorted(answers, key=lambda a: -a.score)))
+    else:
+        lines.append(t("mock_nobody", language))
+    replies = [Reply(ReplyKind.INFO, "\n".join(lines))]
+    if record.current_index + 1 < len(record.question_ids):
+        record = engine.store.update_round(
+            round_id, current_index=record.current_index + 1, deadline_at=now + timedelta(seconds=record.seconds), message_id=None
+        )
+        replies.append(_question_text(engine, record, language))
+        return replies, record
+    engine.store.update_round(round_id, state=RoundState.FINISHED.value, deadline_at=None)
+    replies.append(_leaderboard(engine, round_id, language))
+    return replies, None
+
+
+def _leaderboard(engine: PracticeEngine, round_id: int, language: str) -> Reply:
+    totals: dict[str, tuple[str, float, int]] = {}
+    for answer in engine.store.round_answers(round_id):
+        name, total, count = totals.get(answer.user_key, (answer.display_name, 0.0, 0))
+        totals[answer.user_key] = (name, total + answer.score, count + 1)
+    if not totals:
+        return Reply(ReplyKind.INFO, t("mock_empty_board", language))
+    ranked = sorted(totals.values(), key=lambda x: -x[1])
+    medals = ["🥇", "🥈", "🥉"]
+    lines = [t("mock_board", language)]
+    for place, (name, total, count) in enumerate(ranked):
+        mark = medals[place] if place < len(medals) else f"{place + 1}."
+        lines.append(t("mock_board_line", language, mark=mark, name=name, total=total, count=count))
+    return Reply(ReplyKind.INFO, "\n".join(lines))
+
+
+def stop_round(engine: PracticeEngine, chat_key: str, by_key: str, *, is_admin: bool, language: str) -> Reply:
+    """/mock_stop: only the starter or a chat admin may end a round early (the leaderboard so far)."""
+    running = engine.store.active_rounds(chat_key)
+    if not running:
+        return Reply(ReplyKind.ERROR, t("mock_none", language))
+    record = running[0]
+    if by_key != record.starter_key and not is_admin:
+        return Reply(ReplyKind.ERROR, t("mock_not_allowed", language))
+    engine.store.update_round(record.id, state=RoundState.STOPPED.value, deadline_at=None)
+    board = _leaderboard(engine, record.id, language)
+    return Reply(ReplyKind.INFO, t("mock_stopped", language) + "\n" + board.text)
