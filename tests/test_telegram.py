@@ -296,3 +296,43 @@ def test_network_errors_are_retried_without_losing_or_doubling(fake: FakeBotApi,
         _question_message(fake, mark)
         assert [r.method for r in fake.rejected].count("sendMessage") == 2
         assert len([c for c in fake.sent if c.chat_id == CHAT]) == 1
+
+
+def test_daily_command_sets_replaces_and_removes_the_job(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    name = f"daily:tg:{CHAT}"
+    with _bot(fake, engine) as running:
+        for command, expect, jobs in (
+            ("/daily 25:99", "时间格式不对", 0),
+            ("/daily 07:15 Mars/Olympus", "不认识的时区", 0),
+            ("/daily 07:15 Asia/Tokyo", "07:15（Asia/Tokyo）", 1),
+            ("/daily 21:00", "21:00（Asia/Tokyo）", 1),
+            ("/daily off", "已取消", 0),
+        ):
+            mark = len(fake.calls)
+            fake.send_text(CHAT, CHAT, command)
+            assert expect in _next(fake, mark).text
+            scheduled = running.application.job_queue.get_jobs_by_name(name)
+            assert len([j for j in scheduled if not j.removed]) == jobs, command
+
+
+def test_token_is_checked_and_never_logged(tmp_path: Path) -> None:
+    import logging
+    import os
+    import subprocess
+    import sys
+
+    from bot.telegram.token import RedactingFilter, TokenError, read_token
+
+    secret = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+    assert read_token({"MOCKBOT_TELEGRAM_TOKEN": secret}) == secret
+    for bad in ("", "not-a-token", "123:short"):
+        with pytest.raises(TokenError) as info:
+            read_token({"MOCKBOT_TELEGRAM_TOKEN": bad})
+        assert "\n" not in str(info.value) and (not bad or bad not in str(info.value))
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "GET https://api/bot%s/getMe failed", (secret,), None)
+    RedactingFilter().filter(record)
+    assert secret not in record.getMessage() and "<token>" in record.getMessage()
+    mockbot = Path(sys.executable).parent / "mockbot"
+    env = dict(os.environ, MOCKBOT_TELEGRAM_TOKEN="oops")
+    out = subprocess.run([str(mockbot), "run"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
