@@ -24,7 +24,11 @@ def build_engine(app: _App, store: Store, *, seed: int | None = None) -> Practic
     bank = app.bank()
     grader = build_grader(app.settings.grading, bank)
     rng = random.Random(seed)
-    return PracticeEngine(store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng)
+    privacy = app.settings.privacy
+    return PracticeEngine(
+        store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng,
+        answers_per_minute=privacy.answers_per_minute, store_answers=privacy.store_answers,
+    )  # fmt: skip
 
 
 @cli.command()

@@ -13,7 +13,7 @@ from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
 from questions.yamlio import YamlError, line_of, load_yaml
 
-__all__ = ["BankSettings", "StorageSettings", "TelegramSettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
+__all__ = ["BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
 
 CONFIG_ENV = "MOCKBOT_CONFIG"  # where to find config.yaml when --config is not given
 
@@ -50,6 +50,15 @@ class TelegramSettings(BaseModel):
     port: int = 8443
 
 
+class PrivacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Keep the text of users' answers (False: only scores and key points are stored).
+    store_answers: bool = True
+    # Graded answers a user may send per minute (flood protection).
+    answers_per_minute: int = 12
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,6 +67,7 @@ class Settings(BaseModel):
     grading: GradingSettings = GradingSettings()
     storage: StorageSettings = StorageSettings()
     telegram: TelegramSettings = TelegramSettings()
+    privacy: PrivacySettings = PrivacySettings()
     source: Path | None = None  # the file these settings were read from
 
 

@@ -181,3 +181,27 @@ def test_engine_imports_no_telegram() -> None:
     engine_dir = Path(__file__).resolve().parents[1] / "bot" / "engine"
     for path in engine_dir.glob("*.py"):
         assert "telegram" not in path.read_text(encoding="utf-8").replace("Telegram", ""), path
+
+
+def test_grading_flood_protection_keeps_the_question(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> None:
+    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3), answers_per_minute=2)
+    for second in range(2):
+        _ask(engine, DROPOUT, now=T0 + timedelta(seconds=second))
+        assert engine.submit(USER, "训练时以概率p保留神经元", now=T0 + timedelta(seconds=second))[0].kind is ReplyKind.FEEDBACK
+    _ask(engine, DROPOUT, now=T0 + timedelta(seconds=2))
+    (reply,) = engine.submit(USER, "训练时以概率p保留神经元", now=T0 + timedelta(seconds=2))
+    assert reply.kind is ReplyKind.ERROR and "58 秒" in reply.text
+    assert engine.store.chat_state(USER).state == ASKED  # nothing lost: the question is still open
+    assert engine.submit(USER, "训练时以概率p保留神经元", now=T0 + timedelta(seconds=61))[0].kind is ReplyKind.FEEDBACK
+
+
+def test_answers_not_stored_when_privacy_says_so_and_forget(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> None:
+    engine = PracticeEngine(store, bank, grader, taxonomy, store_answers=False)
+    _ask(engine, DROPOUT)
+    engine.submit(USER, "训练时以概率p保留神经元", now=T0)
+    attempt = engine.store.last_attempt(USER)
+    assert attempt.answer == "" and attempt.score > 0 and attempt.covered
+    engine.subscribe(USER, "08:00")
+    assert "已删除" in engine.forget(USER).text
+    assert engine.store.attempts(USER) == [] and engine.store.reviews(USER) == []
+    assert engine.store.user(USER).daily_time is None

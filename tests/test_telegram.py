@@ -336,3 +336,28 @@ def test_token_is_checked_and_never_logged(tmp_path: Path) -> None:
     env = dict(os.environ, MOCKBOT_TELEGRAM_TOKEN="oops")
     out = subprocess.run([str(mockbot), "run"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+
+
+def test_duplicated_update_is_handled_once_and_forget_deletes(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    with _bot(fake, engine):
+        mark = len(fake.calls)
+        raw = {"message": {
+            "message_id": 900, "date": int(time.time()), "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            "chat": {"id": CHAT, "type": "private", "first_name": "Alice"},
+            "from": {"id": CHAT, "is_bot": False, "first_name": "Alice"},
+        }}  # fmt: skip
+        update_id = fake.push_update(raw)
+        fake.push_update(raw, update_id=update_id)  # the same update delivered again
+        _next(fake, mark, "/question")
+        time.sleep(1.0)
+        assert len([c for c in fake.sent if c.chat_id == CHAT and "/question" in (c.text or "")]) == 1
+
+        engine.subscribe(f"tg:{CHAT}", "08:00")
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/forget")
+        confirm = _next(fake, mark, "确定删除")
+        mark = len(fake.calls)
+        fake.press_button(CHAT, CHAT, confirm.message_id, "forget:yes")
+        assert "已删除" in fake.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == CHAT, 20.0, since=mark).text
+        assert engine.store.user(f"tg:{CHAT}").daily_time is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import fsrs
@@ -66,6 +66,8 @@ class PracticeEngine:
         *,
         default_language: str = "zh",
         rng: random.Random | None = None,
+        answers_per_minute: int = 12,
+        store_answers: bool = True,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -73,6 +75,8 @@ class PracticeEngine:
         self.taxonomy = taxonomy
         self.default_language = default_language
         self.rng = rng or random.Random()
+        self.answers_per_minute = answers_per_minute  # flood protection on grading, per user
+        self.store_answers = store_answers  # False: attempts keep scores and key points, not the text
 
     # ------------------------------------------------------------------ helpers
 
@@ -175,6 +179,10 @@ class PracticeEngine:
             return [self._info(user_key, "no_question")]
         if not text.strip():
             return [self._info(user_key, "empty_answer", ReplyKind.ERROR)]
+        recent = self.store.attempts(user_key, since=now - timedelta(minutes=1))
+        if len(recent) >= self.answers_per_minute:
+            wait = max(1, int(60 - (now - recent[0].created_at).total_seconds()))
+            return [self._info(user_key, "too_fast", ReplyKind.ERROR, seconds=wait)]
         followup = state.followup_point
         if followup is None and not question.answer_kind.gradable:
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
@@ -194,7 +202,7 @@ class PracticeEngine:
         attempt = self.store.add_attempt(
             user_key,
             question_id=question.id,
-            answer=text,
+            answer=text if self.store_answers else "",
             score=score,
             verdict=int(self.grader.verdict(score, result.language)),
             covered=[i for i, s in enumerate(statuses) if s is PointStatus.COVERED],
@@ -414,6 +422,12 @@ class PracticeEngine:
         time = f"{int(match.group(1)):02d}:{match.group(2)}"
         self.store.update_user(user_key, daily_time=time, timezone=zone)
         return self._info(user_key, "subscribed", time=time, tz=zone)
+
+    def forget(self, user_key: str) -> Reply:
+        """Delete everything stored about this user (answers, progress, settings)."""
+        language = self.language(user_key)
+        self.store.delete_user_data(user_key)
+        return Reply(ReplyKind.INFO, t("forgotten", language))
 
     def unsubscribe(self, user_key: str) -> Reply:
         self.store.update_user(user_key, daily_time=None)

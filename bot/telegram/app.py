@@ -18,6 +18,8 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
+    TypeHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -26,6 +28,7 @@ from telegram.ext import (
 )
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
+from ..engine.texts import t
 from . import daily, group
 from .render import keyboard, split_text, to_html
 
@@ -43,6 +46,7 @@ COMMANDS = (
     ("answer", "看参考答案", "Show the reference answer"),
     ("skip", "跳过这题", "Skip this question"),
     ("lang", "界面语言：/lang zh 或 /lang en", "Language: /lang zh or /lang en"),
+    ("forget", "删除我的全部数据", "Delete all my data"),
     ("help", "帮助", "Help"),
 )
 _HELP = {
@@ -258,6 +262,36 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await update.effective_message.reply_text(_UNKNOWN[await _language(context, user_key(update))])  # type: ignore[union-attr]
 
 
+async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: ask to confirm, then delete everything stored about this chat."""
+    language = await _language(context, user_key(update))
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(t("forget_yes", language), callback_data="forget:yes")]])
+    await update.effective_message.reply_text(t("forget_confirm", language), reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The confirmation button of /forget."""
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    key = user_key(update)
+    reply = await _call(context, "forget", key)
+    daily.schedule_user(context.application, key)  # no subscription left: the job goes
+    await update.callback_query.edit_message_text(reply.text)  # type: ignore[union-attr]
+
+
+_SEEN_KEEP = 10_000
+
+
+async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle each update id once: Telegram may deliver one twice after a network hiccup."""
+    seen = context.application.bot_data.setdefault("seen_updates", {})
+    if update.update_id in seen:
+        raise ApplicationHandlerStop
+    seen[update.update_id] = None
+    if len(seen) > _SEEN_KEEP:
+        for old in list(seen)[: len(seen) - _SEEN_KEEP]:
+            del seen[old]
+
+
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log errors (never the token: PTB's messages do not contain it)."""
     logger.error("error while handling an update", exc_info=context.error)
@@ -298,6 +332,9 @@ def build_application(engine: PracticeEngine, token: str, *, base_url: str | Non
     application.add_handler(CommandHandler("mock", group.mock, filters=groups))
     application.add_handler(CommandHandler("mock_stop", group.mock_stop, filters=groups))
     application.add_handler(MessageHandler(groups & filters.TEXT & filters.REPLY & ~filters.COMMAND, group.group_reply))
+    application.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
+    application.add_handler(CommandHandler("forget", forget, filters=private))
+    application.add_handler(CallbackQueryHandler(forget_confirmed, pattern=r"^forget:yes$"))
     application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^(lang|topic|tz|at):"))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
