@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
