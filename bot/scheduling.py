@@ -219,11 +219,13 @@ def choose_next(
     last_question_id: str | None,
     now: datetime,
     rng: random.Random,
+    open_share: float = 0.0,
 ) -> str | None:
     """Pick the id of the next question to ask.
 
-    Only answered questions of the chosen `topics` (all topics when empty) are candidates, in
-    this order:
+    Answered questions of the chosen `topics` (all topics when empty) are candidates, and, when
+    `open_share` > 0, questions without an answer too (open practice questions: a new one is
+    picked instead of a new answered one with probability `open_share`), in this order:
 
     1. a review that is due (`due <= now`), the earliest due first;
     2. a new question (not in `seen` and without a review state), drawn at random with
@@ -251,7 +253,9 @@ def choose_next(
     """
     when = _utc(now)
     wanted = set(topics)
-    in_scope = {q.id: q for q in questions if q.answered and (not wanted or q.topic in wanted)}
+    in_scope = {
+        q.id: q for q in questions if (q.answered or open_share > 0) and (not wanted or q.topic in wanted)
+    }
     pool = {qid: q for qid, q in in_scope.items() if qid != last_question_id}
     if not pool:
         return last_question_id if last_question_id in in_scope else None
@@ -262,7 +266,10 @@ def choose_next(
             return state.question_id
 
     known = set(seen) | {r.question_id for r in due}
-    fresh = sorted(qid for qid in pool if qid not in known)
+    fresh = sorted(qid for qid in pool if qid not in known and pool[qid].answered)
+    fresh_open = sorted(qid for qid in pool if qid not in known and not pool[qid].answered)
+    if fresh_open and (not fresh or rng.random() < open_share):
+        return rng.choice(fresh_open)
     if fresh:
         weights = topic_weakness(attempts, {q.id: q for q in questions})
         return rng.choices(fresh, weights=[weights.get(pool[qid].topic, NEUTRAL_WEIGHT) for qid in fresh])[0]

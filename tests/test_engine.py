@@ -205,3 +205,22 @@ def test_answers_not_stored_when_privacy_says_so_and_forget(store: Store, bank: 
     assert "已删除" in engine.forget(USER).text
     assert engine.store.attempts(USER) == [] and engine.store.reviews(USER) == []
     assert engine.store.user(USER).daily_time is None
+
+
+def test_open_questions_are_served_and_never_graded(engine: PracticeEngine, bank: Bank) -> None:
+    open_ids = {q.id for q in bank.questions if not q.answered}
+    served = set()
+    now = T0
+    for _ in range(60):
+        reply = engine.next_question(USER, now=now)
+        if reply.question_id in open_ids:
+            served.add(reply.question_id)
+            assert "开放题" in reply.text
+            (answered,) = engine.submit(USER, "我的思路是……", now=now)
+            assert "不评分" in answered.text and answered.grade is None
+        else:
+            engine.skip(USER, now=now)
+        now += timedelta(seconds=1)
+    assert served  # open practice questions do come up
+    assert engine.store.attempts(USER) == []  # and are never graded
+    assert {r.question_id for r in engine.store.reviews(USER)} == served  # but they are spaced

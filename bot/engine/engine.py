@@ -32,6 +32,7 @@ __all__ = ["PracticeEngine", "IDLE", "ASKED", "FEEDBACK", "HINT_COST"]
 
 IDLE, ASKED, FEEDBACK = 0, 1, 2  # chat states, stored as their value
 HINT_COST = 10.0  # points off the score for each hint taken before answering
+OPEN_SHARE = 0.15  # how often a new question is an open one (no reference answer, never graded)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _RATINGS = {
     Action.RATE_AGAIN: fsrs.Rating.Again,
@@ -162,6 +163,7 @@ class PracticeEngine:
             last_question_id=state.last_question_id or state.question_id,
             now=now,
             rng=self.rng,
+            open_share=OPEN_SHARE,
         )
         if question_id is None:
             if topic:
@@ -185,8 +187,13 @@ class PracticeEngine:
             return [self._info(user_key, "too_fast", ReplyKind.ERROR, seconds=wait)]
         followup = state.followup_point
         if followup is None and not question.answer_kind.gradable:
+            # Open practice: nothing to grade against, but it is spaced like the others.
+            before = _review_state(self.store.review(user_key, question.id))
+            after = review(before, question.id, fsrs.Rating.Good, now=now)
+            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=None, now=now)
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
-            return [Reply(ReplyKind.INFO, t("not_gradable", language), (self._next_button(language),), question_id=question.id)]
+            buttons = (self._next_button(language), Button(t("button_answer", language), Action.ANSWER))
+            return [Reply(ReplyKind.INFO, t("open_answered", language), buttons, question_id=question.id)]
         reference = reference_for(question)
         if followup is not None:
             point = question.key_points[followup]

@@ -22,6 +22,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "追问：关于「{question}」，你还没讲到一个要点。能具体说说和「{hint}」有关的部分吗？",
         "en": "Follow-up: on “{question}” you left out a key point. Can you explain the part about “{hint}”?",
     },
+    "open_answered": {
+        "zh": "这是开放题：没有参考答案，不评分。把你的思路和资料对照一下吧；之后它还会再出现。",
+        "en": "An open question: no reference answer, so no grade. Check your reasoning against other sources; it will come back later.",
+    },
     "no_followup": {"zh": "这题的要点你都答到了，没有需要追问的。", "en": "You made every key point: nothing to follow up."},
     "no_question": {
         "zh": "现在没有待回答的题目。发送 /question 来一道题（或在终端里直接回车）。",
