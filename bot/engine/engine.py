@@ -111,6 +111,18 @@ class PracticeEngine:
         zone = ZoneInfo(self.store.user(user_key).timezone)
         return due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
+    def _review(
+        self, user_key: str, question_id: str, rating: fsrs.Rating, *, now: datetime, record_rating: bool = True
+    ) -> ReviewState:
+        """Apply a review to the user's card of this question and store the new card."""
+        before = _review_state(self.store.review(user_key, question_id))
+        after = review(before, question_id, rating, now=now)
+        self.store.save_review(
+            user_key, question_id, card=after.card, due=after.due,
+            last_rating=int(rating) if record_rating else None, now=now,
+        )  # fmt: skip
+        return after
+
     def _ask(self, user_key: str, question: Question, *, now: datetime, prefix: str = "") -> Reply:
         self.store.save_chat_state(
             user_key, state=ASKED, question_id=question.id, followup_point=None, hints_used=0, asked_at=now
@@ -188,9 +200,7 @@ class PracticeEngine:
         followup = state.followup_point
         if followup is None and not question.answer_kind.gradable:
             # Open practice: nothing to grade against, but it is spaced like the others.
-            before = _review_state(self.store.review(user_key, question.id))
-            after = review(before, question.id, fsrs.Rating.Good, now=now)
-            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=None, now=now)
+            self._review(user_key, question.id, fsrs.Rating.Good, now=now, record_rating=False)
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
             buttons = (self._next_button(language), Button(t("button_answer", language), Action.ANSWER))
             return [Reply(ReplyKind.INFO, t("open_answered", language), buttons, question_id=question.id)]
@@ -225,9 +235,7 @@ class PracticeEngine:
             lines[0] = lines[0].replace(f"{result.score:.0f}/100", f"{score:.0f}/100", 1)
             lines.append(t("hint_penalty", language, n=state.hints_used, cost=f"{penalty:.0f}"))
         if rating is not None:
-            before = _review_state(self.store.review(user_key, question.id))
-            after = review(before, question.id, rating, now=now)
-            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=int(rating), now=now)
+            after = self._review(user_key, question.id, rating, now=now)
             lines.append(t("next_due", language, due=self._format_due(user_key, after.due)))
         self.store.save_chat_state(
             user_key, state=FEEDBACK, last_attempt_id=attempt.id, last_question_id=question.id, followup_point=None
@@ -276,9 +284,7 @@ class PracticeEngine:
                 missed=list(range(len(question.key_points))), contradicted=[], hints_used=state.hints_used,
                 is_followup=False, rating=int(fsrs.Rating.Again), now=now,
             )  # fmt: skip
-            before = _review_state(self.store.review(user_key, question.id))
-            after = review(before, question.id, fsrs.Rating.Again, now=now)
-            self.store.save_review(user_key, question.id, card=after.card, due=after.due, last_rating=1, now=now)
+            self._review(user_key, question.id, fsrs.Rating.Again, now=now)
             text += "\n" + t("gave_up", language)
         if state.state == ASKED:
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id, followup_point=None)
