@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlparse
 
 
 from grading.embeddings import ModelUnavailable
@@ -45,8 +46,9 @@ def run(app: _App) -> None:
         telegram = app.settings.telegram
         application = build_application(engine, token, base_url=telegram.base_url)  # type: ignore[arg-type]
         if telegram.webhook_url:
+            path = urlparse(telegram.webhook_url).path.strip("/")  # Telegram posts to the URL's own path
             application.run_webhook(
-                listen=telegram.listen, port=telegram.port, url_path="telegram", webhook_url=telegram.webhook_url
+                listen=telegram.listen, port=telegram.port, url_path=path, webhook_url=telegram.webhook_url
             )
         else:
             application.run_polling()

@@ -360,3 +360,30 @@ def test_duplicated_update_is_handled_once_and_forget_deletes(fake: FakeBotApi, 
         fake.press_button(CHAT, CHAT, confirm.message_id, "forget:yes")
         assert "已删除" in fake.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == CHAT, 20.0, since=mark).text
         assert engine.store.user(f"tg:{CHAT}").daily_time is None
+
+
+def test_webhook_mode_receives_updates_over_http(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    application = build_application(engine, fake.token, base_url=fake.base_url)
+    with ApplicationThread(application, webhook=(port, "telegram")):
+        registered = fake.wait_for(lambda c: c.method == "setWebhook", 10.0)
+        assert registered.params.get("url") == f"http://127.0.0.1:{port}/telegram"
+        mark = len(fake.calls)
+        update = {
+            "update_id": 77,
+            "message": {
+                "message_id": 5, "date": int(time.time()), "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                "chat": {"id": CHAT, "type": "private", "first_name": "Alice"},
+                "from": {"id": CHAT, "is_bot": False, "first_name": "Alice"},
+            },
+        }  # fmt: skip
+        response = httpx.post(f"http://127.0.0.1:{port}/telegram", json=update, timeout=10)
+        assert response.status_code == 200
+        assert "/question" in _next(fake, mark).text

@@ -1233,8 +1233,10 @@ class ApplicationThread:
     """
 
     def __init__(self, application: Application, *, poll_interval: float = 0.0,
-                 timeout: int = 1, allowed_updates: Iterable[str] | None = None) -> None:
+                 timeout: int = 1, allowed_updates: Iterable[str] | None = None,
+                 webhook: tuple[int, str] | None = None) -> None:
         self.application = application
+        self.webhook = webhook  # (port, url path): serve a webhook on 127.0.0.1 instead of polling
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.allowed_updates = list(allowed_updates) if allowed_updates is not None else None
@@ -1301,10 +1303,17 @@ class ApplicationThread:
             await app.start()
             try:
                 assert app.updater is not None, "build the Application with an Updater"
-                await app.updater.start_polling(
-                    poll_interval=self.poll_interval, timeout=self.timeout,
-                    allowed_updates=self.allowed_updates,
-                )
+                if self.webhook is not None:
+                    port, path = self.webhook
+                    await app.updater.start_webhook(
+                        listen="127.0.0.1", port=port, url_path=path,
+                        webhook_url=f"http://127.0.0.1:{port}/{path}", allowed_updates=self.allowed_updates,
+                    )
+                else:
+                    await app.updater.start_polling(
+                        poll_interval=self.poll_interval, timeout=self.timeout,
+                        allowed_updates=self.allowed_updates,
+                    )
                 self._ready.set()
                 await self._stop_event.wait()
             finally:
