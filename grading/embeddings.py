@@ -30,7 +30,6 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "EmbeddingCache",
     "make_embedder",
-    "cosine_matrix",
 ]
 
 
@@ -52,11 +51,6 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
-
-
-def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine similarities of normalised rows: shape (len(a), len(b))."""
-    return a @ b.T
 
 
 class Usem3Embedder:

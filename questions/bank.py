@@ -6,6 +6,7 @@ Validation reports every problem at once, each as `file:line: message`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +52,22 @@ class BankInvalid(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Bank:
+    """A loaded, validated bank; it does not change once loaded, so its views are built once."""
+
     files: dict[Path, BankFile] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def questions(self) -> list[Question]:
         return [q for bank_file in self.files.values() for q in bank_file.questions]
 
-    def get(self, question_id: str) -> Question | None:
-        return self.by_id.get(question_id)
-
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions}
+
+    def get(self, question_id: str) -> Question | None:
+        return self.by_id.get(question_id)
 
 
 def bank_files(bank_dir: Path) -> list[Path]:
@@ -133,7 +136,7 @@ def load_bank(bank_dir: Path, taxonomy: Taxonomy | None = None) -> Bank:
     """Load and validate every file of the bank; raise `BankInvalid` listing all problems."""
     if not bank_dir.is_dir():
         raise BankInvalid([BankProblem(str(bank_dir), None, "bank folder not found")])
-    bank = Bank()
+    files: dict[Path, BankFile] = {}
     problems: list[BankProblem] = []
     seen: dict[str, tuple[Path, int | None]] = {}
     for path in bank_files(bank_dir):
@@ -148,10 +151,10 @@ def load_bank(bank_dir: Path, taxonomy: Taxonomy | None = None) -> Bank:
             else:
                 seen[question_id] = (path, line)
         if bank_file is not None:
-            bank.files[path] = bank_file
+            files[path] = bank_file
     if problems:
         raise BankInvalid(problems)
-    return bank
+    return Bank(files)
 
 
 def _question_data(question: Question) -> dict[str, Any]:
