@@ -1,8 +1,11 @@
-"""Shared fixtures: where the seed documents and the repository's bank are."""
+"""Shared fixtures: where the seed documents and the repository's bank are, and the databases."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,66 @@ def grader(bank):  # noqa: ANN001, ANN201 - grading.grader.Grader
     from grading.settings import GradingSettings
 
     return build_grader(GradingSettings(), bank)
+
+
+# ---------------------------------------------------------------- databases
+# Storage tests run on SQLite and on PostgreSQL. The PostgreSQL server comes from
+# $MOCKBOT_TEST_POSTGRES_URL (an SQLAlchemy URL whose role may create databases); each test gets a
+# database of its own, created for it and dropped afterwards. `.ci/postgres start` runs such a
+# server and prints the `export` line.
+
+POSTGRES_URL_ENV = "MOCKBOT_TEST_POSTGRES_URL"
+
+
+def postgres_server_url() -> str:
+    """The PostgreSQL server for the tests; skips the test without one (fails it under CI)."""
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url:
+        message = (
+            f"PostgreSQL tests need ${POSTGRES_URL_ENV}: run `.ci/postgres start` and export the "
+            "URL it prints (or `eval \"$(.ci/postgres start)\"`)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI starts a server: its absence is a broken set-up
+        pytest.skip(message)
+    return url
+
+
+def _libpq(url: str) -> str:
+    """An SQLAlchemy PostgreSQL URL as a libpq connection string, for psycopg itself."""
+    from sqlalchemy import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `server_url`; its URL, force-dropped on exit."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy import make_url
+
+    name = f"mockbot_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(_libpq(server_url), autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(server_url), autocommit=True) as connection:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            connection.execute(drop)
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for this test alone (see `postgres_server_url`)."""
+    with postgres_database(postgres_server_url()) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database for this test: a SQLite file in `tmp_path`, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mockbot.sqlite3'}"
+    return request.getfixturevalue("postgres_database_url")

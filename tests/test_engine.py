@@ -1,4 +1,5 @@
-"""The practice engine with a real SQLite file, the real grader and a controlled clock."""
+"""The practice engine on a real database (a SQLite file, then PostgreSQL), the real grader and a
+controlled clock."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ DROPOUT = "000-93d25c"
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'engine.sqlite3'}")
+def store(database_url: str) -> Store:
+    opened = Store.open(database_url)
     yield opened
     opened.close()
 
@@ -92,11 +93,11 @@ def test_followup_targets_the_most_important_missed_point(engine: PracticeEngine
     assert engine.followup(USER, now=T0).kind is ReplyKind.INFO  # one follow-up per answer
 
 
-def test_restart_resumes_the_open_question(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy, tmp_path: Path) -> None:
+def test_restart_resumes_the_open_question(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy, database_url: str) -> None:
     first = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(1))
     asked = first.next_question(USER, now=T0)
     store.close()
-    reopened = Store.open(f"sqlite:///{tmp_path / 'engine.sqlite3'}")
+    reopened = Store.open(database_url)
     try:
         again = PracticeEngine(reopened, bank, grader, taxonomy, rng=random.Random(2))
         resumed = again.resume(USER)

@@ -1,31 +1,40 @@
 """`bot.storage`: migrations, the Store's round trips, time zones, and how failures are reported.
 
-Every test uses a real SQLite file under `tmp_path` (only the URL test uses memory). Times are
-fixed datetimes passed as `now`, so nothing depends on the clock.
+Tests taking `database_url` run twice: on a SQLite file under `tmp_path` and on a fresh PostgreSQL
+database (see conftest). Tests about SQLite files and locks use a file only (the URL test uses
+memory); the `postgres_database_url` ones check what only a server does. Times are fixed datetimes
+passed as `now`, so nothing depends on the clock.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 import os
+import re
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, func, inspect, make_url, select, text
+from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.storage import RoundState, StorageError, Store, UserRecord
 from bot.storage.migrate import current_revision, head_revision
-from bot.storage.models import Base, UTCDateTime
+from bot.storage.models import Base, User, UTCDateTime
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 SHANGHAI = timezone(timedelta(hours=8))
@@ -36,14 +45,30 @@ def url_of(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def label_of(url: str) -> str:
+    """How errors name the database: a SQLite file by its path, a server by its URL sans password."""
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string()
+
+
+@contextmanager
+def raw_engine(url: str) -> Iterator[Engine]:
+    """A plain SQLAlchemy engine on the database, bypassing the Store."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "mockbot.sqlite3"
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    opened = Store.open(url_of(db_path))
+def store(database_url: str) -> Iterator[Store]:
+    opened = Store.open(database_url)
     yield opened
     opened.close()
 
@@ -51,43 +76,47 @@ def store(db_path: Path) -> Iterator[Store]:
 # ---------------------------------------------------------------- migrations
 
 
-def test_migrates_an_empty_file_then_is_idempotent(db_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    bare = Store(url_of(db_path))  # connects, does not migrate
-    assert not TABLES & set(inspect(create_engine(url_of(db_path))).get_table_names())
+def test_migrates_an_empty_database_then_is_idempotent(
+    database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    bare = Store(database_url)  # connects, does not migrate
+    with raw_engine(database_url) as engine:
+        assert not TABLES & set(inspect(engine).get_table_names())
     bare.upgrade()
     bare.upgrade()  # already at head: nothing to do
     bare.close()
-    Store.open(url_of(db_path)).close()  # and again through open()
+    Store.open(database_url).close()  # and again through open()
     assert capfd.readouterr().out == ""
-    engine = create_engine(url_of(db_path))
-    with engine.connect() as connection:
-        assert current_revision(connection) == head_revision() == "0001"
-    assert TABLES <= set(inspect(engine).get_table_names())
-    engine.dispose()
+    with raw_engine(database_url) as engine:
+        with engine.connect() as connection:
+            assert current_revision(connection) == head_revision() == "0001"
+        assert TABLES <= set(inspect(engine).get_table_names())
 
 
-def test_migrated_schema_matches_the_models(store: Store, db_path: Path) -> None:
-    engine = create_engine(url_of(db_path))
-    with engine.connect() as connection:
+def test_migrated_schema_matches_the_models(store: Store, database_url: str) -> None:
+    with raw_engine(database_url) as engine, engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-    engine.dispose()
 
 
-def test_the_schema_comparison_does_notice_differences(tmp_path: Path) -> None:
-    engine = create_engine(url_of(tmp_path / "empty.sqlite3"))
-    with engine.connect() as connection:
+def test_the_schema_comparison_does_notice_differences(database_url: str) -> None:
+    with raw_engine(database_url) as engine, engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert {diff[1].name for diff in differences if diff[0] == "add_table"} == TABLES
-    engine.dispose()
 
 
-def test_a_database_from_a_newer_version_is_refused(db_path: Path) -> None:
-    Store.open(url_of(db_path)).close()
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = '9999'")
-    with pytest.raises(StorageError, match=str(db_path)):
-        Store.open(url_of(db_path))
+def test_concurrent_first_starts_migrate_once(database_url: str) -> None:
+    assert run_together(lambda _number: Store.open(database_url).close(), 4) == []
+    with raw_engine(database_url) as engine, engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
+
+
+def test_a_database_from_a_newer_version_is_refused(database_url: str) -> None:
+    Store.open(database_url).close()
+    with raw_engine(database_url) as engine, engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StorageError, match=re.escape(f"cannot migrate database {label_of(database_url)}")):
+        Store.open(database_url)
 
 
 # ---------------------------------------------------------------- users and chat state
@@ -123,15 +152,15 @@ def test_subscribers_are_users_with_a_daily_time(store: Store) -> None:
     assert [user.key for user in store.subscribers()] == ["tg:1"]
 
 
-def test_chat_state_survives_a_restart(db_path: Path) -> None:
-    first = Store.open(url_of(db_path))
+def test_chat_state_survives_a_restart(database_url: str) -> None:
+    first = Store.open(database_url)
     assert first.chat_state("tg:7", now=T0).state == 0
     saved = first.save_chat_state(
         "tg:7", state=1, question_id="ml.bias-variance", followup_point=2, hints_used=1,
         asked_at=T0.astimezone(SHANGHAI), last_attempt_id=41, last_question_id="ml.dropout", now=T0,
     )
     first.close()
-    second = Store.open(url_of(db_path))
+    second = Store.open(database_url)
     state = second.chat_state("tg:7")
     assert state == saved
     assert (state.state, state.question_id, state.followup_point) == (1, "ml.bias-variance", 2)
@@ -210,8 +239,9 @@ def test_naive_datetimes_are_refused(store: Store) -> None:
         store.save_chat_state("tg:1", asked_at=naive)
     with pytest.raises(ValueError, match="timezone-aware"):
         store.due_reviews("tg:1", naive)
-    with pytest.raises(ValueError, match="timezone-aware"):
-        UTCDateTime().process_bind_param(naive, sqlite_dialect.dialect())
+    for dialect in (sqlite_dialect.dialect(), postgresql_dialect.dialect()):
+        with pytest.raises(ValueError, match="timezone-aware"):
+            UTCDateTime().process_bind_param(naive, dialect)
     assert store.attempts("tg:1") == [] and store.review("tg:1", "q") is None
 
 
@@ -284,7 +314,7 @@ def test_outbox_never_queues_the_same_push_twice(store: Store) -> None:
 # ---------------------------------------------------------------- forgetting
 
 
-def test_delete_user_data_removes_everything_of_that_user(store: Store, db_path: Path) -> None:
+def test_delete_user_data_removes_everything_of_that_user(store: Store, database_url: str) -> None:
     for key in ("tg:1", "tg:2"):
         store.update_user(key, daily_time="08:00")
         store.save_chat_state(key, state=1, question_id="q")
@@ -306,8 +336,8 @@ def test_delete_user_data_removes_everything_of_that_user(store: Store, db_path:
     assert store.round(private.id) is None
     assert [p.user_key for p in store.pending(T0)] == ["tg:2"]
     assert len(store.attempts("tg:2")) == 1 and store.chat_state("tg:2").state == 1
-    with sqlite3.connect(db_path) as connection:
-        assert connection.execute("SELECT count(*) FROM users WHERE key = 'tg:1'").fetchone() == (0,)
+    with raw_engine(database_url) as engine, engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(User).where(User.key == "tg:1")) == 0
     assert store.delete_user_data("tg:1") == 0
 
 
@@ -400,23 +430,190 @@ def test_a_long_lock_raises_storage_error(db_path: Path) -> None:
     store.close()
 
 
-def test_concurrent_writers_on_one_file(db_path: Path) -> None:
-    Store.open(url_of(db_path)).close()
+def run_together(work: Callable[[int], None], threads: int) -> list[BaseException]:
+    """Run `work(0)` ... `work(threads - 1)` in threads started together; the exceptions raised."""
     errors: list[BaseException] = []
+    ready = threading.Barrier(threads)
 
-    def write(number: int) -> None:
+    def run(number: int) -> None:
         try:
-            with Store(url_of(db_path)) as store:
-                for index in range(20):
-                    store.add_attempt(f"tg:{number}", question_id=f"q{index}", answer="", score=0, verdict=0)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+            ready.wait()
+            work(number)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
             errors.append(exc)
 
-    workers = [threading.Thread(target=write, args=(number,)) for number in range(4)]
+    workers = [threading.Thread(target=run, args=(number,), daemon=True) for number in range(threads)]
     for worker in workers:
         worker.start()
+    deadline = time.monotonic() + 60
     for worker in workers:
-        worker.join()
-    assert errors == []
-    with Store(url_of(db_path)) as store:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    hung = [worker.name for worker in workers if worker.is_alive()]
+    return errors + ([TimeoutError(f"still running after 60 s: {', '.join(hung)}")] if hung else [])
+
+
+def test_concurrent_writers_on_one_database(database_url: str) -> None:
+    Store.open(database_url).close()
+
+    def write(number: int) -> None:
+        with Store(database_url) as store:
+            for index in range(20):
+                store.add_attempt(f"tg:{number}", question_id=f"q{index}", answer="", score=0, verdict=0)
+
+    assert run_together(write, 4) == []
+    with Store(database_url) as store:
         assert sum(len(store.attempts(f"tg:{number}")) for number in range(4)) == 80
+
+
+def test_concurrent_writers_on_the_same_rows_lose_nothing(database_url: str) -> None:
+    """Writers racing to create one user, to update one review card, and to insert the same pushes
+    and round answers: nothing fails, every update counts, each unique row is inserted once (the
+    other writers get None)."""
+    Store.open(database_url).close()
+    threads, saves = 4, 5
+    queued: list[object] = []
+    answered: list[object] = []
+    with Store(database_url) as store:
+        round_id = store.create_round("tg:-100", "tg:1", ["q"], seconds=60, now=T0).id
+
+    stores = [Store(database_url, retries=10) for _ in range(threads)]  # heavy contention on purpose
+    meet = threading.Barrier(threads)
+
+    def write(number: int) -> None:
+        store = stores[number]
+        try:
+            for index in range(saves):
+                store.save_review("tg:same", "q", card={"n": number, "i": index}, due=T0, last_rating=3, now=T0)
+            for day in range(saves):  # all at once: the same push, the same answer
+                meet.wait()
+                queued.append(store.enqueue("tg:same", "daily", {"by": number}, T0 + timedelta(days=day)))
+                meet.wait()
+                answered.append(store.add_round_answer(round_id, day, "tg:same", f"n{number}", "a", 1.0, now=T0))
+        except BaseException:
+            meet.abort()  # the others stop waiting for this one
+            raise
+
+    try:
+        assert run_together(write, threads) == []
+    finally:
+        for store in stores:
+            store.close()
+    with Store(database_url) as store:
+        assert store.review("tg:same", "q").reps == threads * saves  # type: ignore[union-attr]
+        assert len(store.pending(T0 + timedelta(days=saves))) == saves
+        assert len(store.round_answers(round_id)) == saves
+    assert len([q for q in queued if q is not None]) == saves
+    assert len([a for a in answered if a is not None]) == saves
+
+
+def test_a_read_transaction_sees_one_snapshot(database_url: str) -> None:
+    """Queries of one read transaction agree even when a writer commits between them."""
+    with Store.open(database_url) as store, Store(database_url) as writer:
+        store.user("tg:1")
+
+        def read(session: Session) -> tuple[int, int]:
+            before = session.scalar(select(func.count()).select_from(User))
+            writer.user("tg:2")  # committed by another connection meanwhile
+            return before, session.scalar(select(func.count()).select_from(User))
+
+        assert store._run(read, write=False) == (1, 1)  # noqa: SLF001
+        assert len({store.user("tg:1").id, store.user("tg:2").id}) == 2
+
+
+# ---------------------------------------------------------------- PostgreSQL servers
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def test_an_unreachable_server_raises_storage_error_without_the_password() -> None:
+    port = closed_port()
+    url = f"postgresql+psycopg://mockbot:s3cret-pw@127.0.0.1:{port}/mockbot"
+    with pytest.raises(StorageError) as caught:
+        Store.open(url)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open database postgresql+psycopg://mockbot:***@127.0.0.1:{port}/mockbot: ")
+    assert "s3cret" not in message and "\n" not in message
+    assert "refused" in message.lower()
+
+
+def test_a_bare_postgresql_url_uses_psycopg() -> None:
+    port = closed_port()
+    with pytest.raises(StorageError, match="cannot open database postgresql://mockbot:\\*\\*\\*@"):
+        Store.open(f"postgresql://mockbot:pw@127.0.0.1:{port}/mockbot")  # not psycopg2's ImportError
+
+
+def test_a_missing_driver_raises_storage_error() -> None:
+    if importlib.util.find_spec("MySQLdb") is not None:
+        pytest.skip("MySQLdb is installed")
+    with pytest.raises(StorageError, match=r"^cannot open database mysql://bot:\*\*\*@db/bot: driver MySQLdb is not"):
+        Store("mysql://bot:pw@db/bot")
+
+
+@pytest.mark.parametrize("change", ["password", "database"])
+def test_a_refused_login_raises_storage_error_without_the_password(postgres_database_url: str, change: str) -> None:
+    url = make_url(postgres_database_url)
+    url = url.set(password="wrong-pw") if change == "password" else url.set(database="mockbot_no_such_db")
+    rendered = url.render_as_string(hide_password=False)
+    with pytest.raises(StorageError) as caught:
+        Store.open(rendered)
+    message = str(caught.value)
+    assert message.startswith(f"cannot open database {url.render_as_string()}: ")
+    assert "wrong-pw" not in message and "\n" not in message
+    assert ("password authentication failed" if change == "password" else "does not exist") in message
+
+
+def test_timestamps_are_instants_whatever_the_session_time_zone(postgres_database_url: str) -> None:
+    shanghai_session = f"{postgres_database_url}?options={quote('-c TimeZone=Asia/Shanghai')}"
+    with Store.open(shanghai_session) as store:
+        store.add_attempt("tg:1", question_id="q", answer="", score=0, verdict=0, now=T0.astimezone(SHANGHAI))
+        store.enqueue("tg:1", "daily", {}, T0)
+        (attempt,) = store.attempts("tg:1")
+        assert attempt.created_at == T0 and attempt.created_at.tzinfo is timezone.utc
+        assert store.enqueue("tg:1", "daily", {}, T0.astimezone(SHANGHAI)) is None  # the same instant
+        assert [p.due_at for p in store.pending(T0)] == [T0]
+        assert store.pending(T0 - timedelta(microseconds=1)) == []
+    with raw_engine(shanghai_session) as engine, engine.connect() as connection:
+        assert connection.scalar(text("SELECT created_at::text FROM attempts")) == "2025-03-01 16:00:00+08"
+        kinds = dict(connection.execute(text(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'attempts'"
+        )).all())
+    assert kinds["created_at"] == "timestamp with time zone" and kinds["covered"] == "json"
+
+
+def test_a_conflicting_transaction_is_retried(postgres_database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A SERIALIZABLE write that loses to a concurrent one (SQLSTATE 40001) runs again."""
+    store = Store.open(postgres_database_url)
+    store.save_review("tg:1", "q", card={}, due=T0, last_rating=3, now=T0)
+    other = create_engine(postgres_database_url, isolation_level="SERIALIZABLE")
+    try:
+        with other.connect() as connection:
+            transaction = connection.begin()
+            connection.execute(text("SELECT reps FROM reviews")).all()
+            connection.execute(text("UPDATE reviews SET reps = reps + 10"))
+
+            def commit_once_the_store_waits() -> None:
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                with other.connect() as watcher:
+                    deadline = time.monotonic() + 10
+                    while not watcher.execute(waiting).scalar() and time.monotonic() < deadline:
+                        watcher.rollback()  # a fresh snapshot of pg_stat_activity each time
+                        time.sleep(0.01)
+                transaction.commit()
+
+            committer = threading.Thread(target=commit_once_the_store_waits)
+            committer.start()
+            with caplog.at_level(logging.INFO, logger="bot.storage"):
+                saved = store.save_review("tg:1", "q", card={}, due=T0, last_rating=3, now=T0)
+            committer.join()
+        assert saved.reps == 12  # 1, +10 by the other transaction, +1 by the retried one
+        assert any("serialization failure" in record.getMessage() for record in caplog.records)
+    finally:
+        other.dispose()
+        store.close()

@@ -1,5 +1,5 @@
 """The Telegram front-end end to end: the real PTB Application over real HTTP against the local fake
-Bot API server, the real engine, grader and SQLite file."""
+Bot API server, the real engine, grader and database (a SQLite file, then PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def fake() -> Iterator[FakeBotApi]:
 
 
 @pytest.fixture()
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+def db(database_url: str) -> str:
+    return database_url
 
 
 def _engine(db: str, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> PracticeEngine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -15,7 +16,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
 from bot.storage import migrate
-from bot.storage.engine import database_label, first_line, is_locked, open_engine
+from bot.storage.engine import (
+    database_label,
+    first_line,
+    is_serializable,
+    open_engine,
+    retry_reason,
+)
 from bot.storage.errors import StorageError
 
 __all__ = ["StoreBase", "utc_now", "column_values"]
@@ -24,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked
+DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked (or loses a race)
 DEFAULT_RETRY_DELAY = 0.05  # seconds before the second try; doubles after each
 DEFAULT_BUSY_TIMEOUT_MS = 1000  # SQLite's own wait for a lock, within each try
 
@@ -120,30 +127,46 @@ class StoreBase:
     def _run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """Run `work` in one transaction (committed if it returns), retried while locked."""
 
+        engine = self._write if write else self._read
+
         def attempt() -> T:
-            with Session(self._write if write else self._read, expire_on_commit=False) as session:
+            with Session(engine, expire_on_commit=False) as session:
                 with session.begin():
                     return work(session)
 
-        return self._retrying(attempt, failure="database")
+        return self._retrying(attempt, failure="database", serializable=is_serializable(engine))
 
-    def _retrying(self, attempt: Callable[[], T], *, failure: str) -> T:
+    def _retrying(self, attempt: Callable[[], T], *, failure: str, serializable: bool = False) -> T:
+        """Run `attempt`, again after a growing pause while it fails in a way a retry can fix.
+
+        SQLite: "database is locked". PostgreSQL: serialization failures and deadlocks, and unique
+        violations in SERIALIZABLE transactions (see `engine.retry_reason`); there the pause is
+        jittered, so transactions that collided do not collide again in step.
+        """
         delay = self._retry_delay
         for number in range(1, self._retries + 1):
             try:
                 return attempt()
             except DBAPIError as exc:
-                if not (isinstance(exc, OperationalError) and is_locked(exc)):
+                reason = retry_reason(exc, serializable=serializable)
+                if reason is None:
                     if isinstance(exc, OperationalError):
                         raise StorageError(f"{failure} {self.location}: {first_line(exc)}") from exc
                     raise
                 if number == self._retries:
+                    if reason == "locked":
+                        raise StorageError(
+                            f"database is locked: {self.location} (still locked after {number} tries)"
+                        ) from exc
+                    if not isinstance(exc, OperationalError):
+                        raise  # a unique violation that is not a race: the caller's to handle
                     raise StorageError(
-                        f"database is locked: {self.location} (still locked after {number} tries)"
+                        f"database is busy: {self.location} ({reason} {number} times)"
                     ) from exc
-                logger.info("database %s is locked; try %d in %.0f ms", self.location,
-                            number + 1, 1000 * delay)
-                time.sleep(delay)
+                pause = delay if reason == "locked" else delay * random.uniform(0.5, 1.5)
+                logger.info("database %s is %s; try %d in %.0f ms", self.location,
+                            "locked" if reason == "locked" else f"busy ({reason})", number + 1, 1000 * pause)
+                time.sleep(pause)
                 delay *= 2
             except StatementError as exc:  # a value refused before reaching the database
                 if isinstance(exc.orig, ValueError | TypeError):

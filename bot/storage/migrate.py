@@ -14,13 +14,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from bot.storage.errors import StorageError
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "head_revision", "current_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+
+# PostgreSQL advisory lock held while migrating ("mockbot" in ASCII), so that processes starting
+# together migrate one after the other; the later ones then find the database at head.
+MIGRATION_LOCK = 0x6D6F636B626F74
 
 
 def _escape(value: str) -> str:
@@ -61,17 +65,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to `revision` in one transaction; a database already there is untouched.
 
     On SQLite, foreign keys are switched off while batch migrations copy tables (dropping a parent
-    table would otherwise cascade-delete its children) and checked before committing.
+    table would otherwise cascade-delete its children) and checked before committing; the write
+    engine's `BEGIN IMMEDIATE` makes concurrent upgrades take turns. On PostgreSQL the migration
+    runs at READ COMMITTED under an advisory lock, so a concurrent upgrade waits, then sees the
+    other's work (DDL is transactional there too).
 
     Raises:
         StorageError: the migrated data breaks a foreign key (nothing is committed).
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        postgresql = connection.dialect.name == "postgresql"
         if sqlite:
             _set_foreign_keys(connection, on=False)
+        if postgresql:
+            connection.execution_options(isolation_level="READ COMMITTED")
         try:
             with connection.begin():
+                if postgresql:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 config = alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)

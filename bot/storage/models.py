@@ -1,8 +1,10 @@
 """SQLAlchemy models: the tables mockbot keeps, and `UTCDateTime`, the only datetime column type.
 
 Every datetime is UTC-aware on the way in and on the way out. SQLite has no time-zone type, so
-`UTCDateTime` stores UTC wall-clock time there and re-attaches UTC when reading. Enum-like columns
-hold the IntEnum `.value`; JSON columns hold plain lists and dicts.
+`UTCDateTime` stores UTC wall-clock time there and re-attaches UTC when reading. PostgreSQL stores
+`timestamp with time zone` (an instant) and returns it in the session's time zone, which
+`UTCDateTime` converts back to UTC. Enum-like columns hold the IntEnum `.value`; JSON columns hold
+plain lists and dicts (`json` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        return value.astimezone(timezone.utc)  # PostgreSQL: from the session's time zone
 
 
 class Base(DeclarativeBase):
