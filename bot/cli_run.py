@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-
 from grading.embeddings import ModelUnavailable
 
 from .cli import ExitStatus, _App, _fail, cli, pass_app
 from .cli_practice import build_engine
-from .storage import Store, StorageError
+from .storage import StorageError, Store
 from .telegram.token import RedactingFilter, TokenError, read_token
 
 __all__ = ["run"]
@@ -44,7 +43,9 @@ def run(app: _App) -> None:
     try:
         engine = build_engine(app, store)
         telegram = app.settings.telegram
-        application = build_application(engine, token, base_url=telegram.base_url)  # type: ignore[arg-type]
+        application = build_application(  # type: ignore[arg-type]
+            engine, token, base_url=telegram.base_url, admins=telegram.admins, bank_dir=app.settings.bank.dir
+        )
         if telegram.webhook_url:
             path = urlparse(telegram.webhook_url).path.strip("/")  # Telegram posts to the URL's own path
             application.run_webhook(

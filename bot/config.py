@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from grading.settings import GradingSettings
 from questions.bank import DEFAULT_BANK_DIR
@@ -48,6 +48,17 @@ class TelegramSettings(BaseModel):
     webhook_url: str | None = None
     listen: str = "0.0.0.0"
     port: int = 8443
+    # Telegram user ids allowed to use the admin commands (/reload, /add_question, /set_answer,
+    # /edit_question, /broadcast); empty: nobody.
+    admins: list[int] = []
+
+    @field_validator("admins")
+    @classmethod
+    def _user_ids(cls, value: list[int]) -> list[int]:
+        for user_id in value:
+            if user_id <= 0:
+                raise ValueError(f"{user_id} is not a Telegram user id (user ids are positive; groups are not admins)")
+        return value
 
 
 class PrivacySettings(BaseModel):

@@ -86,6 +86,17 @@ class UsersStore(StoreBase):
 
         return self._run(work, write=False)
 
+    def user_keys(self, prefix: str = "") -> list[str]:
+        """The keys of every user whose key starts with `prefix` ("tg:": Telegram chats), oldest first."""
+
+        def work(session: Session) -> list[str]:
+            query = select(User.key).order_by(User.id)
+            if prefix:
+                query = query.where(User.key.startswith(prefix, autoescape=True))
+            return list(session.scalars(query))
+
+        return self._run(work, write=False)
+
     # ------------------------------------------------------------------ chat state
 
     def _state_row(self, session: Session, user_key: str, now: datetime | None) -> ChatState:
