@@ -224,7 +224,7 @@ def bank_validate(app: _App) -> None:
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
 
 
-from . import cli_grading, cli_practice, cli_run  # noqa: E402,F401 - register the other commands
+from . import cli_bench, cli_grading, cli_practice, cli_run  # noqa: E402,F401 - register the other commands
 
 
 def main(argv: list[str] | None = None) -> int:

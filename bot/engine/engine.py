@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,7 +24,14 @@ from questions.taxonomy import Taxonomy
 
 from ..grading_app import reference_for
 from ..progress import chart_png, progress
-from ..scheduling import ReviewState, choose_followup_point, choose_next, rating_for, rerate, review
+from ..scheduling import (
+    ReviewState,
+    choose_followup_point,
+    choose_next,
+    rating_for,
+    rerate,
+    review,
+)
 from ..storage import Store
 from .replies import Action, Button, Reply, ReplyKind
 from .texts import LANGUAGES, t
@@ -79,6 +87,14 @@ class PracticeEngine:
         self.answers_per_minute = answers_per_minute  # flood protection on grading, per user
         self.store_answers = store_answers  # False: attempts keep scores and key points, not the text
 
+    def replace_bank(self, bank: Bank) -> None:
+        """Serve questions from `bank` from now on (the bank files were edited and loaded again).
+
+        One assignment: a call that starts afterwards sees only the new bank. Open questions whose
+        id is gone are dropped when next looked up, as after a restart.
+        """
+        self.bank = bank
+
     # ------------------------------------------------------------------ helpers
 
     def language(self, user_key: str) -> str:
@@ -90,8 +106,10 @@ class PracticeEngine:
         return topic.name(language) if topic else topic_id
 
     def _question_reply(self, user_key: str, question: Question, *, prefix: str = "") -> Reply:
-        language = self.language(user_key)
         count = len(self.store.attempts(user_key)) + 1
+        return self._question_message(question, self.language(user_key), count, prefix=prefix)
+
+    def _question_message(self, question: Question, language: str, count: int, *, prefix: str = "") -> Reply:
         header = t("question", language, n=count, topic=self._topic_name(question.topic, language))
         lines = [prefix, f"{header}  [{question.id}]", "", question.question]
         if not question.answer_kind.gradable:
@@ -163,25 +181,51 @@ class PracticeEngine:
                 return self._info(user_key, "unknown_topic", ReplyKind.ERROR, topic=topic, topics=names)
             topics = [found.id]
         attempts = self.store.attempts(user_key)
-        reviews = [_review_state(r) for r in self.store.reviews(user_key)]
-        due = [r for r in reviews if r is not None and r.due <= now]
-        state = self.store.chat_state(user_key)
-        question_id = choose_next(
-            questions=self.bank.questions,
-            due=due,
-            seen={a.question_id for a in attempts} | {r.question_id for r in reviews if r},
-            attempts=attempts,
-            topics=topics,
-            last_question_id=state.last_question_id or state.question_id,
-            now=now,
-            rng=self.rng,
-            open_share=OPEN_SHARE,
-        )
+        reviews = self.store.reviews(user_key)
+        question_id = self._pick(topics, attempts, reviews, self.store.chat_state(user_key), now)
         if question_id is None:
             if topic:
                 return self._info(user_key, "no_topic_questions", ReplyKind.ERROR, topic=topic)
             return self._info(user_key, "bank_empty", ReplyKind.ERROR)
         return self._ask(user_key, self.bank.get(question_id), now=now)  # type: ignore[arg-type]
+
+    def _pick(self, topics, attempts, reviews, state, now: datetime) -> str | None:  # noqa: ANN001 - store records
+        """The next question's id for one user (see `scheduling.choose_next`)."""
+        cards = [_review_state(r) for r in reviews]
+        last = (state.last_question_id or state.question_id) if state is not None else None
+        return choose_next(
+            questions=self.bank.questions,
+            due=[r for r in cards if r is not None and r.due <= now],
+            seen={a.question_id for a in attempts} | {r.question_id for r in cards if r},
+            attempts=attempts,
+            topics=topics,
+            last_question_id=last,
+            now=now,
+            rng=self.rng,
+            open_share=OPEN_SHARE,
+        )
+
+    def next_questions(self, user_keys: Sequence[str], *, now: datetime | None = None) -> dict[str, Reply]:
+        """`next_question` for many users at once (the daily push): one read, one write.
+
+        Users unknown to the store are left out; a user whose topics have no question gets the
+        same explanation `next_question` gives.
+        """
+        now = _utc(now)
+        snapshots = self.store.practice_snapshots(user_keys)
+        replies: dict[str, Reply] = {}
+        asked: dict[str, str] = {}
+        for key, snap in snapshots.items():
+            language = snap.user.language if snap.user.language in LANGUAGES else self.default_language
+            question_id = self._pick(list(snap.user.topics), snap.attempts, snap.reviews, snap.state, now)
+            question = self.bank.get(question_id) if question_id else None
+            if question is None:
+                replies[key] = Reply(ReplyKind.ERROR, t("bank_empty", language))
+                continue
+            asked[key] = question.id
+            replies[key] = self._question_message(question, language, len(snap.attempts) + 1)
+        self.store.ask_many(asked, now)
+        return replies
 
     def submit(self, user_key: str, text: str, *, now: datetime | None = None) -> list[Reply]:
         """Grade an answer to the open question and give feedback (or explain why not)."""

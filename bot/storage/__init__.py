@@ -8,6 +8,7 @@ from bot.storage.records import (
     AttemptRecord,
     ChatStateRecord,
     OutboxRecord,
+    PracticeSnapshot,
     ReviewRecord,
     RoundAnswerRecord,
     RoundRecord,
@@ -27,4 +28,5 @@ __all__ = [
     "RoundRecord",
     "RoundAnswerRecord",
     "OutboxRecord",
+    "PracticeSnapshot",
 ]

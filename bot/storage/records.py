@@ -20,6 +20,7 @@ __all__ = [
     "RoundRecord",
     "RoundAnswerRecord",
     "OutboxRecord",
+    "PracticeSnapshot",
     "to_record",
 ]
 
@@ -140,6 +141,16 @@ class OutboxRecord:
     sent_at: datetime | None
     attempts: int
     last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSnapshot:
+    """Everything choosing a user's next question needs, read at once (see `practice_snapshots`)."""
+
+    user: UserRecord
+    state: ChatStateRecord | None  # None: the user never had a question
+    attempts: tuple[AttemptRecord, ...]  # oldest first
+    reviews: tuple[ReviewRecord, ...]  # earliest due first
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from bot.storage.base import StoreBase, column_values, utc_now
 from bot.storage.models import Outbox, Round, RoundAnswer
-from bot.storage.records import OutboxRecord, RoundAnswerRecord, RoundRecord, RoundState, to_record
+from bot.storage.records import (
+    OutboxRecord,
+    RoundAnswerRecord,
+    RoundRecord,
+    RoundState,
+    to_record,
+)
 
 __all__ = ["RoundsOutboxStore"]
 
@@ -173,6 +179,21 @@ class RoundsOutboxStore(StoreBase):
             KeyError: no queued push has this id.
         """
         self._update_outbox(outbox_id, sent_at=utc_now(now), attempts=Outbox.attempts + 1)
+
+    def mark_sent_many(self, outbox_ids: Sequence[int], now: datetime, *, note: str | None = None) -> None:
+        """Close several pushes at once (one transaction): delivered at `now`, or, with a `note`,
+        given up for the reason it says (e.g. a daily push whose day has passed)."""
+        stamp = utc_now(now)
+        if not outbox_ids:
+            return
+        values: dict[str, Any] = dict(sent_at=stamp, attempts=Outbox.attempts + 1)
+        if note is not None:
+            values["last_error"] = note
+
+        def work(session: Session) -> None:
+            session.execute(update(Outbox).where(Outbox.id.in_(list(outbox_ids))).values(**values))
+
+        self._run(work)
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
         """Note a failed delivery: count the try and keep the error for the next one.

@@ -11,9 +11,8 @@ ORM objects. Datetimes are UTC-aware in and out; methods where time matters take
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from bot.storage.base import column_values, utc_now
 from bot.storage.models import Attempt, ChatState, Review, User
 from bot.storage.records import AttemptRecord, ReviewRecord, to_record
 from bot.storage.rounds import RoundsOutboxStore
+from bot.storage.snapshots import SnapshotsStore
 from bot.storage.users import UsersStore
 
 __all__ = ["Store"]
@@ -31,7 +31,7 @@ __all__ = ["Store"]
 REVIEW_FIELDS = frozenset({"card", "due", "last_rating"})
 
 
-class Store(UsersStore, RoundsOutboxStore):
+class Store(UsersStore, RoundsOutboxStore, SnapshotsStore):
     """The database behind the practice engine: `Store.open(url)`, use it, `close()`.
 
     Args:

@@ -8,28 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
-    TypeHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import t
-from . import daily, group
+from . import admin, daily, group
+from .ratelimit import PacedRateLimiter
 from .render import keyboard, split_text, to_html
 
 __all__ = ["build_application", "user_key", "send_replies", "COMMANDS"]
@@ -309,15 +310,29 @@ async def _post_init(application: Application) -> None:
     await group.restore_rounds(application)
 
 
-def build_application(engine: PracticeEngine, token: str, *, base_url: str | None = None, rate_limit: bool = True) -> Application:
-    """The wired PTB application (polling or webhook is the caller's choice)."""
+def build_application(
+    engine: PracticeEngine,
+    token: str,
+    *,
+    base_url: str | None = None,
+    rate_limit: bool = True,
+    admins: Iterable[int] = (),
+    bank_dir: Path | None = None,
+) -> Application:
+    """The wired PTB application (polling or webhook is the caller's choice).
+
+    `admins` are the Telegram user ids allowed to use the admin commands; `bank_dir` is the folder
+    they edit and reload the bank from (default: the folder of the engine's bank files).
+    """
     builder = ApplicationBuilder().token(token).post_init(_post_init)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        builder = builder.rate_limiter(PacedRateLimiter(max_retries=5))
     application = builder.build()
     application.bot_data["engine"] = engine
+    application.bot_data["admins"] = frozenset(admins)
+    application.bot_data["bank_dir"] = bank_dir
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("question", question, filters=private))
@@ -328,6 +343,8 @@ def build_application(engine: PracticeEngine, token: str, *, base_url: str | Non
     application.add_handler(CommandHandler("help", help_command))
     for action in (Action.HINT, Action.ANSWER, Action.SKIP):
         application.add_handler(CommandHandler(action.value, _action_command(action), filters=private))
+    for command, handler in admin.HANDLERS:  # not in the public menu (COMMANDS)
+        application.add_handler(CommandHandler(command, handler, filters=private))
     groups = filters.ChatType.GROUPS
     application.add_handler(CommandHandler("mock", group.mock, filters=groups))
     application.add_handler(CommandHandler("mock_stop", group.mock_stop, filters=groups))

@@ -210,6 +210,10 @@ class FakeBotApi:
         self.flood_rate = 0.0
         self.flood_retry_after = 1
         self.validate_html = True
+        self.held = 0  # calls waiting behind `hold()` right now
+        self.dropped: list[str] = []  # methods of held calls whose client went away meanwhile
+        self._hold: tuple[frozenset[str], int] | None = None  # (methods, calls let through first)
+        self._release: asyncio.Event | None = None
 
         self.calls: list[SentCall] = []
         self.sent: list[SentCall] = []
@@ -467,6 +471,56 @@ class FakeBotApi:
         with self._lock:
             queue = self._failures.setdefault(method.lower(), collections.deque())
             queue.extend([(status, retry_after, description)] * times)
+
+    def hold(self, *methods: str, after: int = 0) -> None:
+        """Let `after` more calls of these methods through, then make the next ones wait,
+        before they take effect, until `release()`: a network that has stopped carrying them.
+
+        A held call whose client has gone away by then (e.g. the bot was killed) never takes
+        effect, like a request that never reached Telegram; its method is added to `dropped`."""
+        with self._lock:
+            self._hold = (frozenset(m.lower() for m in methods), after)
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._new_release_event)
+
+    def release(self) -> None:
+        """Let held calls go on (see `hold`)."""
+        with self._lock:
+            self._hold = None
+            loop, event = self._loop, self._release
+        if loop is not None and event is not None:
+            loop.call_soon_threadsafe(event.set)
+
+    def _new_release_event(self) -> None:
+        if self._release is None or self._release.is_set():
+            self._release = asyncio.Event()
+
+    async def _pass_hold(self, method: str, reader: asyncio.StreamReader | None) -> bool:
+        """Wait while `method` is held; False if the client went away meanwhile."""
+        with self._changed:
+            hold = self._hold
+            if hold is None or method.lower() not in hold[0]:
+                return True
+            if hold[1] > 0:
+                self._hold = (hold[0], hold[1] - 1)
+                return True
+            self._new_release_event()
+            event = self._release
+            self.held += 1
+            self._changed.notify_all()
+        assert event is not None
+        try:
+            await event.wait()
+        finally:
+            with self._changed:
+                self.held -= 1
+        await asyncio.sleep(0.05)  # let a closed connection's end-of-file arrive
+        if reader is not None and reader.at_eof():
+            with self._changed:
+                self.dropped.append(method)
+                self._changed.notify_all()
+            return False
+        return True
 
     def _injected_failure(self, method: str) -> _ApiError | None:
         queue = self._failures.get(method.lower())
@@ -726,7 +780,7 @@ class FakeBotApi:
                 connection = headers.get("connection", "").lower()
                 keep_alive = (connection != "close") if version == "HTTP/1.1" else (
                     connection == "keep-alive")
-                status, content_type, payload = await self._respond(verb, target, headers, body)
+                status, content_type, payload = await self._respond(verb, target, headers, body, reader)
                 head_out = (
                     f"HTTP/1.1 {status} {_phrase(status)}\r\n"
                     f"Content-Type: {content_type}\r\n"
@@ -746,7 +800,8 @@ class FakeBotApi:
             self._connections.discard(task)
             writer.close()
 
-    async def _respond(self, verb: str, target: str, headers: dict[str, str], body: bytes
+    async def _respond(self, verb: str, target: str, headers: dict[str, str], body: bytes,
+                       reader: asyncio.StreamReader | None = None
                        ) -> tuple[int, str, bytes]:
         url = urlsplit(target)
         path = unquote(url.path)
@@ -760,7 +815,7 @@ class FakeBotApi:
             elif not method or "/" in method:
                 status, answer = 404, _error_body(404, "Not Found")
             else:
-                status, answer = await self._call(method, url.query, headers, body)
+                status, answer = await self._call(method, url.query, headers, body, reader)
             content_type, payload = "application/json", answer
         else:
             status, content_type = 404, "application/json"
@@ -780,7 +835,8 @@ class FakeBotApi:
             return 404, "application/json", _error_body(404, "Not Found")
         return 200, "application/octet-stream", data
 
-    async def _call(self, method: str, query: str, headers: dict[str, str], body: bytes
+    async def _call(self, method: str, query: str, headers: dict[str, str], body: bytes,
+                    reader: asyncio.StreamReader | None = None
                     ) -> tuple[int, bytes]:
         try:
             params, files = _parse_params(query, headers.get("content-type", ""), body)
@@ -798,6 +854,8 @@ class FakeBotApi:
             return await self._get_updates(params)
         known = self._handlers.get(key)
         name = known[0] if known else method
+        if not await self._pass_hold(name, reader):
+            return 499, _error_body(499, "Client Closed Request: the call never took effect")
         with self._changed:
             try:
                 if known is None:

@@ -1,0 +1,187 @@
+"""`mockbot bench push`: the daily push path against the fake Bot API server, at scale.
+
+The bot side is the real one: the engine (with the grading model loaded, as `mockbot run` has it),
+the database outbox, `outbox.deliver_pending` and python-telegram-bot over HTTP. The fake server
+runs in its own process (as Telegram is not in ours) and answers a share of sendMessage calls with
+429 Too Many Requests. Two runs over the same subscribers, one day apart:
+
+* unlimited: rate limiter off, so the figure is what the push path itself can do (messages/s over
+  the time spent delivering; the `retry_after` waits between passes are counted apart);
+* limited: the bot's rate limiter on (30 messages/s), total wall time versus the 30 msg/s floor.
+
+Every subscriber must get exactly one push per run: `lost` and `duplicated` count the misses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import resource
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from .cli import _App
+
+__all__ = ["run_push_bench", "FLOOR_RATE"]
+
+FLOOR_RATE = 30.0  # messages per second Telegram allows a bot overall
+ZONE = "Asia/Shanghai"
+DAILY_AT = "08:00"
+
+
+def _serve(connection: Connection, flood_rate: float, seed: int) -> None:
+    """The fake Bot API server's process: serve, then answer "counts" and "stop" requests."""
+    from .telegram.fake_api import FakeBotApi
+
+    fake = FakeBotApi(seed=seed)
+    fake.flood_rate = flood_rate
+    fake.start()
+    connection.send(fake.port)
+    while True:
+        command = connection.recv()
+        if command == "stop":
+            fake.stop()
+            connection.send(None)
+            return
+        if command == "counts":  # successful sendMessage calls per chat, then forget them
+            with fake._lock:  # noqa: SLF001 - the recording lock
+                counts = Counter(call.chat_id for call in fake.sent if call.method == "sendMessage")
+                rejected = sum(1 for call in fake.rejected if call.status == 429)
+            fake.clear()
+            connection.send((dict(counts), rejected))
+
+
+@dataclass
+class _Server:
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+    port: int
+
+    def counts(self) -> tuple[dict[int, int], int]:
+        self.connection.send("counts")
+        return self.connection.recv()
+
+    def stop(self) -> None:
+        self.connection.send("stop")
+        self.connection.recv()
+        self.process.join(10)
+
+
+def _start_server(flood_rate: float, seed: int) -> _Server:
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    process = context.Process(target=_serve, args=(theirs, flood_rate, seed), daemon=True)
+    process.start()
+    return _Server(process, ours, ours.recv())
+
+
+def _rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    with open("/proc/self/status", encoding="ascii") as status:
+        current = next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+    return current / 1024.0, peak
+
+
+async def _deliver_all(application: Any, now: datetime, retry_wait: float) -> tuple[int, float, float]:
+    """Pass over the outbox until nothing is pending; returns (sent, busy seconds, wall seconds)."""
+    from .telegram.outbox import deliver_pending
+
+    store = application.bot_data["engine"].store
+    sent, busy, start = 0, 0.0, time.perf_counter()
+    for _ in range(50):
+        began = time.perf_counter()
+        sent += await deliver_pending(application, now=now)
+        busy += time.perf_counter() - began
+        if not await asyncio.to_thread(store.pending, now):
+            break
+        await asyncio.sleep(retry_wait)  # flood control said: retry after this long
+    return sent, busy, time.perf_counter() - start
+
+
+async def _run(engine: Any, server: _Server, subscribers: int, limited: bool, retry_wait: float) -> dict[str, Any]:
+    from .telegram.app import build_application
+    from .telegram.fake_api import DEFAULT_TOKEN
+
+    store = engine.store
+    keys = [f"tg:{1_000_000 + number}" for number in range(subscribers)]
+    started = time.perf_counter()
+    for key in keys:
+        store.update_user(key, daily_time=DAILY_AT, timezone=ZONE)
+    setup_s = time.perf_counter() - started
+
+    figures: dict[str, Any] = {"subscribers": subscribers, "setup_s": round(setup_s, 2)}
+    day0 = datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai, after the slot
+    runs = [("unlimited", False, day0)] + ([("limited", True, day0 + timedelta(days=1))] if limited else [])
+    lost = duplicated = 0
+    sent_total = 0
+    for name, rate_limit, now in runs:
+        application = build_application(engine, DEFAULT_TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot",
+                                        rate_limit=rate_limit)
+        await application.initialize()
+        try:
+            slot = now.replace(minute=0)
+            day = (now + timedelta(hours=8)).date().isoformat()
+            began = time.perf_counter()
+            for key in keys:
+                store.enqueue(key, "daily", {"day": day}, slot)
+            enqueue_s = time.perf_counter() - began
+            sent, busy, wall = await _deliver_all(application, now, retry_wait)
+        finally:
+            await application.shutdown()
+        counts, rejected = server.counts()
+        run_lost = sum(1 for key in keys if counts.get(int(key[3:]), 0) == 0)
+        run_duplicated = sum(max(0, n - 1) for n in counts.values())
+        lost, duplicated, sent_total = lost + run_lost, duplicated + run_duplicated, sent_total + sent
+        figures[f"{name}_enqueue_s"] = round(enqueue_s, 2)
+        figures[f"{name}_429s"] = rejected
+        if name == "unlimited":
+            figures["push_msgs_per_s"] = round(sent / busy, 1) if busy else 0.0
+            figures["unlimited_wall_s"] = round(wall, 2)
+        else:
+            figures["limited_total_s"] = round(wall, 2)
+            figures["floor_s"] = round(subscribers / FLOOR_RATE, 2)
+            figures["limited_ratio"] = round(wall / figures["floor_s"], 3)
+    figures.update(sent=sent_total, lost=lost, duplicated=duplicated)
+    return figures
+
+
+def run_push_bench(
+    app: _App, *, subscribers: int, flood_rate: float = 0.05, limited: bool = True, database: str | None = None,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """Run the bench (see the module's docstring) and return its figures."""
+    from .cli_practice import build_engine
+    from .storage import Store
+
+    server = _start_server(flood_rate, seed)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mockbot-bench-") as folder:
+            url = database or f"sqlite:///{Path(folder) / 'push.sqlite3'}"
+            with Store.open(url) as store:
+                started = time.perf_counter()
+                engine = build_engine(app, store, seed=seed)
+                engine.grader.grade(_any_reference(engine), "预热")  # load the model, as a running bot has it
+                load_s = time.perf_counter() - started
+                figures = asyncio.run(_run(engine, server, subscribers, limited, retry_wait=1.0))
+                current, peak = _rss_mb()
+    finally:
+        server.stop()
+    figures.update(
+        flood_rate=flood_rate, model_load_s=round(load_s, 2), rss_mb=round(current, 1), peak_rss_mb=round(peak, 1),
+        database="sqlite" if database is None else database.split(":", 1)[0], cores=os.cpu_count(),
+    )
+    return figures
+
+
+def _any_reference(engine: Any) -> Any:
+    from .grading_app import reference_for
+
+    return reference_for(next(q for q in engine.bank.questions if q.answered))

@@ -1,0 +1,198 @@
+"""Delivering queued pushes (daily questions, admin broadcasts) from the database outbox.
+
+Every push is an outbox row before anything is sent, and a row is marked sent only after Telegram
+accepted the message, so nothing is lost: a push that hit flood control, a network error or a
+crash stays pending and a later pass sends it. One pass runs at a time (a second caller only asks
+the running pass to look again), so two passes never send the same row.
+
+Speed: a pass works in chunks. For each chunk the questions are chosen in one worker-thread call
+(two transactions for the whole chunk), then a few senders share the Bot; each sender's "sent" mark
+is committed before it sends anything else, in a group commit with the other senders' marks.
+So at any moment at most `concurrency` rows are sent-but-not-yet-marked: a crash can only repeat
+a message Telegram accepted in the last milliseconds before the crash (Telegram has no idempotency
+key that would let anyone do better).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from ..engine import PracticeEngine, Reply, ReplyKind
+from ..storage import OutboxRecord, StorageError, Store
+
+__all__ = ["deliver_pending", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
+
+logger = logging.getLogger(__name__)
+
+DAILY = "daily"  # payload {"day": "YYYY-MM-DD"}: that local day's question
+BROADCAST = "broadcast"  # payload {"text": str}: an admin's message to every user
+GROUP = "group"  # payload {"text": str}: a group round's message (user_key is the group's chat key)
+CHUNK = 200  # pushes prepared per worker-thread call
+CONCURRENCY = 8  # sends in flight at once
+GATHER_MARKS = 0.002  # seconds a commit of "sent" marks waits for more marks to share it
+MAX_ATTEMPTS = 50  # a push failing this often (e.g. a chat that no longer exists) is left alone
+EXPIRED = "expired: the local day has passed"
+_PASS = "outbox_pass"
+
+
+@dataclass
+class _PassState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    again: bool = False
+
+
+def chat_id_of(user_key: str) -> int:
+    """The Telegram chat id in a user key ("tg:12345" -> 12345)."""
+    return int(user_key.split(":", 1)[1])
+
+
+async def deliver_pending(
+    application: Application, *, now: datetime | None = None, concurrency: int = CONCURRENCY
+) -> int:
+    """Send every pending push that is due at `now`; returns how many were sent.
+
+    If a pass is already running, it is asked to look again and this call returns 0 at once.
+    """
+    state: _PassState = application.bot_data.setdefault(_PASS, _PassState())
+    state.again = True
+    if state.lock.locked():
+        return 0
+    sent = 0
+    async with state.lock:
+        while state.again:
+            state.again = False
+            sent += await _one_pass(application, now or datetime.now(timezone.utc), concurrency)
+    return sent
+
+
+async def _one_pass(application: Application, now: datetime, concurrency: int) -> int:
+    engine: PracticeEngine = application.bot_data["engine"]
+    items = await asyncio.to_thread(engine.store.pending, now, max_attempts=MAX_ATTEMPTS)
+    items = [item for item in items if item.kind in (DAILY, BROADCAST, GROUP)]
+    marks = _GroupCommit(engine.store, now)
+    sent = 0
+    for start in range(0, len(items), CHUNK):
+        ready = await asyncio.to_thread(_prepare, engine, items[start : start + CHUNK], now)
+        sent += await _send_all(application.bot, engine.store, ready, marks, concurrency)
+    return sent
+
+
+def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetime) -> list[tuple[OutboxRecord, Reply]]:
+    """Turn outbox rows into replies; close the rows that must not be sent any more."""
+    store = engine.store
+    users = store.users_by_key(item.user_key for item in items)
+    ready: list[tuple[OutboxRecord, Reply]] = []
+    daily: list[OutboxRecord] = []
+    expired: list[int] = []
+    gone: list[int] = []
+    for item in items:
+        user = users.get(item.user_key)
+        if item.kind == GROUP:  # a group chat is no user
+            ready.append((item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))))
+        elif user is None:
+            gone.append(item.id)
+        elif item.kind == BROADCAST:
+            ready.append((item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))))
+        elif item.payload.get("day") != now.astimezone(ZoneInfo(user.timezone)).date().isoformat():
+            expired.append(item.id)  # a day that has passed: not sent late
+        elif not user.daily_time:
+            gone.append(item.id)  # unsubscribed after it was queued
+        else:
+            daily.append(item)
+    store.mark_sent_many(expired, now, note=EXPIRED)
+    store.mark_sent_many(gone, now, note="cancelled: no such user or subscription any more")
+    questions = engine.next_questions([item.user_key for item in daily], now=now)
+    ready += [(item, questions[item.user_key]) for item in daily if item.user_key in questions]
+    return ready
+
+
+async def _send_all(bot, store: Store, ready: list[tuple[OutboxRecord, Reply]], marks: _GroupCommit, concurrency: int) -> int:  # noqa: ANN001
+    """Send with `concurrency` senders; one chat's pushes go in order, by one sender."""
+    from .app import send_replies  # app imports this module
+
+    by_chat: dict[str, list[tuple[OutboxRecord, Reply]]] = {}
+    for item, reply in ready:
+        by_chat.setdefault(item.user_key, []).append((item, reply))
+    queue = list(reversed(by_chat.values()))
+    sent = 0
+
+    async def send_one(item: OutboxRecord, reply: Reply) -> bool:
+        """Send and mark one push; False if the chat's later pushes must wait for another pass."""
+        nonlocal sent
+        try:
+            await send_replies(bot, chat_id_of(item.user_key), [reply])
+        except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
+            await _failed(store, item, f"flood control: retry after {exc.retry_after}")
+            return False
+        except Forbidden as exc:  # the user blocked the bot: never retried
+            await _closed(store, item, f"forbidden: {exc}")
+            return True
+        except TelegramError as exc:
+            await _failed(store, item, str(exc))
+            return False
+        try:
+            await marks.mark(item.id)  # before this sender sends anything else
+        except StorageError as exc:  # sent but not marked: stop sending rather than repeat more
+            logger.error("push %d was sent but could not be marked: %s", item.id, exc)
+            raise
+        sent += 1
+        return True
+
+    async def sender() -> None:
+        while queue:
+            for item, reply in queue.pop():
+                if not await send_one(item, reply):
+                    break  # the chat's later pushes wait, so its messages never arrive out of order
+
+    await asyncio.gather(*(sender() for _ in range(max(1, concurrency))))
+    return sent
+
+
+async def _failed(store: Store, item: OutboxRecord, error: str) -> None:
+    logger.warning("push %d to %s not delivered (kept for a later pass): %s", item.id, item.user_key, error)
+    await asyncio.to_thread(store.mark_failed, item.id, error)
+
+
+async def _closed(store: Store, item: OutboxRecord, note: str) -> None:
+    logger.info("push %d to %s given up: %s", item.id, item.user_key, note)
+    await asyncio.to_thread(store.mark_sent_many, [item.id], datetime.now(timezone.utc), note=note)
+
+
+class _GroupCommit:
+    """Marks pushes sent; marks that arrive while a commit runs share the next transaction."""
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self._store = store
+        self._now = now
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def mark(self, outbox_id: int) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((outbox_id, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(GATHER_MARKS)  # let the other senders' marks join this commit
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self._store.mark_sent_many, [i for i, _ in batch], self._now)
+            except BaseException as exc:  # every waiter learns its mark failed
+                for _, future in batch:
+                    future.set_exception(exc if isinstance(exc, Exception) else StorageError(str(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, future in batch:
+                    future.set_result(None)
