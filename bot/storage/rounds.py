@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
@@ -102,6 +102,44 @@ class RoundsOutboxStore(StoreBase):
 
         return self._run(work)
 
+    def advance_round(
+        self, round_id: int, messages: Sequence[str], *, now: datetime | None = None,
+        expected_index: int | None = None, kind: str = "group", **fields: Any,
+    ) -> RoundRecord | None:
+        """Move a running round on and queue its messages for its chat, in one transaction.
+
+        Sets `fields` (as `update_round` does) and queues one outbox row of `kind` per message
+        (user key = the round's chat key, payload {"text": message}, due at `now` plus i
+        microseconds, so they are distinct and go out in order). Returns None, changing and
+        queuing nothing, if the round is not running any more or, with `expected_index`, is no
+        longer at that question (another caller moved it on first).
+
+        Raises:
+            ValueError: an unknown field, or a naive datetime.
+            KeyError: no round has this id.
+        """
+        values = column_values(fields, ROUND_FIELDS, what="round")
+        stamp = utc_now(now)
+        texts = [str(message) for message in messages]
+
+        def work(session: Session) -> RoundRecord | None:
+            row = session.get(Round, round_id)
+            if row is None:
+                raise KeyError(f"no round {round_id}")
+            if row.state != RoundState.RUNNING.value or expected_index not in (None, row.current_index):
+                return None
+            for name, value in values.items():
+                setattr(row, name, value)
+            for number, text in enumerate(texts):
+                session.add(Outbox(
+                    user_key=row.chat_key, kind=kind, payload={"text": text},
+                    due_at=stamp + timedelta(microseconds=number), attempts=0,
+                ))
+            session.flush()
+            return to_record(RoundRecord, row)
+
+        return self._run(work)
+
     def add_round_answer(
         self, round_id: int, question_index: int, user_key: str, display_name: str, answer: str,
         score: float, covered: Sequence[int] = (), *, now: datetime | None = None,
@@ -159,12 +197,19 @@ class RoundsOutboxStore(StoreBase):
 
         return self._run(work)
 
-    def pending(self, now: datetime, *, max_attempts: int | None = None) -> list[OutboxRecord]:
-        """Unsent pushes due at `now` or earlier (tried fewer than `max_attempts` times), earliest first."""
+    def pending(
+        self, now: datetime, *, max_attempts: int | None = None, user_key: str | None = None, kind: str | None = None
+    ) -> list[OutboxRecord]:
+        """Unsent pushes due at `now` or earlier (tried fewer than `max_attempts` times; of one
+        user or chat and one kind, if given), earliest first."""
         stamp = utc_now(now)
 
         def work(session: Session) -> list[OutboxRecord]:
             query = select(Outbox).where(Outbox.sent_at.is_(None), Outbox.due_at <= stamp)
+            if user_key is not None:
+                query = query.where(Outbox.user_key == user_key)
+            if kind is not None:
+                query = query.where(Outbox.kind == kind)
             if max_attempts is not None:
                 query = query.where(Outbox.attempts < max_attempts)
             rows = session.scalars(query.order_by(Outbox.due_at, Outbox.id))

@@ -84,5 +84,6 @@ async def restore(application: Application, *, now: datetime) -> None:
         schedule_user(application, user.key)
         if slot_today(user.daily_time, user.timezone, now) <= now:  # missed while down, still today
             await _queue(application, user.key, now=now)
-    await deliver_pending(application, now=now)  # also what a crash left pending
+    # Delivery (also of what a crash left pending) runs as a job, so updates are served meanwhile.
+    application.job_queue.run_once(_retry, 0, name="daily:restore")
     application.job_queue.run_repeating(_retry, interval=RETRY_EVERY, first=RETRY_EVERY, name="daily:retry")

@@ -28,13 +28,13 @@ from telegram.ext import Application
 from ..engine import PracticeEngine, Reply, ReplyKind
 from ..storage import OutboxRecord, StorageError, Store
 
-__all__ = ["deliver_pending", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
+__all__ = ["deliver_pending", "deliver_chat", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
 
 logger = logging.getLogger(__name__)
 
 DAILY = "daily"  # payload {"day": "YYYY-MM-DD"}: that local day's question
 BROADCAST = "broadcast"  # payload {"text": str}: an admin's message to every user
-GROUP = "group"  # payload {"text": str}: a group round's message (user_key is the group's chat key)
+GROUP = "group"  # payload {"text": str}: a group round's message, sent by `deliver_chat` only
 CHUNK = 200  # pushes prepared per worker-thread call
 CONCURRENCY = 8  # sends in flight at once
 GATHER_MARKS = 0.002  # seconds a commit of "sent" marks waits for more marks to share it
@@ -76,13 +76,27 @@ async def deliver_pending(
 async def _one_pass(application: Application, now: datetime, concurrency: int) -> int:
     engine: PracticeEngine = application.bot_data["engine"]
     items = await asyncio.to_thread(engine.store.pending, now, max_attempts=MAX_ATTEMPTS)
-    items = [item for item in items if item.kind in (DAILY, BROADCAST, GROUP)]
+    items = [item for item in items if item.kind in (DAILY, BROADCAST)]
     marks = _GroupCommit(engine.store, now)
     sent = 0
     for start in range(0, len(items), CHUNK):
         ready = await asyncio.to_thread(_prepare, engine, items[start : start + CHUNK], now)
         sent += await _send_all(application.bot, engine.store, ready, marks, concurrency)
     return sent
+
+
+async def deliver_chat(application: Application, chat_key: str, *, kind: str = GROUP) -> int:
+    """Send one chat's pending messages of `kind`, in order, each marked as soon as it is sent.
+
+    For a group round's messages: only the round's own (sequential) code calls this for its chat,
+    so a row is never sent by two callers; `deliver_pending` leaves this kind alone. Stops at the
+    first message that fails (the rest keep their order for the next call); returns how many were sent.
+    """
+    store: Store = application.bot_data["engine"].store
+    now = datetime.now(timezone.utc)
+    items = await asyncio.to_thread(store.pending, now, user_key=chat_key, kind=kind, max_attempts=MAX_ATTEMPTS)
+    ready = [(item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))) for item in items]
+    return await _send_all(application.bot, store, ready, _GroupCommit(store, now), concurrency=1)
 
 
 def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetime) -> list[tuple[OutboxRecord, Reply]]:
@@ -95,9 +109,7 @@ def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetim
     gone: list[int] = []
     for item in items:
         user = users.get(item.user_key)
-        if item.kind == GROUP:  # a group chat is no user
-            ready.append((item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))))
-        elif user is None:
+        if user is None:
             gone.append(item.id)
         elif item.kind == BROADCAST:
             ready.append((item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))))
