@@ -70,10 +70,14 @@ def test_sigkill_mid_push_run_resumes_without_gaps_or_duplicates(tmp_path: Path,
     delivered_before_crash = 10
     with FakeBotApi(token=TOKEN) as fake, BotProcess(tmp_path, fake, database_url) as bot:
         # The bot starts, finds today's pushes missed and sends them; after 10 the network stalls
-        # with one send in flight per sender, and the process is killed right there.
+        # with one send in flight per sender, and the process is killed right there: the held
+        # sends never reach the server, so after a restart they must be sent, and only they.
         fake.hold("sendMessage", after=delivered_before_crash)
         bot.start(wait=False)
         _wait(lambda: fake.held == outbox.CONCURRENCY, 90, f"{outbox.CONCURRENCY} held sends")
+        with Store.open(database_url) as store:  # the accepted ones are recorded within milliseconds
+            _wait(lambda: len(store.pending(datetime.now(timezone.utc))) == len(chats) - delivered_before_crash,
+                  10, "the delivered pushes to be marked sent")
         bot.kill()
         fake.release()
         _wait(lambda: len(fake.dropped) == outbox.CONCURRENCY, 10, "the killed bot's sends to be dropped")

@@ -225,3 +225,18 @@ def test_open_questions_are_served_and_never_graded(engine: PracticeEngine, bank
     assert served  # open practice questions do come up
     assert engine.store.attempts(USER) == []  # and are never graded
     assert {r.question_id for r in engine.store.reviews(USER)} == served  # but they are spaced
+
+
+def test_an_answer_to_a_stale_or_unknown_question_is_not_graded(engine: PracticeEngine, store: Store) -> None:
+    other = next(q.id for q in engine.bank.questions if q.answered and q.id != DROPOUT)
+    _ask(engine, DROPOUT)
+    answer = "训练时随机丢弃神经元，推理时不丢弃并缩放"
+    (stale,) = engine.submit(USER, answer, now=T0, replying_to=other)
+    assert stale.kind is ReplyKind.ERROR and other in stale.text and DROPOUT in stale.text
+    (unknown,) = engine.submit(USER, answer, now=T0, replying_to="999-000000")
+    assert unknown.kind is ReplyKind.ERROR and "999-000000" in unknown.text
+    assert store.attempts(USER) == [] and store.chat_state(USER).question_id == DROPOUT  # nothing lost
+    graded = engine.submit(USER, answer, now=T0, replying_to=DROPOUT)  # a reply to the open question
+    assert graded[0].kind is ReplyKind.FEEDBACK and len(store.attempts(USER)) == 1
+    (closed,) = engine.submit(USER, answer, now=T0, replying_to=DROPOUT)  # answered already
+    assert closed.kind is ReplyKind.ERROR and "/question" in closed.text

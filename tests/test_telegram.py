@@ -287,6 +287,25 @@ def test_group_round_stop_rules_bad_arguments_and_restart(
         second.store.close()
 
 
+def test_group_answer_with_a_long_name_and_nul_characters_is_stored(fake: FakeBotApi, engine: PracticeEngine) -> None:
+    """Telegram full names can be longer than the stored 128 characters, and texts may hold NUL
+    characters, which PostgreSQL refuses: the name is cut, the NULs are dropped."""
+    long_name = "名" * 129
+    with _bot(fake, engine):
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1001, "/mock 1 python 60", first_name="Ann")
+        first = fake.wait_for(lambda c: c.chat_id == GROUP and "模拟面试 第 1/1 题" in (c.text or ""), 20.0, since=mark)
+        record = _round_with_message(engine, first.message_id)
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1002, "bias\x00 and variance", first_name=long_name, reply_to_message_id=first.message_id)
+        assert "收到" in fake.wait_for(_said_in_group, 20.0, since=mark).text
+        (answer,) = engine.store.round_answers(record.id)
+        assert answer.display_name == long_name[:128] and answer.answer == "bias and variance"
+        mark = len(fake.calls)
+        fake.send_text(GROUP, 1001, "/mock_stop", first_name="Ann")
+        assert "提前结束" in fake.wait_for(_said_in_group, 20.0, since=mark).text
+
+
 def test_network_errors_are_retried_without_losing_or_doubling(fake: FakeBotApi, engine: PracticeEngine) -> None:
     with _bot(fake, engine):
         fake.fail_next("sendMessage", times=2, status=502)
@@ -387,3 +406,25 @@ def test_webhook_mode_receives_updates_over_http(fake: FakeBotApi, engine: Pract
         response = httpx.post(f"http://127.0.0.1:{port}/telegram", json=update, timeout=10)
         assert response.status_code == 200
         assert "/question" in _next(fake, mark).text
+
+
+def test_a_reply_to_an_earlier_question_is_not_graded_against_the_open_one(
+    fake: FakeBotApi, engine: PracticeEngine
+) -> None:
+    with _bot(fake, engine):
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/question")
+        first = _question_message(fake, mark)
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "/skip")
+        second = _question_message(fake, mark)
+        open_id = engine.store.chat_state(f"tg:{CHAT}").question_id
+        assert open_id and open_id in second.text and open_id not in first.text
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "我的回答", reply_to_message_id=first.message_id)
+        assert "之前的题目" in _next(fake, mark).text
+        assert engine.store.attempts(f"tg:{CHAT}") == [] and engine.store.chat_state(f"tg:{CHAT}").question_id == open_id
+        mark = len(fake.calls)
+        fake.send_text(CHAT, CHAT, "我的回答", reply_to_message_id=second.message_id)  # the open one: graded
+        fake.wait_for(lambda c: c.chat_id == CHAT and "分" in (c.text or ""), 20.0, since=mark)
+        assert len(engine.store.attempts(f"tg:{CHAT}")) == 1

@@ -227,12 +227,25 @@ class PracticeEngine:
         self.store.ask_many(asked, now)
         return replies
 
-    def submit(self, user_key: str, text: str, *, now: datetime | None = None) -> list[Reply]:
-        """Grade an answer to the open question and give feedback (or explain why not)."""
+    def submit(
+        self, user_key: str, text: str, *, now: datetime | None = None, replying_to: str | None = None
+    ) -> list[Reply]:
+        """Grade an answer to the open question and give feedback (or explain why not).
+
+        `replying_to` is the id of the question the user's message replies to (in chats where
+        one can reply to an earlier message): an answer to another question than the open one is
+        not graded against the wrong reference; the user is told which question is open.
+        """
         now = _utc(now)
         state = self.store.chat_state(user_key)
         language = self.language(user_key)
         question = self.bank.get(state.question_id) if state.question_id else None
+        if replying_to is not None and (state.state != ASKED or replying_to != state.question_id):
+            if self.bank.get(replying_to) is None:
+                return [self._info(user_key, "unknown_question", ReplyKind.ERROR, id=replying_to)]
+            if state.state == ASKED and question is not None:
+                return [self._info(user_key, "stale_question", ReplyKind.ERROR, id=replying_to, open=question.id)]
+            return [self._info(user_key, "stale_no_question", ReplyKind.ERROR, id=replying_to)]
         if state.state != ASKED or question is None:
             return [self._info(user_key, "no_question")]
         if not text.strip():

@@ -27,6 +27,21 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "An open question: no reference answer, so no grade. Check your reasoning against other sources; it will come back later.",
     },
     "no_followup": {"zh": "这题的要点你都答到了，没有需要追问的。", "en": "You made every key point: nothing to follow up."},
+    "stale_question": {
+        "zh": "你回复的是之前的题目 [{id}]，它已经不是当前的题目了（当前是 [{open}]），所以这条回答没有评分。"
+        "要回答当前的题目，请直接发送（不用“回复”旧消息）。",
+        "en": "You replied to an earlier question [{id}]; the open question is [{open}], so this answer was not "
+        "graded. To answer the open question, just send your answer (without replying to the old message).",
+    },
+    "stale_no_question": {
+        "zh": "你回复的题目 [{id}] 已经结束了，这条回答没有评分。发送 /question 来一道新题。",
+        "en": "The question you replied to [{id}] is closed, so this answer was not graded. Send /question for a new one.",
+    },
+    "unknown_question": {
+        "zh": "你回复的题目 [{id}] 已经不在题库里了，这条回答没有评分。发送 /question 来一道新题。",
+        "en": "The question you replied to [{id}] is no longer in the question bank, so this answer was not graded. "
+        "Send /question for a new one.",
+    },
     "no_question": {
         "zh": "现在没有待回答的题目。发送 /question 来一道题（或在终端里直接回车）。",
         "en": "There is no open question. Send /question for one (or press Enter in the terminal).",

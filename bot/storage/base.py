@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any, Self, TypeVar
 
 from alembic.util import CommandError
-from sqlalchemy import URL
+from sqlalchemy import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 from sqlalchemy.orm import Session
 
@@ -135,6 +135,15 @@ class StoreBase:
                     return work(session)
 
         return self._retrying(attempt, failure="database", serializable=is_serializable(engine))
+
+    def _run_core(self, work: Callable[[Connection], T]) -> T:
+        """Like `_run` for a write, on a plain Core connection (no ORM session): for hot paths."""
+
+        def attempt() -> T:
+            with self._write.begin() as connection:
+                return work(connection)
+
+        return self._retrying(attempt, failure="database", serializable=is_serializable(self._write))
 
     def _retrying(self, attempt: Callable[[], T], *, failure: str, serializable: bool = False) -> T:
         """Run `attempt`, again after a growing pause while it fails in a way a retry can fix.

@@ -235,10 +235,8 @@ class RoundsOutboxStore(StoreBase):
         if note is not None:
             values["last_error"] = note
 
-        def work(session: Session) -> None:
-            session.execute(update(Outbox).where(Outbox.id.in_(list(outbox_ids))).values(**values))
-
-        self._run(work)
+        statement = update(Outbox).where(Outbox.id.in_(list(outbox_ids))).values(**values)
+        self._run_core(lambda connection: connection.execute(statement))
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
         """Note a failed delivery: count the try and keep the error for the next one.

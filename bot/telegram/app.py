@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
@@ -90,7 +97,7 @@ async def _call(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object, 
 NETWORK_RETRIES = 4  # a send that fails on the network (time-out, 5xx) is tried this many more times
 
 
-async def _with_retries(send, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+async def with_retries(send, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
     """Retry a send on network errors with backoff (flood control is the rate limiter's job)."""
     delay = 0.5
     for attempt in range(NETWORK_RETRIES + 1):
@@ -109,11 +116,11 @@ async def send_replies(bot, chat_id: int, replies: Sequence[Reply], *, reply_to:
     """Send engine replies: text split under Telegram's limit, buttons on the last piece, chart as a photo."""
     for reply in replies:
         if reply.image:
-            await _with_retries(bot.send_photo, chat_id, reply.image)
+            await with_retries(bot.send_photo, chat_id, reply.image)
         pieces = split_text(to_html(reply))
         for number, piece in enumerate(pieces):
             last = number == len(pieces) - 1
-            await _with_retries(
+            await with_retries(
                 bot.send_message,
                 chat_id,
                 piece,
@@ -185,9 +192,25 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, [await _call(context, "next_question", user_key(update), topic)])
 
 
+_QUESTION_ID = re.compile(r"\[([A-Za-z0-9_-]+)\]\s*$")  # the end of a question's first line: "… [000-93d25c]"
+
+
+def replied_question(message: Message | None, bot_id: int) -> str | None:
+    """The id of the question the user's message replies to, if it replies to one of ours."""
+    target = message.reply_to_message if message else None
+    if target is None or target.from_user is None or target.from_user.id != bot_id or not target.text:
+        return None
+    for line in target.text.splitlines()[:3]:  # a resumed question has a line before its header
+        if found := _QUESTION_ID.search(line):
+            return found.group(1)
+    return None
+
+
 async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message in a private chat: the answer to the open question."""
-    replies = await _call(context, "submit", user_key(update), update.effective_message.text or "")  # type: ignore[union-attr]
+    message = update.effective_message
+    replying_to = replied_question(message, context.bot.id)
+    replies = await _call(context, "submit", user_key(update), message.text or "", replying_to=replying_to)  # type: ignore[union-attr]
     await _send(update, context, replies)
 
 

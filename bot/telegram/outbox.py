@@ -6,27 +6,32 @@ crash stays pending and a later pass sends it. One pass runs at a time (a second
 the running pass to look again), so two passes never send the same row.
 
 Speed: a pass works in chunks. For each chunk the questions are chosen in one worker-thread call
-(two transactions for the whole chunk), then a few senders share the Bot; each sender's "sent" mark
-is committed before it sends anything else, in a group commit with the other senders' marks.
-So at any moment at most `concurrency` rows are sent-but-not-yet-marked: a crash can only repeat
-a message Telegram accepted in the last milliseconds before the crash (Telegram has no idempotency
-key that would let anyone do better).
+(two transactions for the whole chunk), then a few senders share the Bot. A sender's "sent" mark
+is committed (in a group commit with the other senders' marks, on the event loop: a tiny UPDATE
+costs less than a thread hop) while its next message goes out, and awaited before the one after.
+So at most two messages per sender are accepted-but-not-yet-recorded at any moment, for a few
+milliseconds: a crash can only repeat a message Telegram accepted in those last milliseconds
+(Telegram has no idempotency key that would let anyone do better).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from telegram.constants import ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from ..engine import PracticeEngine, Reply, ReplyKind
 from ..storage import OutboxRecord, StorageError, Store
+from .render import keyboard, split_text, to_html
 
 __all__ = ["deliver_pending", "deliver_chat", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
 
@@ -36,7 +41,7 @@ DAILY = "daily"  # payload {"day": "YYYY-MM-DD"}: that local day's question
 BROADCAST = "broadcast"  # payload {"text": str}: an admin's message to every user
 GROUP = "group"  # payload {"text": str}: a group round's message, sent by `deliver_chat` only
 CHUNK = 200  # pushes prepared per worker-thread call
-CONCURRENCY = 8  # sends in flight at once
+CONCURRENCY = 4  # sends in flight at once (more only adds contention on 2 cores)
 GATHER_MARKS = 0.002  # seconds a commit of "sent" marks waits for more marks to share it
 MAX_ATTEMPTS = 50  # a push failing this often (e.g. a chat that no longer exists) is left alone
 EXPIRED = "expired: the local day has passed"
@@ -128,7 +133,6 @@ def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetim
 
 async def _send_all(bot, store: Store, ready: list[tuple[OutboxRecord, Reply]], marks: _GroupCommit, concurrency: int) -> int:  # noqa: ANN001
     """Send with `concurrency` senders; one chat's pushes go in order, by one sender."""
-    from .app import send_replies  # app imports this module
 
     by_chat: dict[str, list[tuple[OutboxRecord, Reply]]] = {}
     for item, reply in ready:
@@ -136,36 +140,71 @@ async def _send_all(bot, store: Store, ready: list[tuple[OutboxRecord, Reply]], 
     queue = list(reversed(by_chat.values()))
     sent = 0
 
-    async def send_one(item: OutboxRecord, reply: Reply) -> bool:
-        """Send and mark one push; False if the chat's later pushes must wait for another pass."""
+    async def settle(mark: asyncio.Future[None] | None, item: OutboxRecord | None) -> None:
         nonlocal sent
+        if mark is None or item is None:
+            return
         try:
-            await send_replies(bot, chat_id_of(item.user_key), [reply])
-        except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
-            await _failed(store, item, f"flood control: retry after {exc.retry_after}")
-            return False
-        except Forbidden as exc:  # the user blocked the bot: never retried
-            await _closed(store, item, f"forbidden: {exc}")
-            return True
-        except TelegramError as exc:
-            await _failed(store, item, str(exc))
-            return False
-        try:
-            await marks.mark(item.id)  # before this sender sends anything else
+            await mark
         except StorageError as exc:  # sent but not marked: stop sending rather than repeat more
             logger.error("push %d was sent but could not be marked: %s", item.id, exc)
             raise
         sent += 1
-        return True
 
     async def sender() -> None:
+        # Each sender has at most one "sent" mark in flight: it is committed (in a group commit)
+        # while the next message goes out, and awaited before the one after that.
+        mark: asyncio.Future[None] | None = None
+        marked: OutboxRecord | None = None
         while queue:
             for item, reply in queue.pop():
-                if not await send_one(item, reply):
+                ok = await _send_or_keep(bot, store, item, reply)
+                await settle(mark, marked)
+                mark, marked = None, None
+                if ok is None:
+                    continue  # given up for good (closed): go on with the chat
+                if not ok:
                     break  # the chat's later pushes wait, so its messages never arrive out of order
+                mark, marked = marks.submit(item.id), item
+        await settle(mark, marked)
 
     await asyncio.gather(*(sender() for _ in range(max(1, concurrency))))
     return sent
+
+
+async def _send_push(bot, chat_id: int, reply: Reply) -> None:  # noqa: ANN001
+    """Send one push. A one-message push skips building PTB's `Message` from the answer (the
+    push path only needs to know it was accepted): a third of the per-message cost."""
+    from .app import send_replies, with_retries  # app imports this module
+
+    pieces = split_text(to_html(reply))
+    if reply.image or len(pieces) != 1:
+        await send_replies(bot, chat_id, [reply])
+        return
+    request = {"chat_id": chat_id, "text": pieces[0], "parse_mode": ParseMode.HTML,
+               "link_preview_options": {"is_disabled": True}}
+    markup = keyboard(reply)
+    if markup is not None:
+        request["reply_markup"] = markup
+    with warnings.catch_warnings():  # PTB suggests send_message, which is what this avoids
+        warnings.simplefilter("ignore", PTBUserWarning)
+        await with_retries(bot.do_api_request, "sendMessage", api_kwargs=request)
+
+
+async def _send_or_keep(bot, store: Store, item: OutboxRecord, reply: Reply) -> bool | None:  # noqa: ANN001
+    """Send one push: True if Telegram took it, False if it stays pending, None if given up."""
+    try:
+        await _send_push(bot, chat_id_of(item.user_key), reply)
+    except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
+        await _failed(store, item, f"flood control: retry after {exc.retry_after}")
+        return False
+    except Forbidden as exc:  # the user blocked the bot: never retried
+        await _closed(store, item, f"forbidden: {exc}")
+        return None
+    except TelegramError as exc:
+        await _failed(store, item, str(exc))
+        return False
+    return True
 
 
 async def _failed(store: Store, item: OutboxRecord, error: str) -> None:
@@ -187,19 +226,20 @@ class _GroupCommit:
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def mark(self, outbox_id: int) -> None:
+    def submit(self, outbox_id: int) -> asyncio.Future[None]:
+        """Queue a mark; the future is done once it is committed."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((outbox_id, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        await future
+        return future
 
     async def _flush(self) -> None:
         await asyncio.sleep(GATHER_MARKS)  # let the other senders' marks join this commit
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                await asyncio.to_thread(self._store.mark_sent_many, [i for i, _ in batch], self._now)
+                self._store.mark_sent_many([i for i, _ in batch], self._now)
             except BaseException as exc:  # every waiter learns its mark failed
                 for _, future in batch:
                     future.set_exception(exc if isinstance(exc, Exception) else StorageError(str(exc)))
