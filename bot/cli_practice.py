@@ -14,7 +14,7 @@ from grading.embeddings import ModelUnavailable
 from .cli import ExitStatus, _App, _fail, cli, pass_app
 from .engine import PracticeEngine
 from .grading_app import build_grader
-from .storage import Store, StorageError
+from .storage import StorageError, Store
 from .terminal import TerminalPractice
 
 __all__ = ["practice", "build_engine"]
@@ -28,6 +28,7 @@ def build_engine(app: _App, store: Store, *, seed: int | None = None) -> Practic
     return PracticeEngine(
         store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng,
         answers_per_minute=privacy.answers_per_minute, store_answers=privacy.store_answers,
+        answer_retention_days=privacy.answer_retention_days,
     )  # fmt: skip
 
 
@@ -47,6 +48,7 @@ def practice(app: _App, topic: str | None, user_name: str | None, lang: str | No
         _fail(f"storage.url: {exc}", ExitStatus.USAGE)
     try:
         engine = build_engine(app, store, seed=seed)
+        engine.apply_retention()
         user_key = f"term:{name}"
         if lang:
             store.update_user(user_key, language=lang)

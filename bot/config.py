@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grading.settings import GradingSettings
 from questions.bank import DEFAULT_BANK_DIR
@@ -68,6 +68,9 @@ class PrivacySettings(BaseModel):
     store_answers: bool = True
     # Graded answers a user may send per minute (flood protection).
     answers_per_minute: int = 12
+    # Days the text of an answer is kept; older texts are blanked (scores and key points stay).
+    # None: kept until the user sends /forget.
+    answer_retention_days: int | None = Field(default=None, ge=1)
 
 
 class Settings(BaseModel):

@@ -240,3 +240,17 @@ def test_an_answer_to_a_stale_or_unknown_question_is_not_graded(engine: Practice
     assert graded[0].kind is ReplyKind.FEEDBACK and len(store.attempts(USER)) == 1
     (closed,) = engine.submit(USER, answer, now=T0, replying_to=DROPOUT)  # answered already
     assert closed.kind is ReplyKind.ERROR and "/question" in closed.text
+
+
+def test_answer_texts_past_the_retention_period_are_blanked(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> None:
+    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3), answer_retention_days=30)
+    for day, text in ((0, "很久以前的回答"), (40, "最近的回答")):
+        _ask(engine, DROPOUT, now=T0 + timedelta(days=day))
+        engine.submit(USER, text, now=T0 + timedelta(days=day))
+    assert engine.apply_retention(now=T0 + timedelta(days=45)) == 1
+    old, recent = store.attempts(USER)
+    assert (old.answer, recent.answer) == ("", "最近的回答") and old.score > 0  # the score stays
+    assert engine.apply_retention(now=T0 + timedelta(days=45)) == 0
+    unlimited = PracticeEngine(store, bank, grader, taxonomy)
+    assert unlimited.apply_retention(now=T0 + timedelta(days=400)) == 0
+    assert store.attempts(USER)[1].answer == "最近的回答"

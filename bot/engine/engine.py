@@ -77,6 +77,7 @@ class PracticeEngine:
         rng: random.Random | None = None,
         answers_per_minute: int = 12,
         store_answers: bool = True,
+        answer_retention_days: int | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -86,6 +87,7 @@ class PracticeEngine:
         self.rng = rng or random.Random()
         self.answers_per_minute = answers_per_minute  # flood protection on grading, per user
         self.store_answers = store_answers  # False: attempts keep scores and key points, not the text
+        self.answer_retention_days = answer_retention_days  # None: answer texts kept until /forget
 
     def replace_bank(self, bank: Bank) -> None:
         """Serve questions from `bank` from now on (the bank files were edited and loaded again).
@@ -226,6 +228,12 @@ class PracticeEngine:
             replies[key] = self._question_message(question, language, len(snap.attempts) + 1)
         self.store.ask_many(asked, now)
         return replies
+
+    def apply_retention(self, *, now: datetime | None = None) -> int:
+        """Blank answer texts older than the retention period (if one is set); returns how many."""
+        if self.answer_retention_days is None:
+            return 0
+        return self.store.blank_answers_before(_utc(now) - timedelta(days=self.answer_retention_days))
 
     def submit(
         self, user_key: str, text: str, *, now: datetime | None = None, replying_to: str | None = None

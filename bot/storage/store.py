@@ -16,11 +16,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.base import column_values, utc_now
-from bot.storage.models import Attempt, ChatState, Review, User
+from bot.storage.models import Attempt, ChatState, Review, RoundAnswer, User
 from bot.storage.records import AttemptRecord, ReviewRecord, to_record
 from bot.storage.rounds import RoundsOutboxStore
 from bot.storage.snapshots import SnapshotsStore
@@ -202,6 +202,20 @@ class Store(UsersStore, RoundsOutboxStore, SnapshotsStore):
         return self._run(work, write=False)
 
     # ------------------------------------------------------------------ forgetting
+
+    def blank_answers_before(self, cutoff: datetime) -> int:
+        """Blank the text of every answer (practice and group rounds) given before `cutoff`;
+        scores and key points stay. Returns how many answers were blanked."""
+        stamp = utc_now(cutoff, "cutoff")
+
+        def work(session: Session) -> int:
+            blanked = 0
+            for model in (Attempt, RoundAnswer):
+                statement = update(model).where(model.created_at < stamp, model.answer != "").values(answer="")
+                blanked += session.execute(statement).rowcount
+            return blanked
+
+        return self._run(work)
 
     def delete_user_data(self, user_key: str) -> int:
         """Forget a user: profile, chat state, attempts, reviews, round answers, queued pushes.

@@ -321,6 +321,15 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     logger.error("error while handling an update", exc_info=context.error)
 
 
+RETENTION_EVERY = 6 * 3600.0  # seconds between passes that blank answers past privacy.answer_retention_days
+
+
+async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+    blanked = await _call(context, "apply_retention")
+    if blanked:
+        logger.info("retention: blanked the text of %d old answers", blanked)
+
+
 async def _post_init(application: Application) -> None:
     """Register the command menu and rebuild the daily jobs from the database."""
     for language in ("zh", "en"):
@@ -330,6 +339,7 @@ async def _post_init(application: Application) -> None:
         except TelegramError as exc:  # the menu is a nicety: never fail start-up on it
             logger.warning("could not set the command menu: %s", exc)
     await daily.restore(application, now=datetime.now(timezone.utc))
+    application.job_queue.run_repeating(_retention, interval=RETENTION_EVERY, first=0, name="retention")
     await group.restore_rounds(application)
 
 
