@@ -31,6 +31,7 @@ from telegram.warnings import PTBUserWarning
 
 from ..engine import PracticeEngine, Reply, ReplyKind
 from ..storage import OutboxRecord, StorageError, Store
+from .ratelimit import retry_seconds
 from .render import keyboard, split_text, to_html
 
 __all__ = ["deliver_pending", "deliver_chat", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
@@ -196,7 +197,7 @@ async def _send_or_keep(bot, store: Store, item: OutboxRecord, reply: Reply) -> 
     try:
         await _send_push(bot, chat_id_of(item.user_key), reply)
     except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
-        await _failed(store, item, f"flood control: retry after {exc.retry_after}")
+        await _failed(store, item, f"flood control: retry after {retry_seconds(exc):g} s")
         return False
     except Forbidden as exc:  # the user blocked the bot: never retried
         await _closed(store, item, f"forbidden: {exc}")

@@ -14,18 +14,29 @@ import asyncio
 import collections
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from telegram.constants import FloodLimit
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["PacedRateLimiter", "STORM"]
+__all__ = ["PacedRateLimiter", "STORM", "retry_seconds"]
 
 logger = logging.getLogger(__name__)
 
 STORM = (10, 1.0)  # this many 429s within this many seconds pause every request
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """`retry_after` in seconds, whichever type this PTB version gives (int now, timedelta later)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class PacedRateLimiter(BaseRateLimiter[int]):
@@ -57,19 +68,22 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def _reserve(self, group: int | str | None) -> tuple[float, float]:
-        """Take the next overall slot (and the group's); return (slot time, delay until it)."""
+    def _group_delay(self, group: int | str) -> float:
+        """Take the group's next slot; seconds until it."""
         now = time.monotonic()
-        start = max(now, self._paused_until)
-        if group is not None:
-            start = max(start, self._next_in_group.get(group, 0.0))
-            self._next_in_group[group] = start + self._group_interval
-            if len(self._next_in_group) > 1024:  # forget groups whose slot has long passed
-                for key in [k for k, at in self._next_in_group.items() if at < now]:
-                    del self._next_in_group[key]
-        slot = max(start, self._next)
+        slot = max(now, self._next_in_group.get(group, 0.0))
+        self._next_in_group[group] = slot + self._group_interval
+        if len(self._next_in_group) > 1024:  # forget groups whose slot has long passed
+            for key in [k for k, at in self._next_in_group.items() if at < now]:
+                del self._next_in_group[key]
+        return slot - now
+
+    def _overall_delay(self) -> float:
+        """Take the next overall slot (not before a storm pause ends); seconds until it."""
+        now = time.monotonic()
+        slot = max(now, self._paused_until, self._next)
         self._next = slot + self._interval
-        return slot, slot - now
+        return slot - now
 
     def _refund(self) -> None:
         """A request answered 429 sent nothing: the pace moves one slot back (never into the past)."""
@@ -102,14 +116,18 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         group = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str) else None
         limited = chat_id is not None  # getMe, setMyCommands, …: not messages to a chat
         for attempt in range(retries + 1):
+            if group is not None:  # first the group's slow pace, then a slot among all chats
+                delay = self._group_delay(group)
+                if delay > 0:
+                    await asyncio.sleep(delay)
             if limited:
-                _, delay = self._reserve(group)
+                delay = self._overall_delay()
                 if delay > 0:
                     await asyncio.sleep(delay)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                wait = retry_seconds(exc)
                 if limited:
                     self._refund()
                     self._note_429(wait)
