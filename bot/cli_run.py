@@ -5,19 +5,36 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
+from telegram.error import InvalidToken, NetworkError
+
 from grading.embeddings import ModelUnavailable
 
 from .cli import ExitStatus, _App, _fail, cli, pass_app
 from .cli_practice import build_engine
+from .grading_app import warm_up
 from .storage import StorageError, Store
 from .telegram.token import RedactingFilter, TokenError, read_token
 
 __all__ = ["run"]
 
 
+STARTUP_RETRIES = 3  # tries to reach the Bot API at start-up (PTB waits longer after each) before giving up
+
+
+class _OneLineNetworkErrors(logging.Filter):
+    """Telegram being unreachable is an expected condition: its log line needs no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], NetworkError):
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 def _logging() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_OneLineNetworkErrors())  # before redaction, which renders the traceback
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.addHandler(handler)
@@ -42,6 +59,7 @@ def run(app: _App) -> None:
         _fail(f"storage.url: {exc}", ExitStatus.USAGE)
     try:
         engine = build_engine(app, store)
+        warm_up(engine.grader, engine.bank)  # fail now, not on the first answer; first reply fast
         telegram = app.settings.telegram
         application = build_application(  # type: ignore[arg-type]
             engine, token, base_url=telegram.base_url, admins=telegram.admins, bank_dir=app.settings.bank.dir
@@ -49,11 +67,17 @@ def run(app: _App) -> None:
         if telegram.webhook_url:
             path = urlparse(telegram.webhook_url).path.strip("/")  # Telegram posts to the URL's own path
             application.run_webhook(
-                listen=telegram.listen, port=telegram.port, url_path=path, webhook_url=telegram.webhook_url
+                listen=telegram.listen, port=telegram.port, url_path=path, webhook_url=telegram.webhook_url,
+                bootstrap_retries=STARTUP_RETRIES,
             )
         else:
-            application.run_polling()
+            application.run_polling(bootstrap_retries=STARTUP_RETRIES)
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
+    except InvalidToken:
+        _fail("Telegram refused the token in MOCKBOT_TELEGRAM_TOKEN (revoked or mistyped?)", ExitStatus.USAGE)
+    except NetworkError as exc:  # only at start-up: later, PTB's polling retries by itself
+        where = telegram.base_url or "api.telegram.org"
+        _fail(f"cannot reach the Telegram Bot API at {where}: {exc} (telegram.base_url, network)")
     finally:
         store.close()

@@ -9,7 +9,7 @@ from grading.settings import GradingSettings
 from questions.bank import Bank
 from questions.model import Question
 
-__all__ = ["build_grader", "reference_for"]
+__all__ = ["build_grader", "reference_for", "warm_up"]
 
 
 def reference_for(question: Question) -> Reference:
@@ -23,3 +23,14 @@ def build_grader(settings: GradingSettings, bank: Bank | None = None) -> Grader:
     glossary = load_glossary(settings.glossary or DEFAULT_GLOSSARY_PATH)
     answers = [q.answer for q in bank.questions if q.answered] if bank else []
     return Grader(settings, glossary=glossary, idf=Idf.from_texts(answers, glossary))
+
+
+def warm_up(grader: Grader, bank: Bank) -> None:
+    """Load the embedding models now (the first reply would wait for them otherwise).
+
+    Raises:
+        ModelUnavailable: a configured model cannot be loaded (the message names its config key).
+    """
+    question = next((q for q in bank.questions if q.answered), None)
+    if question is not None:
+        grader.grade(reference_for(question), "预热 warm-up")
