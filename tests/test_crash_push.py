@@ -115,3 +115,21 @@ def test_a_429_storm_delays_pushes_but_loses_or_doubles_none(
             assert store.pending(datetime.now(timezone.utc)) == []
     finally:
         store.close()
+
+
+def test_a_user_who_blocked_the_bot_is_given_up_on_and_the_others_get_their_push(
+    database_url: str, bank: Bank, grader: Grader, taxonomy: Taxonomy
+) -> None:
+    chats = _subscribe(database_url, 5)
+    store = Store.open(database_url)
+    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3))
+    try:
+        with FakeBotApi() as fake:
+            fake.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+            with ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url)):
+                _wait(lambda: len(_pushes(fake, chats)) == len(chats) - 1, 30, "the other pushes")
+                _wait(lambda: not store.pending(datetime.now(timezone.utc)), 10, "the blocked push to be closed")
+            assert set(_pushes(fake, chats).values()) == {1}
+            assert [c.status for c in fake.rejected if c.method == "sendMessage"] == [403]  # tried once only
+    finally:
+        store.close()

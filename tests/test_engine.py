@@ -254,3 +254,12 @@ def test_answer_texts_past_the_retention_period_are_blanked(store: Store, bank: 
     unlimited = PracticeEngine(store, bank, grader, taxonomy)
     assert unlimited.apply_retention(now=T0 + timedelta(days=400)) == 0
     assert store.attempts(USER)[1].answer == "最近的回答"
+
+
+def test_a_huge_answer_is_graded_on_a_bounded_prefix_and_the_user_is_told(engine: PracticeEngine, store: Store) -> None:
+    _ask(engine, DROPOUT)
+    huge = "训练时随机丢弃神经元，推理时不丢弃并按比例缩放。" * 600  # about 14,000 characters
+    replies = engine.submit(USER, huge, now=T0)
+    assert replies[0].kind is ReplyKind.FEEDBACK and "只评了前 2000 个字符" in replies[0].text
+    (attempt,) = store.attempts(USER)
+    assert attempt.answer == huge and attempt.score > 0  # kept whole; graded on its start
