@@ -1,7 +1,13 @@
 """Group mock interviews: N questions, each open for a time limit, answers graded, then a leaderboard.
 
-Transport-free like the rest of the engine: the front-end posts the texts, delivers replies to the
-question message here, and calls `close_question` when a question's time is up.
+Transport-free like the rest of the engine: the front-end posts each question (`question_reply`)
+and reports its message (`question_posted`), delivers replies to the question message here, and
+calls `close_question` when a question's time is up.
+
+A round's current question is posted when its `message_id` is set: a round whose question has no
+message yet (just started, or just moved on) still has to post it, also after a restart. A
+question's results, and the leaderboard after the last one, are queued in the outbox in the same
+transaction that moves the round on, so they are neither lost nor queued twice.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from .engine import PracticeEngine, _utc
 from .replies import Reply, ReplyKind
 from .texts import t
 
-__all__ = ["RoundRules", "parse_mock_args", "start_round", "round_answer", "close_question", "stop_round"]
+__all__ = [
+    "RoundRules", "parse_mock_args", "start_round", "question_reply", "question_posted", "round_answer",
+    "close_question", "stop_round", "MAX_NAME",
+]
 
 MIN_QUESTIONS, MAX_QUESTIONS, DEFAULT_QUESTIONS = 1, 10, 3
 MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 15, 600, 90
+MAX_NAME = 128  # characters of a display name that are stored (the column's size)
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,8 @@ def parse_mock_args(args: list[str]) -> RoundRules | str:
     return RoundRules(count, " ".join(words) or None, seconds)
 
 
-def _question_text(engine: PracticeEngine, record: RoundRecord, language: str) -> Reply:
+def question_reply(engine: PracticeEngine, record: RoundRecord, language: str) -> Reply:
+    """The round's current question, as the message to post."""
     question = engine.bank.get(record.question_ids[record.current_index])
     header = t(
         "mock_question", language, n=record.current_index + 1, total=len(record.question_ids), seconds=record.seconds
@@ -54,10 +65,20 @@ def _question_text(engine: PracticeEngine, record: RoundRecord, language: str) -
     return Reply(ReplyKind.QUESTION, f"{header}\n\n{question.question}", question_id=question.id, images=tuple(question.images))  # type: ignore[union-attr]
 
 
+def question_posted(engine: PracticeEngine, record: RoundRecord, message_id: int, *, now: datetime | None = None) -> RoundRecord:
+    """The round's current question was posted as `message_id`: answers are replies to it, and it
+    is open for the round's seconds from `now` (also when it is posted late, after a restart)."""
+    now = _utc(now)
+    return engine.store.update_round(record.id, message_id=message_id, deadline_at=now + timedelta(seconds=record.seconds))
+
+
 def start_round(
     engine: PracticeEngine, chat_key: str, starter_key: str, rules: RoundRules, *, language: str, now: datetime | None = None
 ) -> tuple[RoundRecord | None, Reply]:
-    """Pick the questions and open the first one; (None, an error reply) if that is not possible."""
+    """Pick the questions and create the round; (None, an error reply) if that is not possible.
+
+    The round's first question is not posted yet (no message, no deadline): the reply is that
+    question, for the front-end to post and report with `question_posted`."""
     now = _utc(now)
     if engine.store.active_rounds(chat_key):
         return None, Reply(ReplyKind.ERROR, t("mock_running", language))
@@ -72,20 +93,24 @@ def start_round(
     if len(pool) < rules.questions:
         return None, Reply(ReplyKind.ERROR, t("no_topic_questions", language, topic=rules.topic or "*"))
     chosen = engine.rng.sample(sorted(pool), rules.questions)
-    record = engine.store.create_round(
-        chat_key, starter_key, chosen, seconds=rules.seconds, deadline_at=now + timedelta(seconds=rules.seconds), now=now
-    )
-    return record, _question_text(engine, record, language)
+    record = engine.store.create_round(chat_key, starter_key, chosen, seconds=rules.seconds, now=now)
+    return record, question_reply(engine, record, language)
 
 
 def round_answer(
-    engine: PracticeEngine, round_id: int, user_key: str, name: str, text: str, *, language: str, now: datetime | None = None
+    engine: PracticeEngine, round_id: int, user_key: str, name: str, text: str, *, language: str,
+    message_id: int | None = None, now: datetime | None = None,
 ) -> Reply | None:
-    """Grade a member's reply to the open question; None when it is not an answer to take."""
+    """Grade a member's reply to the open question (the one posted as `message_id`, if given);
+    None when it is not an answer to take."""
     now = _utc(now)
+    text = text.replace("\x00", "")  # PostgreSQL's text columns refuse NUL characters
+    name = name.replace("\x00", "")[:MAX_NAME]
     record = engine.store.round(round_id)
-    if record is None or record.state != RoundState.RUNNING or (record.deadline_at and now > record.deadline_at):
-        return None
+    if record is None or record.state != RoundState.RUNNING or record.deadline_at is None or now > record.deadline_at:
+        return None  # not running, not posted yet (no deadline) or closed
+    if message_id is not None and record.message_id != message_id:
+        return None  # a reply to an earlier question, which has closed meanwhile
     if not text.strip():
         return None
     question = engine.bank.get(record.question_ids[record.current_index])
@@ -99,13 +124,19 @@ def round_answer(
     return Reply(ReplyKind.INFO, t("mock_received", language, name=name))
 
 
-def close_question(engine: PracticeEngine, round_id: int, *, language: str, now: datetime | None = None) -> tuple[list[Reply], RoundRecord | None]:
-    """Time is up: who covered which key points; then the next question or the leaderboard.
-    Returns the replies and the round if it goes on (None when it has ended)."""
+def close_question(engine: PracticeEngine, round_id: int, *, language: str, now: datetime | None = None) -> RoundRecord | None:
+    """Time is up: queue who covered which key points (and, after the last question, the
+    leaderboard) for the chat, in the same transaction that moves the round on.
+
+    Returns the round when a question of it is to be posted next (its `message_id` is None): the
+    next one, or the current one if that was never posted (then nothing is closed). None when the
+    round has ended, is not running, or another caller closed this question first."""
     now = _utc(now)
     record = engine.store.round(round_id)
     if record is None or record.state != RoundState.RUNNING:
-        return [], None
+        return None
+    if record.message_id is None:
+        return record  # not posted yet: nothing to close
     question = engine.bank.get(record.question_ids[record.current_index])
     answers = engine.store.round_answers(round_id, record.current_index)
     lines = [t("mock_results", language, n=record.current_index + 1, question=question.question)]  # type: ignore[union-attr]
@@ -116,16 +147,18 @@ def close_question(engine: PracticeEngine, round_id: int, *, language: str, now:
         lines.append(" · ".join(f"{a.display_name} {a.score:.0f}" for a in sorted(answers, key=lambda a: -a.score)))
     else:
         lines.append(t("mock_nobody", language))
-    replies = [Reply(ReplyKind.INFO, "\n".join(lines))]
+    results = "\n".join(lines)
     if record.current_index + 1 < len(record.question_ids):
-        record = engine.store.update_round(
-            round_id, current_index=record.current_index + 1, deadline_at=now + timedelta(seconds=record.seconds), message_id=None
+        return engine.store.advance_round(
+            round_id, [results], now=now, expected_index=record.current_index,
+            current_index=record.current_index + 1, message_id=None, deadline_at=None,
         )
-        replies.append(_question_text(engine, record, language))
-        return replies, record
-    engine.store.update_round(round_id, state=RoundState.FINISHED.value, deadline_at=None)
-    replies.append(_leaderboard(engine, round_id, language))
-    return replies, None
+    board = _leaderboard(engine, round_id, language).text
+    engine.store.advance_round(
+        round_id, [results, board], now=now, expected_index=record.current_index,
+        state=RoundState.FINISHED.value, deadline_at=None,
+    )
+    return None
 
 
 def _leaderboard(engine: PracticeEngine, round_id: int, language: str) -> Reply:
@@ -152,6 +185,7 @@ def stop_round(engine: PracticeEngine, chat_key: str, by_key: str, *, is_admin: 
     record = running[0]
     if by_key != record.starter_key and not is_admin:
         return Reply(ReplyKind.ERROR, t("mock_not_allowed", language))
-    engine.store.update_round(record.id, state=RoundState.STOPPED.value, deadline_at=None)
+    if engine.store.advance_round(record.id, [], state=RoundState.STOPPED.value, deadline_at=None) is None:
+        return Reply(ReplyKind.ERROR, t("mock_none", language))  # it ended meanwhile
     board = _leaderboard(engine, record.id, language)
     return Reply(ReplyKind.INFO, t("mock_stopped", language) + "\n" + board.text)

@@ -1,35 +1,65 @@
 """Group mock interviews in Telegram: /mock starts a round, replies to the question message are
-answers, a JobQueue timer closes each question, /mock_stop ends it. Rounds live in the database and
-their timers are rebuilt at start-up, so a round survives a restart."""
+answers, a JobQueue timer closes each question, /mock_stop ends it.
+
+Rounds live in the database, and every step is committed before its message is sent, so a crash
+(even SIGKILL) at any point resumes after a restart without a gap:
+
+* A question's results, and the leaderboard after the last question, are outbox rows written in
+  the same transaction that moves the round on (`rounds.close_question`). They are sent by
+  `outbox.deliver_chat`, in order, each marked sent as soon as Telegram has accepted it; rows left
+  pending by a crash or a failed send go out at start-up or on the chat's next delivery.
+* A round whose current question has no `message_id` has not posted it yet (the round was just
+  started, or just moved on). `_open_question` posts it, stores the message id at once, and opens
+  the question for the round's full time from then.
+* At start-up (`restore_rounds`, before any update is handled) each group's pending messages go
+  out first, then every running round's unposted question is posted, and the timers of posted
+  questions are rebuilt (an overdue one closes at once). Answers are rows of their own, stored
+  before they are acknowledged, so answers given before a crash count.
+
+What can still repeat is a message Telegram accepted in the instant before the crash, before that
+was recorded: a results message between its send and its "sent" mark, or a question between its
+send and the write of its message id (then it is posted again after the restart, and only the
+second copy takes answers). Telegram has no idempotency key that would close these windows; each
+is kept to the single database write right after the send returns.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+import logging
+from datetime import datetime, timedelta, timezone
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import TelegramError
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from ..engine import Reply, ReplyKind, rounds
+from ..engine import rounds
 from ..engine.texts import t
+from ..storage import RoundRecord, RoundState
+from .outbox import GROUP, MAX_ATTEMPTS, chat_id_of, deliver_chat
 
-__all__ = ["mock", "mock_stop", "group_reply", "restore_rounds", "schedule_deadline"]
+__all__ = ["mock", "mock_stop", "group_reply", "restore_rounds", "schedule_deadline", "RETRY_SECONDS"]
+
+logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "round:"
+DELIVERY_PREFIX = "round-delivery:"
+RETRY_SECONDS = 30.0  # a question or results message that could not be sent is tried again this much later
+_LOCKS = "round_delivery_locks"
 
 
 def _chat_key(chat_id: int) -> str:
     return f"tg:{chat_id}"
 
 
-def _language(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return context.application.bot_data["engine"].default_language
+def _language(application: Application) -> str:
+    return application.bot_data["engine"].default_language
 
 
 def schedule_deadline(application: Application, round_id: int, chat_id: int, when: datetime) -> None:
-    """(Re)place the timer that closes the round's open question at `when`."""
+    """(Re)place the round's timer: at `when` it closes the open question (or, if the current
+    question was never posted, posts it)."""
     queue = application.job_queue
     for job in queue.get_jobs_by_name(f"{JOB_PREFIX}{round_id}"):
         job.schedule_removal()
@@ -37,32 +67,78 @@ def schedule_deadline(application: Application, round_id: int, chat_id: int, whe
     queue.run_once(_deadline, delay, name=f"{JOB_PREFIX}{round_id}", data=round_id, chat_id=chat_id)
 
 
-async def _open_question(application: Application, chat_id: int, round_id: int, reply: Reply) -> None:
-    """Post a question and remember its message: members answer by replying to it."""
+async def _deliver(application: Application, chat_key: str) -> None:
+    """Send the group's pending round messages (results, leaderboards) in order.
+
+    One delivery per chat at a time (a lock), so no row is sent twice; if some are still pending
+    afterwards (Telegram refused or could not be reached), another try is scheduled."""
+    locks: dict[str, asyncio.Lock] = application.bot_data.setdefault(_LOCKS, {})
+    store = application.bot_data["engine"].store
+    async with locks.setdefault(chat_key, asyncio.Lock()):
+        await deliver_chat(application, chat_key)
+        left = await asyncio.to_thread(
+            store.pending, datetime.now(timezone.utc), user_key=chat_key, kind=GROUP, max_attempts=MAX_ATTEMPTS
+        )
+    if left:
+        name = f"{DELIVERY_PREFIX}{chat_key}"
+        if not application.job_queue.get_jobs_by_name(name):
+            logger.warning("%d round message(s) to %s not delivered; trying again in %.0f s", len(left), chat_key, RETRY_SECONDS)
+            application.job_queue.run_once(_redeliver, RETRY_SECONDS, name=name, data=chat_key)
+
+
+async def _redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _deliver(context.application, context.job.data)  # type: ignore[union-attr,arg-type]
+
+
+async def _open_question(application: Application, record: RoundRecord) -> None:
+    """Post the round's current question and store its message at once: members answer by
+    replying to it, and it is open for the round's time from now."""
+    from .app import with_retries  # app imports this module
     from .render import keyboard, to_html
 
     engine = application.bot_data["engine"]
-    message = await application.bot.send_message(chat_id, to_html(reply), parse_mode="HTML", reply_markup=keyboard(reply))
-    record = await asyncio.to_thread(engine.store.update_round, round_id, message_id=message.message_id)
-    schedule_deadline(application, round_id, chat_id, record.deadline_at)
+    current = await asyncio.to_thread(engine.store.round, record.id)
+    if current is None or current.state != RoundState.RUNNING or current.message_id is not None:
+        return  # stopped meanwhile, or already posted
+    record = current
+    chat_id = chat_id_of(record.chat_key)
+    reply = rounds.question_reply(engine, record, _language(application))
+    try:
+        message = await with_retries(
+            application.bot.send_message, chat_id, to_html(reply), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+        )
+    except (Forbidden, BadRequest) as exc:  # the bot left the group, the chat is gone: the round cannot go on
+        logger.warning("round %d in %s stopped: its question cannot be posted (%s)", record.id, record.chat_key, exc)
+        await asyncio.to_thread(engine.store.update_round, record.id, state=RoundState.STOPPED.value, deadline_at=None)
+        return
+    except TelegramError as exc:  # flood control, network: the timer posts it later
+        logger.warning("round %d: question not posted (%s); trying again in %.0f s", record.id, exc, RETRY_SECONDS)
+        schedule_deadline(application, record.id, chat_id, datetime.now(timezone.utc) + timedelta(seconds=RETRY_SECONDS))
+        return
+    record = await asyncio.to_thread(rounds.question_posted, engine, record, message.message_id)
+    schedule_deadline(application, record.id, chat_id, record.deadline_at)  # type: ignore[arg-type]
+
+
+async def _step(application: Application, round_id: int) -> None:
+    """The round's timer: close the open question (its results are delivered), then post the next
+    one; or post the current question if it was never posted."""
+    engine = application.bot_data["engine"]
+    record = await asyncio.to_thread(engine.store.round, round_id)
+    if record is None or record.state != RoundState.RUNNING:
+        return
+    going_on = await asyncio.to_thread(rounds.close_question, engine, round_id, language=_language(application))
+    await _deliver(application, record.chat_key)
+    if going_on is not None:
+        await _open_question(application, going_on)
 
 
 async def _deadline(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A question's time is up: results, then the next question or the leaderboard."""
-    round_id, chat_id = context.job.data, context.job.chat_id  # type: ignore[union-attr]
-    engine = context.application.bot_data["engine"]
-    replies, going_on = await asyncio.to_thread(rounds.close_question, engine, round_id, language=_language(context))
-    from .app import send_replies
-
-    questions = [r for r in replies if r.kind is ReplyKind.QUESTION]
-    await send_replies(context.bot, chat_id, [r for r in replies if r.kind is not ReplyKind.QUESTION])
-    if going_on is not None and questions:
-        await _open_question(context.application, chat_id, round_id, questions[0])
+    await _step(context.application, context.job.data)  # type: ignore[union-attr,arg-type]
 
 
 async def mock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mock [N] [topic] [seconds]: start a round of N questions in this group."""
-    language = _language(context)
+    language = _language(context.application)
     rules = rounds.parse_mock_args(context.args or [])
     if isinstance(rules, str):
         await update.effective_message.reply_text(t(rules, language))  # type: ignore[union-attr]
@@ -76,11 +152,12 @@ async def mock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if record is None:
         await update.effective_message.reply_text(reply.text)  # type: ignore[union-attr]
         return
-    await _open_question(context.application, chat_id, record.id, reply)
+    await _deliver(context.application, record.chat_key)  # what an earlier round left pending goes first
+    await _open_question(context.application, record)
 
 
 async def mock_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/mock_stop: the starter or a chat admin ends the round."""
+    """/mock_stop: the starter or a chat admin ends the round (its timer then finds it ended)."""
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     user_id = update.effective_user.id  # type: ignore[union-attr]
     try:
@@ -90,10 +167,9 @@ async def mock_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         is_admin = False
     engine = context.application.bot_data["engine"]
     reply = await asyncio.to_thread(
-        rounds.stop_round, engine, _chat_key(chat_id), f"tg:{user_id}", is_admin=is_admin, language=_language(context)
+        rounds.stop_round, engine, _chat_key(chat_id), f"tg:{user_id}", is_admin=is_admin,
+        language=_language(context.application),
     )
-    for record in await asyncio.to_thread(engine.store.active_rounds, _chat_key(chat_id)):
-        schedule_deadline(context.application, record.id, chat_id, record.deadline_at)
     await update.effective_message.reply_text(reply.text)  # type: ignore[union-attr]
 
 
@@ -108,17 +184,25 @@ async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if record is None:
         return
     user = update.effective_user
-    name = user.full_name if user else "?"  # type: ignore[union-attr]
+    name = (user.full_name if user else "?")[: rounds.MAX_NAME]  # type: ignore[union-attr]
     reply = await asyncio.to_thread(
-        rounds.round_answer, engine, record.id, f"tg:{user.id}", name, message.text or "", language=_language(context)  # type: ignore[union-attr]
+        rounds.round_answer, engine, record.id, f"tg:{user.id}", name, message.text or "",  # type: ignore[union-attr]
+        language=_language(context.application), message_id=target,
     )
     if reply is not None:
         await message.reply_text(reply.text)  # type: ignore[union-attr]
 
 
 async def restore_rounds(application: Application) -> None:
-    """At start-up: rebuild the timers of running rounds (an overdue one closes at once)."""
+    """At start-up, before updates are handled: send the round messages a crash left pending, post
+    the questions that were never posted, and rebuild the timers of the posted ones."""
     engine = application.bot_data["engine"]
+    now = datetime.now(timezone.utc)
+    pending = await asyncio.to_thread(engine.store.pending, now, kind=GROUP, max_attempts=MAX_ATTEMPTS)
+    for chat_key in dict.fromkeys(item.user_key for item in pending):
+        await _deliver(application, chat_key)
     for record in await asyncio.to_thread(engine.store.active_rounds):
-        if record.deadline_at is not None:
-            schedule_deadline(application, record.id, int(record.chat_key.split(":", 1)[1]), record.deadline_at)
+        if record.message_id is None:
+            await _open_question(application, record)
+        else:
+            schedule_deadline(application, record.id, chat_id_of(record.chat_key), record.deadline_at or now)
