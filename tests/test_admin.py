@@ -52,8 +52,8 @@ def bank_dir(tmp_path: Path, repo_bank_dir: Path) -> Path:
 
 
 @pytest.fixture()
-def engine(tmp_path: Path, bank_dir: Path, grader: Grader, taxonomy: Taxonomy) -> Iterator[PracticeEngine]:
-    store = Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+def engine(database_url: str, bank_dir: Path, grader: Grader, taxonomy: Taxonomy) -> Iterator[PracticeEngine]:
+    store = Store.open(database_url)
     built = PracticeEngine(store, load_bank(bank_dir, taxonomy), grader, taxonomy, rng=random.Random(5))
     yield built
     store.close()
@@ -250,8 +250,8 @@ def test_broadcast_reaches_every_private_user_once_and_no_group(fake: FakeBotApi
     assert [p for p in engine.store.pending(datetime.now(timezone.utc) + timedelta(days=1)) if p.kind == "broadcast"] == []
 
 
-def test_user_keys_lists_users_by_prefix(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'users.sqlite3'}")
+def test_user_keys_lists_users_by_prefix(database_url: str) -> None:
+    store = Store.open(database_url)
     try:
         for key in ("tg:1", "term:alice", "tg:-5", "tg%:x", "tg:2"):
             store.user(key)
