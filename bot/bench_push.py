@@ -15,6 +15,7 @@ Every subscriber must get exactly one push per run: `lost` and `duplicated` coun
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import resource
@@ -161,6 +162,9 @@ def run_push_bench(
     from .cli_practice import build_engine
     from .storage import Store
 
+    # Every injected 429 would log a line; the figures say how many there were.
+    for name in ("bot.telegram.outbox", "bot.telegram.ratelimit"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     server = _start_server(flood_rate, seed)
     try:
         with tempfile.TemporaryDirectory(prefix="mockbot-bench-") as folder:

@@ -83,12 +83,22 @@ async def _one_pass(application: Application, now: datetime, concurrency: int) -
     engine: PracticeEngine = application.bot_data["engine"]
     items = await asyncio.to_thread(engine.store.pending, now, max_attempts=MAX_ATTEMPTS)
     items = [item for item in items if item.kind in (DAILY, BROADCAST)]
-    marks = _GroupCommit(engine.store, now)
-    sent = 0
-    for start in range(0, len(items), CHUNK):
-        ready = await asyncio.to_thread(_prepare, engine, items[start : start + CHUNK], now)
-        sent += await _send_all(application.bot, engine.store, ready, marks, concurrency)
-    return sent
+    # The senders never wait at a chunk's end (e.g. for one push held back by flood control): the
+    # next chunk is prepared while the last half of this one is still being sent.
+    queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue(maxsize=CHUNK // 2)
+
+    async def produce() -> None:
+        for start in range(0, len(items), CHUNK):
+            ready = await asyncio.to_thread(_prepare, engine, items[start : start + CHUNK], now)
+            for batch in _by_chat(ready):
+                await queue.put(batch)
+        for _ in range(concurrency):
+            await queue.put(None)  # one "done" per sender
+
+    async with asyncio.TaskGroup() as tasks:  # a failure (e.g. marks cannot be stored) stops all
+        tasks.create_task(produce())
+        sending = tasks.create_task(_send_all(application.bot, engine.store, queue, _GroupCommit(engine.store, now), concurrency))
+    return sending.result()
 
 
 async def deliver_chat(application: Application, chat_key: str, *, kind: str = GROUP) -> int:
@@ -101,8 +111,10 @@ async def deliver_chat(application: Application, chat_key: str, *, kind: str = G
     store: Store = application.bot_data["engine"].store
     now = datetime.now(timezone.utc)
     items = await asyncio.to_thread(store.pending, now, user_key=chat_key, kind=kind, max_attempts=MAX_ATTEMPTS)
-    ready = [(item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))) for item in items]
-    return await _send_all(application.bot, store, ready, _GroupCommit(store, now), concurrency=1)
+    queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue()
+    queue.put_nowait([(item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))) for item in items])
+    queue.put_nowait(None)
+    return await _send_all(application.bot, store, queue, _GroupCommit(store, now), concurrency=1)
 
 
 def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetime) -> list[tuple[OutboxRecord, Reply]]:
@@ -132,13 +144,19 @@ def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetim
     return ready
 
 
-async def _send_all(bot, store: Store, ready: list[tuple[OutboxRecord, Reply]], marks: _GroupCommit, concurrency: int) -> int:  # noqa: ANN001
-    """Send with `concurrency` senders; one chat's pushes go in order, by one sender."""
+_ChatBatch = list[tuple[OutboxRecord, Reply]]  # one chat's pushes of a chunk, in order
 
-    by_chat: dict[str, list[tuple[OutboxRecord, Reply]]] = {}
+
+def _by_chat(ready: list[tuple[OutboxRecord, Reply]]) -> list[_ChatBatch]:
+    batches: dict[str, _ChatBatch] = {}
     for item, reply in ready:
-        by_chat.setdefault(item.user_key, []).append((item, reply))
-    queue = list(reversed(by_chat.values()))
+        batches.setdefault(item.user_key, []).append((item, reply))
+    return list(batches.values())
+
+
+async def _send_all(bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], marks: _GroupCommit, concurrency: int) -> int:  # noqa: ANN001
+    """Send what the queue holds with `concurrency` senders (each stops at a None); a chat's
+    batch goes in order, by one sender. Returns how many pushes were sent."""
     sent = 0
 
     async def settle(mark: asyncio.Future[None] | None, item: OutboxRecord | None) -> None:
@@ -157,8 +175,8 @@ async def _send_all(bot, store: Store, ready: list[tuple[OutboxRecord, Reply]], 
         # while the next message goes out, and awaited before the one after that.
         mark: asyncio.Future[None] | None = None
         marked: OutboxRecord | None = None
-        while queue:
-            for item, reply in queue.pop():
+        while (batch := await queue.get()) is not None:
+            for item, reply in batch:
                 ok = await _send_or_keep(bot, store, item, reply)
                 await settle(mark, marked)
                 mark, marked = None, None
