@@ -66,7 +66,7 @@ def _wait(condition, timeout: float, what: str) -> None:  # noqa: ANN001
 
 
 def test_sigkill_mid_push_run_resumes_without_gaps_or_duplicates(tmp_path: Path, database_url: str) -> None:
-    chats = _subscribe(database_url, 30)
+    chats = _subscribe(database_url, 40)
     delivered_before_crash = 10
     with FakeBotApi(token=TOKEN) as fake, BotProcess(tmp_path, fake, database_url) as bot:
         # The bot starts, finds today's pushes missed and sends them; after 10 the network stalls
@@ -74,13 +74,14 @@ def test_sigkill_mid_push_run_resumes_without_gaps_or_duplicates(tmp_path: Path,
         # sends never reach the server, so after a restart they must be sent, and only they.
         fake.hold("sendMessage", after=delivered_before_crash)
         bot.start(wait=False)
-        _wait(lambda: fake.held == outbox.CONCURRENCY, 90, f"{outbox.CONCURRENCY} held sends")
+        senders = outbox.PACED_CONCURRENCY  # `mockbot run` paces its requests
+        _wait(lambda: fake.held == senders, 90, f"{senders} held sends")
         with Store.open(database_url) as store:  # the accepted ones are recorded within milliseconds
             _wait(lambda: len(store.pending(datetime.now(timezone.utc))) == len(chats) - delivered_before_crash,
                   10, "the delivered pushes to be marked sent")
         bot.kill()
         fake.release()
-        _wait(lambda: len(fake.dropped) == outbox.CONCURRENCY, 10, "the killed bot's sends to be dropped")
+        _wait(lambda: len(fake.dropped) == senders, 10, "the killed bot's sends to be dropped")
         assert sum(_pushes(fake, chats).values()) == delivered_before_crash
 
         bot.start()
