@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-MOCKBOT = Path(sys.executable).parent / "mockbot"
+from bot_process import MOCKBOT, REPO
 
 
 def test_bench_push_delivers_every_push_once_under_429s_and_reports_its_figures(database_url: str) -> None:

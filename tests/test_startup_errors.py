@@ -5,14 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-
-REPO = Path(__file__).resolve().parent.parent
-MOCKBOT = Path(sys.executable).parent / "mockbot"
-TOKEN = "123456789:AAHfakeTokenForLocalTests-0123456789"
+from bot_process import MOCKBOT, REPO, TOKEN
 
 
 def _run(tmp_path: Path, settings: dict) -> subprocess.CompletedProcess[str]:
