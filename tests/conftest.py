@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.telegram.fake_api import FakeBotApi
 from questions.taxonomy import Taxonomy, load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,3 +128,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'mockbot.sqlite3'}"
     return request.getfixturevalue("postgres_database_url")
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeBotApi]:
+    """A fake Telegram Bot API server on 127.0.0.1 for the test."""
+    with FakeBotApi() as server:
+        yield server

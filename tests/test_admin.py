@@ -40,12 +40,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture()
-def fake() -> Iterator[FakeBotApi]:
-    with FakeBotApi() as server:
-        yield server
-
-
-@pytest.fixture()
 def bank_dir(tmp_path: Path, repo_bank_dir: Path) -> Path:
     """A copy of the repository's bank: the one the engine serves and the admin commands edit."""
     return Path(shutil.copytree(repo_bank_dir, tmp_path / "bank"))

@@ -9,6 +9,8 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -93,44 +95,43 @@ def test_sigkill_mid_push_run_resumes_without_gaps_or_duplicates(tmp_path: Path,
         assert store.pending(datetime.now(timezone.utc)) == []
 
 
+@contextmanager
+def _engine(database_url: str, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> Iterator[PracticeEngine]:
+    store = Store.open(database_url)
+    try:
+        yield PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3))
+    finally:
+        store.close()
+
+
 def test_a_429_storm_delays_pushes_but_loses_or_doubles_none(
     database_url: str, bank: Bank, grader: Grader, taxonomy: Taxonomy
 ) -> None:
     chats = _subscribe(database_url, 40)
-    store = Store.open(database_url)
-    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3))
-    try:
-        with FakeBotApi(seed=11) as fake:
-            fake.flood_rate = 0.6  # most sends are refused at first
-            fake.fail_next("sendMessage", times=3, status=502)
-            with ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url)) as running:
-                _wait(lambda: _refused(fake) >= 20, 60, "20 sends refused with 429")
-                fake.flood_rate = 0.0  # the storm is over: retries finish the job
-                for _ in range(20):
-                    running.run(outbox.deliver_pending(running.application))
-                    if not store.pending(datetime.now(timezone.utc)):
-                        break
-                    running.run(asyncio.sleep(1.0))
-                counts = _pushes(fake, chats)
-                assert sorted(counts) == chats and set(counts.values()) == {1}, counts
-            assert store.pending(datetime.now(timezone.utc)) == []
-    finally:
-        store.close()
+    with _engine(database_url, bank, grader, taxonomy) as engine, FakeBotApi(seed=11) as fake:
+        fake.flood_rate = 0.6  # most sends are refused at first
+        fake.fail_next("sendMessage", times=3, status=502)
+        with ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url)) as running:
+            _wait(lambda: _refused(fake) >= 20, 60, "20 sends refused with 429")
+            fake.flood_rate = 0.0  # the storm is over: retries finish the job
+            for _ in range(20):
+                running.run(outbox.deliver_pending(running.application))
+                if not engine.store.pending(datetime.now(timezone.utc)):
+                    break
+                running.run(asyncio.sleep(1.0))
+            counts = _pushes(fake, chats)
+            assert sorted(counts) == chats and set(counts.values()) == {1}, counts
+        assert engine.store.pending(datetime.now(timezone.utc)) == []
 
 
 def test_a_user_who_blocked_the_bot_is_given_up_on_and_the_others_get_their_push(
     database_url: str, bank: Bank, grader: Grader, taxonomy: Taxonomy
 ) -> None:
     chats = _subscribe(database_url, 5)
-    store = Store.open(database_url)
-    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3))
-    try:
-        with FakeBotApi() as fake:
-            fake.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
-            with ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url)):
-                _wait(lambda: len(_pushes(fake, chats)) == len(chats) - 1, 30, "the other pushes")
-                _wait(lambda: not store.pending(datetime.now(timezone.utc)), 10, "the blocked push to be closed")
-            assert set(_pushes(fake, chats).values()) == {1}
-            assert [c.status for c in fake.rejected if c.method == "sendMessage"] == [403]  # tried once only
-    finally:
-        store.close()
+    with _engine(database_url, bank, grader, taxonomy) as engine, FakeBotApi() as fake:
+        fake.fail_next("sendMessage", status=403, description="Forbidden: bot was blocked by the user")
+        with ApplicationThread(build_application(engine, fake.token, base_url=fake.base_url)):
+            _wait(lambda: len(_pushes(fake, chats)) == len(chats) - 1, 30, "the other pushes")
+            _wait(lambda: not engine.store.pending(datetime.now(timezone.utc)), 10, "the blocked push to be closed")
+        assert set(_pushes(fake, chats).values()) == {1}
+        assert [c.status for c in fake.rejected if c.method == "sendMessage"] == [403]  # tried once only
