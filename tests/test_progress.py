@@ -7,32 +7,18 @@ import subprocess
 import sys
 import warnings
 import zlib
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from stand_ins import A, Q
 
 import bot.progress as progress_module
 from bot.progress import Progress, TopicProgress, chart_png, find_cjk_font, progress
-from bot.scheduling import review, rating_for
+from bot.scheduling import rating_for, review
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Q:
-    id: str
-    topic: str
-    answered: bool = True
-
-
-@dataclass(frozen=True)
-class A:
-    question_id: str
-    score: float
-    created_at: datetime
 
 
 def utc(text: str) -> datetime:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import fsrs
 import pytest
+from stand_ins import A, Q
 
 from bot.scheduling import (
     DEFAULT_SCHEDULER,
@@ -24,20 +24,6 @@ from bot.scheduling import (
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class Q:
-    id: str
-    topic: str
-    answered: bool = True
-
-
-@dataclass(frozen=True)
-class A:
-    question_id: str
-    score: float
-    created_at: datetime
 
 
 def answer(question_id: str, score: float, at: datetime, previous: ReviewState | None = None) -> ReviewState:
