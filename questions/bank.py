@@ -31,7 +31,7 @@ DEFAULT_BANK_DIR = Path(__file__).with_name("bank")
 
 _HEADER = """\
 # Question bank: {what}.
-# Edit freely: `topic`, `answer` and `key_points` edited here are kept when `mockbot bank import`
+# Edit freely: `topic`, `answer`, `key_points` and `misconceptions` edited here are kept when `mockbot bank import`
 # runs again (the `imported` digests tell it what it wrote). Check with `mockbot bank validate`.
 """
 
@@ -161,7 +161,7 @@ def _question_data(question: Question) -> dict[str, Any]:
     data = question.model_dump(mode="json", exclude_defaults=False)
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if value is None or (value in ([], {}) and key in ("images", "keywords")):
+        if value is None or (value in ([], {}) and key in ("images", "keywords", "misconceptions")):
             continue
         if key == "imported":
             value = flow(value)

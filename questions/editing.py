@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from .bank import BankProblem, bank_files, read_bank_file, render_bank_file
 from .build import make_id, question_key, tidy_markdown
-from .model import BankFile, Question, digest
+from .model import BankFile, Question, digest, points_data
 from .taxonomy import Taxonomy
 
 __all__ = [
@@ -260,7 +260,7 @@ def set_answer(bank_dir: Path, question_id: str, answer: str, taxonomy: Taxonomy
         if old.keywords and changed.key_points == old.key_points:
             changed = changed.model_copy(update={"keywords": old.keywords})
         if old.imported is not None:
-            imported = old.imported.model_copy(update={"key_points": digest(changed.key_points)})
+            imported = old.imported.model_copy(update={"key_points": digest(points_data(changed.key_points))})
             changed = changed.model_copy(update={"imported": imported})
         _save(path, _replace(bank_file, index, changed), taxonomy)
     return changed

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from .build import question_key
 from .keypoints import analyse_answer
-from .model import Fingerprint, Question, digest
+from .model import Fingerprint, Question, digest, points_data
 
 __all__ = ["MergeReport", "merge_questions", "REIDENTIFY_MIN_SIMILARITY"]
 
@@ -40,7 +40,7 @@ def _edited_fields(question: Question) -> set[str]:
         edited.add("topic")
     if digest(question.answer) != base.answer:
         edited.add("answer")
-    if digest(question.key_points) != base.key_points:
+    if digest(points_data(question.key_points)) != base.key_points:
         edited.add("key_points")
     return edited
 
@@ -70,6 +70,7 @@ def _merge_one(old: Question, fresh: Question, report: MergeReport) -> Question:
             "answer_kind": facts.kind,
             "key_points": key_points,
             "keywords": old.keywords,  # only ever written by hand
+            "misconceptions": old.misconceptions,  # only ever written by hand
             "imported": Fingerprint(
                 topic=digest(fresh.topic), answer=digest(fresh.answer), key_points=digest(facts.key_points)
             ),

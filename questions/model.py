@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from .keypoints import analyse_answer
 from .kinds import AnswerKind
 
-__all__ = ["AnswerKind", "Fingerprint", "Question", "BankFile", "digest", "fingerprint_of", "ID_PATTERN"]
+__all__ = [
+    "AnswerKind",
+    "Fingerprint",
+    "KeyPoint",
+    "Misconception",
+    "Question",
+    "BankFile",
+    "digest",
+    "fingerprint_of",
+    "points_data",
+    "ID_PATTERN",
+]
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 
@@ -36,8 +47,77 @@ class Fingerprint(BaseModel):
     key_points: str
 
 
-def fingerprint_of(topic: str, answer: str, key_points: list[str]) -> Fingerprint:
-    return Fingerprint(topic=digest(topic), answer=digest(answer), key_points=digest(key_points))
+class KeyPoint(BaseModel):
+    """One claim of the reference answer that a reply should make.
+
+    In YAML a point is either a plain string (as the importer writes it: a core point with nothing
+    else) or a mapping with `text` and any of the other fields.
+
+    Attributes:
+        text: a self-contained claim in plain words.
+        level: `core` (needed for a pass) or `detail` (an extra; missing details never fail a reply).
+        gist: a few words naming the point, shown as a hint (never the whole reference).
+        en: the point in English, for English screens and replies.
+        aliases: other ways candidates say the same claim; each counts like the text.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    level: Literal["core", "detail"] = "core"
+    gist: str | None = None
+    en: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+    @property
+    def core(self) -> bool:
+        return self.level == "core"
+
+    @property
+    def plain(self) -> bool:
+        """Nothing but the text: written as a plain string."""
+        return self.level == "core" and not self.gist and not self.en and not self.aliases
+
+    def data(self) -> str | dict[str, Any]:
+        """The YAML form: a plain string, or a mapping without empty fields."""
+        if self.plain:
+            return self.text
+        out: dict[str, Any] = {"text": self.text, "level": self.level}
+        for key in ("gist", "en"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
+        return out
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Misconception(BaseModel):
+    """A wrong claim candidates commonly make, and the right statement (shown in feedback)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    claim: str
+    correction: str
+    en: str | None = None
+
+    @field_validator("claim", "correction")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+def points_data(points: list[KeyPoint] | list[str]) -> list[str | dict[str, Any]]:
+    """Key points in their YAML form (what digests are taken of)."""
+    return [p if isinstance(p, str) else p.data() for p in points]
+
+
+def fingerprint_of(topic: str, answer: str, key_points: list[KeyPoint] | list[str]) -> Fingerprint:
+    return Fingerprint(topic=digest(topic), answer=digest(answer), key_points=digest(points_data(key_points)))
 
 
 class Question(BaseModel):
@@ -54,7 +134,8 @@ class Question(BaseModel):
         images: image URLs that belong to the question itself ("look at the figure below").
         answer: the reference answer as Markdown (code blocks, images and links preserved).
         answer_kind: what the answer is made of.
-        key_points: short statements that together make the answer; edit freely.
+        key_points: the claims that together make the answer (`KeyPoint`); edit freely.
+        misconceptions: wrong claims candidates commonly make about this question (hand-written).
         keywords: optional, by key point number (1-based): the words a reply must use for that
             point, replacing the automatic ones (aliases from the glossary still count).
         imported: digests of the imported values, used to keep hand edits on re-import.
@@ -72,7 +153,8 @@ class Question(BaseModel):
     images: list[str] = Field(default_factory=list)
     answer: str = ""
     answer_kind: AnswerKind = AnswerKind.NONE
-    key_points: list[str] = Field(default_factory=list)
+    key_points: list[KeyPoint] = Field(default_factory=list)
+    misconceptions: list[Misconception] = Field(default_factory=list)
     keywords: dict[int, list[str]] = Field(default_factory=dict)
     imported: Fingerprint | None = None
 
@@ -101,13 +183,29 @@ class Question(BaseModel):
             raise ValueError("question text is empty")
         return value
 
+    @field_validator("key_points", mode="before")
+    @classmethod
+    def _plain_points(cls, value: Any) -> Any:
+        """A plain string is a core point with nothing else."""
+        if isinstance(value, list):
+            return [{"text": p} if isinstance(p, str) else p for p in value]
+        return value
+
     @field_validator("key_points")
     @classmethod
-    def _key_points_not_blank(cls, value: list[str]) -> list[str]:
+    def _key_points_not_blank(cls, value: list[KeyPoint]) -> list[KeyPoint]:
         for i, point in enumerate(value):
-            if not point.strip():
+            if not point.text.strip():
                 raise ValueError(f"key point {i + 1} is empty")
         return value
+
+    @field_serializer("key_points")
+    def _dump_points(self, value: list[KeyPoint]) -> list[str | dict[str, Any]]:
+        return points_data(value)
+
+    @field_serializer("misconceptions")
+    def _dump_misconceptions(self, value: list[Misconception]) -> list[dict[str, Any]]:
+        return [m.model_dump(exclude_none=True) for m in value]
 
     @model_validator(mode="after")
     def _kind_matches_answer(self) -> Question:
@@ -128,6 +226,21 @@ class Question(BaseModel):
     @property
     def answered(self) -> bool:
         return self.answer_kind is not AnswerKind.NONE
+
+    @property
+    def gradable(self) -> bool:
+        """Has key points to grade a reply against (text or code answers, or curated points for an
+        answer that is only an image or a link)."""
+        return self.answered and bool(self.key_points) and (self.answer_kind.gradable or self.curated)
+
+    @property
+    def curated(self) -> bool:
+        """Its key points were written by hand (a level, gist or aliases), not extracted."""
+        return any(not p.plain for p in self.key_points)
+
+    @property
+    def point_texts(self) -> list[str]:
+        return [p.text for p in self.key_points]
 
     def current_fingerprint(self) -> Fingerprint:
         return fingerprint_of(self.topic, self.answer, self.key_points)

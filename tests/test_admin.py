@@ -122,7 +122,7 @@ def test_add_question(fake: FakeBotApi, engine: PracticeEngine, bank_dir: Path, 
         assert on_disk.get(question_id) is not None and (bank_dir / editing.ADMIN_FILE).is_file()
         served = engine.bank.get(question_id)  # swapped into the engine
         assert served is not None and served.topic == "dl-basics" and served.question == BN_QUESTION
-        assert served.answer_kind is AnswerKind.TEXT and len(served.key_points) == 2
+        assert served.answer_kind is AnswerKind.TEXT and len(served.point_texts) == 2
 
         engine._ask(f"tg:{ADMIN}", served, now=datetime.now(timezone.utc))  # the next question is the new one
         mark = len(fake.calls)
@@ -150,7 +150,7 @@ def test_set_answer_fills_in_a_missing_answer_and_survives_a_reimport(
         assert "3 个要点" in reply.text and "1. attention中的mask用于屏蔽padding位置" in reply.text
         served = engine.bank.get(question_id)
         assert served.answer == MASK_ANSWER and served.answer_kind is AnswerKind.TEXT  # type: ignore[union-attr]
-        assert served.key_points == ["attention中的mask用于屏蔽padding位置", "decoder中的mask防止看到未来的词", "encoder只需要padding mask"]  # type: ignore[union-attr]
+        assert served.point_texts == ["attention中的mask用于屏蔽padding位置", "decoder中的mask防止看到未来的词", "encoder只需要padding mask"]  # type: ignore[union-attr]
         assert load_bank(bank_dir, taxonomy).get(question_id) == served
         assert "  - decoder中的mask防止看到未来的词\n" in (bank_dir / f"{SEED_002}.yaml").read_text(encoding="utf-8")
 

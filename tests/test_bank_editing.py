@@ -53,7 +53,7 @@ def test_add_question_creates_the_admin_file_in_the_bank_format(bank_dir: Path, 
     added = editing.add_question(bank_dir, taxonomy, "深度学习基础", BN_QUESTION, BN_ANSWER)
     assert added.id.startswith(f"{editing.ADMIN_PREFIX}-") and added.topic == "dl-basics"
     assert added.answer_kind is AnswerKind.TEXT
-    assert added.key_points == analyse_answer(BN_ANSWER).key_points == [
+    assert added.point_texts == analyse_answer(BN_ANSWER).key_points == [
         "推理时使用训练阶段用移动平均累计的全局均值和方差",
         "不再使用当前batch的统计量",
     ]
@@ -64,7 +64,7 @@ def test_add_question_creates_the_admin_file_in_the_bank_format(bank_dir: Path, 
     assert len(bank.questions) == before + 1 and bank.get(added.id) == added
 
     second = editing.add_question(bank_dir, taxonomy, "python", "Python的GIL是什么？")  # no answer: an open question
-    assert second.answer_kind is AnswerKind.NONE and second.key_points == []
+    assert second.answer_kind is AnswerKind.NONE and second.point_texts == []
     bank_file, problems = read_bank_file(path, taxonomy)
     assert problems == [] and [q.id for q in bank_file.questions] == [added.id, second.id]  # appended
     assert not [p for p in bank_dir.iterdir() if p.name.endswith(".tmp")]  # no temporary file left
@@ -93,10 +93,10 @@ def test_set_answer_fills_in_a_missing_answer(bank_dir: Path, taxonomy: Taxonomy
 
     changed = editing.set_answer(bank_dir, question_id, MASK_ANSWER, taxonomy)
     assert changed.answer == MASK_ANSWER and changed.answer_kind is AnswerKind.TEXT
-    assert changed.key_points == ["attention中的mask用于屏蔽padding位置", "decoder中的mask防止看到未来的词", "encoder只需要padding mask"]
+    assert changed.point_texts == ["attention中的mask用于屏蔽padding位置", "decoder中的mask防止看到未来的词", "encoder只需要padding mask"]
     assert changed.imported is not None and original.imported is not None
     assert changed.imported.answer == original.imported.answer  # what the importer wrote: a hand edit now
-    assert changed.imported.key_points == digest(changed.key_points)
+    assert changed.imported.key_points == digest(changed.point_texts)
     assert load_bank(bank_dir, taxonomy).get(question_id) == changed
 
     new_lines = path.read_text(encoding="utf-8").splitlines()

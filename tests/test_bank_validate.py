@@ -217,7 +217,7 @@ def test_kind_none_with_a_filled_in_answer_takes_the_kind_from_the_answer(
     question = load_bank(bank_dir, taxonomy).get("q-beta")
     assert question is not None
     assert question.answer_kind is AnswerKind.TEXT
-    assert question.key_points
+    assert question.point_texts
     assert run_validate(tmp_path, bank_dir).exit_code == 0
 
 

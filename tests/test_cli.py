@@ -160,7 +160,7 @@ def test_show_prints_question_source_answer_and_numbered_key_points(bank: Bank) 
     assert question.answer in out
     assert "Key points:" in out
     numbered = [line for line in out.splitlines() if line.startswith("  ") and line.strip()[:1].isdigit()]
-    assert numbered == [f"  {i}. {point}" for i, point in enumerate(question.key_points, start=1)]
+    assert numbered == [f"  {i}. {point}" for i, point in enumerate(question.point_texts, start=1)]
 
 
 def test_show_unanswered_question_says_it_is_open_practice(bank: Bank) -> None:

@@ -109,7 +109,7 @@ def _round(store: Store) -> RoundRecord:
 def _answer(fake: FakeBotApi, bank: Bank, record: RoundRecord, index: int, user: int, question: SentCall) -> None:
     """A member replies to the posted question (Ann: every key point, the others: the first one)
     and gets the bot's acknowledgement."""
-    points = bank.get(record.question_ids[index]).key_points  # type: ignore[union-attr]
+    points = bank.get(record.question_ids[index]).point_texts  # type: ignore[union-attr]
     text = "\n".join(points) if user == ANN else points[0]
     fake.send_text(GROUP, user, text, first_name=NAMES[user], reply_to_message_id=question.message_id)
     _wait_said(fake, f"ack {NAMES[user]}")

@@ -74,7 +74,7 @@ def test_hint_reveals_a_key_point_and_costs_points(engine: PracticeEngine, bank:
     (plain,) = engine.submit(USER, answer, now=T0)
     _ask(engine, DROPOUT, now=T0 + timedelta(minutes=1))
     hint = engine.hint(USER)
-    assert hint.kind is ReplyKind.HINT and bank.get(DROPOUT).key_points[0] in hint.text
+    assert hint.kind is ReplyKind.HINT and bank.get(DROPOUT).point_texts[0] in hint.text
     (hinted,) = engine.submit(USER, answer, now=T0 + timedelta(minutes=1))
     expected = max(0.0, plain.grade.score - HINT_COST)
     assert engine.store.last_attempt(USER).score == pytest.approx(expected, abs=0.2)
@@ -112,7 +112,7 @@ def test_failed_question_comes_back_before_a_passed_one(engine: PracticeEngine) 
     _ask(engine, failed)
     engine.submit(USER, "完全不记得了，大概和天气有关吧。", now=T0)
     _ask(engine, passed)
-    engine.submit(USER, "\n".join(engine.bank.get(passed).key_points), now=T0)
+    engine.submit(USER, "\n".join(engine.bank.get(passed).point_texts), now=T0)
     reviews = {r.question_id: r for r in engine.store.reviews(USER)}
     assert reviews[failed].due < reviews[passed].due
     when = reviews[failed].due + timedelta(seconds=1)
@@ -122,7 +122,7 @@ def test_failed_question_comes_back_before_a_passed_one(engine: PracticeEngine) 
 
 def test_rerating_easy_moves_the_review_later(engine: PracticeEngine) -> None:
     _ask(engine, DROPOUT)
-    engine.submit(USER, "\n".join(engine.bank.get(DROPOUT).key_points), now=T0)
+    engine.submit(USER, "\n".join(engine.bank.get(DROPOUT).point_texts), now=T0)
     good_due = engine.store.review(USER, DROPOUT).due
     reply = engine.press(USER, Action.RATE_EASY, now=T0)[0]
     assert "太简单" in reply.text

@@ -79,10 +79,10 @@ def test_grade_jsonl_writes_one_result_per_line_in_order(bank) -> None:  # noqa:
         assert_result_line(line)
     assert len(lines[0]["key_points"]) >= 2  # extracted from the reference's sentences
     assert all(p["text"] in "列表可以修改，元组不可修改。元组可以作为字典的键。" for p in lines[0]["key_points"])
-    assert [p["text"] for p in lines[1]["key_points"]] == bank.get(DROPOUT).key_points
+    assert [p["text"] for p in lines[1]["key_points"]] == bank.get(DROPOUT).point_texts
     assert [p["text"] for p in lines[2]["key_points"]] == explicit
     assert lines[2]["feedback"].startswith("Score ")  # English key points: English feedback
-    assert lines[3]["score"] == 0.0 and lines[3]["missed"] == bank.get(LIST_TUPLE).key_points
+    assert lines[3]["score"] == 0.0 and lines[3]["missed"] == bank.get(LIST_TUPLE).point_texts
 
 
 def test_grade_jsonl_orders_results_by_input_not_by_language(bank) -> None:  # noqa: ANN001
@@ -107,7 +107,7 @@ def test_grade_jsonl_bad_lines_get_an_error_line_in_their_place(bank, open_quest
     result = mockbot("grade", "--jsonl", stdin=stdin)
     lines = output_lines(result)
     assert len(lines) == 7
-    assert_result_line(lines[0], bank.get(DROPOUT).key_points)
+    assert_result_line(lines[0], bank.get(DROPOUT).point_texts)
     assert lines[6] == lines[0]
     errors = lines[1:6]
     assert all(set(line) == {"error"} for line in errors), errors
@@ -141,7 +141,7 @@ def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # 
     assert "✓ 答到的要点" in text and "✗ 没答到的要点" in text
     assert "  · 列表的值可以修改" in text
     assert "建议补充：" in text
-    for point in bank.get(LIST_TUPLE).key_points:
+    for point in bank.get(LIST_TUPLE).point_texts:
         assert f"  · {point}" in text
 
 

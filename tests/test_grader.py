@@ -59,7 +59,7 @@ def grade(grader: Grader, bank, question_id: str, answer: str) -> GradeResult:  
 
 def point_number(bank, question_id: str, fragment: str) -> int:  # noqa: ANN001
     """The 0-based index of the key point containing `fragment` (so tests survive reordering)."""
-    points = bank.get(question_id).key_points
+    points = bank.get(question_id).point_texts
     matches = [i for i, p in enumerate(points) if fragment in p]
     assert len(matches) == 1, f"{fragment!r} should be in exactly one key point of {question_id}: {points}"
     return matches[0]
@@ -81,7 +81,7 @@ def assert_valid(result: GradeResult, key_points: Sequence[str]) -> None:
 @pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
 def test_good_answer_scores_well_and_covers_most_points(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
     result = grade(grader, bank, question_id, GOOD[question_id])
-    assert_valid(result, bank.get(question_id).key_points)
+    assert_valid(result, bank.get(question_id).point_texts)
     assert result.verdict >= Verdict.GOOD, result
     assert len(result.covered) > len(result.points) / 2
 
@@ -96,7 +96,7 @@ def test_good_answer_outscores_partial_answer(grader: Grader, bank, question_id:
 
 def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  # noqa: ANN001
     result = grade(grader, bank, LIST_TUPLE, "列表的值可以修改")
-    key_points = bank.get(LIST_TUPLE).key_points
+    key_points = bank.get(LIST_TUPLE).point_texts
     assert key_points[point_number(bank, LIST_TUPLE, "列表的值可以修改")] in result.covered
     assert key_points[point_number(bank, LIST_TUPLE, "字典的键")] in result.missed
 
@@ -223,7 +223,7 @@ LONG_REPLY = ("训练时神经元以p的概率保留，1-p的概率输出0，输
 )
 def test_degenerate_reply_gives_a_valid_result(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
     result = grade(grader, bank, DROPOUT, answer)
-    assert_valid(result, bank.get(DROPOUT).key_points)
+    assert_valid(result, bank.get(DROPOUT).point_texts)
     render_text(feedback_for(result))  # renders without error
 
 
@@ -380,7 +380,7 @@ def test_cache_file_holds_the_reference_vectors(grader: Grader, bank, real_zh, t
     assert cache.is_file()
     with sqlite3.connect(cache) as db:
         rows = db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-    assert rows == len(set(counter.texts)) >= len(bank.get(BN).key_points)
+    assert rows == len(set(counter.texts)) >= len(bank.get(BN).point_texts)
 
 
 def test_cached_grader_grades_like_the_uncached_one(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
@@ -395,7 +395,7 @@ def test_cached_grader_grades_like_the_uncached_one(grader: Grader, bank, real_z
 
 
 def test_chinese_feedback_lists_covered_and_missed_points_in_the_references_words(grader: Grader, bank) -> None:  # noqa: ANN001
-    key_points = bank.get(LIST_TUPLE).key_points
+    key_points = bank.get(LIST_TUPLE).point_texts
     result = grade(grader, bank, LIST_TUPLE, "列表的值可以修改")
     feedback = feedback_for(result)
     assert feedback.language == "zh"

@@ -52,14 +52,14 @@ def test_hand_edited_key_points_survive_reimport(setup: tuple[Path, Path, Taxono
     result = import_seed(seed, bank_dir, taxonomy)
 
     bn = _questions(bank_dir, taxonomy)["BN训练和测试时的参数是一样的嘛？"]
-    assert bn.key_points[0] == "训练时用当前 batch 的均值和方差（手改）"  # type: ignore[attr-defined]
+    assert bn.point_texts[0] == "训练时用当前 batch 的均值和方差（手改）"  # type: ignore[attr-defined]
     assert any(entry.startswith(f"{bn.id}: key_points") for entry in result.merge.kept_edits)  # type: ignore[attr-defined]
     assert not result.changed  # the edit is kept as it was: nothing to rewrite
     # And it keeps surviving, even when the seed's answer for that question changes.
     seed.write_text(SEED.replace("测试时用移动平均", "测试时用滑动平均"), encoding="utf-8")
     result = import_seed(seed, bank_dir, taxonomy)
     bn = _questions(bank_dir, taxonomy)["BN训练和测试时的参数是一样的嘛？"]
-    assert bn.key_points[0] == "训练时用当前 batch 的均值和方差（手改）"  # type: ignore[attr-defined]
+    assert bn.point_texts[0] == "训练时用当前 batch 的均值和方差（手改）"  # type: ignore[attr-defined]
     assert "滑动平均" in bn.answer  # type: ignore[attr-defined]
     assert any("review your edited key points" in w for w in result.merge.warnings)
 
@@ -69,7 +69,7 @@ def test_untouched_questions_follow_the_seed(setup: tuple[Path, Path, Taxonomy])
     seed.write_text(SEED.replace("交叉熵关注的是正确类别的预测概率。", "交叉熵只关注正确类别的预测概率。"), encoding="utf-8")
     result = import_seed(seed, bank_dir, taxonomy)
     mse = _questions(bank_dir, taxonomy)["MSE和交叉熵区别"]
-    assert "交叉熵只关注正确类别的预测概率" in mse.key_points  # type: ignore[attr-defined]
+    assert "交叉熵只关注正确类别的预测概率" in mse.point_texts  # type: ignore[attr-defined]
     assert result.changed and result.merge.kept_edits == []
 
 
@@ -92,7 +92,7 @@ def test_filled_in_answer_is_kept_and_gets_key_points(setup: tuple[Path, Path, T
     import_seed(seed, bank_dir, taxonomy)
 
     filled = _questions(bank_dir, taxonomy)["BN和LN的区别"]
-    assert filled.key_points == ["BN对一个batch内的同一特征归一化", "LN对单个样本的所有特征归一化"]  # type: ignore[attr-defined]
+    assert filled.point_texts == ["BN对一个batch内的同一特征归一化", "LN对单个样本的所有特征归一化"]  # type: ignore[attr-defined]
     again = import_seed(seed, bank_dir, taxonomy)
     assert not again.changed
     assert _questions(bank_dir, taxonomy)["BN和LN的区别"].answer.startswith("- BN对一个batch")  # type: ignore[attr-defined]

@@ -71,9 +71,9 @@ def test_three_answers_then_restart_finds_progress_and_reviews(config: Path, ban
         question = bank.get(question_id)
         assert question is not None
         if kind == "good":
-            text = "\n".join(question.key_points)  # every key point, one per line
+            text = "\n".join(question.point_texts)  # every key point, one per line
         elif kind == "partial":
-            text = question.key_points[0]
+            text = question.point_texts[0]
         else:
             text = "我觉得这题主要和天气有关，今天下雨了，所以要多喝热水。"
         _, feedback[kind] = _answer(child, text)

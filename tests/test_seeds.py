@@ -45,7 +45,7 @@ def test_answered_split_matches_the_documents(imported: list[Question], taxonomy
     for q in imported:
         assert (q.answer_kind is AnswerKind.NONE) == (q.answer == "")
         if not q.answered:
-            assert q.key_points == []
+            assert q.point_texts == []
 
 
 def test_no_seed_line_is_left_out(seeds_dir: Path) -> None:
@@ -63,8 +63,8 @@ def test_dropout_train_vs_test_keeps_both_paragraphs(imported: list[Question], s
     assert len(paragraphs) == 2
     assert question.answer == "\n\n".join(paragraphs)
     # Each paragraph contributes key points.
-    assert any(point in paragraphs[0] for point in question.key_points)
-    assert any(point in paragraphs[1] for point in question.key_points)
+    assert any(point in paragraphs[0] for point in question.point_texts)
+    assert any(point in paragraphs[1] for point in question.point_texts)
 
 
 def test_iou_keeps_its_python_code_block(imported: list[Question], seeds_dir: Path) -> None:
@@ -81,8 +81,8 @@ def test_iou_keeps_its_python_code_block(imported: list[Question], seeds_dir: Pa
 def test_numpy_vs_list_reasons_are_separate_key_points(imported: list[Question]) -> None:
     question = next(q for q in _by_source(imported, "003") if "numpy" in q.question)
     starts = ["底层实现为C", "为同类型集中存储", "向量化操作"]
-    matching = [next((p for p in question.key_points if p.startswith(s)), None) for s in starts]
-    assert all(matching), question.key_points
+    matching = [next((p for p in question.point_texts if p.startswith(s)), None) for s in starts]
+    assert all(matching), question.point_texts
     assert len(set(matching)) == 3
 
 

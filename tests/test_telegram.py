@@ -230,7 +230,7 @@ def test_group_round_with_three_members_and_leaderboard(fake: FakeBotApi, engine
         record = _round_with_message(engine, first.message_id)
         for number in range(2):
             question = engine.bank.get(record.question_ids[number])
-            answers = {1001: "\n".join(question.key_points), 1002: question.key_points[0], 1003: "不太清楚，跳过"}
+            answers = {1001: "\n".join(question.point_texts), 1002: question.point_texts[0], 1003: "不太清楚，跳过"}
             message_id = first.message_id if number == 0 else record.message_id
             for user, text in answers.items():
                 mark = len(fake.calls)

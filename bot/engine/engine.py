@@ -114,7 +114,7 @@ class PracticeEngine:
     def _question_message(self, question: Question, language: str, count: int, *, prefix: str = "") -> Reply:
         header = t("question", language, n=count, topic=self._topic_name(question.topic, language))
         lines = [prefix, f"{header}  [{question.id}]", "", question.question]
-        if not question.answer_kind.gradable:
+        if not question.gradable:
             lines += ["", t("open_question", language)]
         text = "\n".join(line for line in lines if line is not None).lstrip("\n")
         buttons = (
@@ -263,7 +263,7 @@ class PracticeEngine:
             wait = max(1, int(60 - (now - recent[0].created_at).total_seconds()))
             return [self._info(user_key, "too_fast", ReplyKind.ERROR, seconds=wait)]
         followup = state.followup_point
-        if followup is None and not question.answer_kind.gradable:
+        if followup is None and not question.gradable:
             # Open practice: nothing to grade against, but it is spaced like the others.
             self._review(user_key, question.id, fsrs.Rating.Good, now=now, record_rating=False)
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
@@ -272,7 +272,7 @@ class PracticeEngine:
         reference = reference_for(question)
         if followup is not None:
             point = question.key_points[followup]
-            reference = Reference(self._followup_text(question, followup, language), point, (point,))
+            reference = Reference(self._followup_text(question, followup, language), point.text, (point_ref(point),))
         try:
             result = self.grader.grade(reference, text)
         except NotGradable:
@@ -328,7 +328,7 @@ class PracticeEngine:
             return self._info(user_key, "no_hint")
         point = question.key_points[state.hints_used]
         self.store.save_chat_state(user_key, hints_used=state.hints_used + 1)
-        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=point)
+        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=self._gist(question, state.hints_used))
 
     def show_answer(self, user_key: str, *, now: datetime | None = None) -> Reply:
         """Show the reference answer; asked before answering, it counts as not answered."""
@@ -343,7 +343,7 @@ class PracticeEngine:
             text = t("not_gradable", language)
         else:
             text = t("reference", language, answer=question.answer)
-        if state.state == ASKED and question.answer_kind.gradable and state.followup_point is None:
+        if state.state == ASKED and question.gradable and state.followup_point is None:
             self.store.add_attempt(
                 user_key, question_id=question.id, answer="", score=0.0, verdict=0, covered=[],
                 missed=list(range(len(question.key_points))), contradicted=[], hints_used=state.hints_used,
@@ -364,11 +364,18 @@ class PracticeEngine:
             replies.append(self._info(user_key, "skipped"))
         return replies + [self.next_question(user_key, now=now)]
 
-    def _followup_text(self, question: Question, point: int, language: str) -> str:
+    def _gist(self, question: Question, point: int) -> str:
+        """A few words naming a key point, never the point itself: its curated gist, else its
+        first keywords."""
+        gist = question.key_points[point].gist
+        if gist:
+            return gist
         prepared = self.grader.prepare(reference_for(question))
         keywords = prepared.points[point].keywords[:2] if point < len(prepared.points) else ()
-        hint = "、".join(keywords) if keywords else question.key_points[point][:8]
-        return t("followup", language, question=question.question, hint=hint)
+        return "、".join(keywords) if keywords else question.key_points[point].text[:8]
+
+    def _followup_text(self, question: Question, point: int, language: str) -> str:
+        return t("followup", language, question=question.question, hint=self._gist(question, point))
 
     def _followup_reply(self, user_key: str, question: Question, point: int, *, prefix: str = "") -> Reply:
         language = self.language(user_key)

@@ -89,7 +89,7 @@ def start_round(
             known = ", ".join(x.id for x in engine.taxonomy.topics)
             return None, Reply(ReplyKind.ERROR, t("unknown_topic", language, topic=rules.topic, topics=known))
         topic_id = found.id
-    pool = [q.id for q in engine.bank.questions if q.answer_kind.gradable and q.key_points and topic_id in (None, q.topic)]
+    pool = [q.id for q in engine.bank.questions if q.gradable and topic_id in (None, q.topic)]
     if len(pool) < rules.questions:
         return None, Reply(ReplyKind.ERROR, t("no_topic_questions", language, topic=rules.topic or "*"))
     chosen = engine.rng.sample(sorted(pool), rules.questions)
