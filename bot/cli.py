@@ -189,9 +189,15 @@ def _render(question: Question, taxonomy: Taxonomy) -> str:
     ]
     if question.answered:
         lines += [f"Answer ({question.answer_kind.value}):", question.answer, "", "Key points:"]
-        lines += [f"  {i}. {point}" for i, point in enumerate(question.key_points, start=1)] or ["  (none)"]
+        lines += [
+            f"  {i}. {point.text}{'' if point.core else ' (detail)'}"
+            for i, point in enumerate(question.key_points, start=1)
+        ] or ["  (none)"]
     else:
         lines.append("No reference answer: an open practice question (never graded).")
+    if question.misconceptions:
+        lines += ["", "Misconceptions:"]
+        lines += [f"  - {m.claim} → {m.correction}" for m in question.misconceptions]
     return "\n".join(lines)
 
 
@@ -213,14 +219,26 @@ def bank_show(app: _App, question_id: str) -> None:
 @bank.command("validate")
 @pass_app
 def bank_validate(app: _App) -> None:
-    """Check every bank file: YAML syntax, schema, topics, duplicate ids. Lists all problems."""
+    """Check every bank file: YAML syntax, schema, topics, duplicate ids, then lint the key points
+    (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems."""
+    from questions.lint import lint_bank_file  # only this command needs the lint
+
     try:
         current = load_bank(app.settings.bank.dir, app.taxonomy)
     except BankInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         _fail(f"{len(exc.problems)} problem(s) in the question bank")
-    count = len(current.questions)  # type: ignore[possibly-undefined]
+    problems = [
+        problem
+        for path, bank_file in current.files.items()  # type: ignore[possibly-undefined]
+        for problem in lint_bank_file(path, bank_file)
+    ]
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        _fail(f"{len(problems)} problem(s) in the question bank")
+    count = len(current.questions)
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
 
 

@@ -160,7 +160,15 @@ def test_show_prints_question_source_answer_and_numbered_key_points(bank: Bank) 
     assert question.answer in out
     assert "Key points:" in out
     numbered = [line for line in out.splitlines() if line.startswith("  ") and line.strip()[:1].isdigit()]
-    assert numbered == [f"  {i}. {point}" for i, point in enumerate(question.point_texts, start=1)]
+    assert numbered == [
+        f"  {i}. {point.text}" + ("" if point.core else " (detail)")
+        for i, point in enumerate(question.key_points, start=1)
+    ]
+    if question.misconceptions:
+        listed = out.split("\nMisconceptions:\n", 1)[1].splitlines()
+        assert listed == [f"  - {m.claim} → {m.correction}" for m in question.misconceptions]
+    else:
+        assert "Misconceptions:" not in out
 
 
 def test_show_unanswered_question_says_it_is_open_practice(bank: Bank) -> None:

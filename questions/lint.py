@@ -1,0 +1,200 @@
+"""Lint for key points: flag points that look like headings, fragments or duplicates.
+
+The schema (`questions.model`) accepts any non-empty text as a key point; these checks catch what
+it cannot: a point that is a section label ("优点："), a piece of a sentence ("所以……", "……，"),
+a figure reference, two points that say the same thing, a hint that gives the point away, and so on.
+Each finding is short and says what to do.
+
+`lint_question` is pure: it returns `(loc, message)` pairs, where `loc` names the field like a
+pydantic error location, with 0-based list indices (`"key_points.2"` is the third point,
+`"key_points.2.gist"` its gist, `"misconceptions.0"` the first misconception, `"key_points"` the
+list as a whole). Messages number points and misconceptions from 1, as `mockbot bank show` does.
+`lint_bank_file` maps the findings of one file to `BankProblem`s at the line of the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from .bank import BankProblem, read_bank_file
+from .model import BankFile, KeyPoint, Question
+from .yamlio import YamlError, line_of, load_yaml
+
+__all__ = [
+    "MAX_POINTS",
+    "MIN_CHARS",
+    "MAX_CHARS",
+    "MAX_GIST_CHARS",
+    "SIMILAR_RATIO",
+    "normalise",
+    "lint_point",
+    "lint_question",
+    "lint_bank_file",
+]
+
+MAX_POINTS = 7  # more than this is a list to recite, not a set of claims
+MIN_CHARS = 4  # fewer characters cannot make a claim
+MAX_CHARS = 80  # more than this does not read well in a chat message
+MAX_GIST_CHARS = 20  # a hint names the point, it does not state it
+SIMILAR_RATIO = 90  # rapidfuzz fuzz.ratio of two normalised texts at or above which they are duplicates
+
+_COLONS = (":", "：")
+# A short text ending in one of these words is a label ("损失函数的角度", "优点"), unless it has a verb.
+_LABEL_ENDINGS = ("角度", "方面", "原因", "作用", "优点", "缺点", "区别")
+_LABEL_MAX_CHARS = 12
+_VERB_HINTS = ("是", "有", "没", "无", "不", "会", "能", "可", "要", "需", "使", "让", "导致", "在于")
+_PAIRS = ("()", "（）", "[]", "【】", "「」", "“”")
+_DANGLING_ENDS = (",", "，", "、", ";", "；", "+", "-", "*", "/", "=", "^", "(", "（")
+_CONNECTIVES = ("首先", "其次", "此外", "然后", "同理", "因此", "所以", "而且", "并且", "但是", "另外", "总之", "而")
+# "如上图", "下图", "如图", "见图" (but not "下图像": "图像" is an image, not a figure reference).
+_FIGURE = re.compile(r"如图|见图|[上下]图(?![像片谱层])")
+_TRAILING = "。.!！?？ \t"
+
+
+def normalise(text: str) -> str:
+    """Lowercase, without whitespace, punctuation or symbols: what two texts are compared by."""
+    return "".join(
+        ch for ch in text.lower() if not ch.isspace() and unicodedata.category(ch)[0] not in ("P", "S", "Z")
+    )
+
+
+def _unbalanced(text: str) -> str | None:
+    """The first bracket or quote pair that does not close (or closes before it opens), if any."""
+    for pair in _PAIRS:
+        opening, closing = pair
+        depth = 0
+        for ch in text:
+            if ch == opening:
+                depth += 1
+            elif ch == closing:
+                depth -= 1
+                if depth < 0:
+                    return pair
+        if depth:
+            return pair
+    return None
+
+
+def _is_label(text: str) -> bool:
+    core = text.rstrip(_TRAILING)
+    return (
+        len(core) <= _LABEL_MAX_CHARS
+        and core.endswith(_LABEL_ENDINGS)
+        and not any(hint in core for hint in _VERB_HINTS)
+    )
+
+
+def lint_point(text: str, number: int) -> list[str]:
+    """What is wrong with one key point's text (`number` is 1-based, for the message)."""
+    t = text.strip()
+    name = f"key point {number}"
+    found: list[str] = []
+    if t.endswith(_COLONS):
+        found.append(f"{name} looks like a heading (ends with a colon): write the claim itself")
+    elif t.startswith("#"):
+        found.append(f"{name} looks like a heading (starts with '#'): write the claim itself")
+    elif _is_label(t):
+        found.append(f"{name} looks like a label ({t!r}): write the claim itself")
+    elif len(t) < MIN_CHARS:
+        found.append(f"{name} is too short to be a claim ({len(t)} characters): say what is true")
+    if len(t) > MAX_CHARS:
+        found.append(f"{name} is too long for a chat ({len(t)} characters, at most {MAX_CHARS}): split or shorten it")
+    pair = _unbalanced(t)
+    if pair:
+        found.append(f"{name} has an unbalanced {pair[0]}{pair[1]}: it looks cut off, close or remove it")
+    if t.endswith(_DANGLING_ENDS) and not t.endswith(_COLONS):
+        found.append(f"{name} ends with {t[-1]!r}: it looks cut off, finish the sentence")
+    connective = next((c for c in _CONNECTIVES if t.startswith(c)), None)
+    if connective:
+        found.append(f"{name} starts with {connective!r}, which needs the sentence before it: make it stand alone")
+    figure = _FIGURE.search(t)
+    if figure:
+        found.append(f"{name} refers to a figure ({figure.group()!r}): say what the figure shows")
+    return found
+
+
+def _lint_points(points: list[KeyPoint]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    norms = [normalise(p.text) for p in points]
+    for i, point in enumerate(points):
+        number = i + 1
+        found += [(f"key_points.{i}", message) for message in lint_point(point.text, number)]
+        for j in range(i):
+            if norms[i] == norms[j] or (norms[i] and norms[j] and fuzz.ratio(norms[i], norms[j]) >= SIMILAR_RATIO):
+                found.append(
+                    (f"key_points.{i}", f"key points {j + 1} and {number} say the same thing: merge or reword them")
+                )
+                break
+        if point.gist is not None:
+            gist = point.gist.strip()
+            if normalise(gist) == norms[i]:
+                found.append((f"key_points.{i}.gist", f"gist of key point {number} repeats the point: name it in a few words"))
+            elif len(gist) > MAX_GIST_CHARS:
+                found.append(
+                    (
+                        f"key_points.{i}.gist",
+                        f"gist of key point {number} is {len(gist)} characters (at most {MAX_GIST_CHARS}):"
+                        " a hint must not give the point away",
+                    )
+                )
+    return found
+
+
+def lint_question(question: Question) -> list[tuple[str, str]]:
+    """Every finding for one question, as `(loc, message)`; empty when it is clean."""
+    points = question.key_points
+    found = _lint_points(points)
+    count = len(points)
+    if question.answered and count > MAX_POINTS:
+        found.append(("key_points", f"{count} key points (at most {MAX_POINTS}): merge them or drop minor details"))
+    if question.answered and question.answer_kind.gradable and question.curated and count < 2:
+        found.append(("key_points", f"only {count} key point: split the answer into 2-{MAX_POINTS} claims"))
+    if count >= 2 and not any(p.core for p in points):
+        found.append(("key_points", f"none of the {count} key points is core: mark those a pass needs as core"))
+    said: dict[str, int] = {}  # normalised text or alias -> 1-based point number
+    for i, point in enumerate(points):
+        for text in (point.text, *point.aliases):
+            said.setdefault(normalise(text), i + 1)
+    for m, mis in enumerate(question.misconceptions):
+        claim = normalise(mis.claim)
+        if claim == normalise(mis.correction):
+            found.append((f"misconceptions.{m}", f"misconception {m + 1}: the claim equals its correction"))
+        elif claim in said:
+            found.append(
+                (
+                    f"misconceptions.{m}",
+                    f"misconception {m + 1} claims what key point {said[claim]} says: a misconception must be wrong",
+                )
+            )
+    return found
+
+
+def _loc_steps(question_index: int, loc: str) -> tuple[str | int, ...]:
+    steps = tuple(int(step) if step.isdigit() else step for step in loc.split("."))
+    return ("questions", question_index, *steps)
+
+
+def lint_bank_file(path: Path, bank_file: BankFile | None = None) -> list[BankProblem]:
+    """The lint findings of one bank file, each at the line of its field (`file:line: id: message`).
+
+    Pass the already validated `bank_file` to skip validating it again. A file that does not pass
+    schema validation is not linted: its schema problems are returned instead.
+    """
+    shown = str(path)
+    if bank_file is None:
+        bank_file, problems = read_bank_file(path)
+        if bank_file is None:
+            return problems
+    try:
+        data = load_yaml(path)
+    except YamlError as exc:
+        return [BankProblem(shown, exc.line, exc.message)]
+    problems = []
+    for index, question in enumerate(bank_file.questions):
+        for loc, message in lint_question(question):
+            problems.append(BankProblem(shown, line_of(data, _loc_steps(index, loc)), f"{question.id}: {message}"))
+    return problems
