@@ -23,8 +23,10 @@ __all__ = ["grade", "grading", "bench"]
 
 JSONL_BATCH = 64  # replies encoded together when grading a stream
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DEVSET = REPO_ROOT / "tests" / "data" / "zh_devset.yaml"
+DEFAULT_DEVSET = REPO_ROOT / "tests" / "data" / "grading" / "dev.yaml"
+DEFAULT_HOLDOUT = REPO_ROOT / "tests" / "data" / "grading" / "holdout.yaml"
 DEFAULT_MOHLER = REPO_ROOT.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"
+DEFAULT_SAS = REPO_ROOT.parent / "shared" / "benchmarks" / "sas-zh"
 
 
 def _grader(app: _App) -> Grader:
@@ -135,7 +137,7 @@ def grading() -> None:
 
 
 def _bank_references(app: _App) -> dict[str, Reference]:
-    return {q.id: reference_for(q) for q in app.bank().questions if q.answered}
+    return {q.id: reference_for(q) for q in app.bank().questions if q.gradable}
 
 
 def _snippet(language: str, params: Any) -> str:
@@ -143,17 +145,26 @@ def _snippet(language: str, params: Any) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None)
 
 
+def _sets(app: _App, devset: Path, holdout: Path) -> tuple[list, list]:
+    references = _bank_references(app)
+    dev = cal.load_devset(devset, references)
+    held = cal.load_devset(holdout, references) if holdout.is_file() else []
+    return dev, held
+
+
 @grading.command("calibrate")
 @click.option("--lang", "languages", multiple=True, type=click.Choice(["zh", "en"]), default=("zh", "en"))
 @click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
+@click.option("--holdout", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_HOLDOUT, show_default=True,
+              help="Scored replies never fitted on: measured with the fitted parameters.")
 @click.option("--mohler", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_MOHLER, show_default=True)
 @click.option("--model", default=None, help="Try another embedding model for the language(s) given.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports and parameters as one JSON object.")
 @pass_app
 def grading_calibrate(
-    app: _App, languages: tuple[str, ...], devset: Path, mohler: Path, model: str | None, as_json: bool
+    app: _App, languages: tuple[str, ...], devset: Path, holdout: Path, mohler: Path, model: str | None, as_json: bool
 ) -> None:
-    """Fit weights and thresholds (zh: the dev set; en: Mohler) and print them for config.yaml."""
+    """Fit weights (zh: the dev set, cross-validated by question; en: Mohler) and print them for config.yaml."""
     settings = app.settings.grading
     if model:
         for language in languages:
@@ -164,8 +175,8 @@ def grading_calibrate(
     try:
         for language in languages:
             if language == "zh":
-                replies = cal.load_devset(devset, _bank_references(app))
-                params, report = cal.calibrate_zh(grader, replies)
+                dev, held = _sets(app, devset, holdout)
+                params, report = cal.calibrate_zh(grader, dev, holdout=held)
             else:
                 if not mohler.is_file():
                     _fail(f"{mohler}: Mohler dataset not found (give --mohler PATH)")
@@ -187,24 +198,34 @@ def grading_calibrate(
 @grading.command("evaluate")
 @click.option("--lang", "languages", multiple=True, type=click.Choice(["zh", "en"]), default=("zh", "en"))
 @click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
+@click.option("--holdout", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_HOLDOUT, show_default=True)
 @click.option("--mohler", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_MOHLER, show_default=True)
+@click.option("--sas", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_SAS, show_default=True,
+              help="The sas-zh folder (public Chinese sets ASAG and LE); skipped when missing.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_app
-def grading_evaluate(app: _App, languages: tuple[str, ...], devset: Path, mohler: Path, as_json: bool) -> None:
-    """Measure the grader as configured: zh dev-set ordering and key points; en Mohler Pearson r."""
+def grading_evaluate(
+    app: _App, languages: tuple[str, ...], devset: Path, holdout: Path, mohler: Path, sas: Path, as_json: bool
+) -> None:
+    """Measure the grader as configured: zh dev set, held-out set and the public sets; en Mohler."""
     grader = _grader(app)
     output: dict[str, Any] = {}
     try:
         for language in languages:
             if language == "zh":
-                replies = cal.load_devset(devset, _bank_references(app))
-                output["zh"] = cal.evaluate_zh(replies, cal.features_for(grader, replies), grader.params("zh"))
+                dev, held = _sets(app, devset, holdout)
+                output["zh"] = {"dev (fitted on)": cal.evaluate(grader, dev, "zh")}
+                if held:
+                    output["zh"]["holdout"] = cal.evaluate(grader, held, "zh")
+                for name in ("ASAG", "LE"):
+                    if (sas / name).is_dir():
+                        output["zh"][f"sas-zh {name}"] = cal.evaluate(grader, cal.load_sas(sas, name), "zh")
             else:
                 if not mohler.is_file():
                     _fail(f"{mohler}: Mohler dataset not found (give --mohler PATH)")
                 rows = cal.load_mohler(mohler)
                 english = Grader(grader.settings, glossary=grader.glossary, idf=cal.mohler_idf(rows, grader.glossary))
-                output["en"] = cal.evaluate_en(rows, cal.features_for(english, rows), english.params("en"))
+                output["en"] = cal.evaluate(english, rows, "en")
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
     click.echo(json.dumps(output, ensure_ascii=False, indent=2) if as_json else yaml.safe_dump(output, allow_unicode=True, sort_keys=False))
@@ -233,8 +254,9 @@ def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
         return
     click.echo(
         f"grade one reply (warm): p50 {figures['grade_p50_ms']:.2f} ms, p95 {figures['grade_p95_ms']:.2f} ms\n"
-        f"bare model.encode of the same reply: p50 {figures['encode_p50_ms']:.2f} ms\n"
-        f"ratio grade/encode at p50: {figures['ratio']:.2f}x\n"
+        f"bare model.encode of the reply's clauses in one batch: p50 {figures['encode_clauses_p50_ms']:.2f} ms "
+        f"({figures['units_per_reply']:.1f} texts per reply; the reply alone: {figures['encode_p50_ms']:.2f} ms)\n"
+        f"ratio grade/clause encode at p50: {figures['ratio']:.2f}x\n"
         f"batch throughput: {figures['replies_per_s']:.1f} replies/s\n"
         f"cold start to first grade: {figures['cold_start_s']:.2f} s\n"
         f"peak RSS: {figures['peak_rss_mb']:.0f} MB"

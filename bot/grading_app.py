@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from grading.glossary import DEFAULT_GLOSSARY_PATH, load_glossary
-from grading.grader import Grader, Reference
+from grading.grader import Grader
+from grading.reference import Misconception, Point, Reference
 from grading.keywords import Idf
 from grading.settings import GradingSettings
 from questions.bank import Bank
-from questions.model import Question
+from questions.model import KeyPoint, Question
 
-__all__ = ["build_grader", "reference_for", "warm_up"]
+__all__ = ["build_grader", "reference_for", "point_ref", "warm_up"]
+
+
+def point_ref(point: KeyPoint) -> Point:
+    """A bank key point as the grader sees it."""
+    return Point(point.text, core=point.core, aliases=tuple(point.aliases), en=point.en or "")
 
 
 def reference_for(question: Question) -> Reference:
-    """The grading reference of a bank question (its key points and keyword overrides)."""
+    """The grading reference of a bank question (its key points, keyword overrides, misconceptions)."""
     keywords = {number: tuple(words) for number, words in question.keywords.items()}
-    return Reference(question.question, question.answer, tuple(question.key_points), keywords)
+    misconceptions = tuple(Misconception(m.claim, m.correction) for m in question.misconceptions)
+    points = tuple(point_ref(p) for p in question.key_points)
+    return Reference(question.question, question.answer, points, keywords, misconceptions)
 
 
 def build_grader(settings: GradingSettings, bank: Bank | None = None) -> Grader:
@@ -31,6 +39,6 @@ def warm_up(grader: Grader, bank: Bank) -> None:
     Raises:
         ModelUnavailable: a configured model cannot be loaded (the message names its config key).
     """
-    question = next((q for q in bank.questions if q.answered), None)
+    question = next((q for q in bank.questions if q.gradable), None)
     if question is not None:
         grader.grade(reference_for(question), "预热 warm-up")

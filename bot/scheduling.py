@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 PASS_SCORE = 60.0
-"""A reply scoring under this is a lapse (`Rating.Again`)."""
+"""A reply scoring under this is a lapse (`Rating.Again`): the 良好 (good) threshold of the grader's
+fair scale (`grading.settings.VerdictThresholds.good`), so a 良好 is always a pass."""
 
 RECENT_ATTEMPTS = 10
 """How many of a topic's latest attempts its weakness is computed from."""

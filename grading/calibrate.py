@@ -1,11 +1,14 @@
-"""Calibrating and evaluating the grader on labelled data (no per-question training).
+"""Calibrating and evaluating the grader on scored replies (no per-question training).
 
-- Chinese: the hand-written dev set `tests/data/zh_devset.yaml` (replies labelled excellent /
-  partial / wrong / off_topic / contradiction, with the key points each states or contradicts).
-- English: the Mohler et al. (2011) short-answer set (gold scores 0-5).
+- Chinese: `tests/data/grading/dev.yaml`, candidate replies to bank questions, each with the score a
+  fair senior interviewer gives (0-100); six kinds per question (excellent, good, partial, wrong,
+  off_topic, english). Weights are fitted with cross-validation by question, so every reported
+  figure comes from questions the weights never saw. `holdout.yaml` is never fitted on.
+- English: the Mohler et al. (2011) short-answer set (gold 0-5, read as 0-100).
+- Public Chinese sets (`sas-zh`: ASAG, LE): only measured, with the Chinese parameters as fitted.
 
-`fit_*` choose the point parameters and the score weights; `evaluate_*` measure the grader as
-configured. One set of weights per language serves every question.
+One set of parameters per language serves every question. Verdict thresholds are not fitted: they
+are the bands of the fair scale (`VerdictThresholds`), so 良好 means the same everywhere.
 """
 
 from __future__ import annotations
@@ -13,74 +16,87 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from .features import PointFeatures, ReplyFeatures, combine, reply_features
+from .features import (
+    _PENALTIES,
+    PointFeatures,
+    ReplyFeatures,
+    apply_curve,
+    combine,
+    feature_vector,
+    relevance_gate,
+    reply_features,
+)
 from .glossary import Glossary
-from .grader import Grader, Reference
+from .grader import Grader
 from .keywords import Idf
-from .result import PointStatus
-from .settings import LanguageParams, PointParams, ScoreWeights, VerdictThresholds
+from .reference import Reference
+from .settings import LanguageParams, PointParams, ScoreWeights
 
 __all__ = [
     "DevReply",
+    "KINDS",
+    "FEATURES",
+    "ZH_FEATURES",
+    "EN_FEATURES",
     "load_devset",
     "load_mohler",
+    "load_sas",
     "features_for",
-    "fit_point_params",
     "fit_score_weights",
-    "ordering_accuracy",
-    "point_agreement",
+    "fit_point_params",
+    "fit_curve",
+    "cross_validated",
     "pearson",
-    "grouped_cv_pearson",
-    "LABEL_TARGETS",
-    "FEATURES",
+    "report",
     "calibrate_zh",
     "calibrate_en",
-    "evaluate_zh",
-    "evaluate_en",
+    "evaluate",
     "mohler_idf",
 ]
 
-# The score each kind of reply should get, for fitting the weights (0-1).
-LABEL_TARGETS = {"excellent": 0.95, "partial": 0.55, "contradiction": 0.45, "wrong": 0.05, "off_topic": 0.0}
-FEATURES = ("points", "covered", "recall", "cosine", "demoted_cosine", "shortness", "contradiction", "conflict")
-_ORDER = {"excellent": 3, "partial": 2, "wrong": 1, "off_topic": 1}  # contradiction sits outside the order
+KINDS = ("excellent", "good", "partial", "wrong", "off_topic", "english")
+_ORDER = {"excellent": 3, "good": 3, "partial": 2, "wrong": 1, "off_topic": 1}  # english: any quality
+FEATURES = (
+    "points", "core", "detail", "covered", "recall", "cosine", "demoted_cosine", "shortness",
+    "contradiction", "conflict", "misconception", "lean", "lean_units",
+)  # fmt: skip
+# Chinese: point evidence, the reply's closeness to the reference, and the wrong-claim cues.
+ZH_FEATURES = ("core", "detail", "covered", "recall", "cosine", "contradiction", "misconception", "lean", "lean_units")
+# English (Mohler has no curated points or misconceptions): cosines, demoted cosine, recall, shortness.
+EN_FEATURES = ("points", "covered", "recall", "cosine", "demoted_cosine", "shortness")
 
 
 @dataclass(frozen=True)
 class DevReply:
     question_id: str
     reference: Reference
-    label: str
+    kind: str  # one of KINDS, or "" for public sets
     text: str
-    covers: frozenset[int]  # 1-based key points stated correctly
-    contradicts: frozenset[int] = field(default_factory=frozenset)
-    target: float = 0.0  # 0-1 score the reply should get
+    target: float  # 0-1: the fair score / 100
 
 
 def load_devset(path: Path, questions: dict[str, Reference]) -> list[DevReply]:
-    """Read a dev-set YAML file; every question id must exist in `questions`."""
+    """Read a scored-replies file; every question id must exist in `questions`.
+
+    Raises:
+        KeyError: a question id that is not in the bank.
+        ValueError: a reply without a kind or with a score outside 0-100.
+    """
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     replies = []
     for entry in data:
         reference = questions[entry["question_id"]]
         for reply in entry["replies"]:
-            replies.append(
-                DevReply(
-                    question_id=entry["question_id"],
-                    reference=reference,
-                    label=reply["label"],
-                    text=reply["text"],
-                    covers=frozenset(reply.get("covers") or ()),
-                    contradicts=frozenset(reply.get("contradicts") or ()),
-                    target=LABEL_TARGETS[reply["label"]],
-                )
-            )
+            score = float(reply["score"])
+            if not 0 <= score <= 100 or reply.get("kind") not in KINDS:
+                raise ValueError(f"{path}: {entry['question_id']}: bad reply {reply!r}")
+            replies.append(DevReply(entry["question_id"], reference, reply["kind"], reply["text"], score / 100.0))
     return replies
 
 
@@ -93,8 +109,32 @@ def load_mohler(path: Path) -> list[DevReply]:
             if not answer or answer.startswith("#NAME"):
                 continue
             reference = Reference(row["question"], row["desired_answer"])
-            rows.append(DevReply(row["id"], reference, "", answer, frozenset(), target=float(row["score_avg"]) / 5.0))
+            rows.append(DevReply(row["id"], reference, "", answer, float(row["score_avg"]) / 5.0))
     return rows
+
+
+def load_sas(folder: Path, name: str) -> list[DevReply]:
+    """A public Chinese scoring set of `sas-zh` (`ASAG`: gold 0-5; `LE`: gold 0-1), as 0-1 targets."""
+
+    def rows(file: Path) -> list[list[str]]:
+        with file.open(encoding="utf-8", newline="") as handle:
+            return [r for r in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if r]
+
+    if name == "ASAG":
+        questions = {r[0]: (r[1], r[2]) for r in rows(folder / "ASAG" / "qa_zh.csv")}
+        out = []
+        for r in rows(folder / "ASAG" / "answers_zh.csv"):
+            question, answer = questions[r[0]]
+            text = r[3].replace("<br>", " ").strip()
+            out.append(DevReply(f"asag-{r[0]}", Reference(question, answer), "", text, float(r[1]) / 5.0))
+        return out
+    if name == "LE":
+        questions = {r[0]: r[1] for r in rows(folder / "LE" / "qa.csv")}
+        return [
+            DevReply(f"le-{r[0]}", Reference(questions.get(r[0], ""), r[1]), "", r[2].strip(), float(r[3]))
+            for r in rows(folder / "LE" / "answers.csv")
+        ]
+    raise ValueError(f"unknown set {name!r} (ASAG or LE)")
 
 
 def features_for(grader: Grader, replies: Sequence[DevReply], *, batch: int = 64) -> list[ReplyFeatures]:
@@ -104,82 +144,41 @@ def features_for(grader: Grader, replies: Sequence[DevReply], *, batch: int = 64
         chunk = replies[start : start + batch]
         prepared = [grader.prepare(r.reference) for r in chunk]
         analyses, vectors = grader.analyse_and_encode([(p, r.text) for p, r in zip(prepared, chunk)])
-        for p, a, (vector, demoted) in zip(prepared, analyses, vectors):
-            if vector is None:  # nothing to grade: every feature is zero
-                nothing = tuple(PointFeatures(0.0, 0.0, False, False) for _ in p.points)
+        for p, a, (units, demoted) in zip(prepared, analyses, vectors):
+            if units is None:  # nothing to grade: every feature is zero
+                nothing = tuple(PointFeatures(0.0, 0.0, False, False, q.core) for q in p.points)
                 out.append(ReplyFeatures(nothing, 0.0, 0.0, 0.0, 0.0, 0.0))
                 continue
             params = grader.params(p.language)
             words = grader.settings.short_answer_words
-            out.append(reply_features(p, a, vector, demoted, grader.glossary, params, short_answer_words=words))
+            out.append(reply_features(p, a, units, demoted, grader.glossary, params, short_answer_words=words))
     return out
 
 
 def _matrix(features: Sequence[ReplyFeatures], params: LanguageParams) -> np.ndarray:
+    """One row per reply: the gated features (penalties negated) and the gate itself, which
+    carries the intercept, so that `combine`'s gate x (intercept + Σ w f) is linear in the weights."""
     rows = []
     for f in features:
-        _, statuses = combine(f, params)
-        mean_points = sum(v for _, v in statuses) / len(statuses) if statuses else 0.0
-        covered = sum(s is PointStatus.COVERED for s, _ in statuses) / len(statuses) if statuses else 0.0
-        rows.append([mean_points, covered, f.recall, f.cosine, f.demoted_cosine, f.shortness, -f.contradiction, -f.conflict])
+        named, _ = feature_vector(f, params)
+        gate = relevance_gate(f, params)
+        rows.append([gate * (-named[n] if n in _PENALTIES else named[n]) for n in FEATURES] + [gate])
     return np.array(rows, dtype=np.float64)
 
 
-def fit_point_params(
-    features: Sequence[ReplyFeatures], replies: Sequence[DevReply], base: PointParams
-) -> tuple[PointParams, float]:
-    """Grid-search the point parameters that best reproduce the labelled covered points."""
-    labels, pairs = [], []
-    for f, r in zip(features, replies):
-        for number, point in enumerate(f.points, start=1):
-            if number in r.contradicts:
-                continue
-            labels.append(number in r.covers)
-            pairs.append((point.keyword_coverage, point.similarity, point.contradicted))
-    y = np.array(labels)
-    kw = np.array([p[0] for p in pairs])
-    sim = np.array([p[1] for p in pairs])
-    contra = np.array([p[2] for p in pairs])
-    best = (base, -1.0)
-    for k_weight, floor, ceiling in itertools.product(
-        np.arange(0.2, 0.85, 0.05), np.arange(0.0, 0.45, 0.05), np.arange(0.5, 0.95, 0.05)
-    ):
-        if ceiling <= floor + 0.15:
-            continue
-        score = k_weight * kw + (1 - k_weight) * np.clip((sim - floor) / (ceiling - floor), 0, 1)
-        score[contra] = 0.0
-        for threshold in np.arange(0.2, 0.8, 0.02):
-            accuracy = float(np.mean((score >= threshold) == y))
-            if accuracy > best[1]:
-                best = (
-                    base.model_copy(
-                        update={
-                            "keyword": round(float(k_weight), 2),
-                            "sim_floor": round(float(floor), 2),
-                            "sim_ceiling": round(float(ceiling), 2),
-                            "covered": round(float(threshold), 2),
-                            "partly": round(float(threshold) * 0.6, 2),
-                        }
-                    ),
-                    accuracy,
-                )
-    return best
-
-
 def fit_score_weights(
-    features: Sequence[ReplyFeatures],
-    targets: Sequence[float],
-    params: LanguageParams,
-    *,
-    use: Sequence[str] = FEATURES,
+    features: Sequence[ReplyFeatures], targets: Sequence[float], params: LanguageParams, *, use: Sequence[str]
 ) -> ScoreWeights:
-    """Least squares on the targets, keeping every weight non-negative (features only ever help,
-    contradictions only ever hurt), so padding or noise cannot raise a score."""
-    x = _matrix(features, params)
-    y = np.asarray(targets, dtype=np.float64)
+    """Least squares on the targets, keeping every weight non-negative (evidence only ever helps,
+    contradictions and wrong claims only ever hurt), so padding or noise cannot raise a score."""
+    return _fit(_matrix(features, params), np.asarray(targets, dtype=np.float64), use)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, use: Sequence[str]) -> ScoreWeights:
     active = [i for i, name in enumerate(FEATURES) if name in use]
+    intercept = x[:, -1]
     while True:
-        design = np.c_[x[:, active], np.ones(len(y))]
+        design = np.c_[x[:, active], intercept] if active else intercept[:, None]
         solution, *_ = np.linalg.lstsq(design, y, rcond=None)
         negative = [a for a, w in zip(active, solution[:-1]) if w < 0]
         if not negative:
@@ -191,225 +190,201 @@ def fit_score_weights(
     return ScoreWeights(intercept=round(float(solution[-1]), 4), **weights)
 
 
-def _ordered_pairs(replies: Sequence[DevReply]) -> list[tuple[int, int]]:
-    """(better, worse) index pairs of replies to the same question, by label."""
-    pairs = []
-    for i, j in itertools.combinations(range(len(replies)), 2):
-        a, b = replies[i], replies[j]
-        if a.question_id != b.question_id or a.label not in _ORDER or b.label not in _ORDER:
-            continue
-        if _ORDER[a.label] > _ORDER[b.label]:
-            pairs.append((i, j))
-        elif _ORDER[b.label] > _ORDER[a.label]:
-            pairs.append((j, i))
-    return pairs
+def _predict(x: np.ndarray, weights: ScoreWeights) -> np.ndarray:
+    w = np.array([getattr(weights, n) for n in FEATURES] + [weights.intercept])
+    raw = np.clip(x @ w, 0.0, 1.0) * 100.0
+    return np.array([apply_curve(v, weights.curve) for v in raw]) / 100.0
 
 
-def fit_ranking_weights(
+def fit_curve(raw: np.ndarray, target: np.ndarray, *, knots: int = 11) -> tuple[float, ...]:
+    """A monotone map from raw scores to the fair scale (both 0-1 in, 0-100 out): isotonic
+    regression (pool adjacent violators), read off at 0, 10, …, 100."""
+    order = np.argsort(raw)
+    x, y = raw[order] * 100.0, target[order] * 100.0
+    blocks: list[list[float]] = []  # [sum, count, x sum]
+    for xi, yi in zip(x, y):
+        blocks.append([yi, 1.0, xi])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count, xs = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+            blocks[-1][2] += xs
+    centres = np.array([b[2] / b[1] for b in blocks])
+    values = np.array([b[0] / b[1] for b in blocks])
+    grid = np.linspace(0.0, 100.0, knots)
+    curve = np.interp(grid, centres, values)
+    curve = np.maximum.accumulate(np.clip(curve, 0.0, 100.0))
+    return tuple(round(float(v), 1) for v in curve)
+
+
+def _folds(replies: Sequence[DevReply], folds: int, seed: int) -> dict[str, int]:
+    groups = sorted({r.question_id for r in replies})
+    np.random.default_rng(seed).shuffle(groups)
+    return {g: i % folds for i, g in enumerate(groups)}
+
+
+def cross_validated(
     features: Sequence[ReplyFeatures],
     replies: Sequence[DevReply],
     params: LanguageParams,
     *,
-    use: Sequence[str] = FEATURES,
-    steps: int = 4000,
-    l2: float = 1e-3,
-) -> ScoreWeights:
-    """Weights that order same-question replies right (logistic loss on ordered pairs, non-negative),
-    then scaled by least squares onto the label targets so the 0-100 scale and verdicts mean something."""
+    use: Sequence[str],
+    folds: int = 5,
+    seed: int = 0,
+    curve: bool = False,
+) -> np.ndarray:
+    """0-1 scores, each predicted with weights (and, with `curve`, the score curve) fitted on the
+    other folds' questions."""
     x = _matrix(features, params)
-    mask = np.array([name in use for name in FEATURES], dtype=float)
-    pairs = _ordered_pairs(replies)
-    better = x[[i for i, _ in pairs]]
-    worse = x[[j for _, j in pairs]]
-    diff = (better - worse) * mask
-    w = mask.copy()
-    rate = 0.5
-    for _ in range(steps):
-        margin = diff @ w
-        grad = -(diff * (1.0 / (1.0 + np.exp(margin)))[:, None]).mean(axis=0) + l2 * w
-        w = np.maximum(0.0, w - rate * grad) * mask  # features only help, contradictions only hurt
-    raw = x @ w
-    targets = np.array([r.target for r in replies])
-    scale, offset = np.polyfit(raw, targets, 1) if raw.std() > 0 else (1.0, 0.0)
-    scale = max(scale, 1e-6)
-    weights = {name: round(float(v * scale), 4) for name, v in zip(FEATURES, w)}
-    return ScoreWeights(intercept=round(float(offset), 4), **weights)
+    y = np.array([r.target for r in replies])
+    fold_of = _folds(replies, folds, seed)
+    predicted = np.zeros(len(replies))
+    for fold in range(folds):
+        train = np.array([fold_of[r.question_id] != fold for r in replies])
+        weights = _fit(x[train], y[train], use)
+        if curve:
+            weights = weights.model_copy(update={"curve": fit_curve(_predict(x[train], weights), y[train])})
+        caps = {"misconception_cap": params.score.misconception_cap, "contradiction_cap": params.score.contradiction_cap}
+        fitted = params.model_copy(update={"score": weights.model_copy(update=caps)})
+        for i in np.flatnonzero(~train):
+            predicted[i] = combine(features[i], fitted)[0] / 100.0
+    return predicted
 
 
-def scores(features: Sequence[ReplyFeatures], params: LanguageParams) -> np.ndarray:
-    return np.array([combine(f, params)[0] for f in features])
+def fit_point_params(
+    features: Sequence[ReplyFeatures], replies: Sequence[DevReply], params: LanguageParams, *, use: Sequence[str]
+) -> tuple[PointParams, float]:
+    """Grid-search how a point's similarity and keywords become its score, and the relevance gate,
+    by the cross-validated Pearson r of the whole score."""
+    y = np.array([r.target for r in replies])
+    best = (params.point, -1.0)
+    for keyword, floor, ceiling, covered, gate_floor, gate_span in itertools.product(
+        (0.5, 0.65, 0.8), (0.35, 0.45, 0.55), (0.6, 0.7, 0.8), (0.3, 0.5), (0.3, 0.4), (0.0, 0.2, 0.3)
+    ):
+        if ceiling <= floor + 0.1:
+            continue
+        point = params.point.model_copy(
+            update={
+                "keyword": keyword, "sim_floor": floor, "sim_ceiling": ceiling, "covered": covered,
+                "partly": round(covered * 0.6, 2), "gate_floor": gate_floor, "gate_span": gate_span,
+            }
+        )  # fmt: skip
+        trial = params.model_copy(update={"point": point})
+        r = pearson(cross_validated(features, replies, trial, use=use), y)
+        if r > best[1] + 1e-4:
+            best = (point, r)
+    return best
 
 
 def pearson(a: Sequence[float], b: Sequence[float]) -> float:
     return float(np.corrcoef(np.asarray(a, dtype=float), np.asarray(b, dtype=float))[0, 1])
 
 
-def grouped_cv_pearson(
-    features: Sequence[ReplyFeatures],
-    replies: Sequence[DevReply],
-    params: LanguageParams,
-    *,
-    folds: int = 5,
-    use: Sequence[str] = FEATURES,
-    seed: int = 0,
-) -> float:
-    """Pearson r of scores predicted with weights fitted on the other folds' questions."""
-    groups = sorted({r.question_id for r in replies})
-    np.random.default_rng(seed).shuffle(groups)
-    fold_of = {g: i % folds for i, g in enumerate(groups)}
-    predicted = np.zeros(len(replies))
-    for fold in range(folds):
-        train = [i for i, r in enumerate(replies) if fold_of[r.question_id] != fold]
-        test = [i for i, r in enumerate(replies) if fold_of[r.question_id] == fold]
-        weights = fit_score_weights([features[i] for i in train], [replies[i].target for i in train], params, use=use)
-        fitted = params.model_copy(update={"score": weights})
-        predicted[test] = scores([features[i] for i in test], fitted)
-    return pearson(predicted, [r.target for r in replies])
-
-
-def ordering_accuracy(replies: Sequence[DevReply], values: Sequence[float]) -> tuple[float, list[str]]:
-    """Share of same-question pairs ordered right: excellent > partial > wrong and off-topic."""
+def _ordering(replies: Sequence[DevReply], values: Sequence[float]) -> tuple[float, list[str]]:
+    """Share of same-question pairs ordered right: excellent and good > partial > wrong and off-topic."""
     right, total, wrong = 0, 0, []
     by_question: dict[str, list[tuple[DevReply, float]]] = {}
     for reply, value in zip(replies, values):
         by_question.setdefault(reply.question_id, []).append((reply, value))
     for question, items in by_question.items():
         for (a, va), (b, vb) in itertools.combinations(items, 2):
-            if a.label not in _ORDER or b.label not in _ORDER or _ORDER[a.label] == _ORDER[b.label]:
+            if a.kind not in _ORDER or b.kind not in _ORDER or _ORDER[a.kind] == _ORDER[b.kind]:
                 continue
             total += 1
-            high, low = ((a, va), (b, vb)) if _ORDER[a.label] > _ORDER[b.label] else ((b, vb), (a, va))
+            high, low = ((a, va), (b, vb)) if _ORDER[a.kind] > _ORDER[b.kind] else ((b, vb), (a, va))
             if high[1] > low[1]:
                 right += 1
             else:
-                wrong.append(f"{question}: {high[0].label} {high[1]:.1f} <= {low[0].label} {low[1]:.1f}")
+                wrong.append(f"{question}: {high[0].kind} {high[1]:.0f} <= {low[0].kind} {low[1]:.0f}")
     return (right / total if total else 0.0), wrong
 
 
-def point_agreement(
-    replies: Sequence[DevReply], features: Sequence[ReplyFeatures], params: LanguageParams
-) -> dict[str, float]:
-    """How well covered/missed and contradicted points agree with the labels."""
-    agree = total = exact = 0
-    found_contra = labelled_contra = false_contra = 0
-    for reply, f in zip(replies, features):
-        _, statuses = combine(f, params)
-        predicted = {n for n, (s, _) in enumerate(statuses, start=1) if s is PointStatus.COVERED}
-        numbers = set(range(1, len(statuses) + 1))
-        agree += sum((n in predicted) == (n in reply.covers) for n in numbers)
-        total += len(numbers)
-        exact += predicted == set(reply.covers)
-        contradicted = {n for n, (s, _) in enumerate(statuses, start=1) if s is PointStatus.CONTRADICTED}
-        labelled_contra += len(reply.contradicts)
-        found_contra += len(contradicted & reply.contradicts)
-        false_contra += len(contradicted & reply.covers)
-    return {
-        "point_accuracy": agree / total if total else 0.0,
-        "exact_missed_lists": exact / len(replies) if replies else 0.0,
-        "contradictions_found": found_contra / labelled_contra if labelled_contra else 0.0,
-        "covered_points_called_contradicted": false_contra,
-    }
+def report(replies: Sequence[DevReply], predicted: Sequence[float], *, pass_line: float) -> dict[str, object]:
+    """Pearson r, mean absolute error (points of 100), ordering and pass/fail agreement, medians by kind.
 
-
-# The features each language's score uses. Chinese: point evidence and contradictions (the dev set
-# orders best with these); English: the Mohler recipe (cosines, demoted cosine, recall, shortness).
-ZH_FEATURES = ("points", "covered", "recall", "contradiction")
-EN_FEATURES = ("points", "recall", "cosine", "demoted_cosine", "shortness")
-
-
-def _verdicts(replies: Sequence[DevReply], values: Sequence[float]) -> VerdictThresholds:
-    """Thresholds between the label groups' medians: partial answers land in 部分正确, and so on."""
-    median = {
-        label: float(np.median([v for r, v in zip(replies, values) if r.label == label]))
-        for label in ("excellent", "partial", "wrong", "off_topic")
-    }
-    wrong = max(median["wrong"], median["off_topic"])
-    return VerdictThresholds(
-        excellent=round(median["excellent"], 1),
-        good=round((median["excellent"] + median["partial"]) / 2, 1),
-        partial=round((median["partial"] + wrong) / 2, 1),
-    )
-
-
-def _verdicts_by_grade(rows: Sequence[DevReply], values: Sequence[float]) -> VerdictThresholds:
-    """Thresholds between the median predicted scores of gold-grade bands (5; 4-4.5; 2.5-3.5; below)."""
-    bands = {"excellent": (0.95, 1.01), "good": (0.75, 0.95), "partial": (0.45, 0.75), "missed": (0.0, 0.45)}
-    median = {
-        name: float(np.median([v for r, v in zip(rows, values) if low <= r.target < high] or [0.0]))
-        for name, (low, high) in bands.items()
-    }
-    return VerdictThresholds(
-        excellent=round((median["excellent"] + median["good"]) / 2, 1),
-        good=round((median["good"] + median["partial"]) / 2, 1),
-        partial=round((median["partial"] + median["missed"]) / 2, 1),
-    )
-
-
-def calibrate_zh(grader: Grader, replies: Sequence[DevReply]) -> tuple[LanguageParams, dict[str, object]]:
-    """Fit the Chinese point parameters, score weights and verdicts on the dev set; report figures."""
-    params = grader.params("zh")
-    features = features_for(grader, replies)
-    point, point_accuracy = fit_point_params(features, replies, params.point)
-    params = params.model_copy(update={"point": point})
-    weights = fit_ranking_weights(features, replies, params, use=ZH_FEATURES)
-    params = params.model_copy(update={"score": weights})
-    values = scores(features, params)
-    params = params.model_copy(update={"verdicts": _verdicts(replies, values)})
-    report = evaluate_zh(replies, features, params)
-    report["leave_one_question_out_ordering"] = _loqo_ordering(features, replies, params)
-    report["point_fit_accuracy"] = round(point_accuracy, 4)
-    return params, report
-
-
-def evaluate_zh(replies: Sequence[DevReply], features: Sequence[ReplyFeatures], params: LanguageParams) -> dict[str, object]:
-    values = scores(features, params)
-    accuracy, misordered = ordering_accuracy(replies, values)
-    by_label = {
-        label: [round(float(v), 1) for r, v in zip(replies, values) if r.label == label]
-        for label in ("excellent", "partial", "contradiction", "wrong", "off_topic")
-    }
-    return {
+    `predicted` is 0-1; `pass_line` is on the 0-100 scale (the 良好 threshold).
+    """
+    values = np.asarray(predicted, dtype=float) * 100.0
+    gold = np.array([r.target for r in replies]) * 100.0
+    ordering, misordered = _ordering(replies, values)
+    out: dict[str, object] = {
         "replies": len(replies),
         "questions": len({r.question_id for r in replies}),
-        "ordering_accuracy": round(accuracy, 4),
-        "misordered": misordered,
-        "median_score": {label: float(np.median(v)) if v else None for label, v in by_label.items()},
-        **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in point_agreement(replies, features, params).items()},
+        "pearson_r": round(pearson(values, gold), 4),
+        "mae": round(float(np.mean(np.abs(values - gold))), 2),
+        "pass_fail_agreement": round(float(np.mean((values >= pass_line) == (gold >= pass_line))), 4),
     }
+    if any(r.kind for r in replies):
+        out["ordering"] = round(ordering, 4)
+        out["median_score"] = {
+            kind: round(float(np.median([v for r, v in zip(replies, values) if r.kind == kind])), 1)
+            for kind in KINDS
+            if any(r.kind == kind for r in replies)
+        }
+        out["median_gold"] = {
+            kind: round(float(np.median([g for r, g in zip(replies, gold) if r.kind == kind])), 1)
+            for kind in KINDS
+            if any(r.kind == kind for r in replies)
+        }
+        out["misordered"] = misordered[:20]
+    return out
 
 
-def _loqo_ordering(features: Sequence[ReplyFeatures], replies: Sequence[DevReply], params: LanguageParams) -> float:
-    """Ordering accuracy when each question is scored with weights fitted on the other questions."""
-    predicted: dict[int, float] = {}
-    for question in sorted({r.question_id for r in replies}):
-        train = [i for i, r in enumerate(replies) if r.question_id != question]
-        test = [i for i, r in enumerate(replies) if r.question_id == question]
-        weights = fit_ranking_weights([features[i] for i in train], [replies[i] for i in train], params, use=ZH_FEATURES)
-        fitted = params.model_copy(update={"score": weights})
-        predicted.update(zip(test, scores([features[i] for i in test], fitted)))
-    return round(ordering_accuracy(replies, [predicted[i] for i in range(len(replies))])[0], 4)
+def evaluate(grader: Grader, replies: Sequence[DevReply], language: str) -> dict[str, object]:
+    """Figures of the grader as configured (no fitting)."""
+    params = grader.params(language)
+    features = features_for(grader, replies)
+    values = [combine(f, params)[0] / 100.0 for f in features]
+    return report(replies, values, pass_line=params.verdicts.good)
+
+
+def calibrate_zh(
+    grader: Grader, replies: Sequence[DevReply], *, holdout: Sequence[DevReply] = ()
+) -> tuple[LanguageParams, dict[str, object]]:
+    """Fit the Chinese point parameters and score weights on the dev set; report cross-validated
+    figures (by question), and the held-out set's figures with the final weights."""
+    params = grader.params("zh")
+    features = features_for(grader, replies)
+    point, _ = fit_point_params(features, replies, params, use=ZH_FEATURES)
+    params = params.model_copy(update={"point": point})
+    predicted = cross_validated(features, replies, params, use=ZH_FEATURES, curve=True)
+    y = np.array([r.target for r in replies])
+    weights = fit_score_weights(features, y, params, use=ZH_FEATURES)
+    weights = weights.model_copy(update={"curve": fit_curve(_predict(_matrix(features, params), weights), y)})
+    params = params.model_copy(update={"score": weights})
+    out: dict[str, object] = {"cross_validated": report(replies, predicted, pass_line=params.verdicts.good)}
+    if holdout:
+        held = features_for(grader, holdout)
+        out["holdout"] = report(holdout, [combine(f, params)[0] / 100.0 for f in held], pass_line=params.verdicts.good)
+    return params, out
 
 
 def calibrate_en(grader: Grader, rows: Sequence[DevReply]) -> tuple[LanguageParams, dict[str, object]]:
-    """Fit the English score weights on Mohler (one global least-squares fit); report Pearson r."""
+    """Fit the English score weights on Mohler (one global fit; 5-fold cross-validation by question
+    reported as well) with a relevance gate, so an unrelated reply scores near 0."""
     params = grader.params("en")
     if not params.score.demoted_cosine:  # the demoted cosine must be computed to be weighed
         grader.settings = grader.settings.model_copy(
             update={"en": params.model_copy(update={"score": params.score.model_copy(update={"demoted_cosine": 1.0})})}
         )
     features = features_for(grader, rows)
-    targets = [r.target for r in rows]
-    weights = fit_score_weights(features, targets, params, use=EN_FEATURES)
+    y = np.array([r.target for r in rows])
+    best: tuple[float, LanguageParams] = (-1.0, params)
+    # The gate spares any reply that shares a word with the question or the reference: Mohler's
+    # graders give half marks to short, barely related answers; "banana" shares nothing.
+    for gate_floor, gate_span in itertools.product((0.1, 0.15, 0.2, 0.25), (0.1, 0.2)):
+        gate = {"gate_floor": gate_floor, "gate_span": gate_span, "gate_overlap": True}
+        trial = params.model_copy(update={"point": params.point.model_copy(update=gate)})
+        r = pearson(cross_validated(features, rows, trial, use=EN_FEATURES), y)
+        if r > best[0] + 1e-4:
+            best = (r, trial)
+    params = best[1]
+    weights = fit_score_weights(features, y, params, use=EN_FEATURES)
     params = params.model_copy(update={"score": weights})
-    params = params.model_copy(update={"verdicts": _verdicts_by_grade(rows, scores(features, params))})
-    report = evaluate_en(rows, features, params)
-    report["grouped_5fold_cv_pearson_r"] = round(grouped_cv_pearson(features, rows, params, use=EN_FEATURES), 4)
-    return params, report
-
-
-def evaluate_en(rows: Sequence[DevReply], features: Sequence[ReplyFeatures], params: LanguageParams) -> dict[str, object]:
-    values = scores(features, params)
-    return {"answers": len(rows), "questions": len({r.question_id for r in rows}), "pearson_r": round(pearson(values, [r.target for r in rows]), 4)}
+    values = [combine(f, params)[0] / 100.0 for f in features]
+    out = report(rows, values, pass_line=params.verdicts.good)
+    out["grouped_5fold_cv_pearson_r"] = round(best[0], 4)
+    return params, out
 
 
 def mohler_idf(rows: Sequence[DevReply], glossary: Glossary) -> Idf:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from .glossary import Glossary
 from .text import STOP_WORDS
 
-__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW"]
+__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL"]
 
 NEGATION_WINDOW = 1  # a negation applies to the next content word: 不可|修改, 没有|激活函数
 
@@ -39,6 +39,13 @@ _PREFIXES = ("不", "没", "无", "非")
 _NOT_NEGATING = frozenset(
     "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 无需 非要 不止 不但 无比 无数 不然".split()
 )
+
+
+# "可以/能" and "不能/无法" carry the claim's polarity: "不同层可以用不同学习率" vs "不能用不同学习率".
+# Both sides are recorded as the one word MODAL, so the two can be compared.
+MODAL = "能"
+_MODALS = frozenset({"可以", "能", "能够", "可", "允许", "can", "could"})
+_NEGATED_MODALS = frozenset({"不能", "不可以", "不可", "无法", "没法", "不行", "不允许", "不能够", "cannot", "can't"})
 
 
 @lru_cache(maxsize=8)
@@ -71,7 +78,16 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
                 negated ^= {previous}
                 plain.discard(previous)
             continue
-        if token in negations:
+        if token in _NEGATED_MODALS:
+            words.add(MODAL)
+            (plain if pending % 2 else negated).add(MODAL)
+        elif token in _MODALS:
+            words.add(MODAL)
+            (negated if pending % 2 else plain).add(MODAL)
+            if pending:
+                window, pending = 0, 0
+            continue
+        if token in negations or token in _NEGATED_MODALS:
             pending += 1
             window = NEGATION_WINDOW
             continue

@@ -1,25 +1,40 @@
 """The evidence a reply gives for each key point, and the 0-100 score made from it (pure functions).
 
+Alignment grading: a reply is cut into clauses, and each key point is judged on the reply's
+best-matching clause (or that clause with its neighbour), never on the reply as a whole, so a long
+correct answer is not diluted and a wrong claim is checked where it is made:
+
+- similarity: the best cosine between any wording of the point (text, aliases, English) and any
+  clause, pair of adjacent clauses, or the whole reply;
+- keywords: the share of the point's keywords (any wording's) found in the reply, alias- and
+  typo-aware;
+- contradiction cues (negation, antonym swaps) on the aligned clause only;
+- misconceptions: a clause that states a curated wrong claim (closer to the claim than to the right
+  statement, and agreeing with the claim's polarity).
+
 Preparation of the reference side (keywords, polarity, embeddings) happens once per question; a
-reply is analysed once; `reply_features` then needs only the reply's own vector(s).
+reply is analysed once; `reply_features` then needs only the vectors of the reply's units.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .contradiction import Polarity, flips, polarity
+from .contradiction import MODAL, Polarity, flips, polarity
 from .fuzzy import ReplyIndex, keyword_score
 from .glossary import Glossary
 from .result import PointStatus
 from .settings import LanguageParams
-from .text import STOP_WORDS, clause_tokens, normalize, tokens
+from .text import STOP_WORDS, normalize, reply_clauses, tokens
 
 __all__ = [
+    "KeywordSet",
     "PreparedPoint",
+    "PreparedMisconception",
     "PreparedReference",
     "ReplyAnalysis",
     "PointFeatures",
@@ -29,22 +44,65 @@ __all__ = [
     "point_score",
     "combine",
     "demoted_text",
+    "clause_polarity",
 ]
 
+_QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
 _DONT_KNOW = re.compile(
     r"^(不知道|不清楚|不太清楚|不会|不懂|忘了|忘记了|没学过|不记得了?|跳过|pass|idk|i ?don'?t know|no idea|dunno)"
     r"[啊呀哦吧呢了。.!！~～…\s]*$"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# A clause that says what would happen otherwise ("不然网络只能表示线性函数", "如果不加……") or under a
+# condition is not a claim of the reply: contradiction cues skip it.
+_HYPOTHETICAL = re.compile(r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I)
+# A bare yes or no ("能用啊", "不能。", "对的") answers the question itself.
+_BARE_ANSWER = re.compile(
+    r"^(不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?|yes|no|sure|of course|not really)"
+    r"[啊呀吧的呢哦嗯了,，.。!！\s]*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class KeywordSet:
+    """The keywords of one wording of a point, with their IDF weights."""
+
+    words: tuple[str, ...]
+    weights: tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class PreparedPoint:
     text: str
-    keywords: tuple[str, ...]
-    weights: tuple[float, ...]  # IDF of each keyword
-    polarity: Polarity  # its content words, and which are negated
+    core: bool
+    variants: tuple[str, ...]  # the text, its aliases and its English wording
+    keyword_sets: tuple[KeywordSet, ...]  # one per variant
+    polarities: tuple[Polarity, ...]  # one per variant: content words, and which are negated
     word_weights: dict[str, float]  # IDF of each content word: rare words decide what a clause is about
+    claims: tuple[Polarity, ...] = ()  # the point's sub-claims (its text and aliases cut into clauses)
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The keywords of the point's own text."""
+        return self.keyword_sets[0].words
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return self.keyword_sets[0].weights
+
+    @property
+    def polarity(self) -> Polarity:
+        return self.polarities[0]
+
+
+@dataclass(frozen=True)
+class PreparedMisconception:
+    claim: str
+    correction: str
+    claim_polarity: Polarity
+    correction_polarity: Polarity
+    word_weights: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -52,10 +110,29 @@ class PreparedReference:
     question: str
     language: str
     points: tuple[PreparedPoint, ...]
-    point_vectors: np.ndarray  # one row per point
+    variant_vectors: np.ndarray  # one row per variant of every point, in order
+    variant_point: np.ndarray  # the point each row of variant_vectors belongs to
     reference_vector: np.ndarray
     demoted_reference_vector: np.ndarray | None
     demote: frozenset[str]  # the question's own words
+    misconceptions: tuple[PreparedMisconception, ...] = ()
+    vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
+    question_vector: np.ndarray | None = None
+    claim_vectors: np.ndarray | None = None  # one row per misconception
+    correction_vectors: np.ndarray | None = None
+    subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
+    subclaim_point: np.ndarray | None = None  # the point each sub-claim belongs to
+
+    def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
+        """Each point's best cosine with `vector` over its wordings."""
+        sims = self.variant_vectors @ vector
+        return np.array([sims[self.variant_point == i].max() for i in range(len(self.points))])
+
+    @property
+    def point_vectors(self) -> np.ndarray:
+        """The vector of each point's own text."""
+        first = [int(np.flatnonzero(self.variant_point == i)[0]) for i in range(len(self.points))]
+        return self.variant_vectors[first]
 
 
 @dataclass(frozen=True)
@@ -63,7 +140,10 @@ class ReplyAnalysis:
     text: str  # the graded text (a long reply is cut to a prefix)
     truncated: bool
     index: ReplyIndex
-    clauses: tuple[Polarity, ...]
+    clauses: tuple[Polarity, ...]  # polarity of each clause
+    hypothetical: frozenset[int]  # clauses that state a condition or what happens otherwise
+    units: tuple[str, ...]  # texts to encode: each clause, each pair of neighbours, the whole reply
+    unit_clauses: tuple[tuple[int, ...], ...]  # the clauses each unit is made of
     structure: float  # 0-1: how much the reply reads as statements rather than a list of keywords
     content_words: int
     nothing: bool  # empty, emoji only, or "不知道"
@@ -73,8 +153,9 @@ class ReplyAnalysis:
 class PointFeatures:
     keyword_coverage: float
     similarity: float
-    contradicted: bool  # the clause most about the point states its opposite
-    conflict: bool = False  # some clause about the point states its opposite
+    contradicted: bool  # the clause aligned with the point states its opposite
+    conflict: bool = False  # kept for the score's shape: some clause about the point states its opposite
+    core: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,8 +165,15 @@ class ReplyFeatures:
     cosine: float
     demoted_cosine: float
     shortness: float
-    contradiction: float
-    conflict: float = 0.0  # share of points some clause states the opposite of
+    contradiction: float  # share of core points contradicted
+    conflict: float = 0.0
+    misconceptions: tuple[int, ...] = ()  # indices of the misconceptions the reply states
+    reversed_points: tuple[int, ...] = ()  # for each stated misconception, the key point it turns around
+    lean: float = 0.0  # reply vs the closest wrong claim minus vs the closest key point wording
+    lean_units: float = 0.0  # the same over the reply's clauses
+    relevance: float = 0.0  # the best similarity of any key point with the reply
+    overlap: bool = False  # the reply shares a content word with the question or a key point
+    question_relevance: float = 0.0  # the best similarity of the question with the reply
 
 
 def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
@@ -95,29 +183,56 @@ def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
     return joiner.join(kept) or text
 
 
-def analyse_reply(text: str, glossary: Glossary, *, max_chars: int) -> ReplyAnalysis:
-    """Index a reply once: tokens, clauses with their polarity, structure, size."""
+def clause_polarity(text: str, glossary: Glossary) -> Polarity:
+    return polarity(tokens(glossary.canonical(text)), glossary.negation_words)
+
+
+def analyse_reply(
+    text: str, glossary: Glossary, *, max_chars: int, max_clauses: int = 40, question: str = ""
+) -> ReplyAnalysis:
+    """Index a reply once: tokens, clauses with their polarity, the units to encode, structure, size.
+
+    A bare yes or no ("能用啊", "不能。") is read together with the question it answers.
+    """
     truncated = len(text) > max_chars
     text = text[:max_chars]
-    by_clause = clause_tokens(glossary.canonical(text))
+    clauses = reply_clauses(text, limit=max_clauses)
+    if question and clauses and _BARE_ANSWER.match(normalize(clauses[0])):
+        clauses[0] = f"{_QUESTION_END.sub('', question.strip())}：{clauses[0]}"
+    by_clause = [tokens(glossary.canonical(c)) for c in clauses]
     words = [token for clause in by_clause for token in clause]
-    clauses = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)
+    polarities = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)
     content = [w for w in words if w not in STOP_WORDS]
-    function_share = (len(words) - len(content)) / len(words) if words else 0.0
-    # Real statements have function words (的/是/会/the/is); a bare list of keywords has almost none.
-    structure = 1.0 if len(words) < 4 else min(1.0, function_share / 0.12)
+    # Real statements have function words (的/是/会/the/is); a long run of bare keywords has almost
+    # none ("神经元 概率 丢弃 保留 输出 测试"). Short telegraphic clauses ("列表可变，元组不可变") are fine.
+    weights = [len(c) for c in by_clause]
+    shares = [1.0 if len(c) < 6 else min(1.0, sum(t in STOP_WORDS for t in c) / len(c) / 0.08) for c in by_clause]
+    structure = sum(w * s for w, s in zip(weights, shares)) / sum(weights) if weights and sum(weights) else 1.0
     nothing = not content or bool(_DONT_KNOW.match(normalize(text)))
-    return ReplyAnalysis(text, truncated, ReplyIndex(words), clauses, structure, len(content), nothing)
+    units: list[str] = list(clauses)
+    spans: list[tuple[int, ...]] = [(i,) for i in range(len(clauses))]
+    joiner = "" if _CJK.search(text) else " "
+    for i in range(len(clauses) - 1):
+        units.append(joiner.join(clauses[i : i + 2]))
+        spans.append((i, i + 1))
+    if len(clauses) > 2 or not clauses:
+        units.append(text.strip())
+        spans.append(tuple(range(len(clauses))))
+    hypothetical = frozenset(i for i, c in enumerate(clauses) if _HYPOTHETICAL.search(normalize(c)))
+    return ReplyAnalysis(
+        text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
+        len(content), nothing,
+    )
 
 
-def _coverage(point: PreparedPoint, reply: ReplyAnalysis, flipped: set[int]) -> float:
-    """IDF-weighted share of the point's keywords in the reply; a keyword said only in clauses that
-    turn the point around earns nothing."""
-    if not point.keywords:
+def _coverage(keywords: KeywordSet, reply: ReplyAnalysis, flipped: set[int]) -> float:
+    """IDF-weighted share of the keywords in the reply; a keyword said only in clauses that turn
+    the point around earns nothing."""
+    if not keywords.words:
         return 0.0
-    total = sum(point.weights)
+    total = sum(keywords.weights)
     hit = 0.0
-    for keyword, weight in zip(point.keywords, point.weights):
+    for keyword, weight in zip(keywords.words, keywords.weights):
         found = keyword_score(keyword, reply.index)
         if found and flipped:
             homes = [i for i, clause in enumerate(reply.clauses) if keyword in clause.words]
@@ -127,98 +242,183 @@ def _coverage(point: PreparedPoint, reply: ReplyAnalysis, flipped: set[int]) -> 
     return hit / total if total else 0.0
 
 
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """Dice overlap of two word sets."""
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
-
-
-def _owners(points: tuple[PreparedPoint, ...], reply: ReplyAnalysis) -> list[set[int]]:
-    """For each clause, the point(s) it shares the most words with: a clause about tuples belongs
-    to the point about tuples, not to the point about lists it would "swap"."""
-    owners = []
-    for clause in reply.clauses:
-        overlaps = [_overlap(p.polarity.words, clause.words) for p in points]
-        top = max(overlaps, default=0.0)
-        owners.append({i for i, o in enumerate(overlaps) if o == top} if top > 0 else set(range(len(points))))
-    return owners
-
-
-def _contradicted(
-    point: PreparedPoint,
-    reply: ReplyAnalysis,
-    glossary: Glossary,
-    relevance: float,
-    allowed: set[int] | None = None,
-) -> tuple[bool, bool, set[int]]:
-    """Whether the clause most about this point turns it around, whether any clause about it does,
-    and which clauses do (by index). Only clauses in `allowed` are considered (all when None).
-
-    A clause turns a point around with an odd number of flips; on a tie, the clause that agrees wins.
-    """
-    words = point.polarity.words
-    total = sum(point.word_weights.get(w, 1.0) for w in words)
+def _about(words: frozenset[str], weights: dict[str, float], clause: Polarity, glossary: Glossary) -> float:
+    """Share (IDF-weighted) of a statement's words that a clause talks about; the other side of an
+    antonym pair counts ("测试时……" is about the same thing as "训练时……")."""
+    words = words - {MODAL}
+    total = sum(weights.get(w, 1.0) for w in words)
     if not total:
-        return False, False, set()
-    best: tuple[float, int] | None = None  # (relevance, -flips parity) of the best clause
-    flipped: set[int] = set()
-    for index, clause in enumerate(reply.clauses):
-        if allowed is not None and index not in allowed:
-            continue
-        about = set(words & clause.words)
-        # "测试时……" is about the same thing as "训练时……": the swapped word counts as shared.
-        for word in clause.words - words:
-            about.update(words & glossary.opposites.get(word, frozenset()))
-        share = sum(point.word_weights.get(w, 1.0) for w in about) / total
-        if share < relevance:
-            continue
-        odd = flips(point.polarity, clause, glossary) % 2
-        if odd:
-            flipped.add(index)
-        candidate = (round(share, 6), -odd)
-        if best is None or candidate > best:
-            best = candidate
-    return (best is not None and best[1] == -1), bool(flipped), flipped
+        return 0.0
+    about = set(words & clause.words)
+    for word in clause.words - words:
+        about.update(words & glossary.opposites.get(word, frozenset()))
+    return sum(weights.get(w, 1.0) for w in about) / total
+
+
+def _turns_around(statement: Polarity, weights: dict[str, float], clause: Polarity, glossary: Glossary, relevance: float) -> bool:
+    """The clause is about the statement and states its opposite (an odd number of flips)."""
+    if _about(statement.words, weights, clause, glossary) < relevance:
+        return False
+    return flips(statement, clause, glossary) % 2 == 1
 
 
 def reply_features(
     prepared: PreparedReference,
     reply: ReplyAnalysis,
-    reply_vector: np.ndarray,
+    unit_vectors: np.ndarray,
     demoted_reply_vector: np.ndarray | None,
     glossary: Glossary,
     params: LanguageParams,
     *,
     short_answer_words: int,
 ) -> ReplyFeatures:
-    similarities = prepared.point_vectors @ reply_vector
+    """The features of one reply. `unit_vectors` has one row per `reply.units`, the last row being
+    the whole reply when the reply has more than two clauses."""
+    sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
+    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1]
+    n_points = len(prepared.points)
     points = []
-    owners = _owners(prepared.points, reply)
-    for number, (point, similarity) in enumerate(zip(prepared.points, similarities)):
-        allowed = {c for c, owner in enumerate(owners) if number in owner}
-        contradicted, conflict, flipped = _contradicted(point, reply, glossary, params.point.relevance, allowed)
-        coverage = _coverage(point, reply, flipped) * reply.structure
-        points.append(PointFeatures(coverage, float(similarity), contradicted, conflict))
+    for number, point in enumerate(prepared.points):
+        rows = np.flatnonzero(prepared.variant_point == number)
+        block = sims[rows]
+        similarity = float(block.max()) if block.size else 0.0
+        flipped = _contradicting_clauses(prepared, number, reply, unit_vectors, glossary, params)
+        contradicted = bool(flipped)
+        coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
+        points.append(PointFeatures(coverage, similarity, contradicted, contradicted, point.core))
+    misconceptions = _misconceptions(prepared, reply, unit_vectors, sims, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
         w * keyword_score(k, reply.index) * (0.0 if f.contradicted else 1.0)
         for p, f in zip(prepared.points, points)
         for k, w in zip(p.keywords, p.weights)
     ]
-    recall = (sum(hits) / sum(weights) * reply.structure) if weights else 0.0
+    recall = (sum(hits) / sum(weights)) if weights else 0.0
     demoted = (
         float(prepared.demoted_reference_vector @ demoted_reply_vector)
         if prepared.demoted_reference_vector is not None and demoted_reply_vector is not None
         else 0.0
     )
+    core = [p for p in points if p.core] or points
+    whole = unit_vectors[-1]
+    lean = lean_units = 0.0
+    if prepared.claim_vectors is not None and len(prepared.misconceptions):
+        # A reply closer to a known wrong claim than to any wording of a key point leans wrong
+        # (a weak cue on its own: embeddings hardly see negation; the score weighs it).
+        lean = float((prepared.claim_vectors @ whole).max() - (prepared.variant_vectors @ whole).max())
+        lean_units = float((prepared.claim_vectors @ unit_vectors.T).max() - sims.max())
     return ReplyFeatures(
         points=tuple(points),
         recall=recall,
-        cosine=float(prepared.reference_vector @ reply_vector),
+        cosine=float(prepared.reference_vector @ whole),
         demoted_cosine=demoted,
         shortness=min(reply.content_words, short_answer_words) / short_answer_words,
-        contradiction=sum(p.contradicted for p in points) / len(points) if points else 0.0,
-        conflict=sum(p.conflict for p in points) / len(points) if points else 0.0,
+        contradiction=sum(p.contradicted for p in core) / len(core) if n_points else 0.0,
+        conflict=sum(p.contradicted for p in points) / n_points if n_points else 0.0,
+        misconceptions=misconceptions,
+        reversed_points=tuple(
+            int(np.argmax(prepared.variant_point_sims(prepared.claim_vectors[i]))) for i in misconceptions
+        ) if prepared.claim_vectors is not None else (),
+        lean=lean,
+        lean_units=lean_units,
+        relevance=float(sims.max()) if sims.size else 0.0,
+        overlap=bool(reply.index.exact & prepared.vocabulary),
+        question_relevance=float((unit_vectors @ prepared.question_vector).max()) if prepared.question_vector is not None else 0.0,
     )
+
+
+def _union(reply: ReplyAnalysis, unit: int) -> Polarity:
+    clauses = [reply.clauses[c] for c in reply.unit_clauses[unit]]
+    if len(clauses) == 1:
+        return clauses[0]
+    words = frozenset().union(*(c.words for c in clauses))
+    negated = frozenset().union(*(c.negated for c in clauses))
+    mixed = frozenset().union(*(c.mixed for c in clauses))
+    return Polarity(words, negated, mixed)
+
+
+def _contradicting_clauses(
+    prepared: PreparedReference,
+    number: int,
+    reply: ReplyAnalysis,
+    unit_vectors: np.ndarray,
+    glossary: Glossary,
+    params: LanguageParams,
+) -> set[int]:
+    """The clauses that turn a sub-claim of the point around, each judged on the reply unit (a
+    clause or two neighbours) most similar to that sub-claim."""
+    point = prepared.points[number]
+    if prepared.subclaim_vectors is None or prepared.subclaim_point is None or not point.claims:
+        return set()
+    rows = np.flatnonzero(prepared.subclaim_point == number)
+    local = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
+    if not local:
+        return set()
+    every = prepared.subclaim_vectors @ unit_vectors[local].T  # all sub-claims x clauses
+    relevance = params.point.relevance
+    flipped: set[int] = set()
+    for claim, row in zip(point.claims, rows):
+        agree, against, where = 0.0, 0.0, -1
+        for best in np.argsort(-every[row])[:4]:
+            similarity = float(every[row, best])
+            if similarity < params.point.contradiction_floor:
+                break
+            clause = reply.clauses[reply.unit_clauses[local[best]][0]]
+            if _about(claim.words, point.word_weights, clause, glossary) < relevance:
+                continue
+            if flips(claim, clause, glossary) % 2:
+                if similarity > against:
+                    against, where = similarity, reply.unit_clauses[local[best]][0]
+            else:
+                agree = max(agree, similarity)
+        # A clause that turns the sub-claim around counts only when no clause states it as well.
+        if where >= 0 and against > agree + params.point.contradiction_margin:
+            flipped.add(where)
+    return flipped
+
+
+def _misconceptions(
+    prepared: PreparedReference,
+    reply: ReplyAnalysis,
+    unit_vectors: np.ndarray,
+    point_sims: np.ndarray,
+    glossary: Glossary,
+    params: LanguageParams,
+) -> tuple[int, ...]:
+    """The curated wrong claims the reply states: a clause closer to the claim than to the right
+    statement and to every key point, that is about the claim and agrees with its polarity."""
+    if not prepared.misconceptions or prepared.claim_vectors is None or prepared.correction_vectors is None:
+        return ()
+    p = params.point
+    claim_sims = prepared.claim_vectors @ unit_vectors.T  # misconceptions x units
+    correction_sims = prepared.correction_vectors @ unit_vectors.T
+    best_point = point_sims.max(axis=0) if point_sims.size else np.zeros(len(reply.units))
+    found = []
+    for index, m in enumerate(prepared.misconceptions):
+        for unit in np.argsort(-claim_sims[index])[:3]:
+            claim = float(claim_sims[index, unit])
+            if claim < p.misconception_floor:
+                break
+            # One clause states one claim; two neighbours only when they say almost exactly it.
+            if len(reply.unit_clauses[int(unit)]) != 1 and claim < p.misconception_floor + 0.2:
+                continue
+            margin = claim - max(float(correction_sims[index, unit]), float(best_point[unit]))
+            clauses = [reply.clauses[c] for c in reply.unit_clauses[int(unit)]]
+            about = _about(m.claim_polarity.words, m.word_weights, _union(reply, int(unit)), glossary)
+            talking = [c for c in clauses if _about(m.claim_polarity.words, m.word_weights, c, glossary) >= p.relevance]
+            # Agreeing means no flip, and a negation on either side only if the other has one too:
+            # "1x1卷积不看空间邻域" does not state "1x1卷积能提取空间邻域的特征".
+            agrees = bool(talking) and all(
+                flips(m.claim_polarity, c, glossary) % 2 == 0 and bool(c.negated) == bool(m.claim_polarity.negated)
+                for c in talking
+            )
+            against = any(
+                _turns_around(m.correction_polarity, m.word_weights, c, glossary, p.relevance) for c in clauses
+            )
+            if about >= p.misconception_words and agrees and (margin >= p.misconception_margin or against):
+                found.append(index)
+                break
+    return tuple(found)
 
 
 def point_score(features: PointFeatures, params: LanguageParams) -> float:
@@ -231,8 +431,8 @@ def point_score(features: PointFeatures, params: LanguageParams) -> float:
     return p.keyword * features.keyword_coverage + (1.0 - p.keyword) * similarity
 
 
-def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, list[tuple[PointStatus, float]]]:
-    """The 0-100 score and each point's status and score."""
+def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dict[str, float], list[tuple[PointStatus, float]]]:
+    """The named features the score weighs, and each point's status and score."""
     statuses = []
     for point in features.points:
         value = point_score(point, params)
@@ -245,18 +445,80 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
         else:
             status = PointStatus.MISSED
         statuses.append((status, value))
-    mean_points = sum(v for _, v in statuses) / len(statuses) if statuses else 0.0
-    covered = sum(s is PointStatus.COVERED for s, _ in statuses) / len(statuses) if statuses else 0.0
+    core = [(s, v) for (s, v), f in zip(statuses, features.points) if f.core] or statuses
+    detail = [(s, v) for (s, v), f in zip(statuses, features.points) if not f.core] or core
+    mean = lambda items: sum(v for _, v in items) / len(items) if items else 0.0  # noqa: E731
+    share = lambda items: sum(s is PointStatus.COVERED for s, _ in items) / len(items) if items else 0.0  # noqa: E731
+    named = {
+        "points": mean(statuses),
+        "core": mean(core),
+        "detail": mean(detail),
+        "covered": share(core),
+        "recall": features.recall,
+        "cosine": features.cosine,
+        "demoted_cosine": features.demoted_cosine,
+        "shortness": features.shortness,
+        "contradiction": features.contradiction,
+        "conflict": features.conflict,
+        "misconception": min(1.0, float(len(features.misconceptions))),
+        "lean": features.lean,
+        "lean_units": features.lean_units,
+    }
+    return named, statuses
+
+
+def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, list[tuple[PointStatus, float]]]:
+    """The 0-100 score and each point's status and score."""
+    named, statuses = feature_vector(features, params)
     w = params.score
-    raw = (
-        w.intercept
-        + w.points * mean_points
-        + w.covered * covered
-        + w.recall * features.recall
-        + w.cosine * features.cosine
-        + w.demoted_cosine * features.demoted_cosine
-        + w.shortness * features.shortness
-        - w.contradiction * features.contradiction
-        - w.conflict * features.conflict
-    )
-    return float(np.clip(raw * 100.0, 0.0, 100.0)), statuses
+    raw = w.intercept + sum(getattr(w, name) * value * (-1.0 if name in _PENALTIES else 1.0) for name, value in named.items())
+    score = apply_curve(float(np.clip(raw * 100.0 * relevance_gate(features, params), 0.0, 100.0)), w.curve)
+    # Every core point clearly made is a pass, details missing or not; every point, excellent.
+    sure = [value >= params.point.sure and status is not PointStatus.CONTRADICTED for status, value in statuses]
+    core_sure = [ok for ok, f in zip(sure, features.points) if f.core]
+    if core_sure and all(core_sure):
+        score = max(score, params.verdicts.good)
+        if all(sure):
+            score = max(score, params.verdicts.excellent)
+    if any(f.contradicted and f.core for f in features.points):
+        score = min(score, w.contradiction_cap)  # a core point turned around: not a pass
+    if features.misconceptions:
+        # A known wrong claim, stated: whatever else the reply gets right, it is not a pass.
+        score = min(score, w.misconception_cap)
+        statuses = _mark_reversed(features, statuses)
+    return score, statuses
+
+
+def apply_curve(raw: float, curve: Sequence[float]) -> float:
+    """Map a raw 0-100 score through the calibrated monotone curve (values at 0, 10, …, 100).
+
+    A least-squares fit pulls every score towards the mean; the curve, fitted on cross-validated
+    scores, stretches them back onto the fair scale (an excellent reply near 90, not 75)."""
+    if not curve:
+        return raw
+    knots = np.linspace(0.0, 100.0, len(curve))
+    return float(np.interp(raw, knots, curve))
+
+
+def _mark_reversed(features: ReplyFeatures, statuses: list[tuple[PointStatus, float]]) -> list[tuple[PointStatus, float]]:
+    """The key point each stated misconception turns around is contradicted, not covered."""
+    out = list(statuses)
+    for point in features.reversed_points:
+        if 0 <= point < len(out):
+            out[point] = (PointStatus.CONTRADICTED, 0.0)
+    return out
+
+
+def relevance_gate(features: ReplyFeatures, params: LanguageParams) -> float:
+    """0-1: a reply that addresses no key point at all is off the subject, whatever the intercept
+    says ("banana" to a question about compilers scores near 0)."""
+    p = params.point
+    if p.gate_span <= 0:
+        return 1.0
+    relevance = max(features.relevance, features.question_relevance if p.gate_overlap else 0.0)
+    if p.gate_overlap and features.overlap:
+        return 1.0
+    return min(1.0, max(0.0, (relevance - p.gate_floor) / p.gate_span))
+
+
+_PENALTIES = frozenset({"contradiction", "conflict", "misconception", "lean", "lean_units"})

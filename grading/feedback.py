@@ -19,8 +19,12 @@ _TEXTS = {
         "partly": "～ 只答到一部分",
         "missed": "✗ 没答到的要点",
         "contradicted": "⚠ 说反了",
+        "misconceptions": "⚠ 常见误区",
+        "correction": "正确的说法：{correction}",
         "tip_contradicted": "注意：「{point}」这一点，你的说法和参考答案相反。",
+        "tip_misconception": "注意：「{claim}」是常见误区。",
         "tip_missed": "建议补充：{point}",
+        "tip_details": "核心要点都答到了，还可以补充：{point}",
         "tip_all": "要点都答到了，继续保持！",
         "tip_nothing": "这次没有答到要点，可以先看看参考答案再试一次。",
         "truncated": "回答太长，只评了前 {chars} 个字符。",
@@ -31,8 +35,12 @@ _TEXTS = {
         "partly": "~ Only partly made",
         "missed": "✗ Key points you missed",
         "contradicted": "⚠ Stated the opposite",
+        "misconceptions": "⚠ A common misconception",
+        "correction": "In fact: {correction}",
         "tip_contradicted": "Careful: on “{point}” you said the opposite of the reference answer.",
+        "tip_misconception": "Careful: “{claim}” is a common misconception.",
         "tip_missed": "Add next time: {point}",
+        "tip_details": "Every core point made; you could add: {point}",
         "tip_all": "Every key point made. Keep it up!",
         "tip_nothing": "No key point made this time: read the reference answer and try again.",
         "truncated": "Your answer was long: only its first {chars} characters were graded.",
@@ -51,6 +59,7 @@ class Feedback:
     contradicted: list[str]
     tip: str
     notes: list[str] = field(default_factory=list)
+    misconceptions: list[tuple[str, str]] = field(default_factory=list)  # (wrong claim, right statement)
 
 
 def feedback_for(result: GradeResult) -> Feedback:
@@ -60,13 +69,18 @@ def feedback_for(result: GradeResult) -> Feedback:
     by_status: dict[PointStatus, list[str]] = {status: [] for status in PointStatus}
     for point in result.points:
         by_status[point.status].append(point.text)
-    if by_status[PointStatus.CONTRADICTED]:
+    missing = [p for p in result.points if p.status in (PointStatus.MISSED, PointStatus.PARTLY)]
+    if result.misconceptions:
+        tip = texts["tip_misconception"].format(claim=result.misconceptions[0].claim)
+    elif by_status[PointStatus.CONTRADICTED]:
         tip = texts["tip_contradicted"].format(point=by_status[PointStatus.CONTRADICTED][0])
     elif not by_status[PointStatus.COVERED] and not by_status[PointStatus.PARTLY]:
         tip = texts["tip_nothing"]
-    elif by_status[PointStatus.MISSED] or by_status[PointStatus.PARTLY]:
-        first = next(p.text for p in result.points if p.status in (PointStatus.MISSED, PointStatus.PARTLY))
-        tip = texts["tip_missed"].format(point=first)  # the reference lists the most important first
+    elif any(p.core for p in missing):
+        # the reference lists the most important first
+        tip = texts["tip_missed"].format(point=next(p.text for p in missing if p.core))
+    elif missing:
+        tip = texts["tip_details"].format(point=missing[0].text)
     else:
         tip = texts["tip_all"]
     notes = []
@@ -83,6 +97,7 @@ def feedback_for(result: GradeResult) -> Feedback:
         contradicted=by_status[PointStatus.CONTRADICTED],
         tip=tip,
         notes=notes,
+        misconceptions=[(m.claim, m.correction) for m in result.misconceptions],
     )
 
 
@@ -111,6 +126,12 @@ def render_text(feedback: Feedback) -> str:
         if points:
             lines.append(texts[key])
             lines.extend(f"  · {point}" for point in points)
+    if feedback.misconceptions:
+        lines.append(texts["misconceptions"])
+        for claim, correction in feedback.misconceptions:
+            lines.append(f"  · {claim}")
+            if correction:
+                lines.append("    " + texts["correction"].format(correction=correction))
     lines.append(feedback.tip)
     lines.extend(feedback.notes)
     return "\n".join(lines)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from questions.keypoints import extract_key_points
-
+from .contradiction import polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import (
+    KeywordSet,
+    PreparedMisconception,
     PreparedPoint,
     PreparedReference,
     ReplyAnalysis,
@@ -28,35 +28,24 @@ from .features import (
     demoted_text,
     reply_features,
 )
-from .contradiction import polarity
 from .glossary import DEFAULT_GLOSSARY_PATH, Glossary, load_glossary
 from .keywords import Idf, extract_keywords
-from .result import GradeResult, NotGradable, PointResult, PointStatus, Verdict
+from .reference import Misconception, Point, Reference
+from .result import GradeResult, MisconceptionResult, NotGradable, PointResult, PointStatus, Verdict
 from .settings import GradingSettings, LanguageParams
-from .text import content_words, language_of, normalize, tokens
+from .text import content_words, normalize, reply_clauses, tokens
 
-__all__ = ["Reference", "Grader"]
+__all__ = ["Reference", "Point", "Misconception", "Grader"]
 
 _PREPARED_KEEP = 512  # prepared questions kept in memory
 
 
-@dataclass(frozen=True)
-class Reference:
-    """What a reply is graded against. Key points default to those extracted from the answer."""
-
-    question: str
-    answer: str = ""
-    key_points: tuple[str, ...] = ()
-    keywords: dict[int, tuple[str, ...]] = field(default_factory=dict)  # 1-based point -> keywords
-
-    def points(self) -> tuple[str, ...]:
-        if self.key_points:
-            return tuple(p for p in self.key_points if p.strip())
-        return tuple(extract_key_points(self.answer)) if self.answer.strip() else ()
-
-    @property
-    def language(self) -> str:
-        return language_of(f"{self.question} {' '.join(self.key_points) or self.answer[:300]}")
+def _subclaims(point: Point) -> list[str]:
+    """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
+    out: list[str] = []
+    for variant in (point.text, *point.aliases):
+        out.extend(reply_clauses(variant) or [variant])
+    return list(dict.fromkeys(out))
 
 
 class Grader:
@@ -97,49 +86,86 @@ class Grader:
         if not points:
             raise NotGradable("the reference answer has no statements to grade against (only images, links or code)")
         language = reference.language
-        key = (reference.question, points, tuple(sorted(reference.keywords.items())), language)
+        key = (reference.question, points, tuple(sorted(reference.keywords.items())), reference.misconceptions, language)
         with self._lock:
             if key in self._prepared:
                 self._prepared.move_to_end(key)
                 return self._prepared[key]
         demote = frozenset(content_words(self.glossary.canonical(reference.question)))
-        prepared_points = []
-        for number, text in enumerate(points, start=1):
-            override = reference.keywords.get(number)
-            if override:
-                keywords = tuple(dict.fromkeys(self._canonical_keyword(k) for k in override if k.strip()))
-            else:
-                keywords = extract_keywords(text, self.glossary, self.idf, demote=tuple(demote))
-            point_polarity = polarity(tokens(self.glossary.canonical(text)), self.glossary.negation_words)
-            prepared_points.append(
-                PreparedPoint(
-                    text=text,
-                    keywords=keywords,
-                    weights=tuple(self.idf(k) for k in keywords),
-                    polarity=point_polarity,
-                    word_weights={w: self.idf(w) for w in point_polarity.words},
-                )
-            )
+        prepared_points = [self._prepare_point(number, point, reference, demote) for number, point in enumerate(points, 1)]
+        misconceptions = tuple(self._prepare_misconception(m) for m in reference.misconceptions)
         params = self.params(language)
-        joined = ("。" if language == "zh" else ". ").join(points)
-        texts = list(points) + [joined]
+        joined = ("。" if language == "zh" else ". ").join(p.text for p in points)
+        variants = [v for p in prepared_points for v in p.variants]
+        subclaims = [c for p in points for c in _subclaims(p)]
+        subclaim_owner = np.array([i for i, p in enumerate(points) for _ in _subclaims(p)], dtype=np.int32)
+        owner = np.array([i for i, p in enumerate(prepared_points) for _ in p.variants], dtype=np.int32)
+        texts = variants + [joined] + [m.claim for m in misconceptions] + [m.correction for m in misconceptions]
+        texts += subclaims
+        texts.append(reference.question or joined)
         if params.score.demoted_cosine:
             texts.append(demoted_text(joined, demote, self.glossary))
         vectors = self._cache.encode(self.embedder(language), texts)
+        n, m, c = len(variants), len(misconceptions), len(subclaims)
         prepared = PreparedReference(
             question=reference.question,
             language=language,
             points=tuple(prepared_points),
-            point_vectors=vectors[: len(points)],
-            reference_vector=vectors[len(points)],
-            demoted_reference_vector=vectors[len(points) + 1] if params.score.demoted_cosine else None,
+            variant_vectors=vectors[:n],
+            variant_point=owner,
+            reference_vector=vectors[n],
+            demoted_reference_vector=vectors[n + 2 + 2 * m + c] if params.score.demoted_cosine else None,
+            question_vector=vectors[n + 1 + 2 * m + c],
             demote=demote,
+            misconceptions=misconceptions,
+            vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
+            claim_vectors=vectors[n + 1 : n + 1 + m] if m else None,
+            correction_vectors=vectors[n + 1 + m : n + 1 + 2 * m] if m else None,
+            subclaim_vectors=vectors[n + 1 + 2 * m : n + 1 + 2 * m + c] if c else None,
+            subclaim_point=subclaim_owner if c else None,
         )
         with self._lock:
             self._prepared[key] = prepared
             while len(self._prepared) > _PREPARED_KEEP:
                 self._prepared.popitem(last=False)
         return prepared
+
+    def _polarity(self, text: str):  # noqa: ANN202 - Polarity
+        return polarity(tokens(self.glossary.canonical(text)), self.glossary.negation_words)
+
+    def _prepare_point(self, number: int, point: Point, reference: Reference, demote: frozenset[str]) -> PreparedPoint:
+        sets = []
+        override = reference.keywords.get(number)
+        for index, variant in enumerate(point.variants):
+            if index == 0 and override:
+                words = tuple(dict.fromkeys(self._canonical_keyword(k) for k in override if k.strip()))
+            else:
+                words = extract_keywords(variant, self.glossary, self.idf, demote=tuple(demote))
+            sets.append(KeywordSet(words, tuple(self.idf(k) for k in words)))
+        polarities = tuple(self._polarity(v) for v in point.variants)
+        claims = tuple(self._polarity(c) for c in _subclaims(point))
+        words = frozenset().union(*(p.words for p in polarities + claims))
+        return PreparedPoint(
+            text=point.text,
+            core=point.core,
+            variants=point.variants,
+            keyword_sets=tuple(sets),
+            polarities=polarities,
+            word_weights={w: self.idf(w) for w in words},
+            claims=claims,
+        )
+
+    def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:
+        claim = self._polarity(misconception.claim)
+        correction = self._polarity(misconception.correction or misconception.claim)
+        words = claim.words | correction.words
+        return PreparedMisconception(
+            claim=misconception.claim,
+            correction=misconception.correction,
+            claim_polarity=claim,
+            correction_polarity=correction,
+            word_weights={w: self.idf(w) for w in words},
+        )
 
     def _canonical_keyword(self, keyword: str) -> str:
         """A hand-written keyword in the form replies are matched in: canonical tokens, joined."""
@@ -158,9 +184,11 @@ class Grader:
     def analyse_and_encode(
         self, items: Sequence[tuple[PreparedReference, str]]
     ) -> tuple[list[ReplyAnalysis], list[tuple[np.ndarray | None, np.ndarray | None]]]:
-        """Analyse replies and encode them (one batch per language); no vector for an empty reply."""
+        """Analyse replies and encode their units (clauses, neighbouring pairs, the whole reply) in
+        one batch per language; no vectors for an empty reply."""
         analyses = [
-            analyse_reply(answer or "", self.glossary, max_chars=self.settings.max_answer_chars) for _, answer in items
+            analyse_reply(answer or "", self.glossary, max_chars=self.settings.max_answer_chars, question=p.question)
+            for p, answer in items
         ]
         vectors: list[tuple[np.ndarray | None, np.ndarray | None]] = [(None, None)] * len(items)
         for language in sorted({p.language for p, _ in items}):
@@ -168,12 +196,18 @@ class Grader:
             todo = [i for i, (p, _) in enumerate(items) if p.language == language and not analyses[i].nothing]
             if not todo:
                 continue
-            texts = [analyses[i].text for i in todo]
+            texts: list[str] = []
+            for i in todo:
+                texts.extend(analyses[i].units)
             if demote:
                 texts += [demoted_text(analyses[i].text, items[i][0].demote, self.glossary) for i in todo]
             encoded = self.embedder(language).encode(texts)
+            start = 0
             for n, i in enumerate(todo):
-                vectors[i] = (encoded[n], encoded[len(todo) + n] if demote else None)
+                count = len(analyses[i].units)
+                demoted = encoded[len(texts) - len(todo) + n] if demote else None
+                vectors[i] = (encoded[start : start + count], demoted)
+                start += count
         return analyses, vectors
 
     def _result(
@@ -182,15 +216,15 @@ class Grader:
         notes = []
         if reply.truncated:
             notes.append(f"truncated:{self.settings.max_answer_chars}")
-        reply_vector, demoted_vector = vectors
-        if reply.nothing or reply_vector is None:
-            points = [PointResult(p.text, PointStatus.MISSED, 0.0, 0.0, 0.0) for p in prepared.points]
+        unit_vectors, demoted_vector = vectors
+        if reply.nothing or unit_vectors is None:
+            points = [PointResult(p.text, PointStatus.MISSED, 0.0, 0.0, 0.0, p.core) for p in prepared.points]
             return GradeResult(0.0, Verdict.MISSED, points, prepared.language, notes)
         params = self.params(prepared.language)
         features = reply_features(
             prepared,
             reply,
-            reply_vector,
+            unit_vectors,
             demoted_vector,
             self.glossary,
             params,
@@ -198,10 +232,15 @@ class Grader:
         )
         score, statuses = combine(features, params)
         points = [
-            PointResult(p.text, status, round(value, 4), round(f.keyword_coverage, 4), round(f.similarity, 4))
+            PointResult(p.text, status, round(value, 4), round(f.keyword_coverage, 4), round(f.similarity, 4), p.core)
             for p, f, (status, value) in zip(prepared.points, features.points, statuses)
         ]
-        return GradeResult(round(score, 1), self.verdict(score, prepared.language), points, prepared.language, notes)
+        wrong = [
+            MisconceptionResult(prepared.misconceptions[i].claim, prepared.misconceptions[i].correction)
+            for i in features.misconceptions
+        ]
+        verdict = self.verdict(score, prepared.language)
+        return GradeResult(round(score, 1), verdict, points, prepared.language, notes, wrong)
 
     def verdict(self, score: float, language: str) -> Verdict:
         thresholds = self.params(language).verdicts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-__all__ = ["Verdict", "PointStatus", "PointResult", "GradeResult", "NotGradable"]
+__all__ = ["Verdict", "PointStatus", "PointResult", "MisconceptionResult", "GradeResult", "NotGradable"]
 
 
 class NotGradable(ValueError):
@@ -41,11 +41,20 @@ class PointResult:
     status: PointStatus
     score: float  # 0-1
     keyword_coverage: float  # 0-1
-    similarity: float  # cosine with the reply
+    similarity: float  # best cosine with a clause of the reply (or neighbouring clauses, or the whole)
+    core: bool = True  # a core point (needed for a pass) or a detail
 
     @property
     def covered(self) -> bool:
         return self.status is PointStatus.COVERED
+
+
+@dataclass(frozen=True)
+class MisconceptionResult:
+    """A curated wrong claim the reply states, with the right statement."""
+
+    claim: str
+    correction: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class GradeResult:
     points: list[PointResult]
     language: str  # of the question: feedback is written in it
     notes: list[str] = field(default_factory=list)  # e.g. the reply was cut to its first N characters
+    misconceptions: list[MisconceptionResult] = field(default_factory=list)
 
     @property
     def missed(self) -> list[str]:

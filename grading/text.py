@@ -19,6 +19,7 @@ __all__ = [
     "is_chinese",
     "language_of",
     "split_clauses",
+    "reply_clauses",
     "tokens",
     "content_words",
     "clause_tokens",
@@ -87,6 +88,37 @@ def split_clauses(text: str, *, fine: bool = False) -> list[str]:
     if fine:
         parts = [c.strip() for p in parts for c in _CLAUSE_END.split(p) if c.strip()]
     return [p for p in parts if _CJK.search(p) or _LATIN_WORD.search(p.lower())]
+
+
+# Connectives that start a new claim: "……，但是测试时不丢弃", "…… so the variance stays 1".
+_CONNECTIVE = re.compile(
+    r"(?=(?:但是|但|不过|然而|所以|因此|因而|因为|由于|同时|另外|此外|而且|并且|然后|否则|反之|相反))"
+    r"|(?<=\s)(?=(?:but|so|because|since|whereas|while|however|therefore|otherwise|and then)\b)",
+    re.IGNORECASE,
+)
+_MIN_PIECE = 4  # characters: a connective never leaves a fragment shorter than this
+
+
+def reply_clauses(text: str, *, limit: int = 40) -> list[str]:
+    """The claims of a reply: clauses cut at punctuation, then before connectives (但是, 所以,
+    because …); at most `limit` (a longer reply keeps its first ones).
+
+    >>> reply_clauses("训练时随机丢弃神经元，但是测试时不丢弃")
+    ['训练时随机丢弃神经元，', '但是测试时不丢弃']
+    """
+    out: list[str] = []
+    for clause in split_clauses(text, fine=True):
+        pieces = [p for p in _CONNECTIVE.split(clause) if p]
+        merged: list[str] = []
+        for piece in pieces:
+            if merged and (len(piece.strip()) < _MIN_PIECE or len(merged[-1].strip()) < _MIN_PIECE):
+                merged[-1] += piece
+            else:
+                merged.append(piece)
+        out.extend(p.strip() for p in merged if p.strip())
+        if len(out) >= limit:
+            break
+    return out[:limit]
 
 
 def _segmenter():  # noqa: ANN202 - rjieba and jieba share this much of an interface

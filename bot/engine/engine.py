@@ -22,7 +22,7 @@ from questions.bank import Bank
 from questions.model import Question
 from questions.taxonomy import Taxonomy
 
-from ..grading_app import reference_for
+from ..grading_app import point_ref, reference_for
 from ..progress import chart_png, progress
 from ..scheduling import (
     ReviewState,
@@ -280,7 +280,8 @@ class PracticeEngine:
         penalty = HINT_COST * state.hints_used
         score = max(0.0, result.score - penalty)
         statuses = [p.status for p in result.points]
-        rating = None if followup is not None else rating_for(score)
+        pass_line = self.grader.params(result.language).verdicts.good  # 良好 and up is a pass
+        rating = None if followup is not None else rating_for(score, pass_score=pass_line)
         attempt = self.store.add_attempt(
             user_key,
             question_id=question.id,

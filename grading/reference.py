@@ -1,0 +1,67 @@
+"""What a reply is graded against: the question, its reference answer, key points and misconceptions.
+
+Plain data with no dependency on the question bank; `bot.grading_app.reference_for` builds one from
+a bank question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from questions.keypoints import extract_key_points
+
+from .text import language_of
+
+__all__ = ["Point", "Misconception", "Reference"]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A key point: a claim the reply should make.
+
+    `core` points decide a pass; `aliases` (other wordings, e.g. colloquial ones) and `en` (the
+    point in English) count like the text: a reply is compared with the closest of them.
+    """
+
+    text: str
+    core: bool = True
+    aliases: tuple[str, ...] = ()
+    en: str = ""
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """The text and every other wording of it, without repeats."""
+        return tuple(dict.fromkeys(v for v in (self.text, *self.aliases, self.en) if v and v.strip()))
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong claim candidates commonly make, and the right statement."""
+
+    claim: str
+    correction: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a reply is graded against. Key points default to those extracted from the answer."""
+
+    question: str
+    answer: str = ""
+    key_points: tuple[str | Point, ...] = ()
+    keywords: dict[int, tuple[str, ...]] = field(default_factory=dict)  # 1-based point -> keywords
+    misconceptions: tuple[Misconception, ...] = ()
+
+    def points(self) -> tuple[Point, ...]:
+        if self.key_points:
+            return tuple(p if isinstance(p, Point) else Point(p) for p in self.key_points if str(_text(p)).strip())
+        return tuple(Point(p) for p in extract_key_points(self.answer)) if self.answer.strip() else ()
+
+    @property
+    def language(self) -> str:
+        texts = " ".join(_text(p) for p in self.key_points) or self.answer[:300]
+        return language_of(f"{self.question} {texts}")
+
+
+def _text(point: str | Point) -> str:
+    return point.text if isinstance(point, Point) else point
