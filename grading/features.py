@@ -328,13 +328,20 @@ def reply_features(
 
 
 def _union(reply: ReplyAnalysis, unit: int) -> Polarity:
+    """The polarity of a unit of several clauses: a word negated in one and plain in another is
+    said both ways (mixed), as within one clause."""
     clauses = [reply.clauses[c] for c in reply.unit_clauses[unit]]
     if len(clauses) == 1:
         return clauses[0]
     words = frozenset().union(*(c.words for c in clauses))
     negated = frozenset().union(*(c.negated for c in clauses))
-    mixed = frozenset().union(*(c.mixed for c in clauses))
-    return Polarity(words, negated, mixed)
+    plain = frozenset().union(*(c.words - c.negated - c.mixed for c in clauses))
+    mixed = frozenset().union(*(c.mixed for c in clauses)) | (negated & plain)
+    return Polarity(words, negated - mixed, mixed)
+
+
+def _negates(p: Polarity) -> bool:
+    return bool(p.negated or p.mixed)
 
 
 def _contradicting_clauses(
@@ -405,17 +412,11 @@ def _misconceptions(
             margin = claim - max(float(correction_sims[index, unit]), float(best_point[unit]))
             clauses = [reply.clauses[c] for c in reply.unit_clauses[int(unit)]]
             about = _about(m.claim_polarity.words, m.word_weights, _union(reply, int(unit)), glossary)
-            talking = [c for c in clauses if _about(m.claim_polarity.words, m.word_weights, c, glossary) >= p.relevance]
+            said = _union(reply, int(unit))
             # Agreeing means no flip, and a negation on either side only if the other has one too:
             # "1x1卷积不看空间邻域" does not state "1x1卷积能提取空间邻域的特征".
-            agrees = bool(talking) and all(
-                flips(m.claim_polarity, c, glossary) % 2 == 0 and bool(c.negated) == bool(m.claim_polarity.negated)
-                for c in talking
-            )
-            against = any(
-                _turns_around(m.correction_polarity, m.word_weights, c, glossary, p.relevance) for c in clauses
-            )
-            if about >= p.misconception_words and agrees and (margin >= p.misconception_margin or against):
+            agrees = flips(m.claim_polarity, said, glossary) % 2 == 0 and _negates(said) == _negates(m.claim_polarity)
+            if about >= p.misconception_words and agrees and margin >= p.misconception_margin:
                 found.append(index)
                 break
     return tuple(found)

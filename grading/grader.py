@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -38,6 +39,25 @@ from .text import content_words, normalize, reply_clauses, tokens
 __all__ = ["Reference", "Point", "Misconception", "Grader"]
 
 _PREPARED_KEEP = 512  # prepared questions kept in memory
+
+
+def _spread_shared_keywords(points: list[PreparedPoint]) -> list[PreparedPoint]:
+    """A keyword several key points of the question share (均值, 方差 in every BN point) says little
+    about which point a reply makes: its weight is divided by the number of points that have it."""
+    owners: dict[str, int] = {}
+    for point in points:
+        for word in {w for k in point.keyword_sets for w in k.words}:
+            owners[word] = owners.get(word, 0) + 1
+    if not any(count > 1 for count in owners.values()):
+        return points
+    out = []
+    for point in points:
+        sets = tuple(
+            KeywordSet(k.words, tuple(w / owners.get(word, 1) for word, w in zip(k.words, k.weights)))
+            for k in point.keyword_sets
+        )
+        out.append(replace(point, keyword_sets=sets))
+    return out
 
 
 def _subclaims(point: Point) -> list[str]:
@@ -92,7 +112,9 @@ class Grader:
                 self._prepared.move_to_end(key)
                 return self._prepared[key]
         demote = frozenset(content_words(self.glossary.canonical(reference.question)))
-        prepared_points = [self._prepare_point(number, point, reference, demote) for number, point in enumerate(points, 1)]
+        prepared_points = _spread_shared_keywords(
+            [self._prepare_point(number, point, reference, demote) for number, point in enumerate(points, 1)]
+        )
         misconceptions = tuple(self._prepare_misconception(m) for m in reference.misconceptions)
         params = self.params(language)
         joined = ("。" if language == "zh" else ". ").join(p.text for p in points)

