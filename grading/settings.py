@@ -88,14 +88,14 @@ CALIBRATED_ZH = LanguageParams(
     ),
 )
 CALIBRATED_EN = LanguageParams(
-    model="all-MiniLM-L6-v2",
+    model='all-MiniLM-L6-v2',
     point=PointParams(
-        keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, relevance=0.34,
-        gate_floor=0.1, gate_span=0.1, gate_overlap=True,
+        keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, gate_floor=0.1,
+        gate_overlap=True, gate_span=0.1,
     ),
     score=ScoreWeights(
-        intercept=0.5019, points=0.0545, covered=0.0642, recall=0.1008, cosine=0.1354, demoted_cosine=0.1394,
-        shortness=0.1133,
+        intercept=0.5019, points=0.0707, covered=0.065, recall=0.087, cosine=0.1249, demoted_cosine=0.1463,
+        shortness=0.1134, contradiction_cap=100.0,
     ),
 )
 

@@ -68,13 +68,16 @@ def test_empty_answer_loses_nothing(engine: PracticeEngine) -> None:
     assert engine.store.attempts(USER) == []
 
 
-def test_hint_reveals_a_key_point_and_costs_points(engine: PracticeEngine, bank: Bank) -> None:
+def test_hint_reveals_a_key_points_gist_and_costs_points(engine: PracticeEngine, bank: Bank) -> None:
     answer = "训练时神经元以概率p保留，否则输出0；训练时输出除以p；测试时什么都不用做。"
     _ask(engine, DROPOUT)
     (plain,) = engine.submit(USER, answer, now=T0)
     _ask(engine, DROPOUT, now=T0 + timedelta(minutes=1))
     hint = engine.hint(USER)
-    assert hint.kind is ReplyKind.HINT and bank.get(DROPOUT).point_texts[0] in hint.text
+    first = bank.get(DROPOUT).key_points[0]
+    assert first.gist and first.gist != first.text
+    assert hint.kind is ReplyKind.HINT and first.gist in hint.text
+    assert first.text not in hint.text  # the gist, never the point or the reference itself
     (hinted,) = engine.submit(USER, answer, now=T0 + timedelta(minutes=1))
     expected = max(0.0, plain.grade.score - HINT_COST)
     assert engine.store.last_attempt(USER).score == pytest.approx(expected, abs=0.2)
