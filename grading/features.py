@@ -28,7 +28,7 @@ from .contradiction import MODAL, Polarity, flips, polarity
 from .fuzzy import ReplyIndex, keyword_score
 from .glossary import Glossary
 from .result import PointStatus
-from .settings import LanguageParams
+from .settings import LanguageParams, PointParams
 from .text import STOP_WORDS, normalize, reply_clauses, tokens
 
 __all__ = [
@@ -103,6 +103,9 @@ class PreparedMisconception:
     claim_polarity: Polarity
     correction_polarity: Polarity
     word_weights: dict[str, float]
+    parts: tuple[Polarity, ...] = ()  # the claim's clauses ("元组可以修改", "列表定义后不能修改")
+    part_vectors: np.ndarray | None = None  # one row per part
+    correction_vectors: np.ndarray | None = None  # one row per clause of the correction
 
 
 @dataclass(frozen=True)
@@ -242,15 +245,17 @@ def _coverage(keywords: KeywordSet, reply: ReplyAnalysis, flipped: set[int]) -> 
     return hit / total if total else 0.0
 
 
-def _about(words: frozenset[str], weights: dict[str, float], clause: Polarity, glossary: Glossary) -> float:
-    """Share (IDF-weighted) of a statement's words that a clause talks about; the other side of an
-    antonym pair counts ("测试时……" is about the same thing as "训练时……")."""
+def _about(
+    words: frozenset[str], weights: dict[str, float], clause: Polarity, glossary: Glossary, *, opposites: bool = True
+) -> float:
+    """Share (IDF-weighted) of a statement's words that a clause talks about; with `opposites`, the
+    other side of an antonym pair counts ("测试时……" is about the same thing as "训练时……")."""
     words = words - {MODAL}
     total = sum(weights.get(w, 1.0) for w in words)
     if not total:
         return 0.0
     about = set(words & clause.words)
-    for word in clause.words - words:
+    for word in clause.words - words if opposites else ():
         about.update(words & glossary.opposites.get(word, frozenset()))
     return sum(weights.get(w, 1.0) for w in about) / total
 
@@ -365,13 +370,17 @@ def _contradicting_clauses(
     relevance = params.point.relevance
     flipped: set[int] = set()
     for claim, row in zip(point.claims, rows):
+        if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:
+            continue  # "列表不可以" leans on the clause before it: not checked alone
         agree, against, where = 0.0, 0.0, -1
         for best in np.argsort(-every[row])[:4]:
             similarity = float(every[row, best])
             if similarity < params.point.contradiction_floor:
                 break
             clause = reply.clauses[reply.unit_clauses[local[best]][0]]
-            if _about(claim.words, point.word_weights, clause, glossary) < relevance:
+            # About the sub-claim by its own words, not only through an antonym ("测试阶段不用做任何
+            # 操作" is not about "把缩放放到训练阶段").
+            if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
             if flips(claim, clause, glossary) % 2:
                 if similarity > against:
@@ -392,34 +401,72 @@ def _misconceptions(
     glossary: Glossary,
     params: LanguageParams,
 ) -> tuple[int, ...]:
-    """The curated wrong claims the reply states: a clause closer to the claim than to the right
-    statement and to every key point, that is about the claim and agrees with its polarity."""
-    if not prepared.misconceptions or prepared.claim_vectors is None or prepared.correction_vectors is None:
+    """The curated wrong claims the reply states: a clause that states a clause of the claim —
+    closer to it than to the right statement and to every key point, about its words, with its
+    polarity. Judged clause by clause, so that "列表可以修改，元组定义后不能修改" does not state
+    "元组可以修改，列表定义后不能修改" (the same words, the sides swapped)."""
+    if not prepared.misconceptions or prepared.correction_vectors is None:
         return ()
     p = params.point
-    claim_sims = prepared.claim_vectors @ unit_vectors.T  # misconceptions x units
-    correction_sims = prepared.correction_vectors @ unit_vectors.T
-    best_point = point_sims.max(axis=0) if point_sims.size else np.zeros(len(reply.units))
+    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1]
+    if not singles:
+        return ()
+    clause_vectors = unit_vectors[singles]
+    best_point = point_sims[:, singles].max(axis=0) if point_sims.size else np.zeros(len(singles))
     found = []
     for index, m in enumerate(prepared.misconceptions):
-        for unit in np.argsort(-claim_sims[index])[:3]:
-            claim = float(claim_sims[index, unit])
-            if claim < p.misconception_floor:
-                break
-            # One clause states one claim; two neighbours only when they say almost exactly it.
-            if len(reply.unit_clauses[int(unit)]) != 1 and claim < p.misconception_floor + 0.2:
-                continue
-            margin = claim - max(float(correction_sims[index, unit]), float(best_point[unit]))
-            clauses = [reply.clauses[c] for c in reply.unit_clauses[int(unit)]]
-            about = _about(m.claim_polarity.words, m.word_weights, _union(reply, int(unit)), glossary)
-            said = _union(reply, int(unit))
-            # Agreeing means no flip, and a negation on either side only if the other has one too:
-            # "1x1卷积不看空间邻域" does not state "1x1卷积能提取空间邻域的特征".
-            agrees = flips(m.claim_polarity, said, glossary) % 2 == 0 and _negates(said) == _negates(m.claim_polarity)
-            if about >= p.misconception_words and agrees and margin >= p.misconception_margin:
-                found.append(index)
-                break
+        if m.part_vectors is None:
+            continue
+        part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
+        # A clause of the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
+        vectors = m.correction_vectors if m.correction_vectors is not None else prepared.correction_vectors[index : index + 1]
+        right = np.maximum((vectors @ clause_vectors.T).max(axis=0), best_point)
+        if _states_claim(m, part_sims, right, reply, singles, glossary, p):
+            found.append(index)
     return tuple(found)
+
+
+def _states_claim(
+    m: PreparedMisconception,
+    part_sims: np.ndarray,
+    right: np.ndarray,
+    reply: ReplyAnalysis,
+    singles: list[int],
+    glossary: Glossary,
+    p: PointParams,
+) -> bool:
+    """Every clause of the claim is stated by some clause of the reply: "训练时不缩放，测试时也不用做
+    任何缩放" is wrong as a whole, while its second half alone is right."""
+    return all(
+        _states_part(part, sims, right, m.word_weights, reply, singles, glossary, p)
+        for part, sims in zip(m.parts, part_sims)
+    )
+
+
+def _states_part(
+    part: Polarity,
+    sims: np.ndarray,
+    right: np.ndarray,
+    weights: dict[str, float],
+    reply: ReplyAnalysis,
+    singles: list[int],
+    glossary: Glossary,
+    p: PointParams,
+) -> bool:
+    for best in np.argsort(-sims)[:2]:
+        similarity = float(sims[best])
+        if similarity < p.misconception_floor:
+            break
+        if similarity - float(right[best]) < p.misconception_margin:
+            continue
+        said = reply.clauses[reply.unit_clauses[singles[best]][0]]
+        if _about(part.words, weights, said, glossary) < p.misconception_words:
+            continue
+        # Agreeing means no flip, and a negation on either side only if the other has one too:
+        # "1x1卷积不看空间邻域" does not state "1x1卷积能提取空间邻域的特征".
+        if flips(part, said, glossary) % 2 == 0 and _negates(said) == _negates(part):
+            return True
+    return False
 
 
 def point_score(features: PointFeatures, params: LanguageParams) -> float:

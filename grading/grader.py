@@ -60,6 +60,10 @@ def _spread_shared_keywords(points: list[PreparedPoint]) -> list[PreparedPoint]:
     return out
 
 
+def _clauses(text: str) -> list[str]:
+    return reply_clauses(text) or [text]
+
+
 def _subclaims(point: Point) -> list[str]:
     """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
     out: list[str] = []
@@ -117,6 +121,15 @@ class Grader:
         )
         misconceptions = tuple(self._prepare_misconception(m) for m in reference.misconceptions)
         params = self.params(language)
+        embedder = self.embedder(language)
+        misconceptions = tuple(
+            replace(
+                m,
+                part_vectors=self._cache.encode(embedder, _clauses(m.claim)),
+                correction_vectors=self._cache.encode(embedder, _clauses(m.correction or m.claim)),
+            )
+            for m in misconceptions
+        )
         joined = ("。" if language == "zh" else ". ").join(p.text for p in points)
         variants = [v for p in prepared_points for v in p.variants]
         subclaims = [c for p in points for c in _subclaims(p)]
@@ -180,6 +193,7 @@ class Grader:
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:
         claim = self._polarity(misconception.claim)
         correction = self._polarity(misconception.correction or misconception.claim)
+        parts = tuple(self._polarity(c) for c in _clauses(misconception.claim))
         words = claim.words | correction.words
         return PreparedMisconception(
             claim=misconception.claim,
@@ -187,6 +201,7 @@ class Grader:
             claim_polarity=claim,
             correction_polarity=correction,
             word_weights={w: self.idf(w) for w in words},
+            parts=parts,
         )
 
     def _canonical_keyword(self, keyword: str) -> str:

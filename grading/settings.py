@@ -82,9 +82,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1291, points=0.0, core=0.157, detail=0.1404, covered=0.2836, recall=0.0354, cosine=0.2305,
-        misconception=0.1824, lean=0.5452, lean_units=0.1149, curve=(2.0, 15.7, 18.8, 23.4, 32.9, 47.4, 66.3,
-        74.7, 82.2, 85.4, 89.0),
+        intercept=0.1231, points=0.0, core=0.1804, detail=0.1161, covered=0.2809, recall=0.0447, cosine=0.2221,
+        misconception=0.2803, lean=0.4891, lean_units=0.1845, curve=(2.0, 13.4, 20.0, 23.6, 31.9, 48.7, 66.7,
+        75.8, 81.8, 85.4, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
