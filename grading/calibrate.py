@@ -60,6 +60,8 @@ __all__ = [
     "mohler_idf",
 ]
 
+# Score rules that are policy, not fitted: kept from the parameters being calibrated.
+_RULES = ("misconception_cap", "contradiction_cap", "pass_core_share")
 KINDS = ("excellent", "good", "partial", "wrong", "off_topic", "english")
 _ORDER = {"excellent": 3, "good": 3, "partial": 2, "wrong": 1, "off_topic": 1}  # english: any quality
 FEATURES = (
@@ -244,7 +246,7 @@ def cross_validated(
         weights = _fit(x[train], y[train], use)
         if curve:
             weights = weights.model_copy(update={"curve": fit_curve(_predict(x[train], weights), y[train])})
-        caps = {"misconception_cap": params.score.misconception_cap, "contradiction_cap": params.score.contradiction_cap}
+        caps = {name: getattr(params.score, name) for name in _RULES}
         fitted = params.model_copy(update={"score": weights.model_copy(update=caps)})
         for i in np.flatnonzero(~train):
             predicted[i] = combine(features[i], fitted)[0] / 100.0
@@ -350,7 +352,8 @@ def calibrate_zh(
     predicted = cross_validated(features, replies, params, use=ZH_FEATURES, curve=True)
     y = np.array([r.target for r in replies])
     weights = fit_score_weights(features, y, params, use=ZH_FEATURES)
-    weights = weights.model_copy(update={"curve": fit_curve(_predict(_matrix(features, params), weights), y)})
+    rules = {name: getattr(params.score, name) for name in _RULES}
+    weights = weights.model_copy(update={"curve": fit_curve(_predict(_matrix(features, params), weights), y), **rules})
     params = params.model_copy(update={"score": weights})
     out: dict[str, object] = {"cross_validated": report(replies, predicted, pass_line=params.verdicts.good)}
     if holdout:
@@ -382,7 +385,7 @@ def calibrate_en(grader: Grader, rows: Sequence[DevReply]) -> tuple[LanguagePara
     # r 0.03 when a turned-around point caps the score, so English replies are not capped.
     params = best[1]
     weights = fit_score_weights(features, y, params, use=EN_FEATURES)
-    caps = {"misconception_cap": params.score.misconception_cap, "contradiction_cap": params.score.contradiction_cap}
+    caps = {name: getattr(params.score, name) for name in _RULES}
     params = params.model_copy(update={"score": weights.model_copy(update=caps)})
     values = [combine(f, params)[0] / 100.0 for f in features]
     out = report(rows, values, pass_line=params.verdicts.good)

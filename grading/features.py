@@ -528,6 +528,9 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
         score = max(score, params.verdicts.good)
         if all(sure):
             score = max(score, params.verdicts.excellent)
+    core_covered = [status is PointStatus.COVERED for (status, _), f in zip(statuses, features.points) if f.core]
+    if core_covered and sum(core_covered) < w.pass_core_share * len(core_covered):
+        score = min(score, params.verdicts.good - 1.0)  # most core points missing: not a pass
     if any(f.contradicted and f.core for f in features.points):
         score = min(score, w.contradiction_cap)  # a core point turned around: not a pass
     if features.misconceptions:

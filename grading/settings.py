@@ -53,6 +53,7 @@ class ScoreWeights(_Strict):
     lean: float = 0.0  # how much closer the reply is to a wrong claim than to a key point (subtracted)
     lean_units: float = 0.0  # the same over the reply's clauses (subtracted)
     curve: tuple[float, ...] = ()  # the final score at raw 0, 10, …, 100 (monotone; empty: the raw score)
+    pass_core_share: float = 0.5  # a reply covering less than this share of the core points is not a pass
     contradiction_cap: float = 55.0  # the highest score of a reply that turns a core point around
     misconception_cap: float = 20.0  # the highest score (0-100) of a reply that states a curated misconception:
     # the top of the fair scale's band for wrong answers
@@ -95,7 +96,7 @@ CALIBRATED_EN = LanguageParams(
     ),
     score=ScoreWeights(
         intercept=0.5019, points=0.0707, covered=0.065, recall=0.087, cosine=0.1249, demoted_cosine=0.1463,
-        shortness=0.1134, contradiction_cap=100.0,
+        shortness=0.1134, contradiction_cap=100.0, pass_core_share=0.0,
     ),
 )
 
