@@ -44,7 +44,6 @@ __all__ = [
     "point_score",
     "combine",
     "demoted_text",
-    "clause_polarity",
 ]
 
 _QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
@@ -100,9 +99,7 @@ class PreparedPoint:
 class PreparedMisconception:
     claim: str
     correction: str
-    claim_polarity: Polarity
-    correction_polarity: Polarity
-    word_weights: dict[str, float]
+    word_weights: dict[str, float]  # IDF of the words of the claim and the correction
     parts: tuple[Polarity, ...] = ()  # the claim's clauses ("元组可以修改", "列表定义后不能修改")
     part_vectors: np.ndarray | None = None  # one row per part
     correction_vectors: np.ndarray | None = None  # one row per clause of the correction
@@ -186,10 +183,6 @@ def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
     return joiner.join(kept) or text
 
 
-def clause_polarity(text: str, glossary: Glossary) -> Polarity:
-    return polarity(tokens(glossary.canonical(text)), glossary.negation_words)
-
-
 def analyse_reply(
     text: str, glossary: Glossary, *, max_chars: int, max_clauses: int = 40, question: str = ""
 ) -> ReplyAnalysis:
@@ -260,13 +253,6 @@ def _about(
     return sum(weights.get(w, 1.0) for w in about) / total
 
 
-def _turns_around(statement: Polarity, weights: dict[str, float], clause: Polarity, glossary: Glossary, relevance: float) -> bool:
-    """The clause is about the statement and states its opposite (an odd number of flips)."""
-    if _about(statement.words, weights, clause, glossary) < relevance:
-        return False
-    return flips(statement, clause, glossary) % 2 == 1
-
-
 def reply_features(
     prepared: PreparedReference,
     reply: ReplyAnalysis,
@@ -280,7 +266,6 @@ def reply_features(
     """The features of one reply. `unit_vectors` has one row per `reply.units`, the last row being
     the whole reply when the reply has more than two clauses."""
     sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
-    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1]
     n_points = len(prepared.points)
     points = []
     for number, point in enumerate(prepared.points):

@@ -121,43 +121,44 @@ class Grader:
         )
         misconceptions = tuple(self._prepare_misconception(m) for m in reference.misconceptions)
         params = self.params(language)
-        embedder = self.embedder(language)
-        misconceptions = tuple(
-            replace(
-                m,
-                part_vectors=self._cache.encode(embedder, _clauses(m.claim)),
-                correction_vectors=self._cache.encode(embedder, _clauses(m.correction or m.claim)),
-            )
-            for m in misconceptions
-        )
         joined = ("。" if language == "zh" else ". ").join(p.text for p in points)
-        variants = [v for p in prepared_points for v in p.variants]
         subclaims = [c for p in points for c in _subclaims(p)]
-        subclaim_owner = np.array([i for i, p in enumerate(points) for _ in _subclaims(p)], dtype=np.int32)
-        owner = np.array([i for i, p in enumerate(prepared_points) for _ in p.variants], dtype=np.int32)
-        texts = variants + [joined] + [m.claim for m in misconceptions] + [m.correction for m in misconceptions]
-        texts += subclaims
-        texts.append(reference.question or joined)
-        if params.score.demoted_cosine:
-            texts.append(demoted_text(joined, demote, self.glossary))
-        vectors = self._cache.encode(self.embedder(language), texts)
-        n, m, c = len(variants), len(misconceptions), len(subclaims)
+        batch: list[str] = []  # every reference-side text, encoded (or read from the cache) at once
+
+        def add(texts: Sequence[str]) -> slice:
+            batch.extend(texts)
+            return slice(len(batch) - len(texts), len(batch))
+
+        at_variants = add([v for p in prepared_points for v in p.variants])
+        at_reference = add([joined])
+        at_question = add([reference.question or joined])
+        at_subclaims = add(subclaims)
+        at_claims = add([m.claim for m in misconceptions])
+        at_corrections = add([m.correction or m.claim for m in misconceptions])
+        at_parts = [(add(_clauses(m.claim)), add(_clauses(m.correction or m.claim))) for m in misconceptions]
+        at_demoted = add([demoted_text(joined, demote, self.glossary)]) if params.score.demoted_cosine else None
+        vectors = self._cache.encode(self.embedder(language), batch)
         prepared = PreparedReference(
             question=reference.question,
             language=language,
             points=tuple(prepared_points),
-            variant_vectors=vectors[:n],
-            variant_point=owner,
-            reference_vector=vectors[n],
-            demoted_reference_vector=vectors[n + 2 + 2 * m + c] if params.score.demoted_cosine else None,
-            question_vector=vectors[n + 1 + 2 * m + c],
+            variant_vectors=vectors[at_variants],
+            variant_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.variants], dtype=np.int32),
+            reference_vector=vectors[at_reference][0],
+            demoted_reference_vector=vectors[at_demoted][0] if at_demoted else None,
+            question_vector=vectors[at_question][0],
             demote=demote,
-            misconceptions=misconceptions,
+            misconceptions=tuple(
+                replace(m, part_vectors=vectors[parts], correction_vectors=vectors[fixes])
+                for m, (parts, fixes) in zip(misconceptions, at_parts)
+            ),
             vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
-            claim_vectors=vectors[n + 1 : n + 1 + m] if m else None,
-            correction_vectors=vectors[n + 1 + m : n + 1 + 2 * m] if m else None,
-            subclaim_vectors=vectors[n + 1 + 2 * m : n + 1 + 2 * m + c] if c else None,
-            subclaim_point=subclaim_owner if c else None,
+            claim_vectors=vectors[at_claims] if misconceptions else None,
+            correction_vectors=vectors[at_corrections] if misconceptions else None,
+            subclaim_vectors=vectors[at_subclaims] if subclaims else None,
+            subclaim_point=np.array([i for i, p in enumerate(points) for _ in _subclaims(p)], dtype=np.int32)
+            if subclaims
+            else None,
         )
         with self._lock:
             self._prepared[key] = prepared
@@ -191,15 +192,11 @@ class Grader:
         )
 
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:
-        claim = self._polarity(misconception.claim)
-        correction = self._polarity(misconception.correction or misconception.claim)
         parts = tuple(self._polarity(c) for c in _clauses(misconception.claim))
-        words = claim.words | correction.words
+        words = self._polarity(misconception.claim).words | self._polarity(misconception.correction).words
         return PreparedMisconception(
             claim=misconception.claim,
             correction=misconception.correction,
-            claim_polarity=claim,
-            correction_polarity=correction,
             word_weights={w: self.idf(w) for w in words},
             parts=parts,
         )
