@@ -198,9 +198,9 @@ def _predict(x: np.ndarray, weights: ScoreWeights) -> np.ndarray:
     return np.array([apply_curve(v, weights.curve) for v in raw]) / 100.0
 
 
-def fit_curve(raw: np.ndarray, target: np.ndarray, *, knots: int = 11) -> tuple[float, ...]:
+def fit_curve(raw: np.ndarray, target: np.ndarray, *, knots: int = 6) -> tuple[float, ...]:
     """A monotone map from raw scores to the fair scale (both 0-1 in, 0-100 out): isotonic
-    regression (pool adjacent violators), read off at 0, 10, …, 100."""
+    regression (pool adjacent violators), read off at 0, 20, …, 100 (few knots: a smooth map)."""
     order = np.argsort(raw)
     x, y = raw[order] * 100.0, target[order] * 100.0
     blocks: list[list[float]] = []  # [sum, count, x sum]

