@@ -271,12 +271,13 @@ def test_reference_whose_answer_is_only_an_image_is_not_gradable(grader: Grader)
         grader.grade(reference, "感受野从最后一层往前逐层计算")
 
 
-def test_bank_question_with_image_only_answer_is_not_gradable(grader: Grader, bank) -> None:  # noqa: ANN001
-    images = [q for q in bank.questions if q.answer_kind is AnswerKind.IMAGE and not q.key_points]
-    if not images:
-        pytest.skip("the bank has no image-only answer without key points")
-    with pytest.raises(NotGradable):
-        grader.grade(reference_for(images[0]), "随便答一下")
+def test_bank_questions_whose_answer_is_an_image_or_a_link_are_graded_by_their_curated_points(grader: Grader, bank) -> None:  # noqa: ANN001
+    pictures = [q for q in bank.questions if q.answer_kind in (AnswerKind.IMAGE, AnswerKind.LINK)]
+    assert pictures and all(q.curated and q.gradable for q in pictures)
+    question = pictures[0]
+    right = grader.grade(reference_for(question), "。".join(p.text for p in question.key_points if p.core))
+    off = grader.grade(reference_for(question), "今天天气很好，适合出去散步。")
+    assert right.score > off.score and right.verdict >= Verdict.GOOD, right
 
 
 # ---------------------------------------------------------------- the held-out set
