@@ -318,7 +318,7 @@ class PracticeEngine:
         return Button(t("button_next", language), Action.NEXT)
 
     def hint(self, user_key: str, *, now: datetime | None = None) -> Reply:
-        """Reveal the next key point of the open question, at a cost of HINT_COST points."""
+        """Reveal the gist of the next key point of the open question, at a cost of HINT_COST points."""
         state = self.store.chat_state(user_key)
         question = self.bank.get(state.question_id) if state.question_id else None
         if state.state != ASKED or question is None:
@@ -327,9 +327,9 @@ class PracticeEngine:
             return self._info(user_key, "hint_open" if not question.key_points else "no_hint")
         if state.hints_used >= len(question.key_points):
             return self._info(user_key, "no_hint")
-        point = question.key_points[state.hints_used]
+        gist = self._gist(question, state.hints_used)
         self.store.save_chat_state(user_key, hints_used=state.hints_used + 1)
-        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=self._gist(question, state.hints_used))
+        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=gist)
 
     def show_answer(self, user_key: str, *, now: datetime | None = None) -> Reply:
         """Show the reference answer; asked before answering, it counts as not answered."""
