@@ -148,7 +148,7 @@ def features_for(grader: Grader, replies: Sequence[DevReply], *, batch: int = 64
         analyses, vectors = grader.analyse_and_encode([(p, r.text) for p, r in zip(prepared, chunk)])
         for p, a, (units, demoted) in zip(prepared, analyses, vectors):
             if units is None:  # nothing to grade: every feature is zero
-                nothing = tuple(PointFeatures(0.0, 0.0, False, False, q.core) for q in p.points)
+                nothing = tuple(PointFeatures(0.0, 0.0, False, q.core) for q in p.points)
                 out.append(ReplyFeatures(nothing, 0.0, 0.0, 0.0, 0.0, 0.0))
                 continue
             params = grader.params(p.language)

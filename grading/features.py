@@ -119,7 +119,6 @@ class PreparedReference:
     vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
     question_vector: np.ndarray | None = None
     claim_vectors: np.ndarray | None = None  # one row per misconception
-    correction_vectors: np.ndarray | None = None
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
     subclaim_point: np.ndarray | None = None  # the point each sub-claim belongs to
 
@@ -154,7 +153,6 @@ class PointFeatures:
     keyword_coverage: float
     similarity: float
     contradicted: bool  # the clause aligned with the point states its opposite
-    conflict: bool = False  # kept for the score's shape: some clause about the point states its opposite
     core: bool = True
 
 
@@ -281,15 +279,20 @@ def reply_features(
     the whole reply when the reply has more than two clauses."""
     sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
     n_points = len(prepared.points)
+    # Contradiction cues look at single clauses that state something (not 如果…/不然…).
+    claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
+    claim_sims = (
+        prepared.subclaim_vectors @ unit_vectors[claims].T if prepared.subclaim_vectors is not None and claims else None
+    )  # sub-claims x those clauses
     points = []
     for number, point in enumerate(prepared.points):
         rows = np.flatnonzero(prepared.variant_point == number)
         block = sims[rows]
         similarity = float(block.max()) if block.size else 0.0
-        flipped = _contradicting_clauses(prepared, number, reply, unit_vectors, glossary, params)
+        flipped = _contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
-        points.append(PointFeatures(coverage, similarity, contradicted, contradicted, point.core))
+        points.append(PointFeatures(coverage, similarity, contradicted, point.core))
     misconceptions = _misconceptions(prepared, reply, unit_vectors, sims, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
@@ -331,19 +334,6 @@ def reply_features(
     )
 
 
-def _union(reply: ReplyAnalysis, unit: int) -> Polarity:
-    """The polarity of a unit of several clauses: a word negated in one and plain in another is
-    said both ways (mixed), as within one clause."""
-    clauses = [reply.clauses[c] for c in reply.unit_clauses[unit]]
-    if len(clauses) == 1:
-        return clauses[0]
-    words = frozenset().union(*(c.words for c in clauses))
-    negated = frozenset().union(*(c.negated for c in clauses))
-    plain = frozenset().union(*(c.words - c.negated - c.mixed for c in clauses))
-    mixed = frozenset().union(*(c.mixed for c in clauses)) | (negated & plain)
-    return Polarity(words, negated - mixed, mixed)
-
-
 def _negates(p: Polarity) -> bool:
     return bool(p.negated or p.mixed)
 
@@ -352,38 +342,35 @@ def _contradicting_clauses(
     prepared: PreparedReference,
     number: int,
     reply: ReplyAnalysis,
-    unit_vectors: np.ndarray,
+    claims: list[int],
+    claim_sims: np.ndarray | None,
     glossary: Glossary,
     params: LanguageParams,
 ) -> set[int]:
-    """The clauses that turn a sub-claim of the point around, each judged on the reply unit (a
-    clause or two neighbours) most similar to that sub-claim."""
+    """The clauses that turn a sub-claim of the point around, each judged on the reply's clauses
+    (`claims`, units of one clause each) most similar to that sub-claim."""
     point = prepared.points[number]
-    if prepared.subclaim_vectors is None or prepared.subclaim_point is None or not point.claims:
+    if claim_sims is None or prepared.subclaim_point is None or not point.claims:
         return set()
     rows = np.flatnonzero(prepared.subclaim_point == number)
-    local = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
-    if not local:
-        return set()
-    every = prepared.subclaim_vectors @ unit_vectors[local].T  # all sub-claims x clauses
     relevance = params.point.relevance
     flipped: set[int] = set()
     for claim, row in zip(point.claims, rows):
         if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:
             continue  # "列表不可以" leans on the clause before it: not checked alone
         agree, against, where = 0.0, 0.0, -1
-        for best in np.argsort(-every[row])[:4]:
-            similarity = float(every[row, best])
+        for best in np.argsort(-claim_sims[row])[:4]:
+            similarity = float(claim_sims[row, best])
             if similarity < params.point.contradiction_floor:
                 break
-            clause = reply.clauses[reply.unit_clauses[local[best]][0]]
+            clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
             # About the sub-claim by its own words, not only through an antonym ("测试阶段不用做任何
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
             if flips(claim, clause, glossary) % 2:
                 if similarity > against:
-                    against, where = similarity, reply.unit_clauses[local[best]][0]
+                    against, where = similarity, reply.unit_clauses[claims[best]][0]
             else:
                 agree = max(agree, similarity)
         # A clause that turns the sub-claim around counts only when no clause states it as well.
@@ -404,7 +391,7 @@ def _misconceptions(
     closer to it than to the right statement and to every key point, about its words, with its
     polarity. Judged clause by clause, so that "列表可以修改，元组定义后不能修改" does not state
     "元组可以修改，列表定义后不能修改" (the same words, the sides swapped)."""
-    if not prepared.misconceptions or prepared.correction_vectors is None:
+    if not prepared.misconceptions:
         return ()
     p = params.point
     singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1]
@@ -414,12 +401,11 @@ def _misconceptions(
     best_point = point_sims[:, singles].max(axis=0) if point_sims.size else np.zeros(len(singles))
     found = []
     for index, m in enumerate(prepared.misconceptions):
-        if m.part_vectors is None:
+        if m.part_vectors is None or m.correction_vectors is None:
             continue
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
         # A clause of the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
-        vectors = m.correction_vectors if m.correction_vectors is not None else prepared.correction_vectors[index : index + 1]
-        right = np.maximum((vectors @ clause_vectors.T).max(axis=0), best_point)
+        right = np.maximum((m.correction_vectors @ clause_vectors.T).max(axis=0), best_point)
         if _states_claim(m, part_sims, right, reply, singles, glossary, p):
             found.append(index)
     return tuple(found)

@@ -66,10 +66,7 @@ def _clauses(text: str) -> list[str]:
 
 def _subclaims(point: Point) -> list[str]:
     """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
-    out: list[str] = []
-    for variant in (point.text, *point.aliases):
-        out.extend(reply_clauses(variant) or [variant])
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(c for variant in (point.text, *point.aliases) for c in _clauses(variant)))
 
 
 class Grader:
@@ -134,7 +131,6 @@ class Grader:
         at_question = add([reference.question or joined])
         at_subclaims = add(subclaims)
         at_claims = add([m.claim for m in misconceptions])
-        at_corrections = add([m.correction or m.claim for m in misconceptions])
         at_parts = [(add(_clauses(m.claim)), add(_clauses(m.correction or m.claim))) for m in misconceptions]
         at_demoted = add([demoted_text(joined, demote, self.glossary)]) if params.score.demoted_cosine else None
         vectors = self._cache.encode(self.embedder(language), batch)
@@ -154,9 +150,8 @@ class Grader:
             ),
             vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
             claim_vectors=vectors[at_claims] if misconceptions else None,
-            correction_vectors=vectors[at_corrections] if misconceptions else None,
             subclaim_vectors=vectors[at_subclaims] if subclaims else None,
-            subclaim_point=np.array([i for i, p in enumerate(points) for _ in _subclaims(p)], dtype=np.int32)
+            subclaim_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.claims], dtype=np.int32)
             if subclaims
             else None,
         )
