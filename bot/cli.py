@@ -14,9 +14,10 @@ from pathlib import Path
 import click
 from rapidfuzz import process
 
-from questions.bank import Bank, BankInvalid, load_bank
+from questions.bank import Bank, BankInvalid, BankProblem, load_bank
 from questions.importer import import_seeds
 from questions.importers import SeedFormatError
+from questions.lint import lint_bank_file
 from questions.model import Question
 from questions.stats import bank_stats
 from questions.taxonomy import Taxonomy, load_taxonomy
@@ -216,28 +217,28 @@ def bank_show(app: _App, question_id: str) -> None:
     click.echo(_render(question, app.taxonomy))  # type: ignore[arg-type]
 
 
+def _fail_with_problems(problems: list[BankProblem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    _fail(f"{len(problems)} problem(s) in the question bank")
+
+
 @bank.command("validate")
 @pass_app
 def bank_validate(app: _App) -> None:
     """Check every bank file: YAML syntax, schema, topics, duplicate ids, then lint the key points
     (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems."""
-    from questions.lint import lint_bank_file  # only this command needs the lint
-
     try:
         current = load_bank(app.settings.bank.dir, app.taxonomy)
     except BankInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        _fail(f"{len(exc.problems)} problem(s) in the question bank")
+        _fail_with_problems(exc.problems)
     problems = [
         problem
         for path, bank_file in current.files.items()  # type: ignore[possibly-undefined]
         for problem in lint_bank_file(path, bank_file)
     ]
     if problems:
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        _fail(f"{len(problems)} problem(s) in the question bank")
+        _fail_with_problems(problems)
     count = len(current.questions)
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
 
