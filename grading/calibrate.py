@@ -66,10 +66,12 @@ KINDS = ("excellent", "good", "partial", "wrong", "off_topic", "english")
 _ORDER = {"excellent": 3, "good": 3, "partial": 2, "wrong": 1, "off_topic": 1}  # english: any quality
 FEATURES = (
     "points", "core", "detail", "covered", "recall", "cosine", "demoted_cosine", "shortness",
-    "contradiction", "conflict", "misconception", "lean", "lean_units",
+    "contradiction", "conflict", "misconception", "lean", "lean_units", "foreign",
 )  # fmt: skip
 # Chinese: point evidence, the reply's closeness to the reference, and the wrong-claim cues.
-ZH_FEATURES = ("core", "detail", "covered", "recall", "cosine", "contradiction", "misconception", "lean", "lean_units")
+ZH_FEATURES = (
+    "core", "detail", "covered", "recall", "cosine", "contradiction", "misconception", "lean", "lean_units", "foreign",
+)  # fmt: skip
 # English (Mohler has no curated points or misconceptions): cosines, demoted cosine, recall, shortness.
 EN_FEATURES = ("points", "covered", "recall", "cosine", "demoted_cosine", "shortness")
 

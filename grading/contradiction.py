@@ -41,6 +41,17 @@ _NOT_NEGATING = frozenset(
 )
 
 
+# Adverbs, prepositions and the copula a negation reads past to the word it denies ("不会太大",
+# "并不直接约束", "不是以0为中心"); no content of their own.
+_TRANSPARENT = frozenset(
+    "太 很 直接 并 一定 完全 总是 总 必须 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
+    "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为".split()
+)
+
+
+_COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
+
+
 # "可以/能" and "不能/无法" carry the claim's polarity: "不同层可以用不同学习率" vs "不能用不同学习率".
 # Both sides are recorded as the one word MODAL, so the two can be compared.
 MODAL = "能"
@@ -68,8 +79,13 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     pending = 0  # negations whose window is still open
     window = 0
     previous: str | None = None
+    carried = 0  # the negations that applied to the previous word: "不会太大或者太小" denies both
     dismissed = False
     for token in tokens:
+        if token in _COORDINATORS:
+            if carried:
+                pending, window = carried, NEGATION_WINDOW
+            continue
         if token in _DISMISSALS:
             dismissed = True
             continue
@@ -99,12 +115,15 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             pending += 1
             window = NEGATION_WINDOW
             continue
-        if base in STOP_WORDS:
+        if base in _TRANSPARENT:  # "不是以0为中心", "并不直接约束": read past
+            continue
+        if base in STOP_WORDS:  # "不需要任何……": the negation ends with the verb it denies
             if window:
                 window -= 1
                 pending = pending if window else 0
             continue
         words.add(base)
+        carried = pending if window else 0
         if (pending + (1 if prefix else 0)) % 2:
             negated.add(base)
         else:

@@ -9,8 +9,8 @@ correct answer is not diluted and a wrong claim is checked where it is made:
 - keywords: the share of the point's keywords (any wording's) found in the reply, alias- and
   typo-aware;
 - contradiction cues (negation, antonym swaps) on the aligned clause only;
-- misconceptions: a clause that states a curated wrong claim (closer to the claim than to the right
-  statement, and agreeing with the claim's polarity).
+- misconceptions: a clause that states a curated wrong claim (with its polarity and the words that
+  make it wrong, matching it clearly better than any right statement it agrees with).
 
 Preparation of the reference side (keywords, polarity, embeddings) happens once per question; a
 reply is analysed once; `reply_features` then needs only the vectors of the reply's units.
@@ -44,6 +44,8 @@ __all__ = [
     "point_score",
     "combine",
     "demoted_text",
+    "wrong_alone",
+    "cruxes",
 ]
 
 _QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
@@ -103,6 +105,10 @@ class PreparedMisconception:
     parts: tuple[Polarity, ...] = ()  # the claim's clauses ("元组可以修改", "列表定义后不能修改")
     part_vectors: np.ndarray | None = None  # one row per part
     correction_vectors: np.ndarray | None = None  # one row per clause of the correction
+    correction_parts: tuple[Polarity, ...] = ()  # the correction's clauses
+    wrong_alone: tuple[bool, ...] = ()  # per part: wrong on its own (no key point or correction says it)
+    cruxes: tuple[frozenset[str], ...] = ()  # per part: its words no right statement uses ("只能", "类别")
+    dependent: tuple[bool, ...] = ()  # per part: goes on about the part before ("……，也是在约束权重的大小")
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,7 @@ class ReplyFeatures:
     relevance: float = 0.0  # the best similarity of any key point with the reply
     overlap: bool = False  # the reply shares a content word with the question or a key point
     question_relevance: float = 0.0  # the best similarity of the question with the reply
+    foreign: bool = False  # the reply is written in another language than the reference (English to 中文)
 
 
 def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
@@ -293,7 +300,7 @@ def reply_features(
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core))
-    misconceptions = _misconceptions(prepared, reply, unit_vectors, sims, glossary, params)
+    misconceptions = _misconceptions(prepared, reply, unit_vectors, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
         w * keyword_score(k, reply.index) * (0.0 if f.contradicted else 1.0)
@@ -331,6 +338,7 @@ def reply_features(
         relevance=float(sims.max()) if sims.size else 0.0,
         overlap=bool(reply.index.exact & prepared.vocabulary),
         question_relevance=float((unit_vectors @ prepared.question_vector).max()) if prepared.question_vector is not None else 0.0,
+        foreign=prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x"),
     )
 
 
@@ -383,75 +391,128 @@ def _misconceptions(
     prepared: PreparedReference,
     reply: ReplyAnalysis,
     unit_vectors: np.ndarray,
-    point_sims: np.ndarray,
     glossary: Glossary,
     params: LanguageParams,
 ) -> tuple[int, ...]:
-    """The curated wrong claims the reply states: a clause that states a clause of the claim —
-    closer to it than to the right statement and to every key point, about its words, with its
-    polarity. Judged clause by clause, so that "列表可以修改，元组定义后不能修改" does not state
-    "元组可以修改，列表定义后不能修改" (the same words, the sides swapped)."""
+    """The curated wrong claims the reply states. A clause states a part of a claim when it is about
+    the part's words, with its polarity, and matches it better (cosine + word share) than any right
+    statement it agrees with (a key point's sub-claim, a clause of the correction). Judged clause by
+    clause, so that "列表可以修改，元组定义后不能修改" does not state "元组可以修改，列表定义后不能修改"
+    (the same words, the sides swapped)."""
     if not prepared.misconceptions:
         return ()
-    p = params.point
-    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1]
+    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
     if not singles:
         return ()
     clause_vectors = unit_vectors[singles]
-    best_point = point_sims[:, singles].max(axis=0) if point_sims.size else np.zeros(len(singles))
+    said = [reply.clauses[reply.unit_clauses[u][0]] for u in singles]
+    # Right statements: every sub-claim of a key point (then each misconception's correction).
+    point_rights = [(claim, point.word_weights) for point in prepared.points for claim in point.claims]
+    point_sims = (
+        prepared.subclaim_vectors @ clause_vectors.T if prepared.subclaim_vectors is not None else np.zeros((0, len(singles)))
+    )
     found = []
     for index, m in enumerate(prepared.misconceptions):
         if m.part_vectors is None or m.correction_vectors is None:
             continue
+        rights = point_rights + [(c, m.word_weights) for c in m.correction_parts]
+        right_sims = np.vstack([point_sims, m.correction_vectors @ clause_vectors.T])
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
-        # A clause of the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
-        right = np.maximum((m.correction_vectors @ clause_vectors.T).max(axis=0), best_point)
-        if _states_claim(m, part_sims, right, reply, singles, glossary, p):
+        # A part must match the claim clearly better (the margin) than what it agrees with, unless
+        # it is right on its own and said word for word.
+        stated = [
+            _states_part(part, crux, sims, m.word_weights, said, rights, right_sims, glossary, params.point, strict=wrong)
+            for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
+        ]
+        # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
+        # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
+        # while each half is right. A part that goes on about the one before it, or has a single
+        # word ("牛顿法不用"), is not judged alone.
+        alone = [i for i, part in enumerate(m.parts) if not m.dependent[i] and len(part.words - {MODAL}) >= 2]
+        alone = alone or list(range(len(m.parts)))  # no part stands alone: the claim as a whole
+        if alone and (stated[alone[0]] and m.wrong_alone[alone[0]] or all(stated[i] for i in alone)):
             found.append(index)
     return tuple(found)
 
 
-def _states_claim(
-    m: PreparedMisconception,
-    part_sims: np.ndarray,
-    right: np.ndarray,
-    reply: ReplyAnalysis,
-    singles: list[int],
-    glossary: Glossary,
-    p: PointParams,
-) -> bool:
-    """Every clause of the claim is stated by some clause of the reply: "训练时不缩放，测试时也不用做
-    任何缩放" is wrong as a whole, while its second half alone is right."""
-    return all(
-        _states_part(part, sims, right, m.word_weights, reply, singles, glossary, p)
-        for part, sims in zip(m.parts, part_sims)
-    )
+def _agrees(statement: Polarity, clause: Polarity, glossary: Glossary) -> bool:
+    """The clause says the statement's words the same way round (no negation or antonym flip)."""
+    return flips(statement, clause, glossary) % 2 == 0 and _negates(clause) == _negates(statement)
 
 
 def _states_part(
     part: Polarity,
+    crux: frozenset[str],
     sims: np.ndarray,
-    right: np.ndarray,
     weights: dict[str, float],
-    reply: ReplyAnalysis,
-    singles: list[int],
+    said: list[Polarity],
+    rights: list[tuple[Polarity, dict[str, float]]],
+    right_sims: np.ndarray,
     glossary: Glossary,
     p: PointParams,
+    *,
+    strict: bool = True,
 ) -> bool:
-    for best in np.argsort(-sims)[:2]:
+    for best in np.argsort(-sims)[:3]:
         similarity = float(sims[best])
         if similarity < p.misconception_floor:
             break
-        if similarity - float(right[best]) < p.misconception_margin:
+        clause = said[best]
+        words = _about(part.words, weights, clause, glossary, opposites=False)
+        if words < p.misconception_words or not _agrees(part, clause, glossary):
             continue
-        said = reply.clauses[reply.unit_clauses[singles[best]][0]]
-        if _about(part.words, weights, said, glossary) < p.misconception_words:
+        # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别.
+        if crux and not crux & clause.words:
             continue
-        # Agreeing means no flip, and a negation on either side only if the other has one too:
-        # "1x1卷积不看空间邻域" does not state "1x1卷积能提取空间邻域的特征".
-        if flips(part, said, glossary) % 2 == 0 and _negates(said) == _negates(part):
+        if not (part.negated - {MODAL}) <= clause.words:  # "非结构化数据" does not say "……用不了"
+            continue
+        # "1x1卷积不看空间邻域" agrees with no part of "1x1卷积能提取空间邻域的特征"; a clause of
+        # the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
+        rival = max(
+            (
+                float(right_sims[r, best]) + _about(right.words, right_weights, clause, glossary, opposites=False)
+                for r, (right, right_weights) in enumerate(rights)
+                if _agrees(right, clause, glossary)
+            ),
+            default=0.0,
+        )
+        margin = 0.0 if not strict and words >= 0.999 else p.misconception_margin
+        if similarity + words - rival >= margin:
             return True
     return False
+
+
+def cruxes(parts: Sequence[Polarity], rights: Sequence[Polarity]) -> tuple[frozenset[str], ...]:
+    """Each part's words that no right statement uses: what a clause must say to state the part."""
+    used = frozenset().union(*(r.words for r in rights))
+    return tuple(frozenset(part.words - used - {MODAL}) for part in parts)
+
+
+def wrong_alone(
+    parts: Sequence[Polarity],
+    part_vectors: np.ndarray,
+    rights: Sequence[tuple[Polarity, dict[str, float]]],
+    right_vectors: np.ndarray,
+    weights: dict[str, float],
+    glossary: Glossary,
+    *,
+    similar: float = 0.55,
+    share: float = 0.8,
+) -> tuple[bool, ...]:
+    """For each part of a wrong claim: True unless a right statement (a key point's sub-claim or a
+    clause of the correction) says the same, the same way round ("训练时不缩放" is AlexNet's way)."""
+    sims = part_vectors @ right_vectors.T if len(rights) else np.zeros((len(parts), 0))
+
+    def says(i: int, r: int) -> bool:
+        part, right = parts[i], rights[r][0]
+        words = _about(part.words, weights, right, glossary, opposites=False)
+        # Every word of the part, the same way round, or most of them and close in meaning; and
+        # not the other side of a word besides ("高宽减半时通道数加倍" is not "……通道数也减半").
+        other_side = any(glossary.opposites.get(w, frozenset()) & (right.words - part.words) for w in part.words)
+        close = words >= 0.999 or (words >= share and sims[i, r] >= similar)
+        return close and not other_side and _agrees(part, right, glossary)
+
+    return tuple(not any(says(i, r) for r in range(len(rights))) for i in range(len(parts)))
 
 
 def point_score(features: PointFeatures, params: LanguageParams) -> float:
@@ -496,6 +557,9 @@ def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dic
         "misconception": min(1.0, float(len(features.misconceptions))),
         "lean": features.lean,
         "lean_units": features.lean_units,
+        # Keywords and cosines run lower across languages: the core points' evidence, again, for a
+        # reply in the other language.
+        "foreign": mean(core) if features.foreign else 0.0,
     }
     return named, statuses
 

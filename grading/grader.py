@@ -26,8 +26,10 @@ from .features import (
     ReplyAnalysis,
     analyse_reply,
     combine,
+    cruxes,
     demoted_text,
     reply_features,
+    wrong_alone,
 )
 from .glossary import DEFAULT_GLOSSARY_PATH, Glossary, load_glossary
 from .keywords import Idf, extract_keywords
@@ -67,6 +69,12 @@ def _clauses(text: str) -> list[str]:
 def _subclaims(point: Point) -> list[str]:
     """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
     return list(dict.fromkeys(c for variant in (point.text, *point.aliases) for c in _clauses(variant)))
+
+
+# Conjunctions that may open a statement before its subject, and words that open a clause going
+# on about the subject of the clause before.
+_LEADS = frozenset("只要 只有 如果 因为 由于 虽然 即使 就算 一旦 当 对于 关于 所以 因此 其实 本质 主要".split())
+_GOES_ON = frozenset("也 还 更 并且 而且 它 它们 其 他 这 那 同时 却".split())
 
 
 class Grader:
@@ -145,7 +153,7 @@ class Grader:
             question_vector=vectors[at_question][0],
             demote=demote,
             misconceptions=tuple(
-                replace(m, part_vectors=vectors[parts], correction_vectors=vectors[fixes])
+                self._place_misconception(m, vectors[parts], vectors[fixes], prepared_points, vectors[at_subclaims])
                 for m, (parts, fixes) in zip(misconceptions, at_parts)
             ),
             vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
@@ -194,7 +202,37 @@ class Grader:
             correction=misconception.correction,
             word_weights={w: self.idf(w) for w in words},
             parts=parts,
+            correction_parts=tuple(self._polarity(c) for c in _clauses(misconception.correction or misconception.claim)),
+            dependent=self._dependent(_clauses(misconception.claim)),
         )
+
+    def _dependent(self, parts: Sequence[str]) -> tuple[bool, ...]:
+        """For each clause of a statement: does it go on about the first clause's subject instead of
+        naming its own ("……，也是在约束权重的大小", "是因为它的理论……")?"""
+        out = []
+        for number, text in enumerate(parts):
+            words = self._polarity(text).words
+            toks = tokens(self.glossary.canonical(text))
+            head = next((t for t in toks if t in words and t not in _LEADS), "")
+            before = toks[: toks.index(head)] if head else toks
+            out.append(number > 0 and (bool(_GOES_ON.intersection(before)) or not head))
+        return tuple(out)
+
+    def _place_misconception(
+        self,
+        m: PreparedMisconception,
+        part_vectors: np.ndarray,
+        correction_vectors: np.ndarray,
+        points: Sequence[PreparedPoint],
+        subclaim_vectors: np.ndarray,
+    ) -> PreparedMisconception:
+        """The misconception with its vectors, and which of its parts are wrong on their own."""
+        rights = [(c, p.word_weights) for p in points for c in p.claims]
+        rights += [(c, m.word_weights) for c in m.correction_parts]
+        right_vectors = np.vstack([subclaim_vectors, correction_vectors]) if len(subclaim_vectors) else correction_vectors
+        alone = wrong_alone(m.parts, part_vectors, rights, right_vectors, m.word_weights, self.glossary)
+        crux = cruxes(m.parts, [r for r, _ in rights])
+        return replace(m, part_vectors=part_vectors, correction_vectors=correction_vectors, wrong_alone=alone, cruxes=crux)
 
     def _canonical_keyword(self, keyword: str) -> str:
         """A hand-written keyword in the form replies are matched in: canonical tokens, joined."""

@@ -31,7 +31,8 @@ class PointParams(_Strict):
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
     misconception_floor: float = 0.6  # cosine a clause needs with a wrong claim to be suspected of it
-    misconception_margin: float = 0.05  # ... and how much closer to the claim than to any right statement
+    misconception_margin: float = 0.2  # ... and how much better it must match the claim (cosine + word
+    # share) than any right statement it agrees with
     misconception_words: float = 0.5  # share of the claim's words the clause must talk about
 
 
@@ -52,6 +53,7 @@ class ScoreWeights(_Strict):
     misconception: float = 0.0  # 1 when the reply states a curated misconception (subtracted)
     lean: float = 0.0  # how much closer the reply is to a wrong claim than to a key point (subtracted)
     lean_units: float = 0.0  # the same over the reply's clauses (subtracted)
+    foreign: float = 0.0  # mean core point score again when the reply is in the other language
     curve: tuple[float, ...] = ()  # the final score at raw scores evenly spaced over 0-100 (monotone; empty: raw)
     pass_core_share: float = 0.5  # a reply covering less than this share of the core points is not a pass,
     # and one that makes no key point at all is 未答到要点 (0: neither rule, as for Mohler's lenient graders)
@@ -81,11 +83,12 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
-        keyword=0.8, sim_floor=0.55, sim_ceiling=0.8, covered=0.3, partly=0.18, gate_span=0.3,
+        keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1294, points=0.0, core=0.1357, detail=0.1287, covered=0.3224, recall=0.0119, cosine=0.1992,
-        misconception=0.2723, lean=0.48, lean_units=0.1864, curve=(2.0, 19.8, 32.0, 66.0, 81.3, 89.0),
+        intercept=0.1186, points=0.0, core=0.0851, detail=0.0803, covered=0.2591, recall=0.1732, cosine=0.2924,
+        misconception=0.3506, lean=0.3813, lean_units=0.1175, foreign=0.2834,
+        curve=(2.0, 19.0, 32.3, 63.5, 85.2, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -414,6 +414,37 @@ def test_each_misconception_stated_in_a_reply_is_caught_and_named(grader: Grader
     assert len(missed) <= 0.03 * total, f"{len(missed)} misconceptions not caught:\n" + "\n".join(missed)
 
 
+# A wrong claim in the candidate's own words, and right answers that share its words.
+OWN_WORDS_WRONG = [
+    ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),
+    ("001-dcb403", "SOP的负样本也是从别的文档里随机抽的句子，跟NSP一样。", "SOP的负样本也是从其他文档随机取的句子"),
+]
+RIGHT_WITH_WRONG_WORDS = [
+    # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
+    ("001-dcb403", "NSP的负样本是从其他文档随机拿的句子，SOP的负样本是把同一对句子交换顺序。"),
+    # half of "训练时不缩放，测试时也不用做任何缩放", said of AlexNet, where it is right
+    ("000-93d25c", "早期AlexNet的做法是训练不缩放，测试时把输出乘上保留概率。"),
+    # "不会去约束权重" denies "BN也是在约束权重的大小"
+    ("004-c08e96", "不一样，权重衰减是限制权重大小的正则化方法，BN是把每层的输出归一化，它不会去约束权重。"),
+    # "不是以0为中心" denies "sigmoid的输出是以0为中心的"
+    ("001-438236", "激活函数引入非线性。sigmoid输出在0到1之间，两头饱和容易梯度消失，输出也不是以0为中心的。"),
+]
+
+
+@pytest.mark.parametrize(("question_id", "reply", "claim"), OWN_WORDS_WRONG)
+def test_a_misconception_in_own_words_is_caught(grader: Grader, bank, question_id: str, reply: str, claim: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, reply)
+    assert any(m.claim.startswith(claim) for m in result.misconceptions), result.misconceptions
+    assert result.score <= grader.params("zh").score.misconception_cap
+
+
+@pytest.mark.parametrize(("question_id", "reply"), RIGHT_WITH_WRONG_WORDS)
+def test_a_right_answer_sharing_a_misconceptions_words_is_not_flagged(grader: Grader, bank, question_id: str, reply: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, reply)
+    assert result.misconceptions == []
+    assert result.score > grader.params("zh").score.misconception_cap
+
+
 def test_stating_the_right_statement_is_not_a_misconception(grader: Grader, bank) -> None:  # noqa: ANN001
     flagged = []
     for question_id, index in _misconceptions(bank):

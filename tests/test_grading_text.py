@@ -153,6 +153,23 @@ def test_negation_flip_immutable_vs_freely_modifiable(glossary: Glossary) -> Non
     assert flips(pol("元组不可修改", glossary), pol("元组可以随便修改", glossary), glossary) % 2 == 1
 
 
+def test_negation_reads_past_the_copula_and_adverbs(glossary: Glossary) -> None:
+    assert pol("输出也不是以0为中心", glossary).negated == {"0"}
+    assert pol("它并不直接约束前一层的权重", glossary).negated == {"约束"}
+
+
+def test_negation_carries_over_a_coordination(glossary: Glossary) -> None:
+    """"不会太大或者太小" denies both sides, so it agrees with "梯度不会太大也不会太小"."""
+    p = pol("不会太大或者太小", glossary)
+    assert {"大", "太小"} <= p.negated
+    assert flips(pol("不会太大也不会太小", glossary), p, glossary) % 2 == 0
+
+
+def test_negation_of_a_verb_ends_with_it(glossary: Glossary) -> None:
+    """"不需要任何额外操作" and "不用做任何操作" say the same: neither turns the other around."""
+    assert flips(pol("测试时不需要任何额外操作", glossary), pol("测试阶段不用做任何操作", glossary), glossary) % 2 == 0
+
+
 def test_antonym_swap_train_for_test_is_an_odd_flip(glossary: Glossary) -> None:
     assert flips(pol("训练时丢弃神经元", glossary), pol("测试时丢弃神经元", glossary), glossary) % 2 == 1
 
