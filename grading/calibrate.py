@@ -60,6 +60,7 @@ __all__ = [
     "mohler_idf",
 ]
 
+POINT_PARAMS_GAIN = 0.005  # Pearson r another grid point must add to replace the current point parameters
 # Score rules that are policy, not fitted: kept from the parameters being calibrated.
 _RULES = ("misconception_cap", "contradiction_cap", "pass_core_share")
 KINDS = ("excellent", "good", "partial", "wrong", "off_topic", "english")
@@ -259,9 +260,12 @@ def fit_point_params(
     features: Sequence[ReplyFeatures], replies: Sequence[DevReply], params: LanguageParams, *, use: Sequence[str]
 ) -> tuple[PointParams, float]:
     """Grid-search how a point's similarity and keywords become its score, and the relevance gate,
-    by the cross-validated Pearson r of the whole score."""
+    by the cross-validated Pearson r of the whole score. The current parameters stay unless another
+    grid point beats them by `POINT_PARAMS_GAIN`: the statuses users see (✓/～/✗) should not move
+    for noise."""
     y = np.array([r.target for r in replies])
-    best = (params.point, -1.0)
+    current = pearson(cross_validated(features, replies, params, use=use), y)
+    best = (params.point, current + POINT_PARAMS_GAIN)
     for keyword, floor, ceiling, covered, gate_floor, gate_span in itertools.product(
         (0.5, 0.65, 0.8), (0.35, 0.45, 0.55), (0.6, 0.7, 0.8), (0.3, 0.5), (0.3, 0.4), (0.0, 0.2, 0.3)
     ):

@@ -41,11 +41,11 @@ _NOT_NEGATING = frozenset(
 )
 
 
-# Adverbs, prepositions and the copula a negation reads past to the word it denies ("不会太大",
-# "并不直接约束", "不是以0为中心"); no content of their own.
+# Adverbs (degree, hedges), prepositions and the copula a negation reads past to the word it denies
+# ("不会太大", "并不直接约束", "不是以0为中心"); no content of their own.
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 必须 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
-    "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为".split()
+    "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来".split()
 )
 
 

@@ -63,6 +63,7 @@ _BARE_ANSWER = re.compile(
     r"[啊呀吧的呢哦嗯了,，.。!！\s]*$",
     re.I,
 )
+_NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|not\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,10 @@ def analyse_reply(
     text = text[:max_chars]
     clauses = reply_clauses(text, limit=max_clauses)
     if question and clauses and _BARE_ANSWER.match(normalize(clauses[0])):
-        clauses[0] = f"{_QUESTION_END.sub('', question.strip())}：{clauses[0]}"
+        stem = _QUESTION_END.sub("", question.strip())
+        # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
+        negative = _NEGATIVE_ANSWER.match(normalize(clauses[0]))
+        clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
     by_clause = [tokens(glossary.canonical(c)) for c in clauses]
     words = [token for clause in by_clause for token in clause]
     polarities = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)

@@ -30,10 +30,10 @@ class PointParams(_Strict):
     # the points, and counts the reply's similarity with the question as well (English: Mohler's graders
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
-    misconception_floor: float = 0.6  # cosine a clause needs with a wrong claim to be suspected of it
+    misconception_floor: float = 0.55  # cosine a clause needs with a wrong claim to be suspected of it
     misconception_margin: float = 0.2  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
-    misconception_words: float = 0.5  # share of the claim's words the clause must talk about
+    misconception_words: float = 0.55  # share of the claim's words the clause must talk about
 
 
 class ScoreWeights(_Strict):
@@ -86,9 +86,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1186, points=0.0, core=0.0851, detail=0.0803, covered=0.2591, recall=0.1732, cosine=0.2924,
-        misconception=0.3506, lean=0.3813, lean_units=0.1175, foreign=0.2834,
-        curve=(2.0, 19.0, 32.3, 63.5, 85.2, 90.0),
+        intercept=0.1188, points=0.0, core=0.091, detail=0.0841, covered=0.2412, recall=0.1832, cosine=0.3091,
+        misconception=0.3615, lean=0.3689, lean_units=0.1295, foreign=0.2809,
+        curve=(2.0, 18.2, 33.2, 63.4, 82.9, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

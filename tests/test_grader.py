@@ -428,6 +428,8 @@ RIGHT_WITH_WRONG_WORDS = [
     ("004-c08e96", "不一样，权重衰减是限制权重大小的正则化方法，BN是把每层的输出归一化，它不会去约束权重。"),
     # "不是以0为中心" denies "sigmoid的输出是以0为中心的"
     ("001-438236", "激活函数引入非线性。sigmoid输出在0到1之间，两头饱和容易梯度消失，输出也不是以0为中心的。"),
+    # a bare "No" denies the question it answers ("通道数的增加表示信息被放大了吗？")
+    ("004-c19059", "No. More channels just means more feature maps, it doesn't create information."),
 ]
 
 

@@ -156,6 +156,7 @@ def test_negation_flip_immutable_vs_freely_modifiable(glossary: Glossary) -> Non
 def test_negation_reads_past_the_copula_and_adverbs(glossary: Glossary) -> None:
     assert pol("输出也不是以0为中心", glossary).negated == {"0"}
     assert pol("它并不直接约束前一层的权重", glossary).negated == {"约束"}
+    assert pol("list本身并不是迭代器", glossary).negated == {"迭代器"}
 
 
 def test_negation_carries_over_a_coordination(glossary: Glossary) -> None:
