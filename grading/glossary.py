@@ -13,7 +13,7 @@ from pathlib import Path
 
 from questions.yamlio import YamlError, load_yaml
 
-from .text import normalize, register_terms
+from .text import normalize, register_terms, tokens
 
 __all__ = ["Glossary", "load_glossary", "DEFAULT_GLOSSARY_PATH"]
 
@@ -109,8 +109,11 @@ class Glossary:
         """Canonical glossary terms mentioned in `text`, in order of first mention."""
         if self._pattern is None:
             return []
-        found = (self._canonical_of[m.group()] for m in self._pattern.finditer(normalize(text)))
-        return list(dict.fromkeys(found))
+        found = [self._canonical_of[m.group()] for m in self._pattern.finditer(normalize(text))]
+        # A Chinese term counts as a word of the text, not as a piece of another: 键 is not in 关键.
+        words = set(tokens(self.canonical(text)))
+        kept = (t for t in found if not _CJK.search(t) or t in words or t.startswith(("不", "没", "无", "非")))
+        return list(dict.fromkeys(kept))
 
     def is_term(self, word: str) -> bool:
         return normalize(word) in self._canonical_of

@@ -268,3 +268,15 @@ def test_prediction_is_not_the_test_phase(glossary: Glossary) -> None:
 def test_no_canonical_text_loses_a_character_of_a_longer_word(glossary: Glossary, text: str) -> None:
     """Whatever a text is rewritten to, its tokens still read as words, not fragments (间, 化)."""
     assert all(len(t) > 1 or t in {"不"} for t in tokens(glossary.canonical(text)))
+
+
+def test_a_term_inside_another_word_is_not_mentioned(glossary: Glossary) -> None:
+    """键 (a dict's key) is not mentioned by 关键; it is by 字典的键."""
+    assert "键" not in glossary.terms_in("核大小是三个超参数中最关键的")
+    assert "键" in glossary.terms_in("元组可以作为字典的键")
+
+
+def test_nms_is_not_read_as_a_negation(glossary: Glossary) -> None:
+    """非极大值抑制 is a name: its 非 negates nothing, and 做NMS stays 做 + the term."""
+    assert tokens(glossary.canonical("做非极大值抑制")) == tokens(glossary.canonical("做NMS")) == ["做", "nms"]
+    assert not polarity(tokens(glossary.canonical("按类别分别做非极大值抑制")), glossary.negation_words).negated
