@@ -161,6 +161,7 @@ class PointFeatures:
     similarity: float
     contradicted: bool  # the clause aligned with the point states its opposite
     core: bool = True
+    has_keywords: bool = True  # False when every word of the point's text is the question's own
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,7 @@ def reply_features(
         flipped = _contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
-        points.append(PointFeatures(coverage, similarity, contradicted, point.core))
+        points.append(PointFeatures(coverage, similarity, contradicted, point.core, bool(point.keywords)))
     misconceptions = _misconceptions(prepared, reply, unit_vectors, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
@@ -526,6 +527,8 @@ def point_score(features: PointFeatures, params: LanguageParams) -> float:
     p = params.point
     span = max(p.sim_ceiling - p.sim_floor, 1e-6)
     similarity = min(1.0, max(0.0, (features.similarity - p.sim_floor) / span))
+    if not features.has_keywords:  # every word of the point is the question's own: similarity alone
+        return similarity
     return p.keyword * features.keyword_coverage + (1.0 - p.keyword) * similarity
 
 

@@ -86,9 +86,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1117, points=0.0, core=0.0838, detail=0.0804, covered=0.2272, recall=0.2012, cosine=0.334,
-        misconception=0.3682, lean=0.3916, lean_units=0.1164, foreign=0.2925,
-        curve=(2.0, 18.4, 34.3, 63.8, 85.2, 90.0),
+        intercept=0.1398, points=0.0, core=0.0686, detail=0.1071, covered=0.2664, recall=0.2073, cosine=0.2535,
+        misconception=0.3669, lean=0.3858, lean_units=0.0859, foreign=0.2868,
+        curve=(2.0, 18.8, 30.2, 64.3, 86.4, 87.9),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -414,6 +414,22 @@ def test_each_misconception_stated_in_a_reply_is_caught_and_named(grader: Grader
     assert len(missed) <= 0.03 * total, f"{len(missed)} misconceptions not caught:\n" + "\n".join(missed)
 
 
+def test_a_point_made_only_of_the_questions_words_is_judged_by_similarity(grader: Grader, bank) -> None:  # noqa: ANN001
+    """004-70bf19 asks whether pooling and convolution suit time series; its point 「对时序数据，池化
+    可以用也可以不用」 has no word of its own. Saying it earns the point; talking about time series
+    in another sense earns nothing."""
+    question = bank.get("004-70bf19")
+    point = point_number(bank, "004-70bf19", "池化可以用也可以不用")
+    prepared = grader.prepare(reference_for(question))
+    assert not prepared.points[point].keywords
+    right = grade(grader, bank, "004-70bf19", "不是，卷积也能处理时序数据，用一维卷积就行，池化可用可不用。")
+    assert right.points[point].status is PointStatus.COVERED
+    assert right.verdict >= Verdict.GOOD
+    elsewhere = grade(grader, bank, "004-70bf19", "时序数据训练RNN时，batch按顺序取可以把上一个batch的隐状态传下去。")
+    assert all(p.status is PointStatus.MISSED for p in elsewhere.points)
+    assert elsewhere.score < 25
+
+
 # A wrong claim in the candidate's own words, and right answers that share its words.
 OWN_WORDS_WRONG = [
     ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),
