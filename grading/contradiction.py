@@ -9,6 +9,7 @@ logic rather than contradicting it, so only an odd number of flips is a contradi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,6 +50,7 @@ _TRANSPARENT = frozenset(
 )
 
 
+_SYMBOL = re.compile(r"^([0-9.]+|[a-z])$")
 _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
 
 
@@ -143,7 +145,8 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     """How many ways `clause` turns `point` around (negation of a shared word, antonym swaps)."""
     count = 0
     shared = (point.words & clause.words) - point.mixed - clause.mixed
-    if any((w in point.negated) != (w in clause.negated) for w in shared):
+    # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
+    if any((w in point.negated) != (w in clause.negated) for w in shared if not _SYMBOL.match(w)):
         count += 1
     opposites = glossary.opposites
     for a in point.words - clause.words:

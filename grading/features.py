@@ -46,6 +46,7 @@ __all__ = [
     "demoted_text",
     "wrong_alone",
     "cruxes",
+    "is_hypothetical",
 ]
 
 _QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
@@ -224,11 +225,16 @@ def analyse_reply(
     if len(clauses) > 2 or not clauses:
         units.append(text.strip())
         spans.append(tuple(range(len(clauses))))
-    hypothetical = frozenset(i for i, c in enumerate(clauses) if _HYPOTHETICAL.search(normalize(c)))
+    hypothetical = frozenset(i for i, c in enumerate(clauses) if is_hypothetical(c))
     return ReplyAnalysis(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
         len(content), nothing,
     )
+
+
+def is_hypothetical(clause: str) -> bool:
+    """Does the clause say what would happen otherwise or under a condition (如果…, 不然…, …的话)?"""
+    return bool(_HYPOTHETICAL.search(normalize(clause)))
 
 
 _SPACED_CJK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fffA-Za-z0-9])")

@@ -64,8 +64,8 @@ class Glossary:
         cjk = [a for a in self._canonical_of if _CJK.search(a)]
         latin = [a for a in self._canonical_of if not _CJK.search(a)]
         parts = []
-        if latin:  # whole words only: "bn" must not match inside "bnn"
-            parts.append(rf"(?<![a-z0-9]){_trie_pattern(latin)}(?![a-z0-9])")
+        if latin:  # whole words only: "bn" must not match inside "bnn", "min" inside "x_min"
+            parts.append(rf"(?<![a-z0-9_]){_trie_pattern(latin)}(?![a-z0-9_])")
         if cjk:
             parts.append(_trie_pattern(cjk))
         return re.compile("|".join(parts))

@@ -28,6 +28,7 @@ from .features import (
     combine,
     cruxes,
     demoted_text,
+    is_hypothetical,
     reply_features,
     wrong_alone,
 )
@@ -67,8 +68,13 @@ def _clauses(text: str) -> list[str]:
 
 
 def _subclaims(point: Point) -> list[str]:
-    """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
-    return list(dict.fromkeys(c for variant in (point.text, *point.aliases) for c in _clauses(variant)))
+    """The clauses of a point's text and aliases: each is checked for contradictions on its own.
+    A condition and the clause that follows it ("若不缩放，softmax会饱和") are not claims alone."""
+    out = []
+    for variant in (point.text, *point.aliases):
+        clauses = _clauses(variant)
+        out += [c for i, c in enumerate(clauses) if not is_hypothetical(c) and not (i and is_hypothetical(clauses[i - 1]))]
+    return list(dict.fromkeys(out))
 
 
 # Conjunctions that may open a statement before its subject, and words that open a clause going

@@ -43,9 +43,10 @@ STOP_WORDS = frozenset(
     a an the of to in on for and or is are was were be been being it its this that these those with as by at from into
     than then so such can could will would should may might must do does did if but which who whom what when where why
     how there their they them he she we you i me my our your his her also any all each other some more most very just
-    only own same both too about via per
+    only own same both too about via per 这类 那类 此类 该类 各类 这种
     """.split()
 )
+_KEEP_WHOLE = ("这类", "那类", "此类", "该类", "各类")
 
 _stemmer = snowballstemmer.stemmer("english")
 _jieba_lock = threading.Lock()
@@ -137,6 +138,12 @@ def _segmenter():  # noqa: ANN202 - rjieba and jieba share this much of an inter
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
             module = jieba
+        if not _jieba_ready:
+            for word in _KEEP_WHOLE:  # "这类" is one function word, not 这 + 类 (a class)
+                if module.__name__ == "rjieba":
+                    module.add_word(word, _TERM_FREQ, None)
+                else:
+                    module.add_word(word, freq=_TERM_FREQ)
         _jieba_ready = True
         return module
 

@@ -430,6 +430,13 @@ def test_a_point_made_only_of_the_questions_words_is_judged_by_similarity(grader
     assert elsewhere.score < 25
 
 
+def test_a_condition_in_a_key_point_is_not_checked_as_a_claim(grader: Grader, bank) -> None:  # noqa: ANN001
+    """004-b26408's point says .grad has a value only after backward (one alias: "不调用backward的话
+    grad是None"); a reply saying .grad is None before backward agrees with it."""
+    result = grade(grader, bank, "004-b26408", "PyTorch前向时只把计算图记下来，不会顺手算梯度；所以没backward之前.grad是None。")
+    assert result.contradicted == []
+
+
 # A wrong claim in the candidate's own words, and right answers that share its words.
 OWN_WORDS_WRONG = [
     ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),

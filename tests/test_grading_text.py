@@ -171,6 +171,16 @@ def test_negation_of_a_verb_ends_with_it(glossary: Glossary) -> None:
     assert flips(pol("测试时不需要任何额外操作", glossary), pol("测试阶段不用做任何操作", glossary), glossary) % 2 == 0
 
 
+def test_a_negated_number_is_not_a_flip(glossary: Glossary) -> None:
+    """"不是以0为中心" denies the centre, not the number: "输出在0到1" does not turn it around."""
+    assert flips(pol("sigmoid的输出不是以0为中心", glossary), pol("sigmoid输出在0到1之间", glossary), glossary) == 0
+
+
+def test_zhe_lei_is_not_a_class(glossary: Glossary) -> None:
+    """"list这类对象" is "objects such as list": its 类 is not the class of the 类/函数 pair."""
+    assert "类" not in pol("可以用iter()把list这类可迭代对象转成迭代器", glossary).words
+
+
 def test_antonym_swap_train_for_test_is_an_odd_flip(glossary: Glossary) -> None:
     assert flips(pol("训练时丢弃神经元", glossary), pol("测试时丢弃神经元", glossary), glossary) % 2 == 1
 
