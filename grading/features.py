@@ -162,7 +162,7 @@ class PointFeatures:
     similarity: float
     contradicted: bool  # the clause aligned with the point states its opposite
     core: bool = True
-    has_keywords: bool = True  # False when every word of the point's text is the question's own
+    keywords: int = 2  # how many keywords the point's text has (0: all its words are the question's)
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ def reply_features(
         flipped = _contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
-        points.append(PointFeatures(coverage, similarity, contradicted, point.core, bool(point.keywords)))
+        points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
     misconceptions = _misconceptions(prepared, reply, unit_vectors, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
@@ -533,9 +533,10 @@ def point_score(features: PointFeatures, params: LanguageParams) -> float:
     p = params.point
     span = max(p.sim_ceiling - p.sim_floor, 1e-6)
     similarity = min(1.0, max(0.0, (features.similarity - p.sim_floor) / span))
-    if not features.has_keywords:  # every word of the point is the question's own: similarity alone
-        return similarity
-    return p.keyword * features.keyword_coverage + (1.0 - p.keyword) * similarity
+    # A point whose every word is the question's own is judged by similarity alone; one with a
+    # single keyword leans on it half as much (one word choice should not decide the point).
+    keyword = p.keyword * min(1.0, features.keywords / 2)
+    return keyword * features.keyword_coverage + (1.0 - keyword) * similarity
 
 
 def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dict[str, float], list[tuple[PointStatus, float]]]:

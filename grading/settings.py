@@ -86,9 +86,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1491, points=0.0, core=0.0882, detail=0.0903, covered=0.2717, recall=0.2178, cosine=0.2292,
-        contradiction=0.0263, misconception=0.3746, lean=0.3772, lean_units=0.069, foreign=0.2916,
-        curve=(2.0, 18.6, 30.2, 63.5, 84.2, 88.1),
+        intercept=0.1515, points=0.0, core=0.1434, detail=0.0879, covered=0.251, recall=0.2241, cosine=0.2033,
+        contradiction=0.004, misconception=0.3729, lean=0.4038, lean_units=0.0336, foreign=0.2985,
+        curve=(2.0, 18.8, 34.6, 62.9, 86.5, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.grading_app import reference_for
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
-from grading.features import analyse_reply
+from grading.features import PointFeatures, analyse_reply, point_score
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, PointStatus, Verdict
@@ -435,6 +435,16 @@ def test_a_condition_in_a_key_point_is_not_checked_as_a_claim(grader: Grader, ba
     grad是None"); a reply saying .grad is None before backward agrees with it."""
     result = grade(grader, bank, "004-b26408", "PyTorch前向时只把计算图记下来，不会顺手算梯度；所以没backward之前.grad是None。")
     assert result.contradicted == []
+
+
+def test_fewer_keywords_lean_less_on_the_keywords() -> None:
+    """The same clause similarity, no keyword found: a point of three keywords stays missed, one of a
+    single keyword leans on it half as much, and one with none is judged by similarity alone."""
+    scores = [
+        point_score(PointFeatures(0.0, 0.75, False, keywords=n), CALIBRATED_ZH) for n in (3, 1, 0)
+    ]
+    assert scores[0] < scores[1] < scores[2]
+    assert scores[0] < CALIBRATED_ZH.point.partly <= CALIBRATED_ZH.point.covered <= scores[2]
 
 
 # A wrong claim in the candidate's own words, and right answers that share its words.
