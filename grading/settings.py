@@ -31,7 +31,7 @@ class PointParams(_Strict):
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
     misconception_floor: float = 0.55  # cosine a clause needs with a wrong claim to be suspected of it
-    misconception_margin: float = 0.2  # ... and how much better it must match the claim (cosine + word
+    misconception_margin: float = 0.25  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
     misconception_words: float = 0.55  # share of the claim's words the clause must talk about
 
@@ -86,9 +86,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1515, points=0.0, core=0.1434, detail=0.0879, covered=0.251, recall=0.2241, cosine=0.2033,
-        contradiction=0.004, misconception=0.3729, lean=0.4038, lean_units=0.0336, foreign=0.2985,
-        curve=(2.0, 18.8, 34.6, 62.9, 86.5, 90.0),
+        intercept=0.1628, points=0.0, core=0.1264, detail=0.0964, covered=0.2545, recall=0.2257, cosine=0.1874,
+        contradiction=0.0542, misconception=0.4023, lean=0.4041, lean_units=0.0335, foreign=0.2902,
+        curve=(2.0, 18.0, 30.3, 63.4, 86.5, 88.1),
     ),
 )
 CALIBRATED_EN = LanguageParams(
