@@ -77,6 +77,11 @@ ZH_FEATURES = (
 EN_FEATURES = ("points", "covered", "recall", "cosine", "demoted_cosine", "shortness")
 
 
+def _rules(params: LanguageParams) -> dict[str, float]:
+    """The policy rules of `params`, to carry over onto newly fitted weights."""
+    return {name: getattr(params.score, name) for name in _RULES}
+
+
 @dataclass(frozen=True)
 class DevReply:
     question_id: str
@@ -249,8 +254,7 @@ def cross_validated(
         weights = _fit(x[train], y[train], use)
         if curve:
             weights = weights.model_copy(update={"curve": fit_curve(_predict(x[train], weights), y[train])})
-        caps = {name: getattr(params.score, name) for name in _RULES}
-        fitted = params.model_copy(update={"score": weights.model_copy(update=caps)})
+        fitted = params.model_copy(update={"score": weights.model_copy(update=_rules(params))})
         for i in np.flatnonzero(~train):
             predicted[i] = combine(features[i], fitted)[0] / 100.0
     return predicted
@@ -358,8 +362,8 @@ def calibrate_zh(
     predicted = cross_validated(features, replies, params, use=ZH_FEATURES, curve=True)
     y = np.array([r.target for r in replies])
     weights = fit_score_weights(features, y, params, use=ZH_FEATURES)
-    rules = {name: getattr(params.score, name) for name in _RULES}
-    weights = weights.model_copy(update={"curve": fit_curve(_predict(_matrix(features, params), weights), y), **rules})
+    curve = fit_curve(_predict(_matrix(features, params), weights), y)
+    weights = weights.model_copy(update={"curve": curve, **_rules(params)})
     params = params.model_copy(update={"score": weights})
     out: dict[str, object] = {"cross_validated": report(replies, predicted, pass_line=params.verdicts.good)}
     if holdout:
@@ -391,8 +395,7 @@ def calibrate_en(grader: Grader, rows: Sequence[DevReply]) -> tuple[LanguagePara
     # r 0.03 when a turned-around point caps the score, so English replies are not capped.
     params = best[1]
     weights = fit_score_weights(features, y, params, use=EN_FEATURES)
-    caps = {name: getattr(params.score, name) for name in _RULES}
-    params = params.model_copy(update={"score": weights.model_copy(update=caps)})
+    params = params.model_copy(update={"score": weights.model_copy(update=_rules(params))})
     values = [combine(f, params)[0] / 100.0 for f in features]
     out = report(rows, values, pass_line=params.verdicts.good)
     out["grouped_5fold_cv_pearson_r"] = round(best[0], 4)

@@ -46,6 +46,7 @@ __all__ = [
     "demoted_text",
     "wrong_alone",
     "cruxes",
+    "right_statements",
     "is_hypothetical",
 ]
 
@@ -311,7 +312,7 @@ def reply_features(
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
-    misconceptions = _misconceptions(prepared, reply, unit_vectors, glossary, params)
+    misconceptions = _misconceptions(prepared, reply, claims, unit_vectors, claim_sims, glossary, params)
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
         w * keyword_score(k, reply.index) * (0.0 if f.contradicted else 1.0)
@@ -401,7 +402,9 @@ def _contradicting_clauses(
 def _misconceptions(
     prepared: PreparedReference,
     reply: ReplyAnalysis,
+    claims: list[int],
     unit_vectors: np.ndarray,
+    claim_sims: np.ndarray | None,
     glossary: Glossary,
     params: LanguageParams,
 ) -> tuple[int, ...]:
@@ -410,23 +413,16 @@ def _misconceptions(
     statement it agrees with (a key point's sub-claim, a clause of the correction). Judged clause by
     clause, so that "列表可以修改，元组定义后不能修改" does not state "元组可以修改，列表定义后不能修改"
     (the same words, the sides swapped)."""
-    if not prepared.misconceptions:
+    if not prepared.misconceptions or not claims:
         return ()
-    singles = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
-    if not singles:
-        return ()
-    clause_vectors = unit_vectors[singles]
-    said = [reply.clauses[reply.unit_clauses[u][0]] for u in singles]
-    # Right statements: every sub-claim of a key point (then each misconception's correction).
-    point_rights = [(claim, point.word_weights) for point in prepared.points for claim in point.claims]
-    point_sims = (
-        prepared.subclaim_vectors @ clause_vectors.T if prepared.subclaim_vectors is not None else np.zeros((0, len(singles)))
-    )
+    clause_vectors = unit_vectors[claims]
+    said = [reply.clauses[reply.unit_clauses[u][0]] for u in claims]
+    point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):
         if m.part_vectors is None or m.correction_vectors is None:
             continue
-        rights = point_rights + [(c, m.word_weights) for c in m.correction_parts]
+        rights = right_statements(prepared.points, m)
         right_sims = np.vstack([point_sims, m.correction_vectors @ clause_vectors.T])
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
@@ -491,6 +487,14 @@ def _states_part(
         if similarity + words - rival >= margin:
             return True
     return False
+
+
+def right_statements(
+    points: Sequence[PreparedPoint], m: PreparedMisconception
+) -> list[tuple[Polarity, dict[str, float]]]:
+    """What a misconception is weighed against, with the IDF of their words: every sub-claim of a
+    key point, in order, then the clauses of its correction."""
+    return [(c, p.word_weights) for p in points for c in p.claims] + [(c, m.word_weights) for c in m.correction_parts]
 
 
 def cruxes(parts: Sequence[Polarity], rights: Sequence[Polarity]) -> tuple[frozenset[str], ...]:

@@ -19,6 +19,7 @@ __all__ = ["Glossary", "load_glossary", "DEFAULT_GLOSSARY_PATH"]
 
 DEFAULT_GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NEGATION_PREFIXES = ("不", "没", "无", "非")
 
 
 def _trie_pattern(words: list[str]) -> str:
@@ -55,7 +56,7 @@ class Glossary:
                 self._canonical_of.setdefault(normalize(alias), normalize(group[0]))
         terms = {a for a in self._canonical_of} | set(self._canonical_of.values())
         # Terms that start with a negation (不可修改) stay split, so the negation is seen as one.
-        register_terms(sorted((t for t in terms if not t.startswith(("不", "没", "无", "非"))), key=len))
+        register_terms(sorted((t for t in terms if not t.startswith(_NEGATION_PREFIXES)), key=len))
 
     @cached_property
     def _pattern(self) -> re.Pattern[str] | None:
@@ -110,9 +111,10 @@ class Glossary:
         if self._pattern is None:
             return []
         found = [self._canonical_of[m.group()] for m in self._pattern.finditer(normalize(text))]
-        # A Chinese term counts as a word of the text, not as a piece of another: 键 is not in 关键.
+        # A Chinese term counts as a word of the text, not as a piece of another: 键 is not in 关键
+        # (terms that start with a negation are never whole words: they stay split).
         words = set(tokens(self.canonical(text)))
-        kept = (t for t in found if not _CJK.search(t) or t in words or t.startswith(("不", "没", "无", "非")))
+        kept = (t for t in found if not _CJK.search(t) or t in words or t.startswith(_NEGATION_PREFIXES))
         return list(dict.fromkeys(kept))
 
     def is_term(self, word: str) -> bool:

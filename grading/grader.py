@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .contradiction import polarity
+from .contradiction import Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import (
     KeywordSet,
@@ -30,6 +30,7 @@ from .features import (
     demoted_text,
     is_hypothetical,
     reply_features,
+    right_statements,
     wrong_alone,
 )
 from .glossary import DEFAULT_GLOSSARY_PATH, Glossary, load_glossary
@@ -175,7 +176,7 @@ class Grader:
                 self._prepared.popitem(last=False)
         return prepared
 
-    def _polarity(self, text: str):  # noqa: ANN202 - Polarity
+    def _polarity(self, text: str) -> Polarity:
         return polarity(tokens(self.glossary.canonical(text)), self.glossary.negation_words)
 
     def _prepare_point(self, number: int, point: Point, reference: Reference, demote: frozenset[str]) -> PreparedPoint:
@@ -201,7 +202,8 @@ class Grader:
         )
 
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:
-        parts = tuple(self._polarity(c) for c in _clauses(misconception.claim))
+        texts = _clauses(misconception.claim)
+        parts = tuple(self._polarity(c) for c in texts)
         words = self._polarity(misconception.claim).words | self._polarity(misconception.correction).words
         return PreparedMisconception(
             claim=misconception.claim,
@@ -209,20 +211,16 @@ class Grader:
             word_weights={w: self.idf(w) for w in words},
             parts=parts,
             correction_parts=tuple(self._polarity(c) for c in _clauses(misconception.correction or misconception.claim)),
-            dependent=self._dependent(_clauses(misconception.claim)),
+            dependent=tuple(number > 0 and self._goes_on(text, part) for number, (text, part) in enumerate(zip(texts, parts))),
         )
 
-    def _dependent(self, parts: Sequence[str]) -> tuple[bool, ...]:
-        """For each clause of a statement: does it go on about the first clause's subject instead of
-        naming its own ("……，也是在约束权重的大小", "是因为它的理论……")?"""
-        out = []
-        for number, text in enumerate(parts):
-            words = self._polarity(text).words
-            toks = tokens(self.glossary.canonical(text))
-            head = next((t for t in toks if t in words and t not in _LEADS), "")
-            before = toks[: toks.index(head)] if head else toks
-            out.append(number > 0 and (bool(_GOES_ON.intersection(before)) or not head))
-        return tuple(out)
+    def _goes_on(self, text: str, part: Polarity) -> bool:
+        """Does a later clause of a statement go on about the first clause's subject instead of naming
+        its own ("……，也是在约束权重的大小", "是因为它的理论……")?"""
+        toks = tokens(self.glossary.canonical(text))
+        head = next((t for t in toks if t in part.words and t not in _LEADS), "")
+        before = toks[: toks.index(head)] if head else toks
+        return bool(_GOES_ON.intersection(before)) or not head
 
     def _place_misconception(
         self,
@@ -233,8 +231,7 @@ class Grader:
         subclaim_vectors: np.ndarray,
     ) -> PreparedMisconception:
         """The misconception with its vectors, and which of its parts are wrong on their own."""
-        rights = [(c, p.word_weights) for p in points for c in p.claims]
-        rights += [(c, m.word_weights) for c in m.correction_parts]
+        rights = right_statements(points, m)
         right_vectors = np.vstack([subclaim_vectors, correction_vectors]) if len(subclaim_vectors) else correction_vectors
         alone = wrong_alone(m.parts, part_vectors, rights, right_vectors, m.word_weights, self.glossary)
         crux = cruxes(m.parts, [r for r, _ in rights])

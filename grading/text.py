@@ -140,12 +140,16 @@ def _segmenter():  # noqa: ANN202 - rjieba and jieba share this much of an inter
             module = jieba
         if not _jieba_ready:
             for word in _KEEP_WHOLE:  # "这类" is one function word, not 这 + 类 (a class)
-                if module.__name__ == "rjieba":
-                    module.add_word(word, _TERM_FREQ, None)
-                else:
-                    module.add_word(word, freq=_TERM_FREQ)
+                _add_word(module, word)
         _jieba_ready = True
         return module
+
+
+def _add_word(segmenter, word: str) -> None:  # noqa: ANN001 - rjieba or jieba
+    if segmenter.__name__ == "rjieba":
+        segmenter.add_word(word, _TERM_FREQ, None)
+    else:
+        segmenter.add_word(word, freq=_TERM_FREQ)
 
 
 def _add_words(words: Iterable[str]) -> None:
@@ -153,10 +157,7 @@ def _add_words(words: Iterable[str]) -> None:
     for word in words:
         # Latin runs are whole tokens already; adding "bn" would split "bnn" into bn|n.
         if _CJK.search(word) and " " not in word:
-            if segmenter.__name__ == "rjieba":
-                segmenter.add_word(word, _TERM_FREQ, None)
-            else:
-                segmenter.add_word(word, freq=_TERM_FREQ)
+            _add_word(segmenter, word)
 
 
 def clear_text_caches() -> None:
