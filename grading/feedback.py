@@ -1,7 +1,8 @@
 """Feedback on a graded reply: covered ✓ and missed ✗ key points in the reference's words, one tip.
 
 `feedback_for` gives plain data for front-ends to render; `render_text` is the plain-text rendering.
-Texts are in the question's language (zh or en).
+Labels and tips are in the user's language when given, else the question's (zh or en); key points
+stay in the reference's words.
 """
 
 from __future__ import annotations
@@ -62,9 +63,14 @@ class Feedback:
     misconceptions: list[tuple[str, str]] = field(default_factory=list)  # (wrong claim, right statement)
 
 
-def feedback_for(result: GradeResult) -> Feedback:
-    """Sort the key points by outcome (keeping the reference's order) and pick the one-line tip."""
-    language = result.language if result.language in _TEXTS else "zh"
+def feedback_for(result: GradeResult, language: str | None = None) -> Feedback:
+    """Sort the key points by outcome (keeping the reference's order) and pick the one-line tip.
+
+    `language` ("zh" or "en") is the language of the labels, the verdict and the tip: the user's
+    (None: the question's). The key points themselves are quoted as the reference words them.
+    """
+    language = language or result.language
+    language = language if language in _TEXTS else "zh"
     texts = _TEXTS[language]
     by_status: dict[PointStatus, list[str]] = {status: [] for status in PointStatus}
     for point in result.points:

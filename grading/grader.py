@@ -309,8 +309,9 @@ class Grader:
             MisconceptionResult(prepared.misconceptions[i].claim, prepared.misconceptions[i].correction)
             for i in features.misconceptions
         ]
+        score = float(round(score))  # whole points, as shown: the verdict and the pass line agree with the figure
         verdict = self.verdict(score, prepared.language)
-        return GradeResult(round(score, 1), verdict, points, prepared.language, notes, wrong)
+        return GradeResult(score, verdict, points, prepared.language, notes, wrong)
 
     def verdict(self, score: float, language: str) -> Verdict:
         thresholds = self.params(language).verdicts

@@ -59,10 +59,10 @@ class MisconceptionResult:
 
 @dataclass(frozen=True)
 class GradeResult:
-    score: float  # 0-100
+    score: float  # 0-100 in whole points (the figure shown; the verdict is read from it)
     verdict: Verdict
     points: list[PointResult]
-    language: str  # of the question: feedback is written in it
+    language: str  # of the question (feedback labels default to it)
     notes: list[str] = field(default_factory=list)  # e.g. the reply was cut to its first N characters
     misconceptions: list[MisconceptionResult] = field(default_factory=list)
 
