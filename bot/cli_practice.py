@@ -5,14 +5,17 @@ from __future__ import annotations
 import getpass
 import random
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+import tzlocal
 from rich.console import Console
 
 from grading.embeddings import ModelUnavailable
 
 from .cli import ExitStatus, _App, _fail, cli, pass_app
 from .engine import PracticeEngine
+from .engine.texts import TERMINAL_COMMANDS
 from .grading_app import build_grader
 from .storage import StorageError, Store
 from .terminal import TerminalPractice
@@ -20,45 +23,68 @@ from .terminal import TerminalPractice
 __all__ = ["practice", "build_engine"]
 
 
-def build_engine(app: _App, store: Store, *, seed: int | None = None) -> PracticeEngine:
+def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: bool = False) -> PracticeEngine:
+    """The practice engine for the bot (`terminal=False`: flood limit on, Telegram's command
+    names) or for the terminal (no flood limit: one person at one keyboard)."""
     bank = app.bank()
     grader = build_grader(app.settings.grading, bank)
     rng = random.Random(seed)
     privacy = app.settings.privacy
     return PracticeEngine(
         store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng,
-        answers_per_minute=privacy.answers_per_minute, store_answers=privacy.store_answers,
-        answer_retention_days=privacy.answer_retention_days,
+        answers_per_minute=None if terminal else privacy.answers_per_minute, store_answers=privacy.store_answers,
+        answer_retention_days=privacy.answer_retention_days, commands=TERMINAL_COMMANDS if terminal else None,
     )  # fmt: skip
 
 
+def _time_zone(app: _App, given: str | None) -> str:
+    """--tz, else the config's `timezone`, else the machine's own zone (an IANA name)."""
+    zone = given or getattr(app.settings, "timezone", None) or tzlocal.get_localzone_name() or "UTC"
+    zone = "UTC" if zone in ("Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu") else zone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai or Europe/Berlin)", ExitStatus.USAGE)
+    return zone
+
+
 @cli.command()
-@click.option("--topic", default=None, help="Practise one topic (id, Chinese or English name).")
+@click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of the texts (remembered).")
-@click.option("--goal", default=5, show_default=True, help="Questions in this session (for the progress bar).")
+@click.option("--goal", default=5, show_default=True, type=click.IntRange(1, 500), help="Questions to answer in this session (progress bar and summary).")
+@click.option("--tz", "time_zone", default=None, help="Time zone for due dates, e.g. Asia/Shanghai (default: config `timezone`, else this machine's).")
 @click.option("--seed", type=int, default=None, hidden=True)
 @pass_app
-def practice(app: _App, topic: str | None, user_name: str | None, lang: str | None, goal: int, seed: int | None) -> None:
+def practice(
+    app: _App, topics: tuple[str, ...], user_name: str | None, lang: str | None, goal: int, time_zone: str | None, seed: int | None
+) -> None:
     """Practise interview questions in the terminal (no bot token needed)."""
     name = user_name or getpass.getuser() or "me"
+    zone = _time_zone(app, time_zone)
+    chosen = [] if [t.lower() for t in topics] == ["all"] else list(topics)
+    for topic in chosen:
+        if app.taxonomy.resolve(topic) is None:
+            known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
+            _fail(f"unknown topic {topic!r}; topics: {known}", ExitStatus.USAGE)
     try:
         store = Store.open(app.settings.storage.url)
     except StorageError as exc:
         _fail(f"storage.url: {exc}", ExitStatus.USAGE)
     try:
-        engine = build_engine(app, store, seed=seed)
+        engine = build_engine(app, store, seed=seed, terminal=True)
         engine.apply_retention()
         user_key = f"term:{name}"
+        store.update_user(user_key, timezone=zone)
         if lang:
             store.update_user(user_key, language=lang)
         elif store.user(user_key).language not in ("zh", "en"):
             store.update_user(user_key, language=app.settings.language)
-        if topic and app.taxonomy.resolve(topic) is None:
-            known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
-            _fail(f"unknown topic {topic!r}; topics: {known}", ExitStatus.USAGE)
-        chart_dir = Path(app.settings.source).parent / ".mockbot" if app.settings.source else Path.home() / ".mockbot"
-        session = TerminalPractice(engine, user_key, console=Console(highlight=False), goal=goal, topic=topic, chart_dir=chart_dir)
+        if topics:
+            engine.set_topics(user_key, chosen)
+        data_dir = getattr(app.settings, "data_dir", None)
+        chart_dir = Path(data_dir) / "charts" if data_dir else Path.home() / ".mockbot"
+        session = TerminalPractice(engine, user_key, console=Console(highlight=False), goal=goal, chart_dir=chart_dir)
         session.run()
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)

@@ -13,7 +13,7 @@ The flow of one answer:
    replays that same answer from the state *before* it, with the new rating;
 4. `choose_next(...)` picks the next question: due reviews first, else a new question from a
    topic drawn in proportion to how weak it is (`topic_weakness`), never the same question twice
-   in a row.
+   in a row, never a review before it is due (None then: the caller says when `next_due` is).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ __all__ = [
     "rerate",
     "topic_weakness",
     "choose_next",
+    "next_due",
+    "open_question_allowed",
     "choose_followup_point",
 ]
 
@@ -220,34 +222,37 @@ def choose_next(
     last_question_id: str | None,
     now: datetime,
     rng: random.Random,
-    open_share: float = 0.0,
+    open_allowed: bool = False,
 ) -> str | None:
-    """Pick the id of the next question to ask.
+    """Pick the id of the next question to ask, or None when nothing is new or due.
 
     Answered questions of the chosen `topics` (all topics when empty) are candidates, and, when
-    `open_share` > 0, questions without an answer too (open practice questions: a new one is
-    picked instead of a new answered one with probability `open_share`), in this order:
+    `open_allowed`, questions without an answer too (open practice questions; the caller decides
+    how often they may come, see `open_question_allowed`), in this order:
 
     1. a review that is due (`due <= now`), the earliest due first;
-    2. a new question (not in `seen` and without a review state), drawn at random with
-       probability proportional to its topic's `topic_weakness`;
-    3. the review due soonest, even if not due yet;
-    4. the question practised least recently (only when all were seen but have no review state).
+    2. a new question (not in `seen` and without a review state): an open one with even odds
+       when both kinds are left, else an answered one drawn at random with probability
+       proportional to its topic's `topic_weakness`.
 
-    `last_question_id` is never returned while any other candidate exists.
+    Reviews that are not due yet are never served early: a good schedule is not reset by an
+    answer given before its time. `last_question_id` is never returned while any other
+    candidate exists.
 
     Args:
         questions: the bank.
-        due: the user's review states (any due date; the ones not yet due are used in step 3).
+        due: the user's review states (any due date; only those due by `now` are served).
         seen: ids of questions the user was already asked.
-        attempts: the user's graded replies (for topic weakness and step 4).
+        attempts: the user's graded replies (for topic weakness).
         topics: topic ids to practise; empty for all.
         last_question_id: the question asked just before, if any.
         now: the current time (timezone-aware).
         rng: the source of randomness (seed it for reproducible picks).
+        open_allowed: whether an open question may come now.
 
     Returns:
-        A question id, or None when the chosen topics have no answered question at all.
+        A question id, or None: the chosen topics have no question at all, or none is new or due
+        (see `next_due` for when one will be).
 
     Raises:
         ValueError: `now` (or an attempt's `created_at`) is naive.
@@ -255,36 +260,51 @@ def choose_next(
     when = _utc(now)
     wanted = set(topics)
     in_scope = {
-        q.id: q for q in questions if (q.answered or open_share > 0) and (not wanted or q.topic in wanted)
+        q.id: q for q in questions if (q.answered or open_allowed) and (not wanted or q.topic in wanted)
     }
-    pool = {qid: q for qid, q in in_scope.items() if qid != last_question_id}
-    if not pool:
-        return last_question_id if last_question_id in in_scope else None
-
-    reviews = sorted((r for r in due if r.question_id in pool), key=lambda r: (_utc(r.due, "due"), r.question_id))
-    for state in reviews:
-        if state.due <= when:
-            return state.question_id
-
     known = set(seen) | {r.question_id for r in due}
-    fresh = sorted(qid for qid in pool if qid not in known and pool[qid].answered)
-    fresh_open = sorted(qid for qid in pool if qid not in known and not pool[qid].answered)
-    if fresh_open and (not fresh or rng.random() < open_share):
-        return rng.choice(fresh_open)
-    if fresh:
-        weights = topic_weakness(attempts, {q.id: q for q in questions})
-        return rng.choices(fresh, weights=[weights.get(pool[qid].topic, NEUTRAL_WEIGHT) for qid in fresh])[0]
 
-    if reviews:
-        return reviews[0].question_id
+    def servable(pool: Mapping[str, QuestionLike]) -> str | None:
+        reviews = sorted((r for r in due if r.question_id in pool), key=lambda r: (_utc(r.due, "due"), r.question_id))
+        for state in reviews:
+            if state.due <= when:
+                return state.question_id
+        fresh = sorted(qid for qid in pool if qid not in known and pool[qid].answered)
+        fresh_open = sorted(qid for qid in pool if qid not in known and not pool[qid].answered)
+        if fresh_open and (not fresh or rng.random() < 0.5):
+            return rng.choice(fresh_open)
+        if fresh:
+            weights = topic_weakness(attempts, {q.id: q for q in questions})
+            return rng.choices(fresh, weights=[weights.get(pool[qid].topic, NEUTRAL_WEIGHT) for qid in fresh])[0]
+        return None
 
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
-    latest: dict[str, datetime] = {}
-    for attempt in attempts:
-        if attempt.question_id in pool:
-            at = _utc(attempt.created_at, "created_at")
-            latest[attempt.question_id] = max(at, latest.get(attempt.question_id, oldest))
-    return min(pool, key=lambda qid: (latest.get(qid, oldest), qid))
+    others = {qid: q for qid, q in in_scope.items() if qid != last_question_id}
+    chosen = servable(others)
+    if chosen is None and last_question_id in in_scope:
+        chosen = servable({last_question_id: in_scope[last_question_id]})  # the only one left
+    return chosen
+
+
+def next_due(due: Sequence[ReviewState], question_ids: set[str]) -> datetime | None:
+    """When the first review among `question_ids` falls due (UTC), or None if none has a state."""
+    times = [_utc(r.due, "due") for r in due if r.question_id in question_ids]
+    return min(times) if times else None
+
+
+def open_question_allowed(asked_count: int, open_asked_count: int | None, *, every: int) -> bool:
+    """Whether the next question may be an open one: at most one in every `every` questions, so
+    never among a chat's first `every - 1` questions and never two in a row.
+
+    `asked_count` is how many questions the chat was asked so far; `open_asked_count` is the
+    ordinal of the last open one (the `asked_count` right after asking it), None if none was.
+
+    >>> open_question_allowed(5, None, every=7), open_question_allowed(6, None, every=7)
+    (False, True)
+    >>> open_question_allowed(12, 7, every=7), open_question_allowed(13, 7, every=7)
+    (False, True)
+    """
+    last = open_asked_count if open_asked_count is not None else 0
+    return asked_count + 1 >= last + every
 
 
 def choose_followup_point(missed: Sequence[int]) -> int | None:

@@ -1,12 +1,15 @@
 """Terminal practice mode: the practice engine behind a small REPL (rich rendering).
 
-Type the answer over as many lines as you like and end it with an empty line. Commands go on a
-line of their own: :hint :answer :skip :next :followup :stats :easy :hard :lang en|zh :quit.
+Type the answer over as many lines as you like and end it with an empty line. A command (`:hint`,
+`:skip`, `:quit` … see `:help`) acts on any line: `:hint`, `:stats` and `:help` keep what you have
+typed so far; the others drop it and say so. Ctrl-C drops the answer being typed; at an empty
+prompt it ends the session, like end of input (Ctrl-D).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +18,7 @@ from rich.progress_bar import ProgressBar
 from rich.text import Text
 
 from .engine import Action, PracticeEngine, Reply, ReplyKind
-from .engine.engine import FEEDBACK
+from .engine.engine import ASKED
 
 __all__ = ["TerminalPractice", "COMMANDS"]
 
@@ -31,19 +34,50 @@ COMMANDS: dict[str, Action] = {
     ":good": Action.RATE_GOOD,
     ":easy": Action.RATE_EASY,
 }
+_QUIT = (":quit", ":q", ":exit")
+_HELP_COMMANDS = (":help", ":h", ":?")
+_OTHER = (":lang", ":topic", *_QUIT, *_HELP_COMMANDS)
+_KEEP_DRAFT = (":hint", ":stats", *_HELP_COMMANDS)  # look something up while typing the answer
 _COMMAND_OF = {action: command for command, action in COMMANDS.items()}
-_STYLES = {"✓": "green", "✗": "red", "～": "yellow", "⚠": "magenta"}
-_HELP = {
-    "zh": "多行作答，空行结束；命令：:hint 提示 · :answer 看答案 · :skip 跳过 · :stats 进度 · :quit 退出",
-    "en": "Answer over several lines, end with an empty line; :hint · :answer · :skip · :stats · :quit",
+_STYLES = {"✓": "green", "✗": "red", "～": "yellow", "~": "yellow", "⚠": "magenta"}
+_TEXTS = {
+    "intro": {
+        "zh": "写下你的回答（可以多行），空行提交；:help 查看全部命令，:quit 退出。",
+        "en": "Type your answer (several lines are fine) and end it with an empty line; :help lists every command, :quit ends.",
+    },
+    "help": {
+        "zh": "作答：直接输入，可以多行，空行提交；Ctrl-C 放弃正在输入的回答。\n"
+        ":hint 提示（扣 10 分）   :answer 看参考答案   :skip 跳过这题   :next 下一题（答完后也可以直接回车）\n"
+        ":followup 追问漏掉的要点   :again / :hard / :good / :easy 重新评级上一题\n"
+        ":topic 看主题   :topic cnn python 只练这些主题   :topic all 所有主题\n"
+        ":stats 进度和图表   :lang zh|en 切换语言   :help 本帮助   :quit 退出（也可以 Ctrl-D）",
+        "en": "Answer: just type, over several lines if you like; an empty line submits; Ctrl-C drops what you typed.\n"
+        ":hint a hint (−10)   :answer the reference answer   :skip skip this one   :next next question (or Enter after feedback)\n"
+        ":followup a follow-up on a missed point   :again / :hard / :good / :easy re-rate the last answer\n"
+        ":topic list topics   :topic cnn python only these topics   :topic all every topic\n"
+        ":stats progress and chart   :lang zh|en language   :help this help   :quit quit (or Ctrl-D)",
+    },
+    "unknown": {"zh": "不认识的命令 {command}。:help 查看全部命令。", "en": "Unknown command {command}. :help lists every command."},
+    "dropped": {"zh": "（没有提交的回答已丢弃。）", "en": "(The answer you were typing was dropped, not submitted.)"},
+    "still_typing": {"zh": "（继续输入你的回答，空行提交。）", "en": "(Go on typing your answer; an empty line submits.)"},
+    "session": {"zh": "本次练习 {done}/{goal} 题", "en": "This session: {done}/{goal}"},
+    "session_over": {"zh": "本次练习 {done} 题（目标 {goal} 题 ✓）", "en": "This session: {done} (goal of {goal} ✓)"},
+    "goal": {
+        "zh": "🎉 完成了本次的 {goal} 题目标！回车继续练习，:quit 退出。",
+        "en": "🎉 Goal of {goal} reached! Press Enter to go on, :quit to stop.",
+    },
+    "chart": {"zh": "进度图已保存：{path}", "en": "Progress chart saved: {path}"},
+    "bye": {"zh": "再见！进度已保存。", "en": "Bye! Your progress is saved."},
 }
-_SESSION = {"zh": "本次练习 {done}/{goal} 题", "en": "This session: {done}/{goal}"}
-_CHART = {"zh": "进度图已保存：{path}", "en": "Progress chart saved: {path}"}
-_BYE = {"zh": "再见！进度已保存。", "en": "Bye! Your progress is saved."}
+
+
+def _text(key: str, language: str, **values: object) -> str:
+    entry = _TEXTS[key]
+    return entry.get(language, entry["zh"]).format(**values)
 
 
 class TerminalPractice:
-    """One practice session in a terminal for one user; `read_line` and `console` are injectable."""
+    """One practice session in a terminal for one user; `read_line`, `console` and `clock` are injectable."""
 
     def __init__(
         self,
@@ -53,73 +87,127 @@ class TerminalPractice:
         console: Console,
         read_line: Callable[[str], str] = input,
         goal: int = 5,
-        topic: str | None = None,
         chart_dir: Path | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
+        if goal < 1:
+            raise ValueError(f"goal must be at least 1, got {goal}")
         self.engine = engine
         self.user_key = user_key
         self.console = console
         self.read_line = read_line
         self.goal = goal
-        self.topic = topic
         self.chart_dir = chart_dir
-        self.answered = 0
+        self.clock = clock
+        self.started_at = clock()
+        self.answered = 0  # graded answers this session, follow-ups aside (as :stats counts them)
+        self.number = 0  # questions shown this session
+        self._current: str | None = None  # the question on screen
 
     @property
     def language(self) -> str:
         return self.engine.language(self.user_key)
 
     def run(self) -> int:
-        """Practise until :quit or end of input; returns the exit status."""
-        self.console.print(Text(_HELP[self.language], style="dim"))
-        opening = self.engine.start(self.user_key) if self.topic is None else [self.engine.resume(self.user_key) or self.engine.next_question(self.user_key, self.topic)]
-        self.show(opening)
+        """Practise until :quit, Ctrl-C at an empty prompt or end of input; returns the exit status."""
+        self.console.print(Text(_text("intro", self.language), style="dim"))
+        self.show(self.engine.start(self.user_key, now=self.clock()))
         while True:
-            answer = self.read_answer()
-            if answer is None:
+            text = self.read_answer()
+            if text is None:
                 break
-            replies = self.handle(answer)
+            replies = self.handle(text)
             if replies is None:
                 break
             self.show(replies)
-        self.console.print(_BYE[self.language])
+        self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
+        self.console.print(_text("bye", self.language))
         return 0
 
+    # ------------------------------------------------------------------ input
+
+    @staticmethod
+    def _command(line: str) -> str | None:
+        """The command a line gives (":hint", ":topic cnn" …), None if it is not a known one."""
+        stripped = line.strip()
+        word = stripped.split(maxsplit=1)[0].lower() if stripped.startswith(":") else ""
+        return stripped if word in COMMANDS or word in _OTHER else None
+
     def read_answer(self) -> str | None:
-        """Lines up to an empty one (a command is one line on its own); None at end of input."""
+        """An answer (lines up to an empty one) or a command; None to end the session.
+
+        A known command acts on any line; one that looks something up (`_KEEP_DRAFT`) is carried
+        out here and the answer goes on, the others drop the lines typed so far and say so.
+        """
         lines: list[str] = []
         while True:
             try:
                 line = self.read_line("> " if not lines else "… ")
-            except (EOFError, KeyboardInterrupt):
-                return None if not lines else "\n".join(lines)
+            except EOFError:
+                return "\n".join(lines) if lines else None
+            except KeyboardInterrupt:
+                self.console.print()
+                if not lines:
+                    return None
+                lines = []
+                self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                continue
             if not lines and line.strip().startswith(":"):
                 return line.strip()
+            command = self._command(line) if lines else None
+            if command is not None:
+                if command.split()[0].lower() in _KEEP_DRAFT:
+                    self.show(self.handle(command) or [])
+                    self.console.print(Text(_text("still_typing", self.language), style="dim"))
+                    continue
+                self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                return command
             if not line.strip():
                 return "\n".join(lines)
             lines.append(line)
 
     def handle(self, text: str) -> list[Reply] | None:
-        """Dispatch one input: a command, Enter (next question after feedback), or an answer."""
+        """Carry out one input: a command, an empty line, or an answer; None to end the session."""
+        now = self.clock()
         if text.startswith(":"):
             command, _, argument = text.partition(" ")
-            if command in (":quit", ":q", ":exit"):
+            command = command.lower()
+            if command in _QUIT:
                 return None
+            if command in _HELP_COMMANDS:
+                return [Reply(ReplyKind.INFO, _text("help", self.language))]
             if command == ":lang":
                 return [self.engine.set_language(self.user_key, argument.strip())]
             if command == ":topic":
-                return [self.engine.next_question(self.user_key, argument.strip() or None)]
+                return self._topic(argument.split())
             if command in COMMANDS:
-                return self.engine.press(self.user_key, COMMANDS[command])
-            return [Reply(ReplyKind.ERROR, _HELP[self.language])]
+                return self.engine.press(self.user_key, COMMANDS[command], now=now)
+            return [Reply(ReplyKind.ERROR, _text("unknown", self.language, command=command))]
+        state = self.engine.store.chat_state(self.user_key)
         if not text.strip():
-            if self.engine.store.chat_state(self.user_key).state == FEEDBACK:
-                return [self.engine.next_question(self.user_key, self.topic)]
-            return [self.engine.resume(self.user_key) or self.engine.next_question(self.user_key, self.topic)]
-        replies = self.engine.submit(self.user_key, text)
-        if any(r.kind is ReplyKind.FEEDBACK for r in replies):
+            if state.state == ASKED:  # an empty answer: ask for one, keep the question open
+                return self.engine.submit(self.user_key, text, now=now)
+            return [self.engine.next_question(self.user_key, now=now)]
+        followup = state.state == ASKED and state.followup_point is not None
+        replies = self.engine.submit(self.user_key, text, now=now)
+        if not followup and any(r.kind is ReplyKind.FEEDBACK for r in replies):
             self.answered += 1
         return replies
+
+    def _topic(self, names: list[str]) -> list[Reply]:
+        """`:topic` lists the topics; `:topic a b` keeps to those from now on; `:topic all` lifts it."""
+        if not names:
+            return [self.engine.topics(self.user_key)]
+        chosen = [] if [n.lower() for n in names] in (["all"], ["全部"]) else names
+        reply = self.engine.set_topics(self.user_key, chosen)
+        if reply.kind is ReplyKind.ERROR:
+            return [reply]
+        state = self.engine.store.chat_state(self.user_key)
+        if state.state == ASKED:
+            question = self.engine.bank.get(state.question_id or "")
+            if question is not None and (not chosen or question.topic in self.engine.store.user(self.user_key).topics):
+                return [reply]  # the open question is on a chosen topic: answer it first
+        return [reply, self.engine.next_question(self.user_key, now=self.clock())]
 
     # ------------------------------------------------------------------ rendering
 
@@ -129,33 +217,60 @@ class TerminalPractice:
 
     def render(self, reply: Reply) -> None:
         if reply.kind is ReplyKind.QUESTION:
-            header, _, body = reply.text.partition("\n\n") if "\n\n" in reply.text else ("", "", reply.text)
-            content = Text(body.strip())
-            for url in reply.images:
-                content.append(f"\n🖼 {url}", style="blue underline")
-            self.console.print(Panel(content, title=header.strip() or None, border_style="cyan", expand=False))
+            self._render_question(reply)
         elif reply.kind is ReplyKind.FEEDBACK:
             self.console.print(self._feedback(reply.text))
-            done = min(self.answered, self.goal)
-            bar = ProgressBar(total=max(self.goal, self.answered), completed=done, width=30)
-            label = Text(_SESSION[self.language].format(done=self.answered, goal=self.goal), style="bold")
-            self.console.print(label)
-            self.console.print(bar)
-            self.console.line()
+            self._render_progress()
         elif reply.kind is ReplyKind.STATS:
             self.console.print(Panel(Text(reply.text), border_style="blue", expand=False))
             if reply.image and self.chart_dir is not None:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
-                self.console.print(_CHART[self.language].format(path=path))
+                self.console.print(_text("chart", self.language, path=path))
         elif reply.kind is ReplyKind.ERROR:
             self.console.print(Text(reply.text, style="bold red"))
         else:
             self.console.print(Text(reply.text))
+            for url in reply.images:
+                self.console.print(Text(f"🖼 {url}", style="blue underline"))
         if reply.buttons:
             keys = "  ".join(f"{_COMMAND_OF[b.action]} {b.label}" for b in reply.buttons if b.action in _COMMAND_OF)
             self.console.print(Text(keys, style="dim"))
+
+    def _render_question(self, reply: Reply) -> None:
+        """A question in a box titled with its number in this session (a follow-up keeps it)."""
+        if reply.question_id != self._current:
+            self.number += 1
+            self._current = reply.question_id
+        header, _, body = reply.text.partition("\n\n") if "\n\n" in reply.text else ("", "", reply.text)
+        head = header.strip().splitlines()
+        question = self.engine.bank.get(reply.question_id or "")
+        if head and question is not None:
+            head[-1] = self.engine.question_title(question, self.language, self.number)
+        content = Text(body.strip())
+        for url in reply.images:
+            content.append(f"\n🖼 {url}", style="blue underline")
+        if len(head) > 1:  # "Picking up the question you left open:" goes above the box
+            self.console.print(Text("\n".join(head[:-1]), style="dim"))
+        self.console.print(Panel(content, title=head[-1] if head else None, border_style="cyan", expand=False))
+
+    def _render_progress(self) -> None:
+        done = self.answered
+        if done < self.goal:
+            label = _text("session", self.language, done=done, goal=self.goal)
+        else:
+            label = _text("session_over", self.language, done=done, goal=self.goal)
+        self.console.print(Text(label, style="bold"))
+        self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
+        if done == self.goal:
+            self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
+            self.console.print(Text(_text("goal", self.language, goal=self.goal), style="bold green"))
+        self.console.line()
+
+    @staticmethod
+    def _panel(reply: Reply) -> Panel:
+        return Panel(Text(reply.text), border_style="green", expand=False)
 
     @staticmethod
     def _feedback(text: str) -> Text:

@@ -17,6 +17,8 @@ from bot.scheduling import (
     ReviewState,
     choose_followup_point,
     choose_next,
+    next_due,
+    open_question_allowed,
     rating_for,
     rerate,
     review,
@@ -163,32 +165,63 @@ def test_never_the_same_question_twice_in_a_row() -> None:
         last = "q1" if step % 2 else "q2"
         other = "q2" if last == "q1" else "q1"
         due_last = answer(last, 30, T0)  # due long ago
-        not_due_other = answer(other, 100, now)  # due in days
-        chosen = pick(questions=questions, due=[due_last, not_due_other], seen={"q1", "q2"},
+        due_other = answer(other, 100, T0 + timedelta(minutes=1))  # due later than the last, still due
+        chosen = pick(questions=questions, due=[due_last, due_other], seen={"q1", "q2"},
                       last_question_id=last, now=now, rng=rng)
         assert chosen == other
-        # Also when both are new, or only the other one has no state at all.
+        # Also when both are new.
         assert pick(questions=questions, last_question_id=last, now=now, rng=rng) == other
-        assert pick(questions=questions, seen={"q1", "q2"}, last_question_id=last, now=now, rng=rng) == other
 
 
-def test_the_last_question_is_repeated_only_when_it_is_the_only_one() -> None:
-    assert pick(questions=[Q("only", "ml")], seen={"only"}, last_question_id="only") == "only"
+def test_the_last_question_is_repeated_only_when_no_other_is_new_or_due() -> None:
+    assert pick(questions=[Q("only", "ml")], last_question_id="only") == "only"
     assert pick(questions=[Q("only", "ml"), Q("open", "ml", answered=False)], last_question_id="only") == "only"
+    due_last = answer("a", 30, T0)
+    not_due_other = answer("b", 100, T0 + timedelta(days=1))
+    later = T0 + timedelta(days=1, hours=1)
+    assert pick(questions=[Q("a", "ml"), Q("b", "ml")], due=[due_last, not_due_other], seen={"a", "b"},
+                last_question_id="a", now=later) == "a"
     assert pick(questions=[]) is None
     assert pick(questions=[Q("open", "ml", answered=False)]) is None
 
 
-def test_when_nothing_is_new_the_review_due_soonest_comes_even_if_not_due() -> None:
+def test_reviews_are_never_served_before_they_are_due() -> None:
     questions = [Q("a", "ml"), Q("b", "ml"), Q("c", "ml")]
     soon, later = answer("a", 30, T0), answer("b", 90, T0)
-    assert pick(questions=questions, due=[later, soon], seen={"a", "b", "c"}, now=T0 + timedelta(minutes=1)) == "a"
+    seen = {"a", "b", "c"}
+    assert pick(questions=questions, due=[later, soon], seen=seen, now=T0 + timedelta(minutes=1)) is None
+    assert pick(questions=questions, due=[later, soon], seen=seen, now=soon.due) == "a"
+    assert next_due([later, soon], {"a", "b"}) == soon.due
+    assert next_due([later, soon], {"b"}) == later.due
+    assert next_due([later, soon], {"c"}) is None
 
 
-def test_seen_questions_without_state_fall_back_to_the_least_recently_practised() -> None:
-    questions = [Q("a", "ml"), Q("b", "ml"), Q("c", "ml")]
-    attempts = [A("a", 50, T0), A("b", 50, T0 - timedelta(days=1)), A("c", 50, T0 - timedelta(hours=1))]
-    assert pick(questions=questions, seen={"a", "b", "c"}, attempts=attempts) == "b"
+def test_seen_questions_without_a_review_state_are_not_served_again() -> None:
+    questions = [Q("a", "ml"), Q("b", "ml")]
+    attempts = [A("a", 50, T0), A("b", 50, T0 - timedelta(days=1))]
+    assert pick(questions=questions, seen={"a", "b"}, attempts=attempts) is None
+
+
+def test_open_questions_come_only_when_allowed_and_never_first() -> None:
+    questions = [Q("graded", "ml"), Q("open", "ml", answered=False)]
+    for seed in range(20):
+        assert pick(questions=questions, rng=random.Random(seed)) == "graded"
+    picks = {pick(questions=questions, rng=random.Random(seed), open_allowed=True) for seed in range(20)}
+    assert picks == {"graded", "open"}
+    assert pick(questions=[Q("open", "ml", answered=False)], open_allowed=True) == "open"
+
+
+def test_an_open_question_is_allowed_once_in_every_seven_and_never_twice_in_a_row() -> None:
+    asked, last_open, opens = 0, None, []
+    for _ in range(40):
+        if open_question_allowed(asked, last_open, every=7):
+            asked += 1
+            last_open = asked
+            opens.append(asked)
+        else:
+            asked += 1
+    assert opens == [7, 14, 21, 28, 35]
+    assert not open_question_allowed(7, 7, every=7)  # the one just asked was open
 
 
 def test_new_questions_are_answered_ones_and_not_seen() -> None:
@@ -207,7 +240,8 @@ def test_the_topics_filter_is_respected() -> None:
         assert chosen in {"ml-1", "ml-2"}
     assert pick(questions=questions, due=[due_elsewhere], topics=["cnn-vision", "python"], now=later) == "cnn-1"
     assert pick(questions=questions, topics=["dl-basics"]) is None
-    assert pick(questions=questions, topics=["python"], seen={"py-1"}, last_question_id="py-1") == "py-1"
+    assert pick(questions=questions, topics=["python"], last_question_id="py-1") == "py-1"
+    assert pick(questions=questions, topics=["python"], seen={"py-1"}, last_question_id="py-1") is None
 
 
 def test_choice_is_reproducible_with_a_seeded_rng() -> None:

@@ -89,8 +89,28 @@ def test_migrates_an_empty_database_then_is_idempotent(
     assert capfd.readouterr().out == ""
     with raw_engine(database_url) as engine:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0001"
+            assert current_revision(connection) == head_revision() == "0002"
         assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_a_database_at_the_first_revision_keeps_its_chats_when_upgraded(database_url: str) -> None:
+    from bot.storage.migrate import upgrade
+
+    with raw_engine(database_url) as engine:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, key, language, timezone, topics, created_at) "
+                "VALUES (1, 'term:old', 'zh', 'UTC', '[]', :now)"), {"now": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+            connection.execute(text(
+                "INSERT INTO chat_states (user_id, state, question_id, hints_used, updated_at) "
+                "VALUES (1, 1, '000-93d25c', 0, :now)"), {"now": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+    store = Store.open(database_url)
+    try:
+        state = store.chat_state("term:old")
+        assert (state.state, state.question_id, state.asked_count, state.open_asked_count) == (1, "000-93d25c", 0, None)
+    finally:
+        store.close()
 
 
 def test_migrated_schema_matches_the_models(store: Store, database_url: str) -> None:

@@ -28,19 +28,23 @@ from ..scheduling import (
     ReviewState,
     choose_followup_point,
     choose_next,
+    next_due,
+    open_question_allowed,
     rating_for,
     rerate,
     review,
 )
 from ..storage import Store
 from .replies import Action, Button, Reply, ReplyKind
-from .texts import LANGUAGES, t
+from .texts import LANGUAGES, TELEGRAM_COMMANDS, join_list, plural, t
 
 __all__ = ["PracticeEngine", "IDLE", "ASKED", "FEEDBACK", "HINT_COST"]
 
 IDLE, ASKED, FEEDBACK = 0, 1, 2  # chat states, stored as their value
 HINT_COST = 10.0  # points off the score for each hint taken before answering
-OPEN_SHARE = 0.15  # how often a new question is an open one (no reference answer, never graded)
+OPEN_EVERY = 7  # at most one question in this many is an open one (no reference answer, never graded)
+_IMAGE = re.compile(r"""<img\s[^>]*?src=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
+_LINK = re.compile(r"<(https?://[^>\s]+)>|(?<![\w(\"'=])(https?://\S+)")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _RATINGS = {
     Action.RATE_AGAIN: fsrs.Rating.Again,
@@ -55,6 +59,15 @@ def _utc(now: datetime | None) -> datetime:
     if now.tzinfo is None:
         raise ValueError("datetime must be timezone-aware")
     return now.astimezone(timezone.utc)
+
+
+class _Scheduled:
+    """A question as scheduling sees it: `answered` means it has something to grade against."""
+
+    __slots__ = ("id", "topic", "answered")
+
+    def __init__(self, question: Question) -> None:
+        self.id, self.topic, self.answered = question.id, question.topic, question.gradable
 
 
 def _review_state(record) -> ReviewState | None:  # noqa: ANN001 - a storage ReviewRecord
@@ -75,9 +88,10 @@ class PracticeEngine:
         *,
         default_language: str = "zh",
         rng: random.Random | None = None,
-        answers_per_minute: int = 12,
+        answers_per_minute: int | None = 12,
         store_answers: bool = True,
         answer_retention_days: int | None = None,
+        commands: dict[str, str] | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -85,7 +99,8 @@ class PracticeEngine:
         self.taxonomy = taxonomy
         self.default_language = default_language
         self.rng = rng or random.Random()
-        self.answers_per_minute = answers_per_minute  # flood protection on grading, per user
+        self.answers_per_minute = answers_per_minute  # flood protection on grading, per user (None: off)
+        self.commands = commands or TELEGRAM_COMMANDS  # how the front-end spells its commands
         self.store_answers = store_answers  # False: attempts keep scores and key points, not the text
         self.answer_retention_days = answer_retention_days  # None: answer texts kept until /forget
 
@@ -107,29 +122,44 @@ class PracticeEngine:
         topic = self.taxonomy.by_id.get(topic_id)
         return topic.name(language) if topic else topic_id
 
+    def t(self, key: str, language: str, **values: object) -> str:
+        """The text `key` with this front-end's command names filled in."""
+        return t(key, language, **{**self.commands, **values})
+
     def _question_reply(self, user_key: str, question: Question, *, prefix: str = "") -> Reply:
-        count = len(self.store.attempts(user_key)) + 1
+        count = self.store.chat_state(user_key).asked_count
         return self._question_message(question, self.language(user_key), count, prefix=prefix)
 
+    def question_title(self, question: Question, language: str, number: int) -> str:
+        """"第 3 题 · CNN与视觉  [004-…]": the first line of a question message."""
+        header = t("question", language, n=number, topic=self._topic_name(question.topic, language))
+        return f"{header}  [{question.id}]"
+
     def _question_message(self, question: Question, language: str, count: int, *, prefix: str = "") -> Reply:
-        header = t("question", language, n=count, topic=self._topic_name(question.topic, language))
-        lines = [prefix, f"{header}  [{question.id}]", "", question.question]
+        lines = [prefix, self.question_title(question, language, max(count, 1)), "", question.question]
         if not question.gradable:
-            lines += ["", t("open_question", language)]
+            lines += ["", self.t("open_question", language)]
         text = "\n".join(line for line in lines if line is not None).lstrip("\n")
-        buttons = (
-            Button(t("button_hint", language), Action.HINT),
-            Button(t("button_answer", language), Action.ANSWER),
-            Button(t("button_skip", language), Action.SKIP),
-        )
+        if question.gradable:
+            buttons: tuple[Button, ...] = (
+                Button(t("button_hint", language), Action.HINT),
+                Button(t("button_answer", language), Action.ANSWER),
+                Button(t("button_skip", language), Action.SKIP),
+            )
+        else:  # nothing to hint at or to show
+            buttons = (Button(t("button_skip", language), Action.SKIP),)
         return Reply(ReplyKind.QUESTION, text, buttons, question_id=question.id, images=tuple(question.images))
 
     def _info(self, user_key: str, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> Reply:
-        return Reply(kind, t(key, self.language(user_key), **values))
+        return Reply(kind, self.t(key, self.language(user_key), **values))
 
-    def _format_due(self, user_key: str, due: datetime) -> str:
-        zone = ZoneInfo(self.store.user(user_key).timezone)
-        return due.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    def format_time(self, user_key: str, when: datetime) -> str:
+        """`when` in the user's time zone, with the zone named: "2026-11-30 11:56 (Asia/Shanghai)"."""
+        name = self.store.user(user_key).timezone
+        local = when.astimezone(ZoneInfo(name)).strftime("%Y-%m-%d %H:%M")
+        return f"{local}（{name}）" if self.language(user_key) == "zh" else f"{local} ({name})"
+
+    _format_due = format_time
 
     def _review(
         self, user_key: str, question_id: str, rating: fsrs.Rating, *, now: datetime, record_rating: bool = True
@@ -144,18 +174,36 @@ class PracticeEngine:
         return after
 
     def _ask(self, user_key: str, question: Question, *, now: datetime, prefix: str = "") -> Reply:
-        self.store.save_chat_state(
-            user_key, state=ASKED, question_id=question.id, followup_point=None, hints_used=0, asked_at=now
-        )
-        return self._question_reply(user_key, question, prefix=prefix)
+        before = self.store.chat_state(user_key)
+        count = before.asked_count + 1
+        state = self.store.save_chat_state(
+            user_key, state=ASKED, question_id=question.id, followup_point=None, hints_used=0, asked_at=now,
+            asked_count=count, open_asked_count=before.open_asked_count if question.gradable else count,
+        )  # fmt: skip
+        return self._question_message(question, self.language(user_key), state.asked_count, prefix=prefix)
 
     # ------------------------------------------------------------------ conversation
 
     def start(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
-        """Greet the user; resume an open question, or ask the first one."""
-        welcome = self._info(user_key, "welcome")
-        resumed = self.resume(user_key)
-        return [welcome, resumed or self.next_question(user_key, now=now)]
+        """Greet the user (a new one at length, a returning one with where they stand, and the
+        topics they chose); resume an open question, or ask the next one."""
+        return [*self.greeting(user_key, now=now), self.resume(user_key) or self.next_question(user_key, now=now)]
+
+    def greeting(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
+        """The welcome for a new user; for a returning one, their count, what is due and their topics."""
+        now = _utc(now)
+        language = self.language(user_key)
+        attempts = [a for a in self.store.attempts(user_key) if not a.is_followup]
+        if not attempts and self.store.chat_state(user_key).asked_count == 0:
+            replies = [self._info(user_key, "welcome")]
+        else:
+            due = sum(1 for r in self.store.reviews(user_key) if r.due <= now and self.bank.get(r.question_id))
+            replies = [self._info(user_key, "welcome_back", answers=plural("answers", language, len(attempts)), due=due)]
+        topics = self.store.user(user_key).topics
+        if topics:
+            names = join_list((self._topic_name(x, language) for x in topics), language)
+            replies.append(self._info(user_key, "topics_now", topics=names))
+        return replies
 
     def resume(self, user_key: str) -> Reply | None:
         """The question left open before a restart, asked again (None if there is none)."""
@@ -172,7 +220,9 @@ class PracticeEngine:
         return self._question_reply(user_key, question, prefix=t("resume", language))
 
     def next_question(self, user_key: str, topic: str | None = None, *, now: datetime | None = None) -> Reply:
-        """Ask the next question: due reviews first, then new ones, weak topics more often."""
+        """Ask the next question of the user's topics (or of `topic`, this once): due reviews
+        first, then new ones, weak topics more often. When none is new or due, say so, with when
+        the next review falls due and which other topics have questions."""
         now = _utc(now)
         user = self.store.user(user_key)
         topics = list(user.topics)
@@ -184,48 +234,83 @@ class PracticeEngine:
             topics = [found.id]
         attempts = self.store.attempts(user_key)
         reviews = self.store.reviews(user_key)
-        question_id = self._pick(topics, attempts, reviews, self.store.chat_state(user_key), now)
+        state = self.store.chat_state(user_key)
+        question_id = self._pick(topics, attempts, reviews, state, now)
         if question_id is None:
-            if topic:
-                return self._info(user_key, "no_topic_questions", ReplyKind.ERROR, topic=topic)
-            return self._info(user_key, "bank_empty", ReplyKind.ERROR)
+            return self._nothing_to_ask(user_key, topics, attempts, reviews, state, now)
         return self._ask(user_key, self.bank.get(question_id), now=now)  # type: ignore[arg-type]
 
-    def _pick(self, topics, attempts, reviews, state, now: datetime) -> str | None:  # noqa: ANN001 - store records
-        """The next question's id for one user (see `scheduling.choose_next`)."""
+    def _nothing_to_ask(self, user_key: str, topics, attempts, reviews, state, now: datetime) -> Reply:  # noqa: ANN001
+        """Why no question comes: the topics have none, or none is new or due (and when one is)."""
+        language = self.language(user_key)
+        in_scope = {q.id for q in self.bank.questions if not topics or q.topic in topics}
+        if not in_scope:
+            if topics:
+                names = join_list((self._topic_name(x, language) for x in topics), language)
+                return self._info(user_key, "no_topic_questions", ReplyKind.ERROR, topic=names)
+            return self._info(user_key, "bank_empty", ReplyKind.ERROR)
+        cards = [c for c in (_review_state(r) for r in reviews) if c is not None]
+        due = next_due(cards, in_scope)
+        when = self.t("caught_up_when", language, due=self.format_time(user_key, due)) if due else ""
+        others = []
+        for topic in self.taxonomy.topics:
+            if topic.id in topics or not topics:
+                continue
+            ready = self._pick([topic.id], attempts, reviews, state, now, rng=random.Random(0))
+            if ready is not None:
+                seen = {a.question_id for a in attempts} | {c.question_id for c in cards}
+                fresh = sum(1 for q in self.bank.questions if q.topic == topic.id and q.gradable and q.id not in seen)
+                others.append(t("topic_ready", language, id=topic.id, name=topic.name(language),
+                                new=plural("new_questions", language, fresh)))  # fmt: skip
+        names = join_list((self._topic_name(x, language) for x in topics), language) if topics else t("everything", language)
+        if others:
+            tail = self.t("caught_up_others", language, topics=join_list(others, language))
+        else:
+            tail = "" if topics else t("caught_up_all", language)
+        return self._info(user_key, "caught_up", topics=names, when=when, others=tail)
+
+    def _pick(self, topics, attempts, reviews, state, now: datetime, *, rng: random.Random | None = None) -> str | None:  # noqa: ANN001 - store records
+        """The next question's id for one user (see `scheduling.choose_next`), None if none is new or due."""
         cards = [_review_state(r) for r in reviews]
         last = (state.last_question_id or state.question_id) if state is not None else None
+        last_question = self.bank.get(last) if last else None
+        asked = state.asked_count if state is not None else 0
+        open_asked = state.open_asked_count if state is not None else None
+        open_allowed = open_question_allowed(asked, open_asked, every=OPEN_EVERY) and (
+            last_question is None or last_question.gradable
+        )
         return choose_next(
-            questions=self.bank.questions,
-            due=[r for r in cards if r is not None and r.due <= now],
+            questions=[_Scheduled(q) for q in self.bank.questions],
+            due=[r for r in cards if r is not None],
             seen={a.question_id for a in attempts} | {r.question_id for r in cards if r},
             attempts=attempts,
             topics=topics,
             last_question_id=last,
             now=now,
-            rng=self.rng,
-            open_share=OPEN_SHARE,
+            rng=rng or self.rng,
+            open_allowed=open_allowed,
         )
 
     def next_questions(self, user_keys: Sequence[str], *, now: datetime | None = None) -> dict[str, Reply]:
         """`next_question` for many users at once (the daily push): one read, one write.
 
-        Users unknown to the store are left out; a user whose topics have no question gets the
-        same explanation `next_question` gives.
+        Users unknown to the store are left out; a user with nothing new or due gets the same
+        explanation `next_question` gives.
         """
         now = _utc(now)
         snapshots = self.store.practice_snapshots(user_keys)
         replies: dict[str, Reply] = {}
-        asked: dict[str, str] = {}
+        asked: dict[str, tuple[str, bool]] = {}
         for key, snap in snapshots.items():
             language = snap.user.language if snap.user.language in LANGUAGES else self.default_language
             question_id = self._pick(list(snap.user.topics), snap.attempts, snap.reviews, snap.state, now)
             question = self.bank.get(question_id) if question_id else None
             if question is None:
-                replies[key] = Reply(ReplyKind.ERROR, t("bank_empty", language))
+                replies[key] = self._nothing_to_ask(key, list(snap.user.topics), snap.attempts, snap.reviews, snap.state, now)
                 continue
-            asked[key] = question.id
-            replies[key] = self._question_message(question, language, len(snap.attempts) + 1)
+            asked[key] = (question.id, not question.gradable)
+            count = (snap.state.asked_count if snap.state is not None else 0) + 1
+            replies[key] = self._question_message(question, language, count)
         self.store.ask_many(asked, now)
         return replies
 
@@ -258,17 +343,17 @@ class PracticeEngine:
             return [self._info(user_key, "no_question")]
         if not text.strip():
             return [self._info(user_key, "empty_answer", ReplyKind.ERROR)]
-        recent = self.store.attempts(user_key, since=now - timedelta(minutes=1))
-        if len(recent) >= self.answers_per_minute:
-            wait = max(1, int(60 - (now - recent[0].created_at).total_seconds()))
-            return [self._info(user_key, "too_fast", ReplyKind.ERROR, seconds=wait)]
+        if self.answers_per_minute is not None:
+            recent = self.store.attempts(user_key, since=now - timedelta(minutes=1))
+            if len(recent) >= self.answers_per_minute:
+                wait = max(1, int(60 - (now - recent[0].created_at).total_seconds()))
+                return [self._info(user_key, "too_fast", ReplyKind.ERROR, seconds=wait)]
         followup = state.followup_point
         if followup is None and not question.gradable:
             # Open practice: nothing to grade against, but it is spaced like the others.
             self._review(user_key, question.id, fsrs.Rating.Good, now=now, record_rating=False)
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
-            buttons = (self._next_button(language), Button(t("button_answer", language), Action.ANSWER))
-            return [Reply(ReplyKind.INFO, t("open_answered", language), buttons, question_id=question.id)]
+            return [Reply(ReplyKind.INFO, t("open_answered", language), (self._next_button(language),), question_id=question.id)]
         reference = reference_for(question)
         if followup is not None:
             point = question.key_points[followup]
@@ -296,10 +381,10 @@ class PracticeEngine:
             rating=int(rating) if rating is not None else None,
             now=now,
         )
-        lines = [render_text(feedback_for(result))]
+        lines = [render_text(feedback_for(result, language))]
         if penalty:
             lines[0] = lines[0].replace(f"{result.score:.0f}/100", f"{score:.0f}/100", 1)
-            lines.append(t("hint_penalty", language, n=state.hints_used, cost=f"{penalty:.0f}"))
+            lines.append(t("hint_penalty", language, hints=plural("hints", language, state.hints_used), cost=f"{penalty:.0f}"))
         if rating is not None:
             after = self._review(user_key, question.id, rating, now=now)
             lines.append(t("next_due", language, due=self._format_due(user_key, after.due)))
@@ -340,8 +425,11 @@ class PracticeEngine:
         language = self.language(user_key)
         if question is None:
             return self._info(user_key, "no_question")
+        images: tuple[str, ...] = ()
         if not question.answered:
             text = t("not_gradable", language)
+        elif question.answer_kind.value in ("image", "link"):
+            text, images = self._media_reference(question, language)
         else:
             text = t("reference", language, answer=question.answer)
         if state.state == ASKED and question.gradable and state.followup_point is None:
@@ -354,7 +442,17 @@ class PracticeEngine:
             text += "\n" + t("gave_up", language)
         if state.state == ASKED:
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id, followup_point=None)
-        return Reply(ReplyKind.REFERENCE, text, (self._next_button(language),), question_id=question.id)
+        return Reply(ReplyKind.REFERENCE, text, (self._next_button(language),), question_id=question.id, images=images)
+
+    def _media_reference(self, question: Question, language: str) -> tuple[str, tuple[str, ...]]:
+        """A reference that is only images or links: its key points in words, then each link;
+        the image URLs also go to the reply's `images` for front-ends that can show them."""
+        images = tuple(_IMAGE.findall(question.answer))
+        links = [a or b for a, b in _LINK.findall(_IMAGE.sub("", question.answer))]
+        points = "\n".join(f"· {p.text}" for p in question.key_points)
+        lines = [t("reference_media", language, points=points)]
+        lines += [f"🖼 {url}" for url in images] + [f"🔗 {url}" for url in links]
+        return "\n".join(lines), images
 
     def skip(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
         """Leave the open question unanswered (no record) and ask another one."""
@@ -389,6 +487,8 @@ class PracticeEngine:
         state = self.store.chat_state(user_key)
         attempt = self.store.last_attempt(user_key)
         question = self.bank.get(attempt.question_id) if attempt else None
+        if state.state == ASKED:
+            return self._info(user_key, "followup_after_answer")
         if state.state != FEEDBACK or attempt is None or question is None or attempt.is_followup:
             return self._info(user_key, "no_followup" if attempt else "no_question")
         point = choose_followup_point(list(attempt.missed) + list(attempt.contradicted))
@@ -460,7 +560,33 @@ class PracticeEngine:
         self.store.update_user(user_key, topics=found)
         if not found:
             return self._info(user_key, "topics_all")
-        return self._info(user_key, "topics_set", topics="、".join(self._topic_name(x, language) for x in found))
+        return self._info(user_key, "topics_set", topics=join_list((self._topic_name(x, language) for x in found), language))
+
+    def session_summary(self, user_key: str, since: datetime, *, now: datetime | None = None) -> Reply:
+        """What the user did since `since`: answers (follow-ups aside), average, best and weakest
+        topic, and when the next review falls due."""
+        now = _utc(now)
+        language = self.language(user_key)
+        attempts = [a for a in self.store.attempts(user_key, since=_utc(since)) if not a.is_followup]
+        cards = [c for c in (_review_state(r) for r in self.store.reviews(user_key)) if c is not None]
+        due_at = next_due([c for c in cards if self.bank.get(c.question_id)], {c.question_id for c in cards})
+        due = t("summary_due", language, due=self.format_time(user_key, max(due_at, now))) if due_at else ""
+        if not attempts:
+            return Reply(ReplyKind.INFO, t("summary_none", language, due=due).strip())
+        by_topic: dict[str, list[float]] = {}
+        for attempt in attempts:
+            question = self.bank.get(attempt.question_id)
+            if question is not None:
+                by_topic.setdefault(question.topic, []).append(attempt.score)
+        averages = sorted(((sum(v) / len(v), k) for k, v in by_topic.items()), key=lambda x: (-x[0], x[1]))
+        topics = ""
+        if len(averages) > 1:
+            (best_average, best), (weak_average, weak) = averages[0], averages[-1]
+            topics = t("summary_topics", language, best=self._topic_name(best, language), best_average=best_average,
+                       weak=self._topic_name(weak, language), weak_average=weak_average)  # fmt: skip
+        average = sum(a.score for a in attempts) / len(attempts)
+        text = t("summary", language, answers=plural("questions", language, len(attempts)), average=average, topics=topics, due=due)
+        return Reply(ReplyKind.INFO, text.strip())
 
     def stats(self, user_key: str, *, now: datetime | None = None) -> Reply:
         """Numbers per topic and overall, with a chart image."""
@@ -478,14 +604,15 @@ class PracticeEngine:
         untried = [self._topic_name(x.topic, language) for x in summary.topics if not x.attempts]
         lines = "\n".join(
             t("stats_topic", language, name=self._topic_name(x.topic, language), mastery=x.mastery,
-              attempts=x.attempts, average=x.average, due=x.due)
+              answers=plural("answers", language, x.attempts), average=x.average, due=x.due)
             for x in tried
         )  # fmt: skip
         if untried:
-            lines += "\n" + t("stats_untried", language, topics="、".join(untried))
+            lines += "\n" + t("stats_untried", language, topics=join_list(untried, language))
         text = t(
-            "stats", language, attempts=summary.attempts, average=summary.average, streak=summary.streak_days,
-            today=summary.practiced_today, lines=lines,
+            "stats", language, answers=plural("answers", language, summary.attempts), average=summary.average,
+            streak=plural("days", language, summary.streak_days), today=plural("answers", language, summary.practiced_today),
+            lines=lines,
         )  # fmt: skip
         return Reply(ReplyKind.STATS, text, image=image)
 

@@ -1,12 +1,66 @@
-"""Every text the engine shows, in Chinese (default) and English."""
+"""Every text the engine shows, in Chinese (default) and English.
+
+Texts that name a command use `{cmd_next}`, `{cmd_skip}`, `{cmd_topics}`, `{cmd_followup}`: each
+front-end fills in its own spelling (`TELEGRAM_COMMANDS`, `TERMINAL_COMMANDS`). Plurals and list
+joins follow each language's rules (Babel's CLDR data).
+"""
 
 from __future__ import annotations
 
-__all__ = ["t", "LANGUAGES"]
+from collections.abc import Iterable
+
+from babel import Locale
+from babel.lists import format_list
+
+__all__ = ["t", "plural", "join_list", "LANGUAGES", "TELEGRAM_COMMANDS", "TERMINAL_COMMANDS"]
 
 LANGUAGES = ("zh", "en")
+_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+
+TELEGRAM_COMMANDS = {"cmd_next": "/question", "cmd_skip": "/skip", "cmd_topics": "/topics", "cmd_followup": "/followup"}
+TERMINAL_COMMANDS = {"cmd_next": ":next", "cmd_skip": ":skip", "cmd_topics": ":topic", "cmd_followup": ":followup"}
+
+_PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "answers": {"zh": {"other": "{n} 次"}, "en": {"one": "{n} answer", "other": "{n} answers"}},
+    "questions": {"zh": {"other": "{n} 题"}, "en": {"one": "{n} question", "other": "{n} questions"}},
+    "days": {"zh": {"other": "{n} 天"}, "en": {"one": "{n} day", "other": "{n} days"}},
+    "hints": {"zh": {"other": "{n} 次提示"}, "en": {"one": "{n} hint", "other": "{n} hints"}},
+    "new_questions": {"zh": {"other": "{n} 道新题"}, "en": {"one": "{n} new question", "other": "{n} new questions"}},
+}
 
 _TEXTS: dict[str, dict[str, str]] = {
+    "welcome_back": {
+        "zh": "欢迎回来！已经答了 {answers}，现在有 {due} 道题到期复习。",
+        "en": "Welcome back! {answers} so far; {due} due for review now.",
+    },
+    "topics_now": {"zh": "只练这些主题：{topics}（{cmd_topics} 可以更换）", "en": "Practising only: {topics} ({cmd_topics} to change)"},
+    "caught_up": {
+        "zh": "「{topics}」的题暂时练完了：没有新题，也没有到期的复习。{when}{others}",
+        "en": "Nothing left on {topics} for now: no new question and no review due. {when}{others}",
+    },
+    "caught_up_when": {"zh": "下一道复习：{due}。", "en": "The next review is due {due}. "},
+    "caught_up_others": {
+        "zh": "可以换个主题（{cmd_topics}）：{topics}。",
+        "en": "Other topics have questions ({cmd_topics}): {topics}.",
+    },
+    "caught_up_all": {"zh": "所有主题都练完了，到时候再来吧！", "en": "Every topic is done for now: come back then!"},
+    "topic_ready": {"zh": "{id}（{name}，{new}）", "en": "{id} ({name}, {new})"},
+    "everything": {"zh": "全部主题", "en": "all topics"},
+    "followup_after_answer": {
+        "zh": "先回答当前这道题；答完以后可以用 {cmd_followup} 追问漏掉的要点。",
+        "en": "Answer the open question first; after the feedback, {cmd_followup} asks about a point you missed.",
+    },
+    "summary": {
+        "zh": "本次练习小结：答了 {answers}，平均 {average:.0f} 分。{topics}{due}",
+        "en": "This session: {answers}, average {average:.0f}. {topics}{due}",
+    },
+    "summary_topics": {"zh": "最好：{best}（{best_average:.0f}）；最弱：{weak}（{weak_average:.0f}）。", "en": "Best: {best} ({best_average:.0f}); weakest: {weak} ({weak_average:.0f}). "},
+    "summary_due": {"zh": "下一道复习：{due}。", "en": "Next review due {due}."},
+    "summary_none": {"zh": "本次没有作答。{due}", "en": "No answer this session. {due}"},
+    "reference_media": {
+        "zh": "参考答案是图片或链接（见下）。它的要点：\n{points}",
+        "en": "The reference answer is an image or a link (below). Its key points:\n{points}",
+    },
     "welcome": {
         "zh": "欢迎使用 mockbot 面试练习！我会出机器学习/深度学习面试题，你用自己的话作答，我来评分并指出漏掉的要点。",
         "en": "Welcome to mockbot! I ask machine-learning interview questions; answer in your own words and I grade "
@@ -15,15 +69,15 @@ _TEXTS: dict[str, dict[str, str]] = {
     "question": {"zh": "第 {n} 题 · {topic}", "en": "Question {n} · {topic}"},
     "resume": {"zh": "继续上次没答完的题：", "en": "Picking up the question you left open:"},
     "open_question": {
-        "zh": "（这道题没有参考答案，是开放题：想好了可以看看别人怎么答，不计分。）",
-        "en": "(No reference answer: an open question for practice, not graded.)",
+        "zh": "（开放题：没有参考答案，不评分。把你的思路写下来练习表达，或 {cmd_skip} 跳过。）",
+        "en": "(An open question: no reference answer, not graded. Write your reasoning down to practise, or {cmd_skip}.)",
     },
     "followup": {
         "zh": "追问：关于「{question}」，你还没讲到一个要点。能具体说说和「{hint}」有关的部分吗？",
         "en": "Follow-up: on “{question}” you left out a key point. Can you explain the part about “{hint}”?",
     },
     "open_answered": {
-        "zh": "这是开放题：没有参考答案，不评分。把你的思路和资料对照一下吧；之后它还会再出现。",
+        "zh": "这是开放题：没有参考答案，不评分。把你的思路和资料对照一下吧；过几天它还会再出现。",
         "en": "An open question: no reference answer, so no grade. Check your reasoning against other sources; it will come back later.",
     },
     "no_followup": {"zh": "这题的要点你都答到了，没有需要追问的。", "en": "You made every key point: nothing to follow up."},
@@ -34,17 +88,17 @@ _TEXTS: dict[str, dict[str, str]] = {
         "graded. To answer the open question, just send your answer (without replying to the old message).",
     },
     "stale_no_question": {
-        "zh": "你回复的题目 [{id}] 已经结束了，这条回答没有评分。发送 /question 来一道新题。",
-        "en": "The question you replied to [{id}] is closed, so this answer was not graded. Send /question for a new one.",
+        "zh": "你回复的题目 [{id}] 已经结束了，这条回答没有评分。发送 {cmd_next} 来一道新题。",
+        "en": "The question you replied to [{id}] is closed, so this answer was not graded. Send {cmd_next} for a new one.",
     },
     "unknown_question": {
-        "zh": "你回复的题目 [{id}] 已经不在题库里了，这条回答没有评分。发送 /question 来一道新题。",
+        "zh": "你回复的题目 [{id}] 已经不在题库里了，这条回答没有评分。发送 {cmd_next} 来一道新题。",
         "en": "The question you replied to [{id}] is no longer in the question bank, so this answer was not graded. "
-        "Send /question for a new one.",
+        "Send {cmd_next} for a new one.",
     },
     "no_question": {
-        "zh": "现在没有待回答的题目。发送 /question 来一道题（或在终端里直接回车）。",
-        "en": "There is no open question. Send /question for one (or press Enter in the terminal).",
+        "zh": "现在没有待回答的题目。发送 {cmd_next} 来一道题。",
+        "en": "There is no open question. Send {cmd_next} for one.",
     },
     "bank_empty": {"zh": "题库里没有可以出的题。", "en": "The question bank has no question to ask."},
     "no_topic_questions": {"zh": "「{topic}」下没有可出的题，换个主题试试。", "en": "No question left under “{topic}”; try another topic."},
@@ -60,15 +114,15 @@ _TEXTS: dict[str, dict[str, str]] = {
     "skipped": {"zh": "已跳过这题。", "en": "Skipped."},
     "rerated": {"zh": "已按「{rating}」重新安排复习：下次 {due}。", "en": "Rescheduled as “{rating}”: next review {due}."},
     "nothing_to_rate": {"zh": "还没有可以重新评级的回答。", "en": "There is no answer to re-rate yet."},
-    "hint_penalty": {"zh": "（用了 {n} 次提示，扣 {cost} 分）", "en": "({n} hint(s) used: −{cost})"},
+    "hint_penalty": {"zh": "（用了 {hints}，扣 {cost} 分）", "en": "({hints} used: −{cost})"},
     "next_due": {"zh": "下次复习：{due}", "en": "Next review: {due}"},
-    "empty_answer": {"zh": "回答是空的。写下你的回答，或发送 /skip 跳过。", "en": "The answer is empty. Write your answer, or /skip."},
+    "empty_answer": {"zh": "回答是空的：写下你的回答，或用 {cmd_skip} 跳过这题。", "en": "The answer is empty: write your answer, or {cmd_skip} to skip the question."},
     "not_gradable": {"zh": "这道题没有参考答案，无法评分；可以对照别的资料自己检查。", "en": "This question has no reference answer to grade against."},
     "stats": {
-        "zh": "共练习 {attempts} 次，平均 {average:.0f} 分，连续 {streak} 天，今天 {today} 次。\n{lines}",
-        "en": "{attempts} answers, average {average:.0f}, streak {streak} day(s), {today} today.\n{lines}",
+        "zh": "共练习 {answers}，平均 {average:.0f} 分，连续 {streak}，今天 {today}。\n{lines}",
+        "en": "{answers}, average {average:.0f}, streak {streak}, {today} today.\n{lines}",
     },
-    "stats_topic": {"zh": "{name}：掌握 {mastery:.0%}，{attempts} 次，平均 {average:.0f}，待复习 {due}", "en": "{name}: mastery {mastery:.0%}, {attempts} answers, average {average:.0f}, {due} due"},
+    "stats_topic": {"zh": "{name}：掌握 {mastery:.0%}，{answers}，平均 {average:.0f}，待复习 {due}", "en": "{name}: mastery {mastery:.0%}, {answers}, average {average:.0f}, {due} due"},
     "stats_untried": {"zh": "还没练过：{topics}", "en": "Not tried yet: {topics}"},
     "no_stats": {"zh": "还没有练习记录。", "en": "No practice yet."},
     "language_set": {"zh": "界面语言：中文", "en": "Language: English"},
@@ -115,6 +169,29 @@ _TEXTS: dict[str, dict[str, str]] = {
 
 
 def t(key: str, language: str, **values: object) -> str:
-    """The text `key` in `language` (zh when unknown), with `values` filled in."""
+    """The text `key` in `language` (zh when unknown), with `values` filled in.
+
+    Command names not given in `values` are Telegram's (`TELEGRAM_COMMANDS`).
+    """
     entry = _TEXTS[key]
-    return entry.get(language, entry["zh"]).format(**values)
+    return entry.get(language, entry["zh"]).format(**{**TELEGRAM_COMMANDS, **values})
+
+
+def plural(key: str, language: str, n: int) -> str:
+    """`n` with its noun in the right plural form, e.g. plural("answers", "en", 1) == "1 answer".
+
+    >>> plural("answers", "en", 1), plural("answers", "en", 3), plural("answers", "zh", 3)
+    ('1 answer', '3 answers', '3 次')
+    """
+    forms = _PLURALS[key].get(language, _PLURALS[key]["zh"])
+    category = Locale.parse(_LOCALES.get(language, "zh_Hans_CN")).plural_form(n)
+    return forms.get(category, forms["other"]).format(n=n)
+
+
+def join_list(items: Iterable[str], language: str) -> str:
+    """Items joined as the language lists them: "A, B and C" / "A、B和C".
+
+    >>> join_list(["Machine learning", "PyTorch"], "en"), join_list(["机器学习", "PyTorch"], "zh")
+    ('Machine learning and PyTorch', '机器学习和PyTorch')
+    """
+    return format_list(list(items), locale=_LOCALES.get(language, "zh_Hans_CN"))

@@ -118,6 +118,9 @@ class ChatState(Base):
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_attempt_id: Mapped[int | None] = mapped_column(Integer)
     last_question_id: Mapped[str | None] = mapped_column(String(128))
+    # Questions asked in this chat, open ones included; its value when the last open one was asked.
+    asked_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    open_asked_count: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -60,6 +60,8 @@ class ChatStateRecord:
     asked_at: datetime | None
     last_attempt_id: int | None
     last_question_id: str | None
+    asked_count: int  # questions asked in this chat so far, open ones included
+    open_asked_count: int | None  # asked_count when the last open question was asked
     updated_at: datetime
 
 

@@ -77,8 +77,9 @@ class SnapshotsStore(StoreBase):
 
         return self._run(work, write=False)
 
-    def ask_many(self, asked: Mapping[str, str], now: datetime) -> None:
-        """Note in one transaction that each user (key) was asked the question (id) at `now`."""
+    def ask_many(self, asked: Mapping[str, tuple[str, bool]], now: datetime) -> None:
+        """Note in one transaction that each user (key) was asked a question at `now`: the value
+        is the question's id and whether it is an open one (no reference answer)."""
         stamp = utc_now(now)
         if not asked:
             return
@@ -89,7 +90,7 @@ class SnapshotsStore(StoreBase):
                 row.user_id: row
                 for row in session.scalars(select(ChatState).where(ChatState.user_id.in_(list(ids.values()))))
             }
-            for key, question_id in asked.items():
+            for key, (question_id, is_open) in asked.items():
                 user_id = ids.get(key)
                 if user_id is None:
                     continue
@@ -99,5 +100,8 @@ class SnapshotsStore(StoreBase):
                     session.add(row)
                 row.state, row.question_id, row.followup_point = ASKED_STATE, question_id, None
                 row.hints_used, row.asked_at, row.updated_at = 0, stamp, stamp
+                row.asked_count = (row.asked_count or 0) + 1
+                if is_open:
+                    row.open_asked_count = row.asked_count
 
         self._run(work)

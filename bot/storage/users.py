@@ -18,6 +18,7 @@ __all__ = ["UsersStore"]
 USER_FIELDS = frozenset({"language", "timezone", "daily_time", "topics"})
 CHAT_STATE_FIELDS = frozenset({
     "state", "question_id", "followup_point", "hints_used", "asked_at", "last_attempt_id", "last_question_id",
+    "asked_count", "open_asked_count",
 })
 LANGUAGES = frozenset({"zh", "en"})
 DAILY_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")

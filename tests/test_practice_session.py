@@ -1,0 +1,274 @@
+"""A practice session in the terminal as a candidate lives it, through a pty: which questions come,
+what the counters say, how input is read, in which zone and language times and labels are shown.
+
+Real models, the shipped bank, a real SQLite file; `mockbot practice` runs as its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from bot.storage import Store
+from questions.bank import Bank, load_bank
+from questions.taxonomy import load_taxonomy
+
+REPO = Path(__file__).resolve().parents[1]
+QUESTION = re.compile(r"(?:第 (\d+) 题|Question (\d+)) · [^\[\n]*\[(\d{3}-[0-9a-f]{6})\]")
+PROMPT = r"\r\n(?:> |… )"
+TIMEOUT = 90  # the first reply loads the model
+OPEN_EVERY = 7  # the README's promise: at most one open question in seven
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    return load_bank(REPO / "questions" / "bank", load_taxonomy(REPO / "questions" / "topics.yaml"))
+
+
+@pytest.fixture()
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"bank:\n  dir: {REPO / 'questions' / 'bank'}\n  topics: {REPO / 'questions' / 'topics.yaml'}\n"
+        f"grading:\n  cache: {tmp_path / 'emb.sqlite3'}\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'practice.sqlite3'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class Terminal:
+    """`mockbot practice` in a pty; `send` types a line and returns what the screen shows until
+    the next prompt (or the end)."""
+
+    def __init__(self, config: Path, *args: str, tz: str = "UTC") -> None:
+        mockbot = shutil.which("mockbot", path=str(Path(sys.executable).parent))
+        assert mockbot, "the mockbot console script is not installed in this environment"
+        env = dict(os.environ, NO_COLOR="1", COLUMNS="160", LINES="50", TERM="xterm", TZ=tz)
+        self.child = pexpect.spawn(
+            mockbot, ["--config", str(config), "practice", "--user", "alice", "--seed", "7", *args],
+            env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 160),
+        )  # fmt: skip
+        self.opening = self._screen()
+
+    def _screen(self) -> str:
+        self.child.expect([PROMPT, pexpect.EOF])
+        return self.child.before.replace("\r\n", "\n")
+
+    def send(self, line: str) -> str:
+        self.child.sendline(line)
+        return self._screen()
+
+    def answer(self, text: str) -> str:
+        for line in text.split("\n"):
+            self.child.sendline(line)
+            self.child.expect(PROMPT)
+        return self.send("")
+
+    def interrupt(self) -> str:
+        self.child.sendintr()
+        return self._screen()
+
+    def close(self) -> str:
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return (self.child.before or "").replace("\r\n", "\n")
+
+
+def questions_on(screen: str) -> list[tuple[int, str]]:
+    """(session number, question id) of every question box on a screen."""
+    return [(int(a or b), qid) for a, b, qid in QUESTION.findall(screen)]
+
+
+def stored(config: Path):  # noqa: ANN201 - a Store, closed by the caller
+    return Store.open(f"sqlite:///{config.parent / 'practice.sqlite3'}")
+
+
+# ---------------------------------------------------------------- which questions come
+
+
+def test_twenty_questions_keep_to_the_chosen_topics_with_few_open_ones_and_true_counters(
+    config: Path, bank: Bank
+) -> None:
+    topics = {"transformer-nlp", "optimization"}
+    term = Terminal(config, "--topic", "transformer-nlp", "--topic", "optimization", "--goal", "15")
+    shown = questions_on(term.opening)
+    answered = 0
+    summaries = 0
+    screen = term.opening
+    while len(shown) < 20:
+        number, question_id = shown[-1]
+        question = bank.get(question_id)
+        assert question is not None and question.topic in topics, question_id
+        if question.gradable:
+            screen = term.answer("我觉得主要是为了让训练更稳定，收敛更快。")
+            answered += 1
+            label = f"本次练习 {answered}/15 题" if answered < 15 else f"本次练习 {answered} 题（目标 15 题 ✓）"
+            assert label in screen
+            summaries += screen.count("本次练习小结")
+            screen = term.send("")  # Enter: the next question
+        else:
+            assert ":answer" not in screen.split(question_id)[-1]  # nothing to show for an open question
+            screen = term.answer("我会先想清楚问题的背景，再讲讲自己的理解。")
+            assert "开放题" in screen
+            screen = term.send("")
+        found = questions_on(screen)
+        assert len(found) == 1, screen
+        assert found[0][0] == number + 1  # 第 N 题 counts every question of the session, open ones too
+        shown += found
+    ids = [qid for _, qid in shown]
+    assert len(set(ids)) == 20
+    opened = [i for i, qid in enumerate(ids) if not bank.get(qid).gradable]  # type: ignore[union-attr]
+    assert 1 <= len(opened) <= 20 // OPEN_EVERY
+    assert all(b - a >= OPEN_EVERY for a, b in zip(opened, opened[1:]))
+    assert opened[0] >= OPEN_EVERY - 1  # never among the first questions
+    assert summaries == 1  # once, when the goal was reached
+    end = term.send(":quit") + term.close()
+    assert "本次练习小结：答了 {} 题".format(answered) in end and "再见" in end
+    store = stored(config)
+    try:
+        assert len(store.attempts("term:alice")) == answered
+    finally:
+        store.close()
+
+
+def test_a_topic_stays_chosen_through_skips_and_restarts(config: Path, bank: Bank) -> None:
+    term = Terminal(config, "--topic", "python")
+    shown = questions_on(term.opening)
+    for _ in range(6):
+        shown += questions_on(term.send(":skip"))
+    assert len(shown) == 7 and {bank.get(q).topic for _, q in shown} == {"python"}  # type: ignore[union-attr]
+    screen = term.send(":topic pytorch")
+    assert "PyTorch" in screen
+    shown = questions_on(screen)
+    for _ in range(4):
+        shown += questions_on(term.send(":skip"))
+    assert len(shown) == 5 and {bank.get(q).topic for _, q in shown} == {"pytorch"}  # type: ignore[union-attr]
+    term.send(":quit")
+    term.close()
+    again = Terminal(config)  # no --topic: the choice is remembered
+    assert "只练这些主题：PyTorch" in again.opening
+    assert bank.get(questions_on(again.opening)[0][1]).topic == "pytorch"  # type: ignore[union-attr]
+    assert "欢迎使用" not in again.opening  # the long welcome is for the first visit only
+    again.send(":quit")
+    again.close()
+
+
+def test_when_a_topic_is_done_it_says_so_and_serves_nothing_early(config: Path, bank: Bank) -> None:
+    pytorch = [q for q in bank.questions if q.topic == "pytorch"]
+    term = Terminal(config, "--topic", "pytorch", "--goal", str(len(pytorch)))
+    screen = term.opening
+    done = []
+    for _ in pytorch:
+        (_, question_id), = questions_on(screen)
+        question = bank.get(question_id)
+        assert question is not None
+        term.answer("\n".join(question.point_texts))  # a full answer: due again in days
+        done.append(question_id)
+        screen = term.send("")
+    assert sorted(done) == sorted(q.id for q in pytorch)
+    assert not questions_on(screen)
+    flat = screen.replace("\n", "")
+    assert "「PyTorch」的题暂时练完了" in flat and "下一道复习：" in flat
+    assert "python（Python，7 道新题）" in flat  # where there is something to practise
+    assert not questions_on(term.send(":next"))  # asking again does not serve a review early
+    term.send(":quit")
+    term.close()
+
+
+# ---------------------------------------------------------------- input
+
+
+def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(config: Path) -> None:
+    term = Terminal(config)
+    (_, first), = questions_on(term.opening)
+    term.child.sendline("dropout在训练的时候随机丢弃神经元")
+    term.child.expect(PROMPT)
+    screen = term.interrupt()
+    assert "没有提交的回答已丢弃" in screen and "得分" not in screen
+    screen = term.send("")  # an empty answer: asked for one, the question stays open
+    assert "回答是空的" in screen and "继续上次" not in screen and not questions_on(screen)
+    term.child.sendline("第一行回答")
+    term.child.expect(PROMPT)
+    screen = term.send(":hint")  # looks something up, the answer goes on
+    assert "提示" in screen and "继续输入你的回答" in screen
+    term.child.sendline("第二行")
+    term.child.expect(PROMPT)
+    screen = term.send(":quit")  # on a continuation line: a command, not a line of the answer
+    screen += term.close()
+    assert "没有提交的回答已丢弃" in screen and "再见" in screen
+    store = stored(config)
+    try:
+        assert store.attempts("term:alice") == []
+        assert store.chat_state("term:alice").question_id == first  # still open for next time
+    finally:
+        store.close()
+
+
+def test_no_flood_limit_at_the_keyboard(config: Path) -> None:
+    term = Terminal(config, "--goal", "14")
+    graded = 0
+    for _ in range(15):  # Telegram allows 12 graded answers a minute
+        screen = term.answer("不知道")
+        assert "太快" not in screen and "too fast" not in screen.lower()
+        graded += "得分" in screen
+        term.send(":next")
+    assert graded >= 13
+    term.send(":quit")
+    term.close()
+
+
+# ---------------------------------------------------------------- time zones, languages, help
+
+
+def test_due_dates_are_in_the_machines_zone_or_the_one_asked_for(config: Path) -> None:
+    term = Terminal(config, tz="America/New_York")
+    screen = term.answer("不知道")
+    assert re.search(r"下次复习：\d{4}-\d\d-\d\d \d\d:\d\d（America/New_York）", screen)
+    term.send(":quit")
+    term.close()
+    term = Terminal(config, "--tz", "Asia/Tokyo", tz="America/New_York")
+    term.send("")
+    screen = term.answer("不知道")
+    assert "（Asia/Tokyo）" in screen
+    term.send(":quit")
+    term.close()
+    bad = Terminal(config, "--tz", "Mars/Olympus")
+    assert "unknown time zone 'Mars/Olympus'" in bad.opening + bad.close()
+    assert bad.child.exitstatus == 2
+
+
+def test_english_screens_have_no_chinese_labels(config: Path) -> None:
+    term = Terminal(config, "--lang", "en")
+    screen = term.answer("Dropout randomly drops units while training.")
+    assert "Score" in screen and "得分" not in screen and "下次复习" not in screen and "Next review" in screen
+    assert "This session: 1/5" in screen
+    screen = term.send(":stats")
+    assert re.search(r"\b1 answer,", screen) and "1 answers" not in screen and "、" not in screen
+    screen = term.send(":topic python pytorch")
+    assert "Python and PyTorch" in screen
+    term.send(":quit")
+    term.close()
+
+
+def test_help_lists_every_command_and_texts_fit_the_terminal(config: Path) -> None:
+    term = Terminal(config, "--goal", "1")
+    screen = term.send(":help")
+    for command in (":hint", ":answer", ":skip", ":next", ":followup", ":stats", ":again", ":hard", ":good",
+                    ":easy", ":topic", ":lang", ":help", ":quit"):  # fmt: skip
+        assert command in screen, command
+    screen = term.send(":followup")
+    assert "先回答当前这道题" in screen and "/question" not in screen
+    screen = term.answer("不知道")
+    assert "本次练习小结：答了 1 题" in screen and "完成了本次的 1 题目标" in screen
+    term.send(":quit")
+    term.close()
+    bad = Terminal(config, "--goal", "-3")
+    text = bad.opening + bad.close()
+    assert "--goal" in text and bad.child.exitstatus == 2
