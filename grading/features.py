@@ -374,6 +374,7 @@ def _contradicting_clauses(
         return set()
     rows = np.flatnonzero(prepared.subclaim_point == number)
     relevance = params.point.relevance
+    every_claim = [c for p in prepared.points for c in p.claims]  # in claim_sims' row order
     flipped: set[int] = set()
     for claim, row in zip(point.claims, rows):
         if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:
@@ -389,7 +390,14 @@ def _contradicting_clauses(
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
             if flips(claim, clause, glossary) % 2:
-                if similarity > against:
+                # A clause that states another sub-claim (of any point), matching it at least as
+                # well, says that one: "NumPy数组……，不支持GPU加速" does not turn "张量支持GPU加速"
+                # around, nor "引入激活函数是为了增加非线性" "没有激活函数网络只是线性的".
+                elsewhere = any(
+                    other != row and claim_sims[other, best] >= similarity and _agrees(every_claim[other], clause, glossary)
+                    for other in range(len(every_claim))
+                )
+                if similarity > against and not elsewhere:
                     against, where = similarity, reply.unit_clauses[claims[best]][0]
             else:
                 agree = max(agree, similarity)

@@ -266,3 +266,45 @@ def test_a_huge_answer_is_graded_on_a_bounded_prefix_and_the_user_is_told(engine
     assert replies[0].kind is ReplyKind.FEEDBACK and "只评了前 2000 个字符" in replies[0].text
     (attempt,) = store.attempts(USER)
     assert attempt.answer == huge and attempt.score > 0  # kept whole; graded on its start
+
+
+def test_a_reference_that_is_only_an_image_shows_its_key_points_and_the_image(engine: PracticeEngine, bank: Bank) -> None:
+    question = next(q for q in bank.questions if q.answer_kind.value == "image" and q.gradable)
+    _ask(engine, question.id)
+    reply = engine.show_answer(USER, now=T0)
+    assert reply.images and all(url.startswith("https://") for url in reply.images)
+    assert "<img" not in reply.text and all(p.text in reply.text for p in question.key_points)
+    assert not any(url in reply.text for url in reply.images)  # shown once, by the front-end
+
+
+def test_an_open_question_offers_nothing_it_cannot_give(engine: PracticeEngine, bank: Bank) -> None:
+    question = next(q for q in bank.questions if not q.answered)
+    _ask(engine, question.id)
+    asked = engine.resume(USER)
+    assert asked is not None and {b.action for b in asked.buttons} == {Action.SKIP}
+    (reply,) = engine.submit(USER, "我会从背景讲起。", now=T0)
+    assert {b.action for b in reply.buttons} == {Action.NEXT}
+
+
+def test_the_daily_push_never_serves_a_review_early(engine: PracticeEngine, bank: Bank) -> None:
+    engine.set_topics(USER, ["pytorch"])
+    for number, question in enumerate(q for q in bank.questions if q.topic == "pytorch"):
+        _ask(engine, question.id, T0 + timedelta(minutes=number))
+        engine.submit(USER, "\n".join(question.point_texts), now=T0 + timedelta(minutes=number))
+    later = T0 + timedelta(hours=1)
+    reply = engine.next_questions([USER], now=later)[USER]
+    assert reply.kind is ReplyKind.INFO and reply.question_id is None
+    assert "PyTorch" in reply.text and "/topics" in reply.text  # Telegram's command, where to go next
+    assert engine.store.chat_state(USER).state == FEEDBACK  # nothing was asked
+
+
+def test_question_numbers_count_open_questions_too(engine: PracticeEngine, bank: Bank) -> None:
+    graded = next(q for q in bank.questions if q.gradable)
+    open_one = next(q for q in bank.questions if not q.answered)
+    _ask(engine, graded.id)
+    _ask(engine, open_one.id)
+    _ask(engine, graded.id)
+    reply = engine.resume(USER)
+    assert reply is not None and "第 3 题" in reply.text
+    state = engine.store.chat_state(USER)
+    assert (state.asked_count, state.open_asked_count) == (3, 2)

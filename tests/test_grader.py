@@ -89,6 +89,20 @@ def test_good_answer_scores_well_and_covers_most_points(grader: Grader, bank, qu
     assert sum(p.covered for p in core) > len(core) / 2, [(p.text, p.status.name, p.score) for p in result.points]
 
 
+def test_every_question_s_key_points_said_back_pass_with_none_turned_around(grader: Grader, bank) -> None:  # noqa: ANN001
+    """One key point's clause must not read as the opposite of another point (or of one of its
+    own sub-claims): 「NumPy数组只能在CPU上计算，不支持GPU加速」 beside 「张量可以在GPU上计算」."""
+    failures = []
+    for question in bank.questions:
+        if not question.gradable:
+            continue
+        result = grader.grade(reference_for(question), "\n".join(question.point_texts))
+        turned = [p.text for p in result.points if p.status is PointStatus.CONTRADICTED]
+        if result.score < 75 or turned:
+            failures.append((question.id, result.score, turned))
+    assert failures == []
+
+
 @pytest.mark.parametrize("question_id", [DROPOUT, LIST_TUPLE, BN])
 def test_good_answer_outscores_partial_answer(grader: Grader, bank, question_id: str) -> None:  # noqa: ANN001
     good = grade(grader, bank, question_id, GOOD[question_id])

@@ -450,9 +450,8 @@ class PracticeEngine:
         images = tuple(_IMAGE.findall(question.answer))
         links = [a or b for a, b in _LINK.findall(_IMAGE.sub("", question.answer))]
         points = "\n".join(f"· {p.text}" for p in question.key_points)
-        lines = [t("reference_media", language, points=points)]
-        lines += [f"🖼 {url}" for url in images] + [f"🔗 {url}" for url in links]
-        return "\n".join(lines), images
+        lines = [t("reference_media", language, points=points), *(f"🔗 {url}" for url in links)]
+        return "\n".join(lines), images  # front-ends show the images their own way
 
     def skip(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
         """Leave the open question unanswered (no record) and ask another one."""
