@@ -103,6 +103,7 @@ class TerminalPractice:
         self.answered = 0  # graded answers this session, follow-ups aside (as :stats counts them)
         self.number = 0  # questions shown this session
         self._current: str | None = None  # the question on screen
+        self._goal_shown = False
 
     @property
     def language(self) -> str:
@@ -263,7 +264,8 @@ class TerminalPractice:
             label = _text("session_over", self.language, done=done, goal=self.goal)
         self.console.print(Text(label, style="bold"))
         self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
-        if done == self.goal:
+        if done == self.goal and not self._goal_shown:
+            self._goal_shown = True
             self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
             self.console.print(Text(_text("goal", self.language, goal=self.goal), style="bold green"))
         self.console.line()

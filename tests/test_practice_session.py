@@ -154,6 +154,7 @@ def test_a_topic_stays_chosen_through_skips_and_restarts(config: Path, bank: Ban
     term.close()
     again = Terminal(config)  # no --topic: the choice is remembered
     assert "只练这些主题：PyTorch" in again.opening
+    assert questions_on(again.opening)[0][0] == 1  # numbered from 1 in every session
     assert bank.get(questions_on(again.opening)[0][1]).topic == "pytorch"  # type: ignore[union-attr]
     assert "欢迎使用" not in again.opening  # the long welcome is for the first visit only
     again.send(":quit")
@@ -253,6 +254,8 @@ def test_english_screens_have_no_chinese_labels(config: Path) -> None:
     assert re.search(r"\b1 answer,", screen) and "1 answers" not in screen and "、" not in screen
     screen = term.send(":topic python pytorch")
     assert "Python and PyTorch" in screen
+    screen = term.answer("word " * 450)  # past grading.max_answer_chars (2000)
+    assert "only its first 2000 characters were graded" in screen and "回答太长" not in screen
     term.send(":quit")
     term.close()
 
@@ -267,6 +270,10 @@ def test_help_lists_every_command_and_texts_fit_the_terminal(config: Path) -> No
     assert "先回答当前这道题" in screen and "/question" not in screen
     screen = term.answer("不知道")
     assert "本次练习小结：答了 1 题" in screen and "完成了本次的 1 题目标" in screen
+    assert "追问" in term.send(":followup")
+    screen = term.answer("还是不知道")  # a follow-up counts neither here nor in :stats
+    assert "本次练习 1 题（目标 1 题 ✓）" in screen and "本次练习小结" not in screen
+    assert "共练习 1 次" in term.send(":stats")
     term.send(":quit")
     term.close()
     bad = Terminal(config, "--goal", "-3")
