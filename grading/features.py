@@ -66,6 +66,12 @@ _BARE_ANSWER = re.compile(
     re.I,
 )
 _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|not\b)", re.I)
+# "列表和元组都可以当字典的key" says it of each: read as "列表可以……" and "元组可以……" as well, so
+# that a claim true of one side only is judged on that side.
+_BOTH = re.compile(
+    r"^(?P<a>[A-Za-z0-9\u4e00-\u9fff]{1,10}?)(?:和|与|跟|以及|及|、)(?P<b>[A-Za-z0-9\u4e00-\u9fff]{1,10}?)"
+    r"(?:也都|都|均)(?P<rest>[^，。；,;]{2,})$"
+)
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,12 @@ def analyse_reply(
         clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
     by_clause = [tokens(glossary.canonical(c)) for c in clauses]
     words = [token for clause in by_clause for token in clause]
-    polarities = tuple(polarity(clause, glossary.negation_words) for clause in by_clause)
+    both = [m for c in clauses if (m := _BOTH.match(c.strip().rstrip("，。；,;.!！?？ ")))]
+    derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
+    polarities = tuple(
+        polarity(clause, glossary.negation_words)
+        for clause in (*by_clause, *(tokens(glossary.canonical(c)) for c in derived))
+    )
     content = [w for w in words if w not in STOP_WORDS]
     # A bare list of keywords is not an answer ("神经元 概率 丢弃 保留 输出 测试"); terse technical
     # clauses are ("用0填充或者复制边缘像素", "列表可变，元组不可变").
@@ -217,8 +228,8 @@ def analyse_reply(
     shares = [_statement_share(raw, toks) for raw, toks in zip(clauses, by_clause)]
     structure = sum(w * s for w, s in zip(weights, shares)) / sum(weights) if weights and sum(weights) else 1.0
     nothing = not content or bool(_DONT_KNOW.match(normalize(text)))
-    units: list[str] = list(clauses)
-    spans: list[tuple[int, ...]] = [(i,) for i in range(len(clauses))]
+    units: list[str] = [*clauses, *derived]  # a side of a "both" clause is a clause of its own
+    spans: list[tuple[int, ...]] = [(i,) for i in range(len(units))]
     joiner = "" if _CJK.search(text) else " "
     for i in range(len(clauses) - 1):
         units.append(joiner.join(clauses[i : i + 2]))
@@ -226,7 +237,7 @@ def analyse_reply(
     if len(clauses) > 2 or not clauses:
         units.append(text.strip())
         spans.append(tuple(range(len(clauses))))
-    hypothetical = frozenset(i for i, c in enumerate(clauses) if is_hypothetical(c))
+    hypothetical = frozenset(i for i, c in enumerate((*clauses, *derived)) if is_hypothetical(c))
     return ReplyAnalysis(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
         len(content), nothing,

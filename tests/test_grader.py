@@ -681,3 +681,12 @@ def test_repo_config_grading_section_equals_the_code_defaults() -> None:
     assert loaded.en == defaults.en
     assert loaded.max_answer_chars == defaults.max_answer_chars
     assert loaded.short_answer_words == defaults.short_answer_words
+
+
+def test_a_claim_made_of_both_sides_is_judged_on_each_side(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「列表和元组都可以当字典的key」 says it of the list too: the curated misconception is named."""
+    result = grade(grader, bank, LIST_TUPLE, "列表和元组都可以当字典的key，区别是列表可以修改，元组不可以修改")
+    assert [m.claim for m in result.misconceptions] == ["列表也可以作为字典的键"]
+    assert result.verdict is Verdict.MISSED or result.verdict is Verdict.PARTIAL
+    right = grade(grader, bank, LIST_TUPLE, "列表可以修改，元组不可以修改；元组可以当字典的key，列表不行")
+    assert right.misconceptions == [] and right.verdict >= Verdict.GOOD
