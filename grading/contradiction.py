@@ -29,6 +29,9 @@ class Polarity:
     words: frozenset[str]
     negated: frozenset[str]
     mixed: frozenset[str] = frozenset()  # said both ways in the same clause: no polarity to compare
+    # A comparison "X比Y……": the words before 比 and after it (empty when the clause compares nothing).
+    before_than: frozenset[str] = frozenset()
+    after_than: frozenset[str] = frozenset()
 
 
 # Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
@@ -51,6 +54,7 @@ _TRANSPARENT = frozenset(
 
 
 _SYMBOL = re.compile(r"^([0-9.]+|[a-z])$")
+_THAN = "比"
 _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
 
 
@@ -73,7 +77,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
 
     >>> p = polarity(["元组", "不可", "修改"], frozenset({"不可"}))
     >>> sorted(p.words), sorted(p.negated)
-    (['修改', '元组'], ['修改'])
+    (['修改', '元组', '能'], ['修改', '能'])
     """
     words: set[str] = set()
     negated: set[str] = set()
@@ -83,7 +87,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     previous: str | None = None
     carried = 0  # the negations that applied to the previous word: "不会太大或者太小" denies both
     dismissed = False
+    than: set[str] | None = None  # the words after 比, once it is met
     for token in tokens:
+        if token == _THAN and than is None:
+            than, before = set(), set(words)
+            continue
         if token in _COORDINATORS:
             if carried:
                 pending, window = carried, NEGATION_WINDOW
@@ -125,6 +133,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
                 pending = pending if window else 0
             continue
         words.add(base)
+        if than is not None:
+            than.add(base)
         carried = pending if window else 0
         if (pending + (1 if prefix else 0)) % 2:
             negated.add(base)
@@ -138,7 +148,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     if dismissed or "关系" in negated:
         return Polarity(frozenset(words), frozenset(words))
     mixed = negated & plain
-    return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed))
+    compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())
+    return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared)
 
 
 def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
@@ -147,6 +158,11 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     shared = (point.words & clause.words) - point.mixed - clause.mixed
     # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
     if any((w in point.negated) != (w in clause.negated) for w in shared if not _SYMBOL.match(w)):
+        count += 1
+    # "空元组比空列表大" swaps the sides of "空列表比空元组大".
+    if (point.before_than - clause.before_than) & clause.after_than and (
+        clause.before_than - point.before_than
+    ) & point.after_than:
         count += 1
     opposites = glossary.opposites
     for a in point.words - clause.words:

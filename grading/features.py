@@ -29,7 +29,7 @@ from .fuzzy import ReplyIndex, keyword_score
 from .glossary import Glossary
 from .result import PointStatus
 from .settings import LanguageParams, PointParams
-from .text import STOP_WORDS, normalize, reply_clauses, tokens
+from .text import STOP_WORDS, normalize, polarity_tokens, reply_clauses, tokens
 
 __all__ = [
     "KeywordSet",
@@ -213,14 +213,14 @@ def analyse_reply(
         # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
         negative = _NEGATIVE_ANSWER.match(normalize(clauses[0]))
         clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
-    by_clause = [tokens(glossary.canonical(c)) for c in clauses]
+    canonical = [glossary.canonical(c) for c in clauses]
+    by_clause = [tokens(c) for c in canonical]
     words = [token for clause in by_clause for token in clause]
     both = [m for c in clauses if (m := _BOTH.match(c.strip().rstrip("，。；,;.!！?？ ")))]
     derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
-    polarities = tuple(
-        polarity(clause, glossary.negation_words)
-        for clause in (*by_clause, *(tokens(glossary.canonical(c)) for c in derived))
-    )
+    said = [polarity_tokens(c) if "比" in c else toks for c, toks in zip(canonical, by_clause)]
+    said += [polarity_tokens(glossary.canonical(c)) for c in derived]
+    polarities = tuple(polarity(toks, glossary.negation_words) for toks in said)
     content = [w for w in words if w not in STOP_WORDS]
     # A bare list of keywords is not an answer ("神经元 概率 丢弃 保留 输出 测试"); terse technical
     # clauses are ("用0填充或者复制边缘像素", "列表可变，元组不可变").

@@ -38,7 +38,7 @@ from .keywords import Idf, extract_keywords
 from .reference import Misconception, Point, Reference
 from .result import GradeResult, MisconceptionResult, NotGradable, PointResult, PointStatus, Verdict
 from .settings import GradingSettings, LanguageParams
-from .text import content_words, normalize, reply_clauses, tokens
+from .text import content_words, normalize, polarity_tokens, reply_clauses, tokens
 
 __all__ = ["Reference", "Point", "Misconception", "Grader"]
 
@@ -177,7 +177,7 @@ class Grader:
         return prepared
 
     def _polarity(self, text: str) -> Polarity:
-        return polarity(tokens(self.glossary.canonical(text)), self.glossary.negation_words)
+        return polarity(polarity_tokens(self.glossary.canonical(text)), self.glossary.negation_words)
 
     def _prepare_point(self, number: int, point: Point, reference: Reference, demote: frozenset[str]) -> PreparedPoint:
         sets = []

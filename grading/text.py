@@ -15,6 +15,7 @@ from functools import lru_cache
 import snowballstemmer
 
 __all__ = [
+    "polarity_tokens",
     "normalize",
     "is_chinese",
     "language_of",
@@ -198,6 +199,24 @@ def tokens(text: str) -> list[str]:
     ['dropout', '训练', '时', '丢弃', '神经元']
     """
     return [word for piece in _cut(normalize(text)) for word in _words(piece)]
+
+
+# 比 as "than": not inside 比较, 比如, 对比, 相比, 比例, 正比 …
+_THAN = re.compile(r"(?<![对相无好类占正反])比(?![较如例率值特赛方重])")
+
+
+def polarity_tokens(text: str) -> list[str]:
+    """`tokens`, with a comparison's 比 ("than") kept as a token of its own between its two sides
+    (jieba would glue it to the next word: 比空|列表).
+
+    >>> polarity_tokens("空元组比空列表大"), polarity_tokens("比较大小")
+    (['空', '元组', '比', '空', '列表', '大'], ['比较', '大小'])
+    """
+    found = _THAN.search(normalize(text))
+    if found is None:
+        return tokens(text)
+    text = normalize(text)
+    return [*tokens(text[: found.start()]), "比", *tokens(text[found.end() :])]
 
 
 _CLAUSE_MARK = re.compile(r"[。！？；!?;\n，,、：:]|\.\s")

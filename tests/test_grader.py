@@ -690,3 +690,13 @@ def test_a_claim_made_of_both_sides_is_judged_on_each_side(grader: Grader, bank)
     assert result.verdict is Verdict.MISSED or result.verdict is Verdict.PARTIAL
     right = grade(grader, bank, LIST_TUPLE, "列表可以修改，元组不可以修改；元组可以当字典的key，列表不行")
     assert right.misconceptions == [] and right.verdict >= Verdict.GOOD
+
+
+def test_a_comparison_with_its_sides_swapped_is_the_opposite(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「空元组比空列表占用的内存更大」 swaps 「空列表比空元组占用的内存大」; swapped and with the antonym
+    (「空元组比空列表小」) it says the same again."""
+    question = "000-d8ce0f"
+    swapped = grade(grader, bank, question, "空元组比空列表占用的内存更大")
+    assert "空列表比空元组占用的内存大" in swapped.contradicted and swapped.verdict is Verdict.MISSED
+    same = grade(grader, bank, question, "空元组比空列表小，列表要多存分配空间的大小")
+    assert same.contradicted == [] and same.verdict >= Verdict.GOOD
