@@ -14,10 +14,11 @@ from grading import calibrate as cal
 from grading.features import analyse_reply
 from grading.text import clear_text_caches
 
-from .cli import _App
+from .cli import Report, _App, silent
 from .grading_app import build_grader, reference_for
 
 __all__ = ["run_grading_bench", "cold_start_probe"]
+
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -31,15 +32,18 @@ def _rss_mb() -> float:
     return max(own, children) / 1024.0  # kilobytes on Linux
 
 
-def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3) -> dict[str, Any]:
+def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3, progress: Report = silent) -> dict[str, Any]:
     """Figures over the dev set's Chinese replies (as candidates type them), warm model and cache.
 
     The baseline is the bare `encode` of the units the grader encodes for a reply (its clauses,
-    neighbouring pairs and the whole reply) in one batch: `ratio` is what grading costs on top."""
+    neighbouring pairs and the whole reply) in one batch: `ratio` is what grading costs on top.
+    `progress` is told what is being done between timings, never inside one."""
+    progress("cold start (a fresh process)", 0, None)
     cold_start = _cold_start(app)
     bank = app.bank()
     references = {q.id: reference_for(q) for q in bank.questions if q.gradable}
     replies = cal.load_devset(devset, references)
+    progress("loading the model, preparing the references", 0, None)
     grader = build_grader(app.settings.grading, bank)
     prepared = [grader.prepare(r.reference) for r in replies]
     embedder = grader.embedder("zh")
@@ -55,26 +59,34 @@ def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3) -> dict[str, 
     grade_ms: list[float] = []
     encode_ms: list[float] = []
     clauses_ms: list[float] = []
-    for _ in range(rounds):  # each path in its own loop, like timeit; rounds alternate them
+    steps = 4 * rounds  # three timed loops and one throughput pass per round
+    for round_number in range(rounds):  # each path in its own loop, like timeit; rounds alternate them
+        progress(f"timing, round {round_number + 1} of {rounds}", 3 * round_number, steps)
         for r in replies:
             start = time.perf_counter()
             embedder.encode([r.text])
             encode_ms.append((time.perf_counter() - start) * 1000)
+        progress(f"timing, round {round_number + 1} of {rounds}", 3 * round_number + 1, steps)
         for u in units:
             start = time.perf_counter()
             embedder.encode(u)
             clauses_ms.append((time.perf_counter() - start) * 1000)
+        progress(f"timing, round {round_number + 1} of {rounds}", 3 * round_number + 2, steps)
         for p, r in zip(prepared, replies):
             clear_text_caches()  # every reply is new to the grader, as in real use
             start = time.perf_counter()
             grader.grade(p, r.text)
             grade_ms.append((time.perf_counter() - start) * 1000)
     items = list(zip(prepared, [r.text for r in replies]))
-    start = time.perf_counter()
-    for _ in range(rounds):
+    elapsed = 0.0
+    for round_number in range(rounds):
+        progress("batch throughput", 3 * rounds + round_number, steps)
+        start = time.perf_counter()
         for offset in range(0, len(items), 64):
             grader.grade_many(items[offset : offset + 64])
-    throughput = rounds * len(items) / (time.perf_counter() - start)
+        elapsed += time.perf_counter() - start
+    progress("done", steps, steps)
+    throughput = rounds * len(items) / elapsed
     grade_p50 = statistics.median(grade_ms)
     clauses_p50 = statistics.median(clauses_ms)
     return {

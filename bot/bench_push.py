@@ -28,13 +28,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .cli import _App
+from .cli import Report, _App
 
 __all__ = ["run_push_bench", "FLOOR_RATE"]
 
 FLOOR_RATE = 30.0  # messages per second Telegram allows a bot overall
 ZONE = "Asia/Shanghai"
 DAILY_AT = "08:00"
+POLL_S = 0.5  # how often the fake server is asked how many messages arrived, for the progress bar
 
 
 def _serve(connection: Connection, flood_rate: float, seed: int) -> None:
@@ -51,6 +52,9 @@ def _serve(connection: Connection, flood_rate: float, seed: int) -> None:
             fake.stop()
             connection.send(None)
             return
+        if command == "arrived":  # successful sendMessage calls so far (for the progress bar)
+            with fake._lock:  # noqa: SLF001 - the recording lock
+                connection.send(sum(1 for call in fake.sent if call.method == "sendMessage"))
         if command == "counts":  # successful sendMessage calls per chat, then forget them
             with fake._lock:  # noqa: SLF001 - the recording lock
                 counts = Counter(call.chat_id for call in fake.sent if call.method == "sendMessage")
@@ -67,6 +71,10 @@ class _Server:
 
     def counts(self) -> tuple[dict[int, int], int]:
         self.connection.send("counts")
+        return self.connection.recv()
+
+    def arrived(self) -> int:
+        self.connection.send("arrived")
         return self.connection.recv()
 
     def stop(self) -> None:
@@ -107,12 +115,45 @@ async def _deliver_all(application: Any, now: datetime, retry_wait: float) -> tu
     return sent, busy, time.perf_counter() - start
 
 
-async def _run(engine: Any, server: _Server, subscribers: int, limited: bool, retry_wait: float) -> dict[str, Any]:
+async def _watch(server: _Server, description: str, total: int, progress: Report, stop: asyncio.Event) -> None:
+    """Report the messages the fake server has received until `stop` is set, then once more."""
+    while True:
+        stopping = stop.is_set()
+        progress(description, min(total, await asyncio.to_thread(server.arrived)), total)
+        if stopping:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), POLL_S)
+        except TimeoutError:
+            pass
+
+
+async def _deliver_watched(
+    application: Any, server: _Server, now: datetime, retry_wait: float, description: str, total: int,
+    progress: Report | None,
+) -> tuple[int, float, float]:
+    """`_deliver_all`, with the arrivals reported while it runs (when there is a `progress`)."""
+    if progress is None:
+        return await _deliver_all(application, now, retry_wait)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(_watch(server, description, total, progress, stop))
+    try:
+        return await _deliver_all(application, now, retry_wait)
+    finally:
+        stop.set()
+        await watcher  # let its question to the server finish: the pipe is used next
+
+
+async def _run(
+    engine: Any, server: _Server, subscribers: int, limited: bool, retry_wait: float, progress: Report | None = None
+) -> dict[str, Any]:
     from .telegram.app import build_application
     from .telegram.fake_api import DEFAULT_TOKEN
 
     store = engine.store
     keys = [f"tg:{1_000_000 + number}" for number in range(subscribers)]
+    if progress:
+        progress("setting up the subscribers", 0, None)
     started = time.perf_counter()
     for key in keys:
         store.update_user(key, daily_time=DAILY_AT, timezone=ZONE)
@@ -134,7 +175,8 @@ async def _run(engine: Any, server: _Server, subscribers: int, limited: bool, re
             for key in keys:
                 store.enqueue(key, "daily", {"day": day}, slot)
             enqueue_s = time.perf_counter() - began
-            sent, busy, wall = await _deliver_all(application, now, retry_wait)
+            label = "push, rate limiter on" if rate_limit else "push, rate limiter off"
+            sent, busy, wall = await _deliver_watched(application, server, now, retry_wait, label, subscribers, progress)
         finally:
             await application.shutdown()
         counts, rejected = server.counts()
@@ -156,15 +198,20 @@ async def _run(engine: Any, server: _Server, subscribers: int, limited: bool, re
 
 def run_push_bench(
     app: _App, *, subscribers: int, flood_rate: float = 0.05, limited: bool = True, database: str | None = None,
-    seed: int = 7,
+    seed: int = 7, progress: Report | None = None,
 ) -> dict[str, Any]:
-    """Run the bench (see the module's docstring) and return its figures."""
+    """Run the bench (see the module's docstring) and return its figures.
+
+    With `progress`, the messages that have arrived are reported twice a second during each run
+    (None: the fake server is not asked, so nothing but the push path runs)."""
     from .cli_practice import build_engine
     from .storage import Store
 
     # Every injected 429 would log a line; the figures say how many there were.
     for name in ("bot.telegram.outbox", "bot.telegram.ratelimit"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if progress:
+        progress("starting the fake Bot API server, loading the model", 0, None)
     server = _start_server(flood_rate, seed)
     try:
         with tempfile.TemporaryDirectory(prefix="mockbot-bench-") as folder:
@@ -174,7 +221,7 @@ def run_push_bench(
                 engine = build_engine(app, store, seed=seed)
                 engine.grader.grade(_any_reference(engine), "预热")  # load the model, as a running bot has it
                 load_s = time.perf_counter() - started
-                figures = asyncio.run(_run(engine, server, subscribers, limited, retry_wait=1.0))
+                figures = asyncio.run(_run(engine, server, subscribers, limited, retry_wait=1.0, progress=progress))
                 current, peak = _rss_mb()
     finally:
         server.stop()

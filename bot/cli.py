@@ -7,12 +7,16 @@ in one place.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 
 import click
 from rapidfuzz import process
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from questions.bank import Bank, BankInvalid, BankProblem, load_bank
 from questions.importer import import_seeds
@@ -23,15 +27,22 @@ from questions.stats import bank_stats
 from questions.taxonomy import Taxonomy, load_taxonomy
 from questions.yamlio import YamlError
 
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, database_path, legacy_databases, load_settings, local_timezone
 
-__all__ = ["main", "cli", "ExitStatus"]
+__all__ = ["main", "cli", "ExitStatus", "Report", "silent"]
+
+# How long commands tell what they are doing: report(what, done so far, total or None if unknown).
+Report = Callable[[str, int, int | None], None]
+
+
+def silent(description: str, done: int, total: int | None = None) -> None:
+    """A `Report` that shows nothing."""
 
 
 class ExitStatus(IntEnum):
     OK = 0
-    FAILED = 1  # the command ran and found problems (invalid bank, unknown id, unaccounted lines)
-    USAGE = 2  # bad arguments or configuration
+    FAILED = 1  # the command ran and found problems (invalid bank, unaccounted lines, input lines not graded)
+    USAGE = 2  # bad arguments (an unknown option, question id or topic) or configuration
 
 
 class _App:
@@ -78,12 +89,43 @@ def _fail(message: str, status: ExitStatus = ExitStatus.FAILED) -> None:
 pass_app = click.make_pass_decorator(_App)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ConfigAnywhere(click.Group):
+    """The root group; `--config PATH` may stand anywhere on the command line, before or after
+    the subcommand, and means the same everywhere."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _lift_config(ctx, args))
+
+
+def _lift_config(ctx: click.Context, args: list[str]) -> list[str]:
+    """`args` with every `--config VALUE` and `--config=VALUE` moved to the front, where the root
+    group reads it (the last one wins); nothing after a `--` is touched."""
+    lifted: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest += args[position:]
+            break
+        if arg == "--config":
+            if position + 1 == len(args):
+                raise click.UsageError("--config needs the path of a settings file", ctx)
+            lifted += args[position : position + 2]
+            position += 2
+            continue
+        (lifted if arg.startswith("--config=") else rest).append(arg)
+        position += 1
+    return lifted + rest
+
+
+@click.group(cls=_ConfigAnywhere, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Settings file (default: $MOCKBOT_CONFIG, else ./config.yaml, else built-in defaults).",
+    help="Settings file (default: $MOCKBOT_CONFIG, else ./config.yaml, else built-in defaults); "
+    "it may also follow the subcommand.",
 )
 @click.version_option(package_name="mockbot")
 @click.pass_context
@@ -213,7 +255,7 @@ def bank_show(app: _App, question_id: str) -> None:
         ids = [q.id for q in current.questions]
         close = [match for match, score, _ in process.extract(question_id, ids, limit=3) if score >= 60]
         hint = f"; did you mean {', '.join(close)}?" if close else " (see `mockbot bank list`)"
-        _fail(f"no question with id {question_id!r}{hint}")
+        _fail(f"no question with id {question_id!r}{hint}", ExitStatus.USAGE)
     click.echo(_render(question, app.taxonomy))  # type: ignore[arg-type]
 
 
@@ -241,6 +283,70 @@ def bank_validate(app: _App) -> None:
         _fail_with_problems(problems)
     count = len(current.questions)
     click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
+
+
+@cli.group()
+def bench() -> None:
+    """Speed and memory figures (numbers and ratios, never pass/fail)."""
+
+
+@cli.command()
+@pass_app
+def where(app: _App) -> None:
+    """Show what is in use: config file, data folder, database, bank, models and time zone."""
+    settings = app.settings
+    rows = [
+        ("config file", str(settings.source) if settings.source else "built-in defaults (no config file found)"),
+        ("data folder", str(settings.data_dir)),
+        ("database", _database_line(settings)),
+        ("bank", _bank_line(app)),
+        ("topics", str(settings.bank.topics)),
+        *((f"model ({language})", settings.grading.for_language(language).model) for language in ("zh", "en")),
+        ("time zone", _zone_line(settings)),
+    ]
+    width = max(len(label) for label, _ in rows) + 1
+    for label, value in rows:
+        click.echo(f"{label + ':':<{width}} {value}")
+    target = database_path(settings) or settings.data_dir
+    for legacy in legacy_databases(settings):
+        click.echo(
+            f"\nan older database was found: {legacy}\n"
+            f"  to keep using it, set storage.url: sqlite:///{legacy} in the config file, or move it to {target}"
+        )
+
+
+cli.add_command(click.Command("doctor", callback=where.callback, help="The same as `mockbot where`."))
+
+
+def _masked(url: str) -> str:
+    """A database URL with its password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _database_line(settings: Settings) -> str:
+    path = database_path(settings)
+    if path is None:
+        return _masked(settings.storage.url)
+    state = f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
+    return f"{_masked(settings.storage.url)} ({state})"
+
+
+def _bank_line(app: _App) -> str:
+    folder = app.settings.bank.dir
+    try:
+        count = len(load_bank(folder, app.taxonomy).questions)
+    except BankInvalid as exc:
+        return f"{folder} (invalid: {len(exc.problems)} problem(s); run `mockbot bank validate`)"
+    return f"{folder} ({count} questions)"
+
+
+def _zone_line(settings: Settings) -> str:
+    if settings.timezone:
+        return f"{settings.timezone} (from the config file)"
+    return f"{local_timezone(settings)} (this machine's; set `timezone` in the config file to change it)"
 
 
 from . import cli_bench, cli_grading, cli_practice, cli_run  # noqa: E402,F401 - register the other commands

@@ -8,8 +8,7 @@ import click
 
 from grading.embeddings import ModelUnavailable
 
-from .cli import ExitStatus, _App, _fail, pass_app
-from .cli_grading import bench
+from .cli import ExitStatus, _App, _fail, bench, pass_app, silent
 
 __all__ = ["bench_push"]
 
@@ -26,16 +25,19 @@ __all__ = ["bench_push"]
 def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: bool, database: str | None, as_json: bool) -> None:
     """Push a daily question to N subscribers through the fake Bot API server: speed, losses, duplicates."""
     from .bench_push import run_push_bench
+    from .cli_grading import progress_bar, tidy  # here: importing cli_grading first would be circular
 
     if subscribers < 1 or not 0 <= flood_rate < 1:
         _fail("--subscribers must be at least 1 and --flood in [0, 1)", ExitStatus.USAGE)
     try:
-        figures = run_push_bench(app, subscribers=subscribers, flood_rate=flood_rate, limited=not skip_limited,
-                                 database=database)
+        with progress_bar(enabled=not as_json) as report:
+            shown = None if report is silent else report  # None: the fake server is never asked
+            figures = run_push_bench(app, subscribers=subscribers, flood_rate=flood_rate, limited=not skip_limited,
+                                     database=database, progress=shown)
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        click.echo(json.dumps(tidy(figures), indent=2))
         return
     lines = [
         f"subscribers: {figures['subscribers']} ({figures['flood_rate']:.0%} of sendMessage calls answered 429)",

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
-from grading.result import GradeResult, NotGradable
+from grading.result import GradeResult, NotGradable, Verdict
+from grading.settings import LanguageParams
 
-from .cli import ExitStatus, _App, _fail, cli, pass_app
+from .cli import ExitStatus, Report, _App, _fail, bench, cli, pass_app, silent
 from .grading_app import build_grader, reference_for
 
-__all__ = ["grade", "grading", "bench"]
+__all__ = ["grade", "grading", "bench_grading", "result_json", "tidy", "progress_bar"]
 
 JSONL_BATCH = 64  # replies encoded together when grading a stream
+JSON_DIGITS = 4  # decimals of the floats in --json output
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEVSET = REPO_ROOT / "tests" / "data" / "grading" / "dev.yaml"
 DEFAULT_HOLDOUT = REPO_ROOT / "tests" / "data" / "grading" / "holdout.yaml"
@@ -29,22 +35,93 @@ DEFAULT_MOHLER = REPO_ROOT.parent / "shared" / "benchmarks" / "mohler" / "mohler
 DEFAULT_SAS = REPO_ROOT.parent / "shared" / "benchmarks" / "sas-zh"
 
 
+# ---------------------------------------------------------------- output helpers
+
+# Stable codes of the verdicts for programs; `verdict` is the word in the reply's language.
+VERDICT_CODES = {Verdict.EXCELLENT: "excellent", Verdict.GOOD: "good", Verdict.PARTIAL: "partial", Verdict.MISSED: "missed"}
+
+# Decimals in text output: scores and errors in points of 100 get 1, correlations and shares 3.
+_ONE_DECIMAL = ("mae", "median_score", "median_gold")
+
+def tidy(value: Any, digits: int = JSON_DIGITS) -> Any:
+    """`value` with every float in it rounded to `digits` decimals: no float noise such as
+    75.05000000000001 in the output."""
+    if isinstance(value, float):
+        return round(float(value), digits)
+    if isinstance(value, dict):
+        return {key: tidy(item, digits) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [tidy(item, digits) for item in value]
+    return value
+
+
+def _readable(value: Any, digits: int = 3) -> Any:
+    """A report rounded for reading: 1 decimal for scores and errors, 3 for r and shares."""
+    if isinstance(value, dict):
+        return {key: _readable(item, 1 if key in _ONE_DECIMAL else digits) for key, item in value.items()}
+    return tidy(value, digits)
+
+
+@contextmanager
+def progress_bar(*, enabled: bool = True) -> Iterator[Report]:
+    """A `Report` drawing one progress bar on stderr, so stdout stays parseable; silent when
+    stderr is not a terminal (a pipe, a file, the tests) or when `enabled` is false (--json)."""
+    if not enabled or not sys.stderr.isatty():
+        yield silent
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # stdout is left alone (not redirected above the bar): it is the command's output.
+    with Progress(
+        *columns, console=Console(file=sys.stderr), transient=True, redirect_stdout=False, redirect_stderr=False
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(description: str, done: int, total: int | None = None) -> None:
+            bar.update(task, description=description, completed=done, total=total)
+
+        yield report
+
+
+@contextmanager
+def _counting(grader: Grader, on_batch: Callable[[int], None]) -> Iterator[None]:
+    """Call `on_batch(n)` each time `grader` has analysed and encoded a batch of n replies.
+
+    Calibration and evaluation loop inside grading/; the replies they encode are the progress
+    that can be seen from here."""
+    encode = grader.analyse_and_encode
+
+    def counted(items: Sequence[Any]) -> Any:
+        result = encode(items)
+        on_batch(len(items))
+        return result
+
+    grader.analyse_and_encode = counted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del grader.analyse_and_encode  # the class's method again
+
+
 def _grader(app: _App) -> Grader:
     return build_grader(app.settings.grading, app.bank())
 
 
+# ---------------------------------------------------------------- grade
+
+
 def result_json(result: GradeResult) -> dict[str, Any]:
     """The JSON line of one graded reply (`mockbot grade --jsonl`)."""
-    return {
+    return tidy({
         "score": result.score,
         "verdict": result.verdict.label(result.language),
+        "verdict_code": VERDICT_CODES[result.verdict],
         "key_points": [
-            {"text": p.text, "covered": p.covered, "score": round(p.score, 4), "status": p.status.name.lower()}
+            {"text": p.text, "covered": p.covered, "score": p.score, "status": p.status.name.lower()}
             for p in result.points
         ],
         "missed": result.missed,
         "feedback": render_text(feedback_for(result)),
-    }
+    })  # fmt: skip
 
 
 def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
@@ -53,7 +130,7 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
         raise ValueError("each line must be a JSON object")
     answer = entry.get("answer")
     if not isinstance(answer, str):
-        raise ValueError('"answer" must be a string')
+        raise ValueError('"answer" is missing or not a string')
     if "question_id" in entry:
         question = app.bank().get(str(entry["question_id"]))
         if question is None:
@@ -68,33 +145,45 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
     return Reference(question_text, reference, tuple(key_points)), answer
 
 
-def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> None:
-    pending: list[tuple[int, Any]] = []  # (position, prepared reference and answer, or an error)
+def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[Any, dict[str, Any]]:
+    """(what to grade, or None) and the fields every output line of this input carries: its
+    `id` if it gave one; an `error` and the `line` number when it cannot be graded."""
+    if not line.strip():
+        return None, {"error": "blank line: nothing to grade", "line": number}
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, {"error": f"not JSON ({exc.msg} at column {exc.colno})", "line": number}
+    echo = {"id": entry["id"]} if isinstance(entry, dict) and "id" in entry else {}
+    try:
+        reference, answer = _reference_from(entry, app)
+        return (grader.prepare(reference), answer), echo
+    except (ValueError, NotGradable) as exc:
+        return None, {**echo, "error": str(exc), "line": number}
+
+
+def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> int:
+    """Grade every input line in order, one output line each; returns how many were not graded."""
+    pending: list[tuple[Any, dict[str, Any]]] = []
+    failed = 0
 
     def flush() -> None:
-        todo = [(i, item) for i, item in pending if not isinstance(item, dict)]
-        results: dict[int, dict[str, Any]] = {i: item for i, item in pending if isinstance(item, dict)}
-        if todo:
-            for (i, _), result in zip(todo, grader.grade_many([item for _, item in todo])):
-                results[i] = result_json(result)
-        for i, _ in pending:
-            out.write(json.dumps(results[i], ensure_ascii=False) + "\n")
+        todo = [item for item, _ in pending if item is not None]
+        results = iter(grader.grade_many(todo)) if todo else iter(())
+        for item, fields in pending:
+            line = fields if item is None else {**fields, **result_json(next(results))}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
         pending.clear()
 
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            reference, answer = _reference_from(json.loads(line), app)
-            pending.append((number, (grader.prepare(reference), answer)))
-        except json.JSONDecodeError as exc:
-            pending.append((number, {"error": f"line {number + 1}: not JSON ({exc.msg})"}))
-        except (ValueError, NotGradable) as exc:
-            pending.append((number, {"error": f"line {number + 1}: {exc}"}))
+    for number, line in enumerate(lines, start=1):
+        item, fields = _prepare_line(app, grader, number, line)
+        failed += 1 if item is None else 0
+        pending.append((item, fields))
         if len(pending) >= JSONL_BATCH:
             flush()
     flush()
+    return failed
 
 
 @cli.command()
@@ -107,25 +196,29 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool) -
 
     \b
     mockbot grade 000-93d25c "训练时以概率p丢弃，测试时不丢弃"
-    echo '{"question_id": "000-93d25c", "answer": "…"}' | mockbot grade --jsonl
-    Input lines: {"question", "reference", "answer"[, "key_points"]} or {"question_id", "answer"}.
+    echo '{"id": 1, "question_id": "000-93d25c", "answer": "…"}' | mockbot grade --jsonl
+    Input lines: {"question", "reference", "answer"[, "key_points"]} or {"question_id", "answer"},
+    each with an optional "id" that is copied to its output line. Every input line gets one
+    output line, in order; one that cannot be graded gets {"error", "line"} (exit status 1).
     """
     try:
         grader = _grader(app)
         if jsonl:
             if question_id or answer:
                 _fail("give either --jsonl or QUESTION_ID ANSWER, not both", ExitStatus.USAGE)
-            _grade_stream(app, grader, sys.stdin, sys.stdout)
+            failed = _grade_stream(app, grader, sys.stdin, sys.stdout)
+            if failed:
+                _fail(f"{failed} input line(s) could not be graded (see their \"error\")")
             return
         if not question_id or answer is None:
             _fail('usage: mockbot grade QUESTION_ID "ANSWER"  (or --jsonl)', ExitStatus.USAGE)
         question = app.bank().get(question_id)  # type: ignore[arg-type]
         if question is None:
-            _fail(f"no question with id {question_id!r} (see `mockbot bank list`)")
+            _fail(f"no question with id {question_id!r} (see `mockbot bank list`)", ExitStatus.USAGE)
         try:
             result = grader.grade(reference_for(question), answer)  # type: ignore[arg-type]
         except NotGradable as exc:
-            _fail(f"{question_id}: {exc}")
+            _fail(f"{question_id}: {exc}", ExitStatus.USAGE)
         click.echo(render_text(feedback_for(result)))
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
@@ -152,6 +245,29 @@ def _sets(app: _App, devset: Path, holdout: Path) -> tuple[list, list]:
     return dev, held
 
 
+def _mohler_grader(grader: Grader, mohler: Path) -> tuple[Grader, list]:
+    """The English grader with Mohler's keyword weights, and Mohler's rows."""
+    if not mohler.is_file():
+        _fail(f"{mohler}: Mohler dataset not found (give --mohler PATH)", ExitStatus.USAGE)
+    rows = cal.load_mohler(mohler)
+    return Grader(grader.settings, glossary=grader.glossary, idf=cal.mohler_idf(rows, grader.glossary)), rows
+
+
+@contextmanager
+def _tracking(grader: Grader, report: Report, description: str, total: int) -> Iterator[None]:
+    """Report the replies `grader` encodes inside the block, out of `total`."""
+    done = 0
+    report(description, 0, total)
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done = min(total, done + count)
+        report(description, done, total)
+
+    with _counting(grader, advance):
+        yield
+
+
 @grading.command("calibrate")
 @click.option("--lang", "languages", multiple=True, type=click.Choice(["zh", "en"]), default=("zh", "en"))
 @click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
@@ -172,27 +288,41 @@ def grading_calibrate(
             settings = settings.model_copy(update={language: params})
     grader = build_grader(settings, app.bank())
     output: dict[str, Any] = {}
+    fitted: dict[str, LanguageParams] = {}
     try:
-        for language in languages:
-            if language == "zh":
-                dev, held = _sets(app, devset, holdout)
-                params, report = cal.calibrate_zh(grader, dev, holdout=held)
-            else:
-                if not mohler.is_file():
-                    _fail(f"{mohler}: Mohler dataset not found (give --mohler PATH)")
-                rows = cal.load_mohler(mohler)
-                grader = Grader(settings, glossary=grader.glossary, idf=cal.mohler_idf(rows, grader.glossary))
-                params, report = cal.calibrate_en(grader, rows)
-            output[language] = {"report": report, "params": params.model_dump(mode="json")}
-            if not as_json:
-                click.echo(f"== {language} ({params.model})")
-                click.echo(yaml.safe_dump(report, allow_unicode=True, sort_keys=False))
-                click.echo("# for config.yaml, under grading:")
-                click.echo(_snippet(language, params))
+        with progress_bar(enabled=not as_json) as report:
+            for language in languages:
+                if language == "zh":
+                    dev, held = _sets(app, devset, holdout)
+                    with _tracking(grader, report, "zh: calibrating on the dev and held-out sets", len(dev) + len(held)):
+                        params, fit = cal.calibrate_zh(grader, dev, holdout=held)
+                else:
+                    english, rows = _mohler_grader(grader, mohler)
+                    with _tracking(english, report, "en: calibrating on Mohler", len(rows)):
+                        params, fit = cal.calibrate_en(english, rows)
+                output[language] = {"report": fit, "params": params.model_dump(mode="json")}
+                fitted[language] = params
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
     if as_json:
-        click.echo(json.dumps(output, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(tidy(output), ensure_ascii=False, indent=2))
+        return
+    for language, params in fitted.items():
+        click.echo(f"== {language} ({params.model})")
+        click.echo(yaml.safe_dump(_readable(output[language]["report"]), allow_unicode=True, sort_keys=False))
+        click.echo("# for config.yaml, under grading:")
+        click.echo(_snippet(language, params))
+
+
+def _evaluate_zh(app: _App, grader: Grader, devset: Path, holdout: Path, sas: Path, report: Report) -> dict[str, Any]:
+    dev, held = _sets(app, devset, holdout)
+    sets = {"dev (fitted on)": dev, **({"holdout": held} if held else {})}
+    sets |= {f"sas-zh {name}": cal.load_sas(sas, name) for name in ("ASAG", "LE") if (sas / name).is_dir()}
+    out: dict[str, Any] = {}
+    for name, replies in sets.items():
+        with _tracking(grader, report, f"zh: {name}", len(replies)):
+            out[name] = cal.evaluate(grader, replies, "zh")
+    return out
 
 
 @grading.command("evaluate")
@@ -211,29 +341,20 @@ def grading_evaluate(
     grader = _grader(app)
     output: dict[str, Any] = {}
     try:
-        for language in languages:
-            if language == "zh":
-                dev, held = _sets(app, devset, holdout)
-                output["zh"] = {"dev (fitted on)": cal.evaluate(grader, dev, "zh")}
-                if held:
-                    output["zh"]["holdout"] = cal.evaluate(grader, held, "zh")
-                for name in ("ASAG", "LE"):
-                    if (sas / name).is_dir():
-                        output["zh"][f"sas-zh {name}"] = cal.evaluate(grader, cal.load_sas(sas, name), "zh")
-            else:
-                if not mohler.is_file():
-                    _fail(f"{mohler}: Mohler dataset not found (give --mohler PATH)")
-                rows = cal.load_mohler(mohler)
-                english = Grader(grader.settings, glossary=grader.glossary, idf=cal.mohler_idf(rows, grader.glossary))
-                output["en"] = cal.evaluate(english, rows, "en")
+        with progress_bar(enabled=not as_json) as report:
+            for language in languages:
+                if language == "zh":
+                    output["zh"] = _evaluate_zh(app, grader, devset, holdout, sas, report)
+                else:
+                    english, rows = _mohler_grader(grader, mohler)
+                    with _tracking(english, report, "en: Mohler", len(rows)):
+                        output["en"] = cal.evaluate(english, rows, "en")
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
-    click.echo(json.dumps(output, ensure_ascii=False, indent=2) if as_json else yaml.safe_dump(output, allow_unicode=True, sort_keys=False))
-
-
-@cli.group()
-def bench() -> None:
-    """Speed and memory figures (numbers and ratios, never pass/fail)."""
+    if as_json:
+        click.echo(json.dumps(tidy(output), ensure_ascii=False, indent=2))
+    else:
+        click.echo(yaml.safe_dump(_readable(output), allow_unicode=True, sort_keys=False))
 
 
 @bench.command("grading")
@@ -245,19 +366,22 @@ def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
     """Time grading against the bare model.encode of the same replies, throughput, cold start, RSS."""
     from .bench_grading import run_grading_bench
 
+    if rounds < 1:
+        _fail("--rounds must be at least 1", ExitStatus.USAGE)
     try:
-        figures = run_grading_bench(app, devset, rounds=rounds)
+        with progress_bar(enabled=not as_json) as report:
+            figures = run_grading_bench(app, devset, rounds=rounds, progress=report)
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
     if as_json:
-        click.echo(json.dumps(figures, indent=2))
+        click.echo(json.dumps(tidy(figures), indent=2))
         return
     click.echo(
-        f"grade one reply (warm): p50 {figures['grade_p50_ms']:.2f} ms, p95 {figures['grade_p95_ms']:.2f} ms\n"
-        f"bare model.encode of the reply's clauses in one batch: p50 {figures['encode_clauses_p50_ms']:.2f} ms "
-        f"({figures['units_per_reply']:.1f} texts per reply; the reply alone: {figures['encode_p50_ms']:.2f} ms)\n"
+        f"grade one reply (warm): p50 {figures['grade_p50_ms']:.1f} ms, p95 {figures['grade_p95_ms']:.1f} ms\n"
+        f"bare model.encode of the reply's clauses in one batch: p50 {figures['encode_clauses_p50_ms']:.1f} ms "
+        f"({figures['units_per_reply']:.1f} texts per reply; the reply alone: {figures['encode_p50_ms']:.1f} ms)\n"
         f"ratio grade/clause encode at p50: {figures['ratio']:.2f}x\n"
         f"batch throughput: {figures['replies_per_s']:.1f} replies/s\n"
-        f"cold start to first grade: {figures['cold_start_s']:.2f} s\n"
+        f"cold start to first grade: {figures['cold_start_s']:.1f} s\n"
         f"peak RSS: {figures['peak_rss_mb']:.0f} MB"
     )

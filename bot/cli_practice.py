@@ -8,12 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-import tzlocal
 from rich.console import Console
+from rich.text import Text
 
 from grading.embeddings import ModelUnavailable
 
 from .cli import ExitStatus, _App, _fail, cli, pass_app
+from .config import database_path, legacy_databases, local_timezone
 from .engine import PracticeEngine
 from .engine.texts import TERMINAL_COMMANDS
 from .grading_app import build_grader
@@ -21,6 +22,11 @@ from .storage import StorageError, Store
 from .terminal import TerminalPractice
 
 __all__ = ["practice", "build_engine"]
+
+_LEGACY = {
+    "zh": "进度现在保存在 {database}；发现了旧版本的进度文件 {legacy}（要继续用它，见 `mockbot where`）。",
+    "en": "Progress is now kept in {database}; an older database was found at {legacy} (`mockbot where` says how to keep using it).",
+}
 
 
 def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: bool = False) -> PracticeEngine:
@@ -39,7 +45,7 @@ def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: 
 
 def _time_zone(app: _App, given: str | None) -> str:
     """--tz, else the config's `timezone`, else the machine's own zone (an IANA name)."""
-    zone = given or getattr(app.settings, "timezone", None) or tzlocal.get_localzone_name() or "UTC"
+    zone = given or local_timezone(app.settings)
     zone = "UTC" if zone in ("Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu") else zone
     try:
         ZoneInfo(zone)
@@ -67,6 +73,8 @@ def practice(
         if app.taxonomy.resolve(topic) is None:
             known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
             _fail(f"unknown topic {topic!r}; topics: {known}", ExitStatus.USAGE)
+    database = database_path(app.settings)
+    first_run = database is not None and not database.exists()
     try:
         store = Store.open(app.settings.storage.url)
     except StorageError as exc:
@@ -82,9 +90,13 @@ def practice(
             store.update_user(user_key, language=app.settings.language)
         if topics:
             engine.set_topics(user_key, chosen)
-        data_dir = getattr(app.settings, "data_dir", None)
-        chart_dir = Path(data_dir) / "charts" if data_dir else Path.home() / ".mockbot"
-        session = TerminalPractice(engine, user_key, console=Console(highlight=False), goal=goal, chart_dir=chart_dir)
+        console = Console(highlight=False)
+        if first_run:
+            notice = _LEGACY[store.user(user_key).language if store.user(user_key).language in _LEGACY else "zh"]
+            for legacy in legacy_databases(app.settings):
+                console.print(Text(notice.format(database=database, legacy=legacy), style="dim"))
+        chart_dir = Path(app.settings.data_dir) / "charts"
+        session = TerminalPractice(engine, user_key, console=console, goal=goal, chart_dir=chart_dir)
         session.run()
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import platformdirs
+import tzlocal
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from grading.settings import GradingSettings
 from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
-from questions.yamlio import YamlError, line_of, load_yaml
+from questions.yamlio import YamlError, did_you_mean, line_of, load_yaml, plain_error
 
-__all__ = ["BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "Settings", "ConfigError", "load_settings", "CONFIG_ENV"]
+__all__ = [
+    "BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "Settings", "ConfigError",
+    "load_settings", "local_timezone", "database_path", "legacy_databases", "default_data_dir", "CONFIG_ENV",
+    "DATABASE_NAME",
+]  # fmt: skip
 
 CONFIG_ENV = "MOCKBOT_CONFIG"  # where to find config.yaml when --config is not given
 
@@ -29,14 +38,25 @@ class BankSettings(BaseModel):
     topics: Path = DEFAULT_TAXONOMY_PATH
 
 
-DEFAULT_DATABASE = Path.home() / ".mockbot" / "mockbot.sqlite3"
+DATABASE_NAME = "mockbot.sqlite3"  # the SQLite file in the data folder
+LEGACY_DATABASE = Path(".mockbot") / DATABASE_NAME  # where it lived before the data folder
+
+
+def default_data_dir() -> Path:
+    """The platform's folder for this user's data (~/.local/share/mockbot on Linux)."""
+    return platformdirs.user_data_path("mockbot", appauthor=False)
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
 
 
 class StorageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Any SQLAlchemy URL; a relative SQLite path is relative to the config file.
-    url: str = f"sqlite:///{DEFAULT_DATABASE}"
+    # Default: mockbot.sqlite3 in the data folder (`data_dir`).
+    url: str = Field(default_factory=lambda: _sqlite_url(default_data_dir() / DATABASE_NAME))
 
 
 class TelegramSettings(BaseModel):
@@ -77,6 +97,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     language: Literal["zh", "en"] = "zh"
+    # Where progress is kept (the database, unless storage.url says otherwise) and the charts;
+    # a relative path is relative to the config file. The same from any working directory.
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # The IANA time zone of the terminal's dates (e.g. Asia/Shanghai); None: the machine's zone.
+    # Telegram users choose their own.
+    timezone: str | None = None
     bank: BankSettings = BankSettings()
     grading: GradingSettings = GradingSettings()
     storage: StorageSettings = StorageSettings()
@@ -84,8 +110,38 @@ class Settings(BaseModel):
     privacy: PrivacySettings = PrivacySettings()
     source: Path | None = None  # the file these settings were read from
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None or _is_zone(value):
+            return value
+        close = did_you_mean(value, sorted(zoneinfo.available_timezones()))
+        hint = f'did you mean "{close}"?' if close else "an IANA name such as Asia/Shanghai or Europe/Berlin"
+        raise ValueError(f"unknown time zone {value!r} ({hint})")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_in_data_dir(cls, data: Any) -> Any:
+        """Without storage.url, the database is mockbot.sqlite3 in `data_dir`."""
+        if not isinstance(data, dict):
+            return data
+        storage = data.get("storage") or {}
+        data_dir = default_data_dir() if data.get("data_dir") is None else data["data_dir"]
+        if not isinstance(storage, dict) or "url" in storage or not isinstance(data_dir, (str, Path)):
+            return data  # nothing to fill in, or a mistake that validation reports
+        return {**data, "storage": {**storage, "url": _sqlite_url(Path(data_dir).expanduser() / DATABASE_NAME)}}
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
 
 def _resolve(base: Path, path: Path) -> Path:
+    path = path.expanduser()
     return path if path.is_absolute() else (base / path).resolve()
 
 
@@ -111,13 +167,22 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            line = line_of(data, tuple(error["loc"]))
-            key = ".".join(str(step) for step in error["loc"])
-            lines.append(f"{candidate}:{line}: {key}: {error['msg']}")
-        raise ConfigError("\n".join(lines)) from None
-    base = candidate.resolve().parent
+        raise ConfigError(_explain(candidate, data, exc)) from None
+    return _resolved(settings, candidate)
+
+
+def _explain(path: Path, data: Any, exc: ValidationError) -> str:
+    """Every problem of the file, one `file:line: what is wrong` line each."""
+    lines = []
+    for error in exc.errors():
+        line = line_of(data, tuple(error["loc"]))
+        lines.append(f"{path}:{line}: {plain_error(error, Settings, noun='setting')}")
+    return "\n".join(lines)
+
+
+def _resolved(settings: Settings, path: Path) -> Settings:
+    """Paths and SQLite URLs relative to the config file's folder, made absolute."""
+    base = path.resolve().parent
     bank = BankSettings(dir=_resolve(base, settings.bank.dir), topics=_resolve(base, settings.bank.topics))
     grading = settings.grading.model_copy(
         update={
@@ -127,7 +192,12 @@ def load_settings(path: Path | None = None) -> Settings:
         }
     )
     storage = StorageSettings(url=_resolve_sqlite(base, settings.storage.url))
-    return settings.model_copy(update={"bank": bank, "grading": grading, "storage": storage, "source": candidate.resolve()})
+    return settings.model_copy(
+        update={
+            "bank": bank, "grading": grading, "storage": storage, "data_dir": _resolve(base, settings.data_dir),
+            "source": path.resolve(),
+        }
+    )  # fmt: skip
 
 
 def _resolve_sqlite(base: Path, url: str) -> str:
@@ -135,4 +205,40 @@ def _resolve_sqlite(base: Path, url: str) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url[len(prefix) :].startswith(("/", ":memory:")) or url == prefix:
         return url
-    return prefix + str((base / url[len(prefix) :]).resolve())
+    return prefix + str((base / Path(url[len(prefix) :]).expanduser()).resolve())
+
+
+def local_timezone(settings: Settings) -> str:
+    """The IANA zone the terminal shows times in: `timezone` from the settings, else the machine's."""
+    if settings.timezone:
+        return settings.timezone
+    try:
+        name = tzlocal.get_localzone_name()
+    except (LookupError, ValueError, OSError):  # a machine with no or a broken zone set-up
+        name = None
+    return name if name and _is_zone(name) else "UTC"
+
+
+def database_path(settings: Settings) -> Path | None:
+    """The file of the SQLite database in use, or None for another database (or a bad URL)."""
+    try:
+        url = make_url(settings.storage.url)
+    except ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).resolve()
+
+
+def legacy_databases(settings: Settings, *, cwd: Path | None = None, home: Path | None = None) -> list[Path]:
+    """SQLite files at the places older versions kept the database by default (`.mockbot/` next
+    to the config file, in the working directory and in the home folder) that are not in use."""
+    folders = [settings.source.parent] if settings.source else []
+    folders += [cwd or Path.cwd(), home or Path.home()]
+    in_use = database_path(settings)
+    found: list[Path] = []
+    for folder in folders:
+        candidate = (folder / LEGACY_DATABASE).resolve()
+        if candidate.is_file() and candidate != in_use and candidate not in found:
+            found.append(candidate)
+    return found

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .scheduling import PASS_SCORE, AttemptLike, QuestionLike, ReviewState, _utc
@@ -197,10 +198,23 @@ def find_cjk_font() -> str | None:
 
     Fonts whose name suggests CJK (Noto Sans CJK, Source Han, WenQuanYi, *Hei, *Song, "SC", ...)
     are tried, sans-serif regular faces first, and the first that really has Chinese glyphs wins.
+    matplotlib lists the fonts that were installed when it built its font cache; when none of
+    them can draw Chinese, the system's fonts are looked at once more (once per process), so a
+    font installed since then is found.
     """
-    from matplotlib import font_manager, ft2font
+    from matplotlib import font_manager
 
-    candidates = [f for f in font_manager.fontManager.ttflist if _CJK_NAME.search(f.name)]
+    found = _cjk_font_in(font_manager.fontManager.ttflist)
+    if found is None and _add_fonts_installed_since_the_cache():
+        found = _cjk_font_in(font_manager.fontManager.ttflist)
+    return found
+
+
+def _cjk_font_in(fonts: Sequence[Any]) -> str | None:
+    """The first of `fonts` (matplotlib's font entries) that looks CJK and has Chinese glyphs."""
+    from matplotlib import ft2font
+
+    candidates = [f for f in fonts if _CJK_NAME.search(f.name)]
     regular = ("400", "normal", "regular")
     candidates.sort(key=lambda f: (not re.search(r"Sans|Hei", f.name, re.I), str(f.weight).lower() not in regular, f.name, f.fname))
     for entry in candidates:
@@ -210,6 +224,33 @@ def find_cjk_font() -> str | None:
         except (OSError, RuntimeError, ValueError):
             continue
     return None
+
+
+_rescanned = threading.Event()  # set once the system's fonts have been looked at again
+_rescan_lock = threading.Lock()
+
+
+def _add_fonts_installed_since_the_cache() -> bool:
+    """Add the system's fonts matplotlib does not know yet to its font list (public API:
+    `findSystemFonts` and `FontManager.addfont`); done once per process. True if any was added."""
+    from matplotlib import font_manager
+
+    with _rescan_lock:
+        if _rescanned.is_set():
+            return False
+        _rescanned.set()
+        manager = font_manager.fontManager
+        known = {entry.fname for entry in manager.ttflist}
+        added = False
+        for path in font_manager.findSystemFonts():
+            if path in known:
+                continue
+            try:
+                manager.addfont(path)
+                added = True
+            except (OSError, RuntimeError, ValueError):  # an unreadable or broken font file
+                continue
+        return added
 
 
 def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: int = 800, height: int = 500) -> bytes:

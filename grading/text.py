@@ -195,8 +195,8 @@ def _words(piece: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Word tokens of normalised text: jieba for Chinese, whole words for Latin terms (stemmed).
 
-    >>> tokens("Dropout训练时丢弃神经元")
-    ['dropout', '训练', '时', '丢弃', '神经元']
+    >>> tokens("Dropout随机丢弃神经元")
+    ['dropout', '随机', '丢弃', '神经元']
     """
     return [word for piece in _cut(normalize(text)) for word in _words(piece)]
 
@@ -225,8 +225,8 @@ _CLAUSE_MARK = re.compile(r"[。！？；!?;\n，,、：:]|\.\s")
 def clause_tokens(text: str) -> list[list[str]]:
     """Tokens of each clause (cut at sentence and clause punctuation), from one pass of the segmenter.
 
-    >>> clause_tokens("训练时丢弃，测试时不丢弃")
-    [['训练', '时', '丢弃'], ['测试', '时', '不', '丢弃']]
+    >>> clause_tokens("列表可以修改，元组不可以修改")
+    [['列表', '可以', '修改'], ['元组', '不', '可以', '修改']]
     """
     clauses: list[list[str]] = [[]]
     for piece in _cut(normalize(text)):

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .model import BankFile, Question
 from .taxonomy import Taxonomy
-from .yamlio import YamlError, dump_yaml, flow, line_of, load_yaml
+from .yamlio import YamlError, dump_yaml, flow, line_of, load_yaml, plain_error
 
 __all__ = [
     "DEFAULT_BANK_DIR",
@@ -76,12 +77,10 @@ def bank_files(bank_dir: Path) -> list[Path]:
     )
 
 
-def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(step) for step in error["loc"] if not isinstance(step, int))
-    message = error["msg"].removeprefix("Value error, ")
+def _describe(error: ErrorDetails) -> str:
     if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "id":
-        message = "id must be 2-64 lowercase letters, digits, '-' or '_'"
-    return f"{where}: {message}" if where else message
+        return f"id must be 2-64 lowercase letters, digits, '-' or '_' (got {error['input']!r})"
+    return plain_error(error, BankFile, noun="key", dotted=False)
 
 
 def read_bank_file(path: Path, taxonomy: Taxonomy | None = None) -> tuple[BankFile | None, list[BankProblem]]:

@@ -180,9 +180,9 @@ def test_show_unanswered_question_says_it_is_open_practice(bank: Bank) -> None:
     assert "Key points:" not in result.stdout
 
 
-def test_show_unknown_id_exits_1() -> None:
+def test_show_unknown_id_is_a_bad_argument_exit_2() -> None:
     result = mockbot("bank", "show", "zz-no-such-question-anywhere")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
     assert "no question with id 'zz-no-such-question-anywhere'" in result.stderr
 
@@ -196,7 +196,7 @@ def test_show_near_miss_id_suggests_the_right_one(bank: Bank) -> None:
         if candidate not in ids
     )
     result = mockbot("bank", "show", near)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"no question with id {near!r}" in result.stderr
     assert "did you mean" in result.stderr
     assert real in result.stderr

@@ -35,9 +35,10 @@ def jsonl(*entries: Any) -> str:
     return "".join((e if isinstance(e, str) else json.dumps(e, ensure_ascii=False)) + "\n" for e in entries)
 
 
-def output_lines(result: Result) -> list[dict[str, Any]]:
-    assert result.exit_code == 0, (result.output, result.stderr)
-    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+def output_lines(result: Result, status: int = 0) -> list[dict[str, Any]]:
+    """The output lines of `grade --jsonl`, after checking the exit status; every line is JSON."""
+    assert result.exit_code == status, (result.output, result.stderr)
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +46,16 @@ def open_question_id(bank) -> str:  # noqa: ANN001
     return next(q.id for q in bank.questions if q.answer_kind is AnswerKind.NONE)
 
 
+VERDICT_CODES = {"excellent", "good", "partial", "missed"}
+
+
 def assert_result_line(line: dict[str, Any], key_points: list[str] | None = None) -> None:
-    assert set(line) >= {"score", "verdict", "key_points", "missed", "feedback"}, line
+    assert set(line) >= {"score", "verdict", "verdict_code", "key_points", "missed", "feedback"}, line
     assert "error" not in line
     assert isinstance(line["score"], float) and 0.0 <= line["score"] <= 100.0
+    assert line["score"] == round(line["score"], 4)
     assert isinstance(line["verdict"], str) and line["verdict"]
+    assert line["verdict_code"] in VERDICT_CODES
     assert line["key_points"], line
     for point in line["key_points"]:
         assert set(point) >= {"text", "covered", "score"}
@@ -105,23 +111,54 @@ def test_grade_jsonl_bad_lines_get_an_error_line_in_their_place(bank, open_quest
         good,
     )
     result = mockbot("grade", "--jsonl", stdin=stdin)
-    lines = output_lines(result)
+    lines = output_lines(result, status=1)  # some lines were not graded: exit 1, every line answered
     assert len(lines) == 7
     assert_result_line(lines[0], bank.get(DROPOUT).point_texts)
     assert lines[6] == lines[0]
     errors = lines[1:6]
-    assert all(set(line) == {"error"} for line in errors), errors
-    assert errors[0]["error"].startswith("line 2:") and "JSON" in errors[0]["error"]
-    assert errors[1]["error"].startswith("line 3:") and "answer" in errors[1]["error"]
-    assert errors[2]["error"].startswith("line 4:") and "999-nosuch" in errors[2]["error"]
-    assert errors[3]["error"].startswith("line 5:") and "no reference answer" in errors[3]["error"]
-    assert errors[4]["error"].startswith("line 6:") and "reference" in errors[4]["error"]
+    assert all(set(line) == {"error", "line"} for line in errors), errors
+    assert [line["line"] for line in errors] == [2, 3, 4, 5, 6]
+    assert "JSON" in errors[0]["error"]
+    assert "answer" in errors[1]["error"]
+    assert "999-nosuch" in errors[2]["error"]
+    assert "no reference answer" in errors[3]["error"]
+    assert "reference" in errors[4]["error"]
+    assert "5 input line(s) could not be graded" in result.stderr
 
 
-def test_grade_jsonl_skips_blank_lines(bank) -> None:  # noqa: ANN001
+def test_grade_jsonl_answers_blank_lines_so_output_lines_up_with_input(bank) -> None:  # noqa: ANN001
     entry = {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元"}
-    lines = output_lines(mockbot("grade", "--jsonl", stdin="\n" + jsonl(entry) + "\n  \n" + jsonl(entry)))
-    assert len(lines) == 2
+    stdin = "\n" + jsonl(entry) + "\n  \n" + jsonl(entry)
+    lines = output_lines(mockbot("grade", "--jsonl", stdin=stdin), status=1)
+    assert len(lines) == len(stdin.splitlines()) == 5
+    assert [line.get("line") for line in lines] == [1, None, 3, 4, None]
+    assert all("blank" in lines[i]["error"] for i in (0, 2, 3))
+    assert_result_line(lines[1])
+    assert lines[4] == lines[1]
+
+
+def test_grade_jsonl_echoes_ids_and_gives_a_stable_verdict_code(bank) -> None:  # noqa: ANN001
+    words = {"excellent": "优秀", "good": "良好", "partial": "部分正确", "missed": "未答到要点"}
+    stdin = jsonl(
+        {"id": "r-1", "question_id": DROPOUT, "answer": bank.get(DROPOUT).answer},  # the reference itself
+        {"id": 2, "question_id": DROPOUT, "answer": "不知道"},
+        {"id": {"row": 3}, "question_id": "999-nosuch", "answer": "随便"},
+        {"question_id": LIST_TUPLE, "answer": "元组是不可变的吧，列表可变"},
+    )
+    lines = output_lines(mockbot("grade", "--jsonl", stdin=stdin), status=1)
+    assert [line.get("id") for line in lines] == ["r-1", 2, {"row": 3}, None]
+    assert lines[0]["verdict_code"] in {"excellent", "good"}  # the reference itself passes
+    assert lines[1]["verdict_code"] == "missed"
+    for line in (lines[0], lines[1], lines[3]):
+        assert words[line["verdict_code"]] == line["verdict"]  # the code names the same verdict as the word
+    assert lines[2] == {"id": {"row": 3}, "error": "no question with id '999-nosuch' in the bank", "line": 3}
+
+
+def test_grade_jsonl_exits_0_when_every_line_is_graded(bank) -> None:  # noqa: ANN001
+    english = {"question": "Why use dropout?", "reference": "Dropout reduces overfitting.", "answer": "It regularises."}
+    result = mockbot("grade", "--jsonl", stdin=jsonl(english))
+    assert_result_line(output_lines(result, status=0)[0])
+    assert output_lines(result)[0]["verdict"] in {"excellent", "good", "partly right", "missed the point"}
 
 
 def test_grade_jsonl_with_positional_arguments_is_a_usage_error() -> None:
@@ -145,17 +182,17 @@ def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # 
         assert f"  · {point}" in text
 
 
-def test_grade_question_without_answer_exits_1_with_a_message(open_question_id: str) -> None:
+def test_grade_question_without_answer_exits_2_with_a_message(open_question_id: str) -> None:
     result = mockbot("grade", open_question_id, "随便答一下")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert open_question_id in result.stderr
     assert "no reference answer" in result.stderr
     assert result.stdout == ""
 
 
-def test_grade_unknown_id_exits_1() -> None:
+def test_grade_unknown_id_is_a_bad_argument_exit_2() -> None:
     result = mockbot("grade", "999-nosuch", "随便答一下")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "999-nosuch" in result.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import warnings
 import zlib
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stand_ins import A, Q
@@ -199,3 +201,59 @@ def test_chart_never_touches_pyplot() -> None:
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def _write_cjk_font(path: Path) -> None:
+    """A real TrueType font named like a CJK font, with boxes for 掌 and 握 (built with fontTools)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def box() -> Any:  # a fontTools glyph
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0))
+        pen.lineTo((100, 700))
+        pen.lineTo((600, 700))
+        pen.lineTo((600, 0))
+        pen.closePath()
+        return pen.glyph()
+
+    glyphs = {f"uni{ord(c):04X}": ord(c) for c in "掌握"}
+    names = [".notdef", *glyphs]
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({code: name for name, code in glyphs.items()})
+    builder.setupGlyf({name: box() for name in names})
+    builder.setupHorizontalMetrics({name: (700, 100) for name in names})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Mockbot Test Sans SC", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    builder.save(str(path))
+
+
+def test_a_cjk_font_installed_after_the_font_cache_was_built_is_found(tmp_path: Path) -> None:
+    """matplotlib's font cache is built first (in its own config folder); then a CJK font is put
+    into the user's font folder, which matplotlib scans; a new process must find it."""
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path / "mpl"), XDG_DATA_HOME=str(tmp_path / "data"),
+               HOME=str(tmp_path / "home"))  # fmt: skip
+    build = "from matplotlib import font_manager; print(len(font_manager.fontManager.ttflist))"
+    subprocess.run([sys.executable, "-c", build], cwd=REPO, env=env, check=True, capture_output=True)
+    assert list((tmp_path / "mpl").glob("fontlist-*.json")), "matplotlib wrote no font cache"
+    check = (
+        "from matplotlib import font_manager\n"
+        "from bot.progress import find_cjk_font\n"
+        "cached = [f.fname for f in font_manager.fontManager.ttflist]\n"
+        "print(any('Mockbot' in name for name in cached))\n"
+        "print(find_cjk_font())\n"
+        "print(find_cjk_font())\n"
+    )
+    before = subprocess.run([sys.executable, "-c", check], cwd=REPO, env=env, check=True, capture_output=True, text=True)
+    if before.stdout.split("\n")[1] != "None":
+        pytest.skip(f"a CJK font is installed system-wide ({before.stdout.split()[1]}): nothing to find later")
+    font = tmp_path / "data" / "fonts" / "MockbotTestSansSC.ttf"
+    _write_cjk_font(font)
+    after = subprocess.run([sys.executable, "-c", check], cwd=REPO, env=env, check=True, capture_output=True, text=True)
+    in_cache, first, second = after.stdout.split("\n")[:3]
+    assert in_cache == "False"  # the cache predates the font ...
+    assert Path(first) == font and Path(second) == font  # ... yet it is found, and stays found

@@ -55,3 +55,13 @@ def test_an_unreachable_bot_api_is_one_line_without_the_token(tmp_path: Path) ->
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot reach the Telegram Bot API at http://127.0.0.1:9/bot" in result.stderr, result.stderr
     assert TOKEN not in result.stderr + result.stdout and TOKEN.split(":")[1] not in result.stderr
+
+
+def test_a_misspelt_setting_stops_start_up_with_file_line_and_suggestion(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("language: zh\ntelegram:\n  base_url: http://127.0.0.1:9/bot\n  admnis: [1]\n", encoding="utf-8")
+    env = dict(os.environ, MOCKBOT_TELEGRAM_TOKEN=TOKEN)
+    result = subprocess.run([str(MOCKBOT), "run", "--config", str(config)], capture_output=True, text=True,
+                            env=env, timeout=120, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f'mockbot: {config}:4: unknown setting "telegram.admnis" (did you mean "telegram.admins"?)'
