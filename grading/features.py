@@ -402,10 +402,13 @@ def _contradicting_clauses(
                 continue
             if flips(claim, clause, glossary) % 2:
                 # A clause that states another sub-claim (of any point), matching it at least as
-                # well, says that one: "NumPy数组……，不支持GPU加速" does not turn "张量支持GPU加速"
-                # around, nor "引入激活函数是为了增加非线性" "没有激活函数网络只是线性的".
+                # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
+                # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point
+                # of its own) "现在训练时做缩放".
                 elsewhere = any(
-                    other != row and claim_sims[other, best] >= similarity and _agrees(every_claim[other], clause, glossary)
+                    other != row
+                    and (claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
+                    and _agrees(every_claim[other], clause, glossary)
                     for other in range(len(every_claim))
                 )
                 if similarity > against and not elsewhere:

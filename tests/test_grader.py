@@ -700,3 +700,20 @@ def test_a_comparison_with_its_sides_swapped_is_the_opposite(grader: Grader, ban
     assert "空列表比空元组占用的内存大" in swapped.contradicted and swapped.verdict is Verdict.MISSED
     same = grade(grader, bank, question, "空元组比空列表小，列表要多存分配空间的大小")
     assert same.contradicted == [] and same.verdict >= Verdict.GOOD
+
+
+@pytest.mark.parametrize(
+    "question_id, reply",
+    [
+        # AlexNet's way is a key point of its own: "训练不缩放" there does not turn the modern way around.
+        ("000-93d25c", "训练的时候每个神经元以概率p被置零，没被丢的那些乘上1/(1-p)放大，也就是inverted dropout；推理时不丢任何单元，"
+         "全部参与计算，因为训练时已经做过缩放，两边输出的均值是对齐的，inference啥也不用改。早期AlexNet的做法反过来，训练不缩放，"
+         "测试时把输出乘上保留概率，效果一样。"),
+        # "几乎不更新" says what "难以更新" says.
+        ("000-cf420e", "点积的方差是d_k，d_k一大分数就很大，softmax输出接近one-hot，落在饱和区，导数接近0，梯度特别小，参数几乎不更新。"
+         "除以根号d_k把方差拉回1，softmax不饱和。"),
+    ],
+)
+def test_excellent_replies_in_other_words_are_not_read_as_the_opposite(grader: Grader, bank, question_id: str, reply: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, reply)
+    assert result.contradicted == [] and result.verdict >= Verdict.GOOD, (result.score, result.contradicted)
