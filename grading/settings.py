@@ -86,9 +86,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1628, points=0.0, core=0.1264, detail=0.0964, covered=0.2545, recall=0.2257, cosine=0.1874,
-        contradiction=0.0542, misconception=0.4023, lean=0.4041, lean_units=0.0335, foreign=0.2902,
-        curve=(2.0, 18.0, 30.3, 63.4, 86.5, 88.1),
+        intercept=0.1638, points=0.0, core=0.1275, detail=0.0994, covered=0.2537, recall=0.2163, cosine=0.1861,
+        contradiction=0.0865, misconception=0.4005, lean=0.4113, lean_units=0.0225, foreign=0.2927,
+        curve=(2.0, 18.2, 33.7, 63.3, 86.4, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
