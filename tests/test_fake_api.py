@@ -357,6 +357,31 @@ def test_edits_and_telegram_like_bad_requests(fake: FakeBotApi) -> None:
     assert len(fake.rejected) == 5 and all(c.status == 400 for c in fake.rejected)
 
 
+def test_lengths_are_counted_in_utf16_units_of_the_parsed_text(fake: FakeBotApi) -> None:
+    async def main() -> None:
+        async with fake.bot() as bot:
+            await bot.send_message(CHAT, "𝑥" * 2048)  # 2048 characters, 4096 UTF-16 units: the limit
+            with pytest.raises(BadRequest, match="(?i)message is too long"):
+                await bot.send_message(CHAT, "𝑥" * 2049)  # 2049 characters but 4098 units
+            await bot.send_message(CHAT, "<b>" + "&amp;" * 4096 + "</b>", parse_mode="HTML")  # shows 4096
+            with pytest.raises(BadRequest, match="(?i)caption is too long"):
+                await bot.send_photo(CHAT, _png(), caption="𝜃" * 513)
+
+    asyncio.run(main())
+    assert [c.status for c in fake.rejected] == [400, 400] and len(fake.sent) == 2
+
+
+def test_only_a_poll_with_an_offset_counts_as_polling(fake: FakeBotApi) -> None:
+    async def main() -> None:
+        async with fake.bot() as bot:
+            await bot.get_updates(timeout=0)  # a look: confirms nothing
+            assert fake.poll_count == 0
+            await bot.get_updates(offset=0, timeout=0)  # what a polling loop sends
+            assert fake.poll_count == 1
+
+    asyncio.run(main())
+
+
 # ------------------------------------------------------------------ fault injection
 
 

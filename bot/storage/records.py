@@ -143,6 +143,8 @@ class OutboxRecord:
     sent_at: datetime | None
     attempts: int
     last_error: str | None
+    claimed_by: str | None = None  # the sender that claimed it (see `Store.claim_pushes`), if any
+    claimed_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, bindparam, delete, func, select, text, update
+from sqlalchemy import Connection, Select, Text, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +23,7 @@ from bot.storage.records import (
     to_record,
 )
 
-__all__ = ["RoundsOutboxStore"]
+__all__ = ["RoundsOutboxStore", "claim_owner", "claim_owner_gone"]
 
 # The push path's hottest statement, as plain SQL: a third of the cost of the ORM's UPDATE.
 _CLOSE_PUSHES = text(
@@ -29,6 +32,30 @@ _CLOSE_PUSHES = text(
 ).bindparams(bindparam("ids", expanding=True), bindparam("sent", type_=UTCDateTime()), bindparam("note", type_=Text()))
 
 ROUND_FIELDS = frozenset({"question_ids", "current_index", "seconds", "state", "message_id", "deadline_at"})
+
+
+_HOST = socket.gethostname()[:40]
+
+
+def claim_owner() -> str:
+    """A new name for a sender's outbox claims: this host, this process id and a random part."""
+    return f"{_HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def claim_owner_gone(owner: str) -> bool:
+    """Whether the process behind a claim has ended: it ran on this host and its process id is
+    free now. A claim from another host, or from a process that still runs, is never presumed dead."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if os.name != "posix" or host != _HOST or not pid.isdigit() or int(pid) in (0, os.getpid()):
+        return False  # (os.kill(pid, 0) would end the process on Windows)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. another user's process: it exists
+        return False
+    return False
 
 
 def _inserted(session: Session, row: Any, duplicate: Select[Any]) -> bool:
@@ -231,6 +258,33 @@ class RoundsOutboxStore(StoreBase):
 
         return self._run(work, write=False)
 
+    def claim_pushes(self, outbox_ids: Sequence[int], owner: str, now: datetime, lease: timedelta) -> set[int]:
+        """Claim unsent pushes for `owner` until `now + lease`; returns the ids it got.
+
+        One transaction, one conditional UPDATE: a row claimed by another sender is left to it
+        unless that claim has run out or its process is gone (`claim_owner_gone`), so two
+        processes sharing the database never both get a row. A sender may claim its own rows
+        again (a push that stayed pending after a failure, or was not reached in a pass).
+        """
+        stamp = utc_now(now)
+        ids = list(outbox_ids)
+        if not ids:
+            return set()
+
+        def work(connection: Connection) -> set[int]:
+            unsent = (Outbox.id.in_(ids), Outbox.sent_at.is_(None))
+            held = select(Outbox.claimed_by).where(
+                *unsent, Outbox.claimed_by.is_not(None), Outbox.claimed_by != owner, Outbox.claimed_until > stamp
+            ).distinct()
+            gone = [other for other in connection.execute(held).scalars() if claim_owner_gone(other)]
+            free = or_(Outbox.claimed_by.is_(None), Outbox.claimed_by == owner, Outbox.claimed_until <= stamp,
+                       Outbox.claimed_by.in_(gone))
+            claim = (update(Outbox).where(*unsent, free).values(claimed_by=owner, claimed_until=stamp + lease)
+                     .returning(Outbox.id))
+            return set(connection.execute(claim).scalars())
+
+        return self._run_core(work)
+
     def mark_sent(self, outbox_id: int, now: datetime) -> None:
         """Note that a push was delivered at `now`.
 
@@ -249,12 +303,12 @@ class RoundsOutboxStore(StoreBase):
         self._run_core(lambda connection: connection.execute(_CLOSE_PUSHES, values))
 
     def mark_failed(self, outbox_id: int, error: str) -> None:
-        """Note a failed delivery: count the try and keep the error for the next one.
+        """Note a failed delivery: count the try, keep the error for the next one, end any claim.
 
         Raises:
             KeyError: no queued push has this id.
         """
-        self._update_outbox(outbox_id, last_error=error, attempts=Outbox.attempts + 1)
+        self._update_outbox(outbox_id, last_error=error, attempts=Outbox.attempts + 1, claimed_by=None, claimed_until=None)
 
     def _update_outbox(self, outbox_id: int, **values: Any) -> None:
         def work(session: Session) -> None:

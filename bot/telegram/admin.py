@@ -26,7 +26,7 @@ from questions.yamlio import YamlError
 
 from ..engine import PracticeEngine, Reply, ReplyKind
 from ..storage import Store
-from . import outbox
+from . import outbox, send
 from .outbox import BROADCAST
 
 __all__ = ["HANDLERS", "ADMINS_ONLY", "admin_only", "queue_broadcast"]
@@ -113,11 +113,11 @@ def _bank_dir(context: ContextTypes.DEFAULT_TYPE) -> Path:
 
 
 async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> None:
-    from .app import send_replies, user_key
+    from .app import user_key  # app imports this module
 
     language = await asyncio.to_thread(_engine(context).language, user_key(update))
     text = _TEXTS[key][language].format(**values)
-    await send_replies(context.bot, update.effective_chat.id, [Reply(kind, text)])  # type: ignore[union-attr]
+    await send.send_replies(context.bot, update.effective_chat.id, [Reply(kind, text)])  # type: ignore[union-attr]
 
 
 def admin_only(handler: Handler) -> Handler:
@@ -129,7 +129,7 @@ def admin_only(handler: Handler) -> Handler:
         if user is None or user.id not in context.application.bot_data.get("admins", frozenset()):
             command = ((update.effective_message.text or "").split() or ["?"])[0][:40]  # type: ignore[union-attr]
             logger.warning("admin command %s refused: user %s is not in telegram.admins", command, user.id if user else None)
-            await update.effective_message.reply_text(ADMINS_ONLY)  # type: ignore[union-attr]
+            await send.reply_text(update.effective_message, ADMINS_ONLY)  # type: ignore[arg-type]
             return
         await handler(update, context)
 

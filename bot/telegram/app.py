@@ -1,7 +1,12 @@
 """The Telegram front-end: one short handler per command or button, all wired in `build_application`.
 
 Handlers parse the update, call the practice engine (in a worker thread: grading and storage are
-blocking) and send its replies. State lives in the engine's store, never in `user_data`.
+blocking) and send its replies. State lives in the engine's store, never in `user_data`. Every Bot
+API call goes through the one send policy of `send` (retries, flood control, 4xx never repeated).
+
+`mockbot run` polls only if no other instance polls with the same token: before doing anything it
+listens for `CONFLICT_PROBE` seconds, and a 409 Conflict in that time (the other instance's next
+poll ends this one's, as Telegram does) stops it with one log line and exit status 1.
 """
 
 from __future__ import annotations
@@ -20,8 +25,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.error import Conflict, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -36,11 +40,12 @@ from telegram.ext import (
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import t
-from . import admin, daily, group
+from . import admin, answers, daily, group, send
+from .answers import ANSWER_WINDOW
 from .ratelimit import PacedRateLimiter
-from .render import keyboard, split_text, to_html
+from .send import send_replies
 
-__all__ = ["build_application", "user_key", "send_replies", "COMMANDS"]
+__all__ = ["build_application", "user_key", "send_replies", "COMMANDS", "CONFLICT_PROBE", "ANSWER_WINDOW", "SecondInstance"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,45 +99,13 @@ async def _call(context: ContextTypes.DEFAULT_TYPE, method: str, *args: object, 
     return await asyncio.to_thread(getattr(_engine(context), method), *args, **kwargs)
 
 
-NETWORK_RETRIES = 4  # a send that fails on the network (time-out, 5xx) is tried this many more times
-
-
-async def with_retries(send, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-    """Retry a send on network errors with backoff (flood control is the rate limiter's job)."""
-    delay = 0.5
-    for attempt in range(NETWORK_RETRIES + 1):
-        try:
-            return await send(*args, **kwargs)
-        except NetworkError as exc:
-            if attempt == NETWORK_RETRIES:
-                raise
-            logger.warning("send failed (%s); retrying in %.1f s", exc, delay)
-            await asyncio.sleep(delay)
-            delay *= 2
-    return None
-
-
-async def send_replies(bot, chat_id: int, replies: Sequence[Reply], *, reply_to: int | None = None) -> None:  # noqa: ANN001
-    """Send engine replies: text split under Telegram's limit, buttons on the last piece, chart as a photo."""
-    for reply in replies:
-        if reply.image:
-            await with_retries(bot.send_photo, chat_id, reply.image)
-        pieces = split_text(to_html(reply))
-        for number, piece in enumerate(pieces):
-            last = number == len(pieces) - 1
-            await with_retries(
-                bot.send_message,
-                chat_id,
-                piece,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply) if last else None,
-                reply_to_message_id=reply_to if number == 0 else None,
-                disable_web_page_preview=True,
-            )
-
-
 async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, replies: Sequence[Reply]) -> None:
     await send_replies(context.bot, update.effective_chat.id, replies)  # type: ignore[union-attr]
+
+
+async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer the update's message with a plain text (and a keyboard), under the send policy."""
+    await send.reply_text(update.effective_message, text, reply_markup=markup)  # type: ignore[arg-type]
 
 
 async def _language(context: ContextTypes.DEFAULT_TYPE, key: str) -> str:
@@ -142,7 +115,7 @@ async def _language(context: ContextTypes.DEFAULT_TYPE, key: str) -> str:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user and ask for the language (onboarding: language, topics, time zone, daily time)."""
     buttons = [[InlineKeyboardButton("中文", callback_data="lang:zh"), InlineKeyboardButton("English", callback_data="lang:en")]]
-    await update.effective_message.reply_text(_ONBOARD_LANGUAGE, reply_markup=InlineKeyboardMarkup(buttons))  # type: ignore[union-attr]
+    await _say(update, _ONBOARD_LANGUAGE, InlineKeyboardMarkup(buttons))
 
 
 def _topics_keyboard(engine: PracticeEngine, key: str, language: str) -> InlineKeyboardMarkup:
@@ -158,30 +131,30 @@ def _topics_keyboard(engine: PracticeEngine, key: str, language: str) -> InlineK
 async def onboarding_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Handle the onboarding keyboards: lang:…, topic:…, tz:…, at:…"""
     query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    await send.answer_query(query)
     key = user_key(update)
     engine = _engine(context)
     kind, _, value = query.data.partition(":")  # type: ignore[union-attr]
     if kind == "lang":
         await _call(context, "set_language", key, value)
-        await query.edit_message_text(_ONBOARD_TOPICS[value], reply_markup=_topics_keyboard(engine, key, value))  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, _ONBOARD_TOPICS[value], reply_markup=_topics_keyboard(engine, key, value))  # type: ignore[union-attr]
         return
     language = await _language(context, key)
     if kind == "topic" and value != "done":
         chosen = list(engine.store.user(key).topics)
         chosen = [x for x in chosen if x != value] if value in chosen else chosen + [value]
         await _call(context, "set_topics", key, chosen)
-        await query.edit_message_reply_markup(_topics_keyboard(engine, key, language))  # type: ignore[union-attr]
+        await send.call(query.edit_message_reply_markup, _topics_keyboard(engine, key, language))  # type: ignore[union-attr]
     elif kind == "topic":
         zones = [[InlineKeyboardButton(zone, callback_data=f"tz:{zone}")] for zone in _ZONES]
-        await query.edit_message_text(_ONBOARD_ZONE[language], reply_markup=InlineKeyboardMarkup(zones))  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, _ONBOARD_ZONE[language], reply_markup=InlineKeyboardMarkup(zones))  # type: ignore[union-attr]
     elif kind == "tz":
         await asyncio.to_thread(engine.store.update_user, key, timezone=value)
         times = [[InlineKeyboardButton(x, callback_data=f"at:{x}") for x in _TIMES], [InlineKeyboardButton(_OFF[language], callback_data="at:off")]]
-        await query.edit_message_text(_ONBOARD_DAILY[language], reply_markup=InlineKeyboardMarkup(times))  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, _ONBOARD_DAILY[language], reply_markup=InlineKeyboardMarkup(times))  # type: ignore[union-attr]
     elif kind == "at":
         reply = await _call(context, "unsubscribe" if value == "off" else "subscribe", key, *(() if value == "off" else (value,)))
-        await query.edit_message_text(reply.text)  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, reply.text)  # type: ignore[union-attr]
         daily.schedule_user(context.application, key)
         await _send(update, context, [await _call(context, "resume", key) or await _call(context, "next_question", key)])
 
@@ -207,17 +180,17 @@ def replied_question(message: Message | None, bot_id: int) -> str | None:
 
 
 async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A text message in a private chat: the answer to the open question."""
+    """A text message in a private chat: (part of) the answer to the open question (see `answers`)."""
     message = update.effective_message
     replying_to = replied_question(message, context.bot.id)
-    replies = await _call(context, "submit", user_key(update), message.text or "", replying_to=replying_to)  # type: ignore[union-attr]
-    await _send(update, context, replies)
+    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    await answers.answer(context.application, user_key(update), chat_id, message.text or "", replying_to, update=update)  # type: ignore[union-attr]
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A feedback or question button: hint, answer, next, follow-up, re-rate, skip."""
     query = update.callback_query
-    await query.answer()  # type: ignore[union-attr]
+    await send.answer_query(query)
     try:
         action = Action(query.data)  # type: ignore[union-attr]
     except ValueError:
@@ -238,7 +211,7 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = user_key(update)
     language = await _language(context, key)
     markup = await asyncio.to_thread(_topics_keyboard, _engine(context), key, language)
-    await update.effective_message.reply_text(_ONBOARD_TOPICS[language], reply_markup=markup)  # type: ignore[union-attr]
+    await _say(update, _ONBOARD_TOPICS[language], markup)
 
 
 async def daily_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -268,38 +241,38 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot understands."""
-    await update.effective_message.reply_text(_HELP[await _language(context, user_key(update))])  # type: ignore[union-attr]
+    await _say(update, _HELP[await _language(context, user_key(update))])
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, files: say kindly that only text is read."""
-    await update.effective_message.reply_text(_NOT_TEXT[await _language(context, user_key(update))])  # type: ignore[union-attr]
+    await _say(update, _NOT_TEXT[await _language(context, user_key(update))])
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: not graded again (the first version was)."""
-    await context.bot.send_message(update.effective_chat.id, _EDITED[await _language(context, user_key(update))])  # type: ignore[union-attr]
+    await send.send_text(context.bot, update.effective_chat.id, _EDITED[await _language(context, user_key(update))])  # type: ignore[union-attr]
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know."""
-    await update.effective_message.reply_text(_UNKNOWN[await _language(context, user_key(update))])  # type: ignore[union-attr]
+    await _say(update, _UNKNOWN[await _language(context, user_key(update))])
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget: ask to confirm, then delete everything stored about this chat."""
     language = await _language(context, user_key(update))
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(t("forget_yes", language), callback_data="forget:yes")]])
-    await update.effective_message.reply_text(t("forget_confirm", language), reply_markup=markup)  # type: ignore[union-attr]
+    await _say(update, t("forget_confirm", language), markup)
 
 
 async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirmation button of /forget."""
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await send.answer_query(update.callback_query)
     key = user_key(update)
     reply = await _call(context, "forget", key)
     daily.schedule_user(context.application, key)  # no subscription left: the job goes
-    await update.callback_query.edit_message_text(reply.text)  # type: ignore[union-attr]
+    await send.call(update.callback_query.edit_message_text, reply.text)  # type: ignore[union-attr]
 
 
 _SEEN_KEEP = 10_000
@@ -316,9 +289,23 @@ async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             del seen[old]
 
 
+CONFLICT_LOG_EVERY = 60.0  # seconds: a 409 while polling is logged at most this often
+
+
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log errors (never the token: PTB's messages do not contain it)."""
-    logger.error("error while handling an update", exc_info=context.error)
+    """Log errors (never the token: PTB's messages do not contain it). Polling errors that are
+    conditions rather than bugs (409 from another poller, the network) take one line each."""
+    error = context.error
+    if isinstance(error, Conflict):
+        now = asyncio.get_running_loop().time()
+        last = context.application.bot_data.get("conflict_logged")
+        if last is None or now - last >= CONFLICT_LOG_EVERY:
+            context.application.bot_data["conflict_logged"] = now
+            logger.error("409 from Telegram: %s (is another instance running with this token?)", error)
+    elif update is None and context.job is None and isinstance(error, NetworkError):  # from polling
+        logger.warning("polling for updates failed: %s", error)
+    else:
+        logger.error("error while handling an update", exc_info=error)
 
 
 RETENTION_EVERY = 6 * 3600.0  # seconds between passes that blank answers past privacy.answer_retention_days
@@ -330,12 +317,50 @@ async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("retention: blanked the text of %d old answers", blanked)
 
 
+CONFLICT_PROBE = 2  # seconds `mockbot run` listens for another poller before it starts (a whole number: Telegram's unit)
+SECOND_INSTANCE_EXIT = 1  # exit status of an instance that found another one polling
+_POLLING = "polls"  # bot_data: set by `run_polling` (the probe is for polling, not webhooks)
+
+
+class SecondInstance(RuntimeError):
+    """Another instance polls Telegram with the same token."""
+
+
+async def _probe_for_another_poller(application: Application) -> None:
+    """Raise `SecondInstance` if another instance is polling with this token (see the module's
+    docstring). The probe confirms no update: one it gets is delivered again to the next poll."""
+    try:
+        await application.bot.get_updates(timeout=CONFLICT_PROBE, limit=1)
+    except Conflict as exc:
+        if "webhook" in exc.message.lower():
+            return  # a webhook left from a webhook-mode run: polling deletes it, no one else polls
+        logger.error("another instance is polling Telegram with this token (409 %s); "
+                     "stopping before doing anything: run one instance per token", exc.message)
+        raise SecondInstance(exc.message) from None
+    except TelegramError as exc:  # the network: polling's own start-up reports it
+        logger.debug("probe for another poller failed: %s", exc)
+
+
+class _Application(Application):
+    """PTB's `Application`; `run_polling` first makes sure no other instance polls (exit 1 if one does)."""
+
+    def run_polling(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        """`Application.run_polling`, stopping with `SECOND_INSTANCE_EXIT` if another instance polls."""
+        self.bot_data[_POLLING] = True
+        try:
+            super().run_polling(*args, **kwargs)  # type: ignore[arg-type]
+        except SecondInstance:
+            raise SystemExit(SECOND_INSTANCE_EXIT) from None
+
+
 async def _post_init(application: Application) -> None:
-    """Register the command menu and rebuild the daily jobs from the database."""
+    """Make sure no other instance polls, register the command menu, rebuild the jobs from the database."""
+    if application.bot_data.get(_POLLING):
+        await _probe_for_another_poller(application)
     for language in ("zh", "en"):
         commands = [BotCommand(c, zh if language == "zh" else en) for c, zh, en in COMMANDS]
         try:
-            await application.bot.set_my_commands(commands, language_code=language)
+            await send.call(application.bot.set_my_commands, commands, language_code=language)
         except TelegramError as exc:  # the menu is a nicety: never fail start-up on it
             logger.warning("could not set the command menu: %s", exc)
     await daily.restore(application, now=datetime.now(timezone.utc))
@@ -351,13 +376,15 @@ def build_application(
     rate_limit: bool = True,
     admins: Iterable[int] = (),
     bank_dir: Path | None = None,
+    answer_window: float = ANSWER_WINDOW,
 ) -> Application:
     """The wired PTB application (polling or webhook is the caller's choice).
 
     `admins` are the Telegram user ids allowed to use the admin commands; `bank_dir` is the folder
-    they edit and reload the bank from (default: the folder of the engine's bank files).
+    they edit and reload the bank from (default: the folder of the engine's bank files);
+    `answer_window` is how close together messages must be to count as one answer (0: never joined).
     """
-    builder = ApplicationBuilder().token(token).post_init(_post_init)
+    builder = ApplicationBuilder().application_class(_Application).token(token).post_init(_post_init)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     if rate_limit:
@@ -366,6 +393,7 @@ def build_application(
     application.bot_data["engine"] = engine
     application.bot_data["admins"] = frozenset(admins)
     application.bot_data["bank_dir"] = bank_dir
+    application.bot_data[answers.WINDOW_KEY] = answer_window
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("question", question, filters=private))
@@ -382,6 +410,7 @@ def build_application(
     application.add_handler(CommandHandler("mock", group.mock, filters=groups))
     application.add_handler(CommandHandler("mock_stop", group.mock_stop, filters=groups))
     application.add_handler(MessageHandler(groups & filters.TEXT & filters.REPLY & ~filters.COMMAND, group.group_reply))
+    application.add_handler(TypeHandler(Update, answers.flush_before_update), group=-2)
     application.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
     application.add_handler(CommandHandler("forget", forget, filters=private))
     application.add_handler(CallbackQueryHandler(forget_confirmed, pattern=r"^forget:yes$"))

@@ -26,9 +26,12 @@ What it does, like Telegram does it:
 * `getUpdates` long-polls: it waits up to `timeout` seconds for an update, honours `offset`
   (updates with a smaller id are confirmed and dropped; a negative offset keeps only the last
   ones), `limit` and `allowed_updates`; a newer `getUpdates` ends an older waiting one with 409
-  Conflict, and `getUpdates` while a webhook is set is 409 as well.
+  Conflict ("terminated by other getUpdates request"), so two instances polling with one token
+  keep ending each other's polls, and `getUpdates` while a webhook is set is 409 as well.
 * Some of Telegram's 400s, because real bots hit them: empty or over-long texts (4096) and
-  captions (1024), unsupported or unbalanced tags with `parse_mode="HTML"` (`validate_html`),
+  captions (1024), counted as Telegram counts them: in UTF-16 code units of the text after
+  entity parsing (𝑥 counts two, `&amp;` one, tags nothing); unsupported or unbalanced tags with
+  `parse_mode="HTML"` (`validate_html`),
   editing a message that does not exist, is not the bot's, or would not change ("message is not
   modified"), replying to a missing message, answering an unknown or already answered callback
   query, invalid bot commands.
@@ -39,9 +42,10 @@ answerCallbackQuery, sendChatAction, getChatMember, getChat, and also deleteMess
 (files are served under `base_file_url`).
 
 Recording: every call the bot makes that is answered ok is a `SentCall` in `calls` (getUpdates is
-not recorded: it only counts in `poll_count`); the ok sendMessage, sendPhoto and editMessageText
-calls are also in `sent`; calls answered with an error (injected 429/5xx, 400s, unknown methods)
-are in `rejected` instead. Lists are appended to under a lock and only ever grow until `clear()`.
+not recorded: a poll, i.e. a getUpdates with an `offset` as a polling loop sends, only counts in
+`poll_count`; a look without one, which confirms nothing, is not counted); the ok sendMessage,
+sendPhoto and editMessageText calls are also in `sent`; calls answered with an error (injected
+429/5xx, 400s, unknown methods) are in `rejected` instead. Lists are appended to under a lock and only ever grow until `clear()`.
 
 Fault injection: `fail_next(method, times=, status=, retry_after=)`, `flood_rate` (a seeded share
 of sendMessage/sendPhoto answered 429 with `flood_retry_after`), and `delay` (seconds added to
@@ -80,7 +84,7 @@ __all__ = ["FakeBotApi", "SentCall", "ApplicationThread", "DEFAULT_TOKEN"]
 
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
 
-MAX_TEXT_LENGTH = 4096
+MAX_TEXT_LENGTH = 4096  # UTF-16 code units of the text as shown (after entity parsing)
 MAX_CAPTION_LENGTH = 1024
 _SENT_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText"})
 _FLOOD_METHODS = frozenset({"sendMessage", "sendPhoto"})
@@ -926,7 +930,8 @@ class FakeBotApi:
             return 400, _error_body(400, "Bad Request: wrong parameter value")
         allowed = params.get("allowed_updates")
         with self._lock:
-            self.poll_count += 1
+            if "offset" in params:  # a polling loop's call (a look without an offset confirms nothing)
+                self.poll_count += 1
             if isinstance(allowed, list):
                 self._allowed_updates = frozenset(allowed) if allowed else None
         # A newer getUpdates ends the waiting older ones, as Telegram does.
@@ -1047,7 +1052,7 @@ class FakeBotApi:
         plain = self._formatted(text, p.get("parse_mode"))
         if not plain.strip():
             raise _bad_request("message text is empty")
-        if len(plain) > MAX_TEXT_LENGTH:
+        if _utf16_length(plain) > MAX_TEXT_LENGTH:
             raise _bad_request("message is too long")
         message = self._bot_message(chat_id, p)
         message["text"] = plain
@@ -1073,7 +1078,7 @@ class FakeBotApi:
         message["photo"] = self._photo_sizes(data)
         if isinstance(caption, str) and caption:
             plain = self._formatted(caption, p.get("parse_mode"))
-            if len(plain) > MAX_CAPTION_LENGTH:
+            if _utf16_length(plain) > MAX_CAPTION_LENGTH:
                 raise _bad_request("message caption is too long")
             message["caption"] = plain
         return self._store(chat_id, message, p)
@@ -1096,7 +1101,7 @@ class FakeBotApi:
         if not isinstance(text, str) or not text.strip():
             raise _bad_request("message text is empty")
         plain = self._formatted(text, p.get("parse_mode"))
-        if len(plain) > MAX_TEXT_LENGTH:
+        if _utf16_length(plain) > MAX_TEXT_LENGTH:
             raise _bad_request("message is too long")
         if p.get("inline_message_id"):
             return True
@@ -1434,6 +1439,11 @@ def _set_markup(message: dict[str, Any], markup: dict[str, Any] | None) -> None:
         message.pop("reply_markup", None)
     else:
         message["reply_markup"] = markup
+
+
+def _utf16_length(text: str) -> int:
+    """Telegram's length of a text: its UTF-16 code units (a character beyond U+FFFF counts two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _html_to_plain(text: str) -> str:

@@ -27,17 +27,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 
-from telegram import Update
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from ..engine import rounds
-from ..engine.texts import t
+from ..engine.texts import LANGUAGES, t
 from ..storage import RoundRecord, RoundState
+from . import send
 from .outbox import GROUP, MAX_ATTEMPTS, chat_id_of, deliver_chat
+from .render import keyboard, to_html
 
 __all__ = ["mock", "mock_stop", "group_reply", "restore_rounds", "schedule_deadline", "RETRY_SECONDS"]
 
@@ -47,6 +50,30 @@ JOB_PREFIX = "round:"
 DELIVERY_PREFIX = "round-delivery:"
 RETRY_SECONDS = 30.0  # a question or results message that could not be sent is tried again this much later
 _LOCKS = "round_delivery_locks"
+_CLOSED = {
+    "zh": "这道题已经结束，这条回答不再计分。",
+    "en": "This question has closed; this answer does not count.",
+}
+
+
+def _question_header(language: str) -> re.Pattern[str]:
+    """The first line of a round's question message (「模拟面试 第 2/3 题（…）」), as a pattern."""
+    sample = t("mock_question", language, n="{N}", total="{T}", seconds="{S}")
+    pattern = re.escape(sample)
+    for field in ("N", "T", "S"):
+        pattern = pattern.replace(re.escape(f"{{{field}}}"), r"\d+")
+    return re.compile(pattern)
+
+
+_HEADERS = tuple(_question_header(language) for language in LANGUAGES)
+
+
+def is_round_question(message: Message | None, bot_id: int) -> bool:
+    """Whether `message` is a question the bot posted in a round (open or closed)."""
+    if message is None or message.from_user is None or message.from_user.id != bot_id:
+        return False
+    first = (message.text or message.caption or "").partition("\n")[0]
+    return any(header.match(first) for header in _HEADERS)
 
 
 def _chat_key(chat_id: int) -> str:
@@ -93,9 +120,6 @@ async def _redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _open_question(application: Application, record: RoundRecord) -> None:
     """Post the round's current question and store its message at once: members answer by
     replying to it, and it is open for the round's time from now."""
-    from .app import with_retries  # app imports this module
-    from .render import keyboard, to_html
-
     engine = application.bot_data["engine"]
     current = await asyncio.to_thread(engine.store.round, record.id)
     if current is None or current.state != RoundState.RUNNING or current.message_id is not None:
@@ -103,10 +127,8 @@ async def _open_question(application: Application, record: RoundRecord) -> None:
     record = current
     chat_id = chat_id_of(record.chat_key)
     reply = rounds.question_reply(engine, record, _language(application))
-    try:
-        message = await with_retries(
-            application.bot.send_message, chat_id, to_html(reply), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
-        )
+    try:  # a long question is split: members reply to its first piece, which has the header
+        messages = await send.send_text(application.bot, chat_id, to_html(reply), html=True, reply_markup=keyboard(reply))
     except (Forbidden, BadRequest) as exc:  # the bot left the group, the chat is gone: the round cannot go on
         logger.warning("round %d in %s stopped: its question cannot be posted (%s)", record.id, record.chat_key, exc)
         await asyncio.to_thread(engine.store.update_round, record.id, state=RoundState.STOPPED.value, deadline_at=None)
@@ -115,7 +137,7 @@ async def _open_question(application: Application, record: RoundRecord) -> None:
         logger.warning("round %d: question not posted (%s); trying again in %.0f s", record.id, exc, RETRY_SECONDS)
         schedule_deadline(application, record.id, chat_id, datetime.now(timezone.utc) + timedelta(seconds=RETRY_SECONDS))
         return
-    record = await asyncio.to_thread(rounds.question_posted, engine, record, message.message_id)
+    record = await asyncio.to_thread(rounds.question_posted, engine, record, messages[0].message_id)
     schedule_deadline(application, record.id, chat_id, record.deadline_at)  # type: ignore[arg-type]
 
 
@@ -141,7 +163,7 @@ async def mock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = _language(context.application)
     rules = rounds.parse_mock_args(context.args or [])
     if isinstance(rules, str):
-        await update.effective_message.reply_text(t(rules, language))  # type: ignore[union-attr]
+        await send.reply_text(update.effective_message, t(rules, language))  # type: ignore[arg-type]
         return
     engine = context.application.bot_data["engine"]
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
@@ -150,7 +172,7 @@ async def mock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rounds.start_round, engine, _chat_key(chat_id), starter, rules, language=language
     )
     if record is None:
-        await update.effective_message.reply_text(reply.text)  # type: ignore[union-attr]
+        await send.reply_text(update.effective_message, reply.text)  # type: ignore[arg-type]
         return
     await _deliver(context.application, record.chat_key)  # what an earlier round left pending goes first
     await _open_question(context.application, record)
@@ -161,8 +183,8 @@ async def mock_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     user_id = update.effective_user.id  # type: ignore[union-attr]
     try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-        is_admin = member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        member = await send.call(context.bot.get_chat_member, chat_id, user_id)
+        is_admin = member is not None and member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
     except TelegramError:
         is_admin = False
     engine = context.application.bot_data["engine"]
@@ -170,11 +192,12 @@ async def mock_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rounds.stop_round, engine, _chat_key(chat_id), f"tg:{user_id}", is_admin=is_admin,
         language=_language(context.application),
     )
-    await update.effective_message.reply_text(reply.text)  # type: ignore[union-attr]
+    await send.reply_text(update.effective_message, reply.text)  # type: ignore[arg-type]
 
 
 async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A reply in a group: an answer if it replies to the open question of a running round."""
+    """A reply in a group: an answer if it replies to the open question of a running round; a
+    reply to a round's question that has closed gets a short note saying so."""
     message = update.effective_message
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     engine = context.application.bot_data["engine"]
@@ -182,6 +205,8 @@ async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     target = message.reply_to_message.message_id if message and message.reply_to_message else None  # type: ignore[union-attr]
     record = next((r for r in running if r.message_id is not None and r.message_id == target), None)
     if record is None:
+        if is_round_question(message.reply_to_message, context.bot.id) and (message.text or "").strip():  # type: ignore[union-attr]
+            await _closed_note(context.application, message)  # type: ignore[arg-type]
         return
     user = update.effective_user
     name = (user.full_name if user else "?")[: rounds.MAX_NAME]  # type: ignore[union-attr]
@@ -190,7 +215,15 @@ async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         language=_language(context.application), message_id=target,
     )
     if reply is not None:
-        await message.reply_text(reply.text)  # type: ignore[union-attr]
+        await send.reply_text(message, reply.text)  # type: ignore[arg-type]
+    elif (message.text or "").strip():  # type: ignore[union-attr]
+        await _closed_note(context.application, message)  # type: ignore[arg-type]  # its time ran out
+
+
+async def _closed_note(application: Application, message: Message) -> None:
+    """Tell a member their reply came after the question closed."""
+    language = _language(application)
+    await send.reply_text(message, _CLOSED.get(language, _CLOSED["zh"]))
 
 
 async def restore_rounds(application: Application) -> None:

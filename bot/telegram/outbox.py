@@ -3,7 +3,14 @@
 Every push is an outbox row before anything is sent, and a row is marked sent only after Telegram
 accepted the message, so nothing is lost: a push that hit flood control, a network error or a
 crash stays pending and a later pass sends it. One pass runs at a time (a second caller only asks
-the running pass to look again), so two passes never send the same row.
+the running pass to look again), so two passes never send the same row; and a pass claims its rows
+in the database before it prepares them (`Store.claim_pushes`, for `CLAIM_LEASE`), so two
+processes sharing the database never send the same row either. A claim of a process that died on
+this host is taken over at once; any other claim only once its lease has run out.
+
+Errors follow the send policy (`send`): transient ones are retried there, then the push stays
+pending; a 400 is final (the row is closed with the reason); a chat that is gone (403, "chat not
+found") closes the row and ends the chat's daily subscription, logged once.
 
 Speed: a pass works in chunks. For each chunk the questions are chosen at once (two transactions
 for the whole chunk, on the event loop: see CHUNK), while a few senders share the Bot. A sender's "sent" mark
@@ -22,22 +29,25 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from ..engine import PracticeEngine, Reply, ReplyKind
 from ..engine.replies import Button
 from ..storage import OutboxRecord, StorageError, Store
+from ..storage.rounds import claim_owner
+from . import send
 from .ratelimit import retry_seconds
 from .render import keyboard, split_text, to_html
 
-__all__ = ["deliver_pending", "deliver_chat", "senders_for", "PACED_CONCURRENCY", "DAILY", "BROADCAST", "GROUP", "CHUNK", "CONCURRENCY", "MAX_ATTEMPTS"]
+__all__ = ["deliver_pending", "deliver_chat", "senders_for", "PACED_CONCURRENCY", "DAILY", "BROADCAST", "GROUP", "CHUNK",
+           "CONCURRENCY", "MAX_ATTEMPTS", "CLAIM_LEASE"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +65,11 @@ PACED_CONCURRENCY = 16
 GATHER_MARKS = 0.002  # seconds a commit of "sent" marks waits for more marks to share it
 MAX_ATTEMPTS = 50  # a push failing this often (e.g. a chat that no longer exists) is left alone
 EXPIRED = "expired: the local day has passed"
+# How long a claim on rows keeps other processes off them: far longer than sending a chunk takes,
+# even through flood control (a process's own later passes take its rows again at any time).
+CLAIM_LEASE = timedelta(minutes=10)
 _PASS = "outbox_pass"
+_OWNER = "outbox_owner"
 
 
 @dataclass
@@ -67,6 +81,11 @@ class _PassState:
 def senders_for(application: Application) -> int:
     """How many senders a pass uses: more when the bot paces its requests (see PACED_CONCURRENCY)."""
     return PACED_CONCURRENCY if getattr(application.bot, "rate_limiter", None) is not None else CONCURRENCY
+
+
+def _owner(application: Application) -> str:
+    """The name this application's claims go by (one per application, so two in one process differ)."""
+    return application.bot_data.setdefault(_OWNER, claim_owner())
 
 
 def chat_id_of(user_key: str) -> int:
@@ -97,23 +116,44 @@ async def _one_pass(application: Application, now: datetime, concurrency: int) -
     engine: PracticeEngine = application.bot_data["engine"]
     items = await asyncio.to_thread(engine.store.pending, now, max_attempts=MAX_ATTEMPTS)
     items = [item for item in items if item.kind in (DAILY, BROADCAST)]
+    owner = _owner(application)
+    gone: set[str] = set()
     # The senders never wait at a chunk's end (e.g. for one push held back by flood control): the
     # next chunk is prepared while the last half of this one is still being sent.
     queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue(maxsize=CHUNK // 2)
 
     async def produce() -> None:
         for start in range(0, len(items), CHUNK):
-            ready = _prepare(engine, items[start : start + CHUNK], now)  # on the loop: see CHUNK
+            chunk = _claimed(engine.store, items[start : start + CHUNK], owner, now)  # on the loop: see CHUNK
+            ready = _prepare(engine, chunk, now)
             await asyncio.sleep(0)  # let waiting updates and senders in between chunks
             for batch in _by_chat(ready):
                 await queue.put(batch)
         for _ in range(concurrency):
             await queue.put(None)  # one "done" per sender
 
-    async with asyncio.TaskGroup() as tasks:  # a failure (e.g. marks cannot be stored) stops all
-        tasks.create_task(produce())
-        sending = tasks.create_task(_send_all(application.bot, engine.store, queue, _GroupCommit(engine.store, now), concurrency))
+    try:
+        async with asyncio.TaskGroup() as tasks:  # a failure (e.g. marks cannot be stored) stops all
+            tasks.create_task(produce())
+            marks = _GroupCommit(engine.store, now)
+            sending = tasks.create_task(_send_all(application.bot, engine.store, queue, marks, concurrency, gone))
+    finally:
+        _unschedule(application, gone)
     return sending.result()
+
+
+def _claimed(store: Store, items: Sequence[OutboxRecord], owner: str, now: datetime) -> list[OutboxRecord]:
+    """The rows of `items` this sender could claim (another process may be sending the others)."""
+    got = store.claim_pushes([item.id for item in items], owner, now, CLAIM_LEASE)
+    return [item for item in items if item.id in got]
+
+
+def _unschedule(application: Application, keys: set[str]) -> None:
+    """Drop the daily jobs of chats whose subscription ended because the chat is gone."""
+    from .daily import schedule_user  # daily imports this module
+
+    for key in keys:
+        schedule_user(application, key)
 
 
 async def deliver_chat(application: Application, chat_key: str, *, kind: str = GROUP) -> int:
@@ -126,6 +166,7 @@ async def deliver_chat(application: Application, chat_key: str, *, kind: str = G
     store: Store = application.bot_data["engine"].store
     now = datetime.now(timezone.utc)
     items = await asyncio.to_thread(store.pending, now, user_key=chat_key, kind=kind, max_attempts=MAX_ATTEMPTS)
+    items = await asyncio.to_thread(_claimed, store, items, _owner(application), now)
     queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue()
     queue.put_nowait([(item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))) for item in items])
     queue.put_nowait(None)
@@ -169,9 +210,14 @@ def _by_chat(ready: list[tuple[OutboxRecord, Reply]]) -> list[_ChatBatch]:
     return list(batches.values())
 
 
-async def _send_all(bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], marks: _GroupCommit, concurrency: int) -> int:  # noqa: ANN001
+async def _send_all(
+    bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], marks: _GroupCommit, concurrency: int,  # noqa: ANN001
+    gone: set[str] | None = None,
+) -> int:
     """Send what the queue holds with `concurrency` senders (each stops at a None); a chat's
-    batch goes in order, by one sender. Returns how many pushes were sent."""
+    batch goes in order, by one sender. Returns how many pushes were sent; the keys of chats
+    found gone (their subscription ended) are added to `gone`."""
+    gone = set() if gone is None else gone
     sent = 0
 
     async def settle(mark: asyncio.Future[None] | None, item: OutboxRecord | None) -> None:
@@ -192,7 +238,7 @@ async def _send_all(bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], 
         marked: OutboxRecord | None = None
         while (batch := await queue.get()) is not None:
             for item, reply in batch:
-                ok = await _send_or_keep(bot, store, item, reply)
+                ok = await _send_or_keep(bot, store, item, reply, gone)
                 await settle(mark, marked)
                 mark, marked = None, None
                 if ok is None:
@@ -209,11 +255,9 @@ async def _send_all(bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], 
 async def _send_push(bot, chat_id: int, reply: Reply) -> None:  # noqa: ANN001
     """Send one push. A one-message push skips building PTB's `Message` from the answer (the
     push path only needs to know it was accepted): a third of the per-message cost."""
-    from .app import send_replies, with_retries  # app imports this module
-
     pieces = split_text(to_html(reply))
     if reply.image or len(pieces) != 1:
-        await send_replies(bot, chat_id, [reply])
+        await send.send_replies(bot, chat_id, [reply], wait_out_flood=False)  # a later pass waits it out
         return
     request = {"chat_id": chat_id, "text": pieces[0], "parse_mode": ParseMode.HTML,
                "link_preview_options": {"is_disabled": True}}
@@ -221,7 +265,7 @@ async def _send_push(bot, chat_id: int, reply: Reply) -> None:  # noqa: ANN001
         request["reply_markup"] = _markup(reply.buttons)
     with warnings.catch_warnings():  # PTB suggests send_message, which is what this avoids
         warnings.simplefilter("ignore", PTBUserWarning)
-        await with_retries(bot.do_api_request, "sendMessage", api_kwargs=request)
+        await send.call(bot.do_api_request, "sendMessage", api_kwargs=request, wait_out_flood=False)
 
 
 @functools.lru_cache(maxsize=64)
@@ -230,20 +274,40 @@ def _markup(buttons: tuple[Button, ...]) -> dict[str, Any]:
     return keyboard(Reply(ReplyKind.QUESTION, "", buttons)).to_dict()  # type: ignore[union-attr]
 
 
-async def _send_or_keep(bot, store: Store, item: OutboxRecord, reply: Reply) -> bool | None:  # noqa: ANN001
+async def _send_or_keep(bot, store: Store, item: OutboxRecord, reply: Reply, gone: set[str]) -> bool | None:  # noqa: ANN001
     """Send one push: True if Telegram took it, False if it stays pending, None if given up."""
+    if item.user_key in gone:  # found gone earlier in this pass
+        await _closed(store, item, "chat gone")
+        return None
     try:
         await _send_push(bot, chat_id_of(item.user_key), reply)
     except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
         await _failed(store, item, f"flood control: retry after {retry_seconds(exc):g} s")
         return False
-    except Forbidden as exc:  # the user blocked the bot: never retried
-        await _closed(store, item, f"forbidden: {exc}")
-        return None
     except TelegramError as exc:
-        await _failed(store, item, str(exc))
+        if send.chat_gone(exc):  # blocked, removed, no such chat: never retried
+            await _chat_gone(store, item, exc, gone)
+            return None
+        if isinstance(exc, BadRequest):  # Telegram would refuse it again: not retried
+            await _closed(store, item, f"refused: {exc}", level=logging.WARNING)
+            return None
+        await _failed(store, item, str(exc))  # transient (already retried by the send policy)
         return False
     return True
+
+
+async def _chat_gone(store: Store, item: OutboxRecord, exc: TelegramError, gone: set[str]) -> None:
+    """Close the push and end the chat's daily subscription: nothing more is sent there."""
+    await asyncio.to_thread(store.mark_sent_many, [item.id], datetime.now(timezone.utc), note=f"chat gone: {exc}")
+    if item.user_key in gone:
+        return
+    gone.add(item.user_key)
+    user = (await asyncio.to_thread(store.users_by_key, [item.user_key])).get(item.user_key)
+    subscribed = user is not None and bool(user.daily_time)
+    if subscribed:
+        await asyncio.to_thread(store.update_user, item.user_key, daily_time=None)
+    logger.warning("chat %s is gone (%s): push %d given up%s", item.user_key, exc, item.id,
+                   ", daily question turned off" if subscribed else "")
 
 
 async def _failed(store: Store, item: OutboxRecord, error: str) -> None:
@@ -251,8 +315,8 @@ async def _failed(store: Store, item: OutboxRecord, error: str) -> None:
     await asyncio.to_thread(store.mark_failed, item.id, error)
 
 
-async def _closed(store: Store, item: OutboxRecord, note: str) -> None:
-    logger.info("push %d to %s given up: %s", item.id, item.user_key, note)
+async def _closed(store: Store, item: OutboxRecord, note: str, *, level: int = logging.INFO) -> None:
+    logger.log(level, "push %d to %s given up: %s", item.id, item.user_key, note)
     await asyncio.to_thread(store.mark_sent_many, [item.id], datetime.now(timezone.utc), note=note)
 
 

@@ -1,41 +1,165 @@
-"""Turning engine replies into Telegram messages: HTML-escaped, split under the size limit, buttons."""
+"""Turning engine replies into Telegram messages: HTML-escaped, split under the size limit, buttons.
+
+Telegram counts a message's length in UTF-16 code units of the text as shown, i.e. after parsing
+the HTML: tags count nothing, `&amp;` counts one, and a character outside the Basic Multilingual
+Plane (𝑥, 𝜃, most emoji) counts two. `split_text` cuts by that measure, at a line end where it
+can, else after a sentence, else at a space; never inside a tag or an entity, and a tag that is
+open at a cut is closed at the end of the piece and opened again at the start of the next, so
+every piece is valid HTML on its own.
+"""
 
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from ..engine import Reply, ReplyKind
 
-__all__ = ["MAX_MESSAGE", "split_text", "to_html", "keyboard"]
+__all__ = ["MAX_MESSAGE", "split_text", "to_html", "keyboard", "visible_length", "utf16_length"]
 
-MAX_MESSAGE = 4096  # Telegram's limit for one message, in characters
+MAX_MESSAGE = 4096  # Telegram's limit for one message: UTF-16 code units of the parsed text
 _BUTTONS_PER_ROW = 3
+_ATOM = re.compile(r"<[^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.DOTALL)
+_TAG_NAME = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
+_SENTENCE_END = frozenset("。！？；!?;…")
+_LINE, _SENTENCE, _SPACE = 3, 2, 1  # how good a place to cut is (0: anywhere else)
+
+
+def utf16_length(text: str) -> int:
+    """How many UTF-16 code units `text` has (Telegram's unit for lengths and offsets).
+
+    >>> utf16_length("a𝑥"), len("a𝑥")
+    (3, 2)
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(text: str) -> int:
+    """The length Telegram measures for an HTML message: UTF-16 units of the text without tags,
+    entities read as the characters they stand for.
+
+    >>> visible_length("<b>1 &lt; 2</b> 𝜃")
+    8
+    """
+    return utf16_length(html.unescape(re.sub(r"<[^<>]*>", "", text)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    source: str
+    units: int  # UTF-16 units it shows as (0 for a tag)
+    tag: str | None = None  # a tag's name
+    closing: bool = False
+
+
+def _atoms(text: str) -> list[_Atom]:
+    """The text as tags, entities and single characters."""
+    atoms: list[_Atom] = []
+    for match in _ATOM.finditer(text):
+        source = match.group()
+        if source.startswith("<") and len(source) > 1 and (name := _TAG_NAME.match(source)):
+            atoms.append(_Atom(source, 0, name.group(2).lower(), bool(name.group(1))))
+        elif source.startswith("&") and len(source) > 1:
+            atoms.append(_Atom(source, utf16_length(html.unescape(source))))
+        else:
+            atoms.append(_Atom(source, 2 if ord(source) > 0xFFFF else 1))
+    return atoms
+
+
+def _shown(atom: _Atom) -> str:
+    return html.unescape(atom.source) if atom.tag is None else ""
+
+
+def _quality(atoms: list[_Atom], index: int) -> int:
+    """How good a cut right after `atoms[index]` is."""
+    shown = _shown(atoms[index])
+    if shown == "\n":
+        return _LINE
+    following = _shown(atoms[index + 1]) if index + 1 < len(atoms) else ""
+    if shown in _SENTENCE_END or (shown == "." and following[:1].isspace()):
+        return _SENTENCE
+    return _SPACE if shown.isspace() else 0
+
+
+def _joins_previous(atom: _Atom) -> bool:
+    """A character that belongs to the one before it (a combining mark, a joiner, a variation selector)."""
+    shown = _shown(atom)
+    return len(shown) == 1 and (unicodedata.combining(shown) > 0 or shown in "\u200d\ufe0e\ufe0f")
+
+
+def _cut(atoms: list[_Atom], start: int, limit: int) -> int:
+    """Where the piece that begins at `start` ends (exclusive): as much as fits in `limit` units,
+    cut at the best place in its second half, else the best place at all, else anywhere."""
+    used = 0
+    best: dict[int, tuple[int, int]] = {}  # quality -> (end, units used up to it)
+    index = start
+    while index < len(atoms):
+        units = atoms[index].units
+        if used + units > limit:
+            break
+        used += units
+        best[_quality(atoms, index)] = (index + 1, used)
+        index += 1
+    if index == len(atoms):
+        return index
+    for quality in (_LINE, _SENTENCE, _SPACE):
+        if quality in best and best[quality][1] * 2 >= limit:
+            return best[quality][0]
+    for quality in (_LINE, _SENTENCE, _SPACE):
+        if quality in best:
+            return best[quality][0]
+    while index > start + 1 and _joins_previous(atoms[index]):
+        index -= 1
+    return max(index, start + 1)
+
+
+def _open_tags(stack: list[_Atom], atoms: list[_Atom]) -> list[_Atom]:
+    """The tags still open after `atoms`, given those open before them."""
+    stack = list(stack)
+    for atom in atoms:
+        if atom.tag is None:
+            continue
+        if not atom.closing:
+            stack.append(atom)
+        elif stack and stack[-1].tag == atom.tag:
+            stack.pop()
+    return stack
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends where possible.
+    """HTML pieces that each show at most `limit` UTF-16 units (see the module's docstring).
 
     >>> [len(p) for p in split_text("a" * 5000, 4096)]
     [4096, 904]
     >>> split_text("line one\\nline two", 12)
     ['line one', 'line two']
+    >>> split_text("<b>Bold words here</b>", 10)
+    ['<b>Bold </b>', '<b>words here</b>']
     """
+    if len(text) * 2 <= limit or visible_length(text) <= limit:  # one unit per character at most twice
+        return [text]
+    atoms = _atoms(text)
     pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-            entity = rest.rfind("&", max(0, cut - 8), cut)  # never cut an HTML entity (&amp;) in two
-            if entity != -1 and ";" not in rest[entity:cut]:
-                cut = entity
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    if rest or not pieces:
-        pieces.append(rest)
-    return pieces
+    stack: list[_Atom] = []
+    start = 0
+    while start < len(atoms):
+        end = _cut(atoms, start, limit)
+        body = atoms[start:end]
+        after = _open_tags(stack, body)
+        if body and _shown(body[-1]) == "\n":
+            body = body[:-1]  # the line break is where the pieces part
+        piece = "".join(a.source for a in stack) + "".join(a.source for a in body)
+        piece += "".join(f"</{a.tag}>" for a in reversed(after))
+        if "".join(_shown(a) for a in body).strip():
+            pieces.append(piece)
+        stack, start = after, end
+        while start < len(atoms) and _shown(atoms[start]) == "\n":
+            start += 1  # a piece does not begin with empty lines
+    return pieces or [text]
 
 
 def to_html(reply: Reply) -> str:

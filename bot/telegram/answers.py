@@ -1,0 +1,154 @@
+"""Answers typed as several quick messages: joined and graded as one answer.
+
+While a question is open, a text message in a private chat is held for `ANSWER_WINDOW` seconds;
+each further message of that chat within the window of the one before joins it (and the window
+starts again). When the window ends with no new message, the joined text (one message a line) is
+graded once, and the feedback says how many messages it joined. Anything else from the chat (a
+command, a button, a sticker) first grades what is held, so it always acts after the answer.
+
+A message that replies to another question than the open one, or arrives while no question is
+open, is handled at once as before. Held messages live in memory: a crash within the window
+loses them (a clean stop grades them first: PTB waits for the task that holds them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass, field, replace
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from ..engine import ASKED, PracticeEngine, Reply
+from . import send
+
+__all__ = ["ANSWER_WINDOW", "answer", "flush_before_update", "joined_note"]
+
+logger = logging.getLogger(__name__)
+
+ANSWER_WINDOW = 1.0  # seconds: messages of one chat closer together than this are one answer (a long
+# paste that Telegram splits, quick fragments); longer would delay every reply by as much
+WINDOW_KEY = "answer_window"  # bot_data: the window this application uses
+_HELD = "held_answers"
+_LOCKS = "answer_locks"
+_JOINED = {
+    "zh": "（你连续发的 {n} 条消息已合并为一个回答评分。）",
+    "en": "(Your {n} messages in a row were joined and graded as one answer.)",
+}
+
+
+@dataclass
+class _Held:
+    """Messages of one chat waiting to be graded together."""
+
+    chat_id: int
+    question_id: str
+    texts: list[str] = field(default_factory=list)
+    last: float = 0.0  # event-loop time of the latest message
+
+
+def joined_note(count: int, language: str) -> str:
+    """The line that tells the feedback joined `count` messages.
+
+    >>> joined_note(3, "en")
+    '(Your 3 messages in a row were joined and graded as one answer.)'
+    """
+    return _JOINED.get(language, _JOINED["zh"]).format(n=count)
+
+
+def _lock(application: Application, key: str) -> asyncio.Lock:
+    """The chat's lock; kept only while in use (weakly held), so chats that come and go cost nothing."""
+    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = application.bot_data.setdefault(_LOCKS, weakref.WeakValueDictionary())
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = asyncio.Lock()
+    return lock
+
+
+def _held(application: Application) -> dict[str, _Held]:
+    return application.bot_data.setdefault(_HELD, {})
+
+
+def _engine(application: Application) -> PracticeEngine:
+    return application.bot_data["engine"]
+
+
+async def answer(
+    application: Application, key: str, chat_id: int, text: str, replying_to: str | None, *, update: object = None
+) -> None:
+    """Handle a text message of a private chat: hold it (see the module's docstring) or grade it now.
+    `update` is the message's update, for the error handlers should grading it later fail."""
+    window = float(application.bot_data.get(WINDOW_KEY, ANSWER_WINDOW))
+    loop = asyncio.get_running_loop()
+    async with _lock(application, key):
+        held = _held(application).get(key)
+        if held is not None and replying_to in (None, held.question_id):
+            held.texts.append(text)
+            held.last = loop.time()
+            return
+        if held is not None:  # it replies to another question: what is held goes first
+            await _grade(application, key, _held(application).pop(key))
+        engine = _engine(application)
+        state = await asyncio.to_thread(engine.store.chat_state, key)
+        if window <= 0 or state.state != ASKED or not state.question_id or replying_to not in (None, state.question_id):
+            replies = await asyncio.to_thread(engine.submit, key, text, replying_to=replying_to)
+            await send.send_replies(application.bot, chat_id, replies)
+            return
+        held = _Held(chat_id, state.question_id, [text], loop.time())
+        _held(application)[key] = held
+    application.create_task(_grade_when_quiet(application, key, held, window), update=update, name=f"answer:{key}")
+
+
+async def _grade_when_quiet(application: Application, key: str, held: _Held, window: float) -> None:
+    """Wait until `window` seconds pass without a new message, then grade what is held."""
+    loop = asyncio.get_running_loop()
+    while _held(application).get(key) is held:
+        wait = held.last + window - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+            continue
+        async with _lock(application, key):
+            if _held(application).get(key) is not held or held.last + window > loop.time():
+                continue  # graded meanwhile, or a message came in while waiting for the lock
+            del _held(application)[key]
+            await _grade(application, key, held)
+        return
+
+
+async def _grade(application: Application, key: str, held: _Held) -> None:
+    """Grade the held messages as one answer to the question they were held for."""
+    engine = _engine(application)
+
+    def grade() -> tuple[list[Reply], str]:
+        replies = engine.submit(key, "\n".join(held.texts), replying_to=held.question_id)
+        return replies, engine.language(key)
+
+    replies, language = await asyncio.to_thread(grade)
+    if len(held.texts) > 1 and replies:
+        first = replies[0]
+        replies = [replace(first, text=f"{first.text}\n{joined_note(len(held.texts), language)}"), *replies[1:]]
+    await send.send_replies(application.bot, held.chat_id, replies)
+
+
+async def flush(application: Application, key: str) -> None:
+    """Grade at once what is held for this chat, if anything."""
+    if key not in _held(application):
+        return
+    async with _lock(application, key):
+        held = _held(application).pop(key, None)
+        if held is not None:
+            await _grade(application, key, held)
+
+
+async def flush_before_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before any update of a private chat other than a new text: grade what the chat has held,
+    so a command or button acts after the answer it follows."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    message = update.message
+    if message is not None and message.text and not message.text.startswith("/"):
+        return  # a new text: held with the others (see `answer`)
+    await flush(context.application, f"tg:{chat.id}")
