@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import random
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,6 +55,23 @@ def _time_zone(app: _App, given: str | None) -> str:
     return zone
 
 
+def _line_editing() -> None:
+    """Read typed lines through readline when at a terminal: arrows and history work, and a long
+    pasted line is not cut at the terminal's 4,095-byte line limit (often inside a character).
+    Input from a pipe is read whatever its encoding."""
+    if not sys.stdin.isatty():
+        # Piped bytes that are not UTF-8 (a GBK file) reach the session as surrogates, which it
+        # decodes, instead of stopping it with UnicodeDecodeError.
+        if hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(errors="surrogateescape")
+        return
+    try:
+        import readline
+    except ImportError:  # not on every platform
+        return
+    readline.parse_and_bind("set enable-bracketed-paste off")  # no escape codes around the prompt
+
+
 @cli.command()
 @click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
@@ -91,6 +109,7 @@ def practice(
         if topics:
             engine.set_topics(user_key, chosen)
         console = Console(highlight=False)
+        _line_editing()
         if first_run:
             notice = _LEGACY[store.user(user_key).language if store.user(user_key).language in _LEGACY else "zh"]
             for legacy in legacy_databases(app.settings):

@@ -1,9 +1,9 @@
 """Terminal practice mode: the practice engine behind a small REPL (rich rendering).
 
 Type the answer over as many lines as you like and end it with an empty line. A command (`:hint`,
-`:skip`, `:quit` … see `:help`) acts on any line: `:hint`, `:stats` and `:help` keep what you have
-typed so far; the others drop it and say so. Ctrl-C drops the answer being typed; at an empty
-prompt it ends the session, like end of input (Ctrl-D).
+`:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`, `:stats` and
+`:help` keep what you have typed so far; the others drop it and say so. Ctrl-C drops what is being
+typed, never more; `:quit` or Ctrl-D (end of input) ends the session, dropping an unsent draft.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ _TEXTS = {
     },
     "unknown": {"zh": "不认识的命令 {command}。:help 查看全部命令。", "en": "Unknown command {command}. :help lists every command."},
     "dropped": {"zh": "（没有提交的回答已丢弃。）", "en": "(The answer you were typing was dropped, not submitted.)"},
+    "interrupted": {
+        "zh": "（Ctrl-C：正在输入的内容已丢弃，没有提交。退出请输入 :quit 或按 Ctrl-D。）",
+        "en": "(Ctrl-C: what you were typing is dropped, not submitted. To quit, type :quit or press Ctrl-D.)",
+    },
     "still_typing": {"zh": "（继续输入你的回答，空行提交。）", "en": "(Go on typing your answer; an empty line submits.)"},
     "session": {"zh": "本次练习 {done}/{goal} 题", "en": "This session: {done}/{goal}"},
     "session_over": {"zh": "本次练习 {done} 题（目标 {goal} 题 ✓）", "en": "This session: {done} (goal of {goal} ✓)"},
@@ -69,6 +73,20 @@ _TEXTS = {
     "chart": {"zh": "进度图已保存：{path}", "en": "Progress chart saved: {path}"},
     "bye": {"zh": "再见！进度已保存。", "en": "Bye! Your progress is saved."},
 }
+
+
+def _readable(line: str) -> str:
+    """A line as text whatever the terminal's encoding: bytes that were not UTF-8 (read as
+    surrogates) are decoded as GB18030, the Chinese superset of GBK, else replaced."""
+    try:
+        line.encode("utf-8")
+        return line
+    except UnicodeEncodeError:
+        raw = line.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def _text(key: str, language: str, **values: object) -> str:
@@ -111,8 +129,10 @@ class TerminalPractice:
 
     def run(self) -> int:
         """Practise until :quit, Ctrl-C at an empty prompt or end of input; returns the exit status."""
+        opening = self.engine.start(self.user_key, now=self.clock())
+        self.show(opening[:-1])
         self.console.print(Text(_text("intro", self.language), style="dim"))
-        self.show(self.engine.start(self.user_key, now=self.clock()))
+        self.show(opening[-1:])
         while True:
             text = self.read_answer()
             if text is None:
@@ -145,14 +165,18 @@ class TerminalPractice:
             try:
                 line = self.read_line("> " if not lines else "… ")
             except EOFError:
-                return "\n".join(lines) if lines else None
+                if lines:
+                    self.console.print()
+                    self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                return None
             except KeyboardInterrupt:
                 self.console.print()
-                if not lines:
-                    return None
                 lines = []
-                self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                self.console.print(Text(_text("interrupted", self.language), style="yellow"))
                 continue
+            line = _readable(line)
+            if line.lstrip().startswith("："):  # a Chinese input method's colon
+                line = ":" + line.lstrip()[1:]
             if not lines and line.strip().startswith(":"):
                 return line.strip()
             command = self._command(line) if lines else None
@@ -266,6 +290,7 @@ class TerminalPractice:
         self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
         if done == self.goal and not self._goal_shown:
             self._goal_shown = True
+            self.console.line()  # the bar does not end its line
             self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
             self.console.print(Text(_text("goal", self.language, goal=self.goal), style="bold green"))
         self.console.line()
@@ -277,6 +302,8 @@ class TerminalPractice:
     @staticmethod
     def _feedback(text: str) -> Text:
         out = Text()
+        # A long Chinese point wraps inside its line, never right after its bullet or label.
+        text = text.replace("· ", "·\u00a0").replace(": ", ":\u00a0")
         for number, line in enumerate(text.splitlines()):
             style = "bold" if number == 0 else _STYLES.get(line.strip()[:1], "")
             out.append(line + "\n", style=style)

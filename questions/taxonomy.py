@@ -56,12 +56,17 @@ class Taxonomy:
         return [(topic, [_keyword_pattern(k) for k in topic.keywords]) for topic in self.topics]
 
     def resolve(self, name: str) -> Topic | None:
-        """Find a topic by id or by its Chinese or English name, ignoring case."""
+        """Find a topic by id or by its Chinese or English name, ignoring case, or by the start of
+        its id or names when only one topic starts so ("cnn" is cnn-vision, "transformer" is
+        transformer-nlp)."""
         wanted = name.strip().lower()
+        if not wanted:
+            return None
         for topic in self.topics:
             if wanted in (topic.id, topic.zh.lower(), topic.en.lower()):
                 return topic
-        return None
+        starts = [t for t in self.topics if any(n.startswith(wanted) for n in (t.id, t.zh.lower(), t.en.lower()))]
+        return starts[0] if len(starts) == 1 else None
 
     def match_words(self, text: str) -> str | None:
         """The topic whose keywords occur most often in `text`; the earlier topic wins a tie."""

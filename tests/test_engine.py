@@ -308,3 +308,50 @@ def test_question_numbers_count_open_questions_too(engine: PracticeEngine, bank:
     assert reply is not None and "第 3 题" in reply.text
     state = engine.store.chat_state(USER)
     assert (state.asked_count, state.open_asked_count) == (3, 2)
+
+
+def test_after_hints_the_verdict_and_the_schedule_follow_the_score_shown(engine: PracticeEngine, bank: Bank) -> None:
+    question = bank.get(DROPOUT)
+    _ask(engine, DROPOUT)
+    for _ in range(4):
+        engine.hint(USER, now=T0)
+    (reply,) = engine.submit(USER, "\n".join(question.point_texts), now=T0)
+    first = reply.text.splitlines()[0]
+    score = int(first.split("/100")[0].split()[-1])
+    attempt = engine.store.last_attempt(USER)
+    assert score == round(attempt.score) and score < 60
+    assert "优秀" not in first and "良好" not in first  # not a pass once the hints are paid for
+    assert attempt.verdict == int(engine.grader.verdict(attempt.score, "zh")) and attempt.rating == 1  # Again
+
+
+def test_a_skipped_due_review_does_not_come_straight_back(engine: PracticeEngine, bank: Bank) -> None:
+    engine.set_topics(USER, ["python"])
+    _ask(engine, "000-3e6fd4")
+    engine.submit(USER, "不知道", now=T0)  # failed: due again in 10 minutes
+    _ask(engine, "000-776873", T0 + timedelta(minutes=1))
+    engine.submit(USER, "不知道", now=T0 + timedelta(minutes=1))
+    later = T0 + timedelta(minutes=30)
+    asked = engine.next_question(USER, now=later)
+    assert asked.question_id == "000-3e6fd4"  # the due review comes first
+    for step in range(6):
+        replies = engine.skip(USER, now=later + timedelta(minutes=step))
+        assert replies[-1].question_id != "000-3e6fd4"
+    record = engine.store.review(USER, "000-3e6fd4")
+    assert record.due >= later + timedelta(minutes=59)
+
+
+def test_the_session_summary_counts_looked_up_answers_apart(engine: PracticeEngine, bank: Bank) -> None:
+    _ask(engine, DROPOUT)
+    engine.submit(USER, "\n".join(bank.get(DROPOUT).point_texts), now=T0)
+    _ask(engine, "000-3e6fd4", T0 + timedelta(minutes=1))
+    engine.show_answer(USER, now=T0 + timedelta(minutes=1))
+    summary = engine.session_summary(USER, T0 - timedelta(minutes=1), now=T0 + timedelta(minutes=2))
+    assert "答了 1 题" in summary.text and "另有 1 题看了答案" in summary.text
+
+
+def test_english_feedback_quotes_the_english_wording_of_the_key_points(engine: PracticeEngine, bank: Bank) -> None:
+    engine.set_language(USER, "en")
+    _ask(engine, "000-d8ce0f")
+    (reply,) = engine.submit(USER, "The empty list is bigger: a list can grow, so it keeps extra fields.", now=T0)
+    assert "An empty list takes more memory than an empty tuple" in reply.text
+    assert "空列表" not in reply.text and "Score" in reply.text

@@ -53,7 +53,7 @@ class Terminal:
         env = dict(os.environ, NO_COLOR="1", COLUMNS="160", LINES="50", TERM="xterm", TZ=tz)
         self.child = pexpect.spawn(
             mockbot, ["--config", str(config), "practice", "--user", "alice", "--seed", "7", *args],
-            env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 160),
+            env=env, encoding="utf-8", codec_errors="replace", timeout=TIMEOUT, dimensions=(50, 160),
         )  # fmt: skip
         self.opening = self._screen()
 
@@ -192,7 +192,10 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(confi
     term.child.sendline("dropout在训练的时候随机丢弃神经元")
     term.child.expect(PROMPT)
     screen = term.interrupt()
-    assert "没有提交的回答已丢弃" in screen and "得分" not in screen
+    assert "正在输入的内容已丢弃" in screen and "得分" not in screen
+    term.child.send("还没按回车的第一行")  # Ctrl-C before Enter: that line is dropped, the session goes on
+    screen = term.interrupt()
+    assert "正在输入的内容已丢弃" in screen and "再见" not in screen
     screen = term.send("")  # an empty answer: asked for one, the question stays open
     assert "回答是空的" in screen and "继续上次" not in screen and not questions_on(screen)
     term.child.sendline("第一行回答")
@@ -201,7 +204,7 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(confi
     assert "提示" in screen and "继续输入你的回答" in screen
     term.child.sendline("第二行")
     term.child.expect(PROMPT)
-    screen = term.send(":quit")  # on a continuation line: a command, not a line of the answer
+    screen = term.send("：quit")  # on a continuation line, with a Chinese input method's colon: a command
     screen += term.close()
     assert "没有提交的回答已丢弃" in screen and "再见" in screen
     store = stored(config)
@@ -279,3 +282,46 @@ def test_help_lists_every_command_and_texts_fit_the_terminal(config: Path) -> No
     bad = Terminal(config, "--goal", "-3")
     text = bad.opening + bad.close()
     assert "--goal" in text and bad.child.exitstatus == 2
+
+
+def test_long_pasted_lines_and_other_encodings_are_read_whole(config: Path) -> None:
+    term = Terminal(config)
+    term.send("：hint")  # a full-width colon is a command, not an answer
+    long_line = "训练时随机丢弃神经元，测试时不丢弃。" * 300  # 5,400 characters, 16,200 bytes on one line
+    screen = term.answer(long_line)
+    assert "只评了前 2000 个字符" in screen  # read whole, then cut where the grader says, and told
+    term.send(":next")
+    os.write(term.child.child_fd, "列表可变，元组不可变".encode("gbk") + b"\r")  # a terminal set to GBK
+    term.child.expect(PROMPT)
+    screen = term.send("")
+    assert "得分" in screen  # read as well as it can be, graded, the session goes on
+    term.child.sendline("这题我打了一半")
+    term.child.expect(PROMPT)
+    term.child.sendeof()  # Ctrl-D in the middle of an answer: dropped, not graded
+    end = term.close()
+    assert "没有提交的回答已丢弃" in end and "再见" in end
+    store = stored(config)
+    try:
+        texts = [a.answer for a in store.attempts("term:alice")]
+        assert len(texts) == 2 and len(texts[0]) == len(long_line)
+        assert not any(t.startswith(":") for t in texts)
+    finally:
+        store.close()
+
+
+def test_gbk_bytes_from_a_pipe_are_read_as_chinese(config: Path) -> None:
+    import subprocess
+
+    mockbot = shutil.which("mockbot", path=str(Path(sys.executable).parent))
+    assert mockbot
+    typed = "列表可变，元组不可变\n\n:quit\n".encode("gbk")
+    done = subprocess.run(
+        [mockbot, "practice", "--config", str(config), "--user", "alice", "--seed", "7"],
+        input=typed, capture_output=True, timeout=TIMEOUT, env=dict(os.environ, NO_COLOR="1", TZ="UTC"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    store = stored(config)
+    try:
+        assert [a.answer for a in store.attempts("term:alice")] == ["列表可变，元组不可变"]
+    finally:
+        store.close()

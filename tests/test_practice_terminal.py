@@ -112,8 +112,10 @@ def test_three_answers_then_restart_finds_progress_and_reviews(config: Path, ban
 def test_restart_in_the_middle_of_a_question_resumes_it(config: Path) -> None:
     child = _spawn(config)
     first = _question(child)
+    child.expect(r"\r\n> ")
     child.sendline(":hint")
-    child.expect(r"(提示|Hint)")
+    child.expect(r"(提示（扣|Hint \(costs)")  # the hint itself, not the 提示 button's label
+    child.expect(r"\r\n> ")  # the prompt is up (line editing on): Ctrl-D now is end of input
     child.sendeof()  # the terminal closes without an answer
     child.expect(pexpect.EOF)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +18,7 @@ import fsrs
 
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
-from grading.result import NotGradable, PointStatus
+from grading.result import GradeResult, NotGradable, PointStatus
 from questions.bank import Bank
 from questions.model import Question
 from questions.taxonomy import Taxonomy
@@ -43,9 +44,10 @@ __all__ = ["PracticeEngine", "IDLE", "ASKED", "FEEDBACK", "HINT_COST"]
 IDLE, ASKED, FEEDBACK = 0, 1, 2  # chat states, stored as their value
 HINT_COST = 10.0  # points off the score for each hint taken before answering
 OPEN_EVERY = 7  # at most one question in this many is an open one (no reference answer, never graded)
+SKIP_POSTPONE = timedelta(hours=1)  # a due review that is skipped waits this long before it comes again
 _IMAGE = re.compile(r"""<img\s[^>]*?src=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 _LINK = re.compile(r"<(https?://[^>\s]+)>|(?<![\w(\"'=])(https?://\S+)")
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")  # 「08：30」: the colon of Chinese keyboards too
 _RATINGS = {
     Action.RATE_AGAIN: fsrs.Rating.Again,
     Action.RATE_HARD: fsrs.Rating.Hard,
@@ -68,6 +70,11 @@ class _Scheduled:
 
     def __init__(self, question: Question) -> None:
         self.id, self.topic, self.answered = question.id, question.topic, question.gradable
+
+
+def _gave_up(attempt) -> bool:  # noqa: ANN001 - a storage AttemptRecord
+    """An attempt recorded by looking at the reference answer before answering (no text, no point)."""
+    return not attempt.answer and attempt.score == 0 and not attempt.covered and not attempt.contradicted
 
 
 def _review_state(record) -> ReviewState | None:  # noqa: ANN001 - a storage ReviewRecord
@@ -159,8 +166,6 @@ class PracticeEngine:
         local = when.astimezone(ZoneInfo(name)).strftime("%Y-%m-%d %H:%M")
         return f"{local}（{name}）" if self.language(user_key) == "zh" else f"{local} ({name})"
 
-    _format_due = format_time
-
     def _review(
         self, user_key: str, question_id: str, rating: fsrs.Rating, *, now: datetime, record_rating: bool = True
     ) -> ReviewState:
@@ -198,7 +203,8 @@ class PracticeEngine:
             replies = [self._info(user_key, "welcome")]
         else:
             due = sum(1 for r in self.store.reviews(user_key) if r.due <= now and self.bank.get(r.question_id))
-            replies = [self._info(user_key, "welcome_back", answers=plural("answers", language, len(attempts)), due=due)]
+            key = "welcome_back" if attempts else "welcome_back_new"
+            replies = [self._info(user_key, key, answers=plural("answers", language, len(attempts)), due=due)]
         topics = self.store.user(user_key).topics
         if topics:
             names = join_list((self._topic_name(x, language) for x in topics), language)
@@ -364,6 +370,8 @@ class PracticeEngine:
             return [self._info(user_key, "not_gradable", ReplyKind.ERROR)]
         penalty = HINT_COST * state.hints_used
         score = max(0.0, result.score - penalty)
+        # The figure shown, its verdict and the schedule all take the hints into account.
+        shown = replace(result, score=score, verdict=self.grader.verdict(score, result.language))
         statuses = [p.status for p in result.points]
         pass_line = self.grader.params(result.language).verdicts.good  # 良好 and up is a pass
         rating = None if followup is not None else rating_for(score, pass_score=pass_line)
@@ -381,13 +389,12 @@ class PracticeEngine:
             rating=int(rating) if rating is not None else None,
             now=now,
         )
-        lines = [render_text(feedback_for(result, language))]
+        lines = [render_text(feedback_for(self._in_language(shown, question, followup, language), language))]
         if penalty:
-            lines[0] = lines[0].replace(f"{result.score:.0f}/100", f"{score:.0f}/100", 1)
             lines.append(t("hint_penalty", language, hints=plural("hints", language, state.hints_used), cost=f"{penalty:.0f}"))
         if rating is not None:
             after = self._review(user_key, question.id, rating, now=now)
-            lines.append(t("next_due", language, due=self._format_due(user_key, after.due)))
+            lines.append(t("next_due", language, due=self.format_time(user_key, after.due)))
         self.store.save_chat_state(
             user_key, state=FEEDBACK, last_attempt_id=attempt.id, last_question_id=question.id, followup_point=None
         )
@@ -454,13 +461,32 @@ class PracticeEngine:
         return "\n".join(lines), images  # front-ends show the images their own way
 
     def skip(self, user_key: str, *, now: datetime | None = None) -> list[Reply]:
-        """Leave the open question unanswered (no record) and ask another one."""
+        """Leave the open question unanswered (no attempt) and ask another one. A review that was
+        due waits `SKIP_POSTPONE` before it is served again, instead of coming straight back."""
+        now = _utc(now)
         state = self.store.chat_state(user_key)
         replies = []
         if state.state == ASKED:
             self.store.save_chat_state(user_key, state=IDLE, last_question_id=state.question_id, followup_point=None)
+            record = self.store.review(user_key, state.question_id) if state.question_id else None
+            if record is not None and record.due <= now:
+                later = now + SKIP_POSTPONE
+                card = {**record.card, "due": later.isoformat()}
+                self.store.save_review(
+                    user_key, record.question_id, card=card, due=later, last_rating=record.last_rating, now=now,
+                    keep_previous=True,
+                )  # fmt: skip
             replies.append(self._info(user_key, "skipped"))
         return replies + [self.next_question(user_key, now=now)]
+
+    def _in_language(self, result: GradeResult, question: Question, followup: int | None, language: str) -> GradeResult:
+        """The result with its key points in the user's language where the bank words them so."""
+        if language != "en":
+            return result
+        points = question.key_points if followup is None else [question.key_points[followup]]
+        if len(points) != len(result.points):
+            return result
+        return replace(result, points=[replace(p, text=k.en or p.text) for p, k in zip(result.points, points)])
 
     def _gist(self, question: Question, point: int) -> str:
         """A few words naming a key point, never the point itself: its curated gist, else its
@@ -514,7 +540,7 @@ class PracticeEngine:
         )  # fmt: skip
         self.store.set_attempt_rating(attempt.id, int(rating))
         name = t(f"rating_{rating.name.lower()}", language)
-        return self._info(user_key, "rerated", rating=name, due=self._format_due(user_key, after.due))
+        return self._info(user_key, "rerated", rating=name, due=self.format_time(user_key, after.due))
 
     def press(self, user_key: str, action: Action, *, now: datetime | None = None) -> list[Reply]:
         """What a button (or a terminal command) does."""
@@ -555,7 +581,8 @@ class PracticeEngine:
             if topic is None:
                 known = ", ".join(x.id for x in self.taxonomy.topics)
                 return self._info(user_key, "unknown_topic", ReplyKind.ERROR, topic=name, topics=known)
-            found.append(topic.id)
+            if topic.id not in found:
+                found.append(topic.id)
         self.store.update_user(user_key, topics=found)
         if not found:
             return self._info(user_key, "topics_all")
@@ -566,10 +593,18 @@ class PracticeEngine:
         topic, and when the next review falls due."""
         now = _utc(now)
         language = self.language(user_key)
-        attempts = [a for a in self.store.attempts(user_key, since=_utc(since)) if not a.is_followup]
+        tried = [a for a in self.store.attempts(user_key, since=_utc(since)) if not a.is_followup]
+        attempts = [a for a in tried if not _gave_up(a)]
         cards = [c for c in (_review_state(r) for r in self.store.reviews(user_key)) if c is not None]
-        due_at = next_due([c for c in cards if self.bank.get(c.question_id)], {c.question_id for c in cards})
-        due = t("summary_due", language, due=self.format_time(user_key, max(due_at, now))) if due_at else ""
+        cards = [c for c in cards if self.bank.get(c.question_id)]
+        overdue = sum(1 for c in cards if c.due <= now)
+        due_at = next_due(cards, {c.question_id for c in cards})
+        if overdue:
+            due = t("summary_due_now", language, n=overdue)
+        else:
+            due = t("summary_due", language, due=self.format_time(user_key, due_at)) if due_at else ""
+        if len(tried) > len(attempts):
+            due = t("summary_gave_up", language, n=len(tried) - len(attempts)) + due
         if not attempts:
             return Reply(ReplyKind.INFO, t("summary_none", language, due=due).strip())
         by_topic: dict[str, list[float]] = {}
@@ -622,16 +657,25 @@ class PracticeEngine:
         return self._info(user_key, "language_set")
 
     def subscribe(self, user_key: str, at: str, zone: str | None = None) -> Reply:
-        """A daily question at local time `at` (HH:MM) in IANA time zone `zone`."""
+        """A daily question at local time `at` (HH:MM, 「08：30」 too) in IANA time zone `zone`.
+
+        A zone that is not a known IANA name (also one far too long to be one) gets the usual
+        "unknown time zone" reply, never an exception.
+        """
         match = _TIME.match(at.strip())
         if not match:
             return self._info(user_key, "bad_time", ReplyKind.ERROR, value=at)
-        zone = zone or self.store.user(user_key).timezone
+        zone = (zone or self.store.user(user_key).timezone).strip()
+        # The name's shape is checked first, so a long or odd one never reaches the file system (a
+        # 256-character name raised "File name too long"); 64 characters is what is stored.
+        known = len(zone) <= 64 and re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", zone, re.ASCII)
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return self._info(user_key, "bad_timezone", ReplyKind.ERROR, value=zone)
-        time = f"{int(match.group(1)):02d}:{match.group(2)}"
+            known = known and ZoneInfo(zone) is not None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            known = False
+        if not known:
+            return self._info(user_key, "bad_timezone", ReplyKind.ERROR, value=zone if len(zone) <= 64 else zone[:64] + "…")
+        time = f"{int(match.group(1)):02d}:{int(match.group(2)):02d}"  # full-width digits become ASCII
         self.store.update_user(user_key, daily_time=time, timezone=zone)
         return self._info(user_key, "subscribed", time=time, tz=zone)
 

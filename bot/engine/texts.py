@@ -33,6 +33,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh": "欢迎回来！已经答了 {answers}，现在有 {due} 道题到期复习。",
         "en": "Welcome back! {answers} so far; {due} due for review now.",
     },
+    "welcome_back_new": {"zh": "欢迎回来！", "en": "Welcome back!"},
+    "summary_due_now": {"zh": "现在有 {n} 道题到期复习。", "en": "{n} due for review now."},
+    "summary_gave_up": {"zh": "另有 {n} 题看了答案（记为没答上）。", "en": "{n} more with the answer looked up (counted as not answered). "},
     "topics_now": {"zh": "只练这些主题：{topics}（{cmd_topics} 可以更换）", "en": "Practising only: {topics} ({cmd_topics} to change)"},
     "caught_up": {
         "zh": "「{topics}」的题暂时练完了：没有新题，也没有到期的复习。{when}{others}",
