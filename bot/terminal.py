@@ -134,13 +134,17 @@ class TerminalPractice:
         self.console.print(Text(_text("intro", self.language), style="dim"))
         self.show(opening[-1:])
         while True:
-            text = self.read_answer()
-            if text is None:
-                break
-            replies = self.handle(text)
-            if replies is None:
-                break
-            self.show(replies)
+            try:
+                text = self.read_answer()
+                if text is None:
+                    break
+                replies = self.handle(text)
+                if replies is None:
+                    break
+                self.show(replies)
+            except KeyboardInterrupt:  # pressed while an answer was graded or shown: that step is done or undone
+                self.console.print()
+                self.console.print(Text(_text("interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
         self.console.print(_text("bye", self.language))
         return 0

@@ -194,6 +194,7 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(confi
     screen = term.interrupt()
     assert "正在输入的内容已丢弃" in screen and "得分" not in screen
     term.child.send("还没按回车的第一行")  # Ctrl-C before Enter: that line is dropped, the session goes on
+    term.child.expect("还没按回车的第一行")  # echoed: the line editor has it
     screen = term.interrupt()
     assert "正在输入的内容已丢弃" in screen and "再见" not in screen
     screen = term.send("")  # an empty answer: asked for one, the question stays open
