@@ -136,6 +136,7 @@ class PreparedReference:
     claim_vectors: np.ndarray | None = None  # one row per misconception
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
     subclaim_point: np.ndarray | None = None  # the point each sub-claim belongs to
+    subclaims: tuple[Polarity, ...] = ()  # every point's sub-claims, in subclaim_vectors' row order
 
     def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
         """Each point's best cosine with `vector` over its wordings."""
@@ -385,7 +386,7 @@ def _contradicting_clauses(
         return set()
     rows = np.flatnonzero(prepared.subclaim_point == number)
     relevance = params.point.relevance
-    every_claim = [c for p in prepared.points for c in p.claims]  # in claim_sims' row order
+    every_claim = prepared.subclaims
     flipped: set[int] = set()
     for claim, row in zip(point.claims, rows):
         if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:

@@ -169,6 +169,7 @@ class Grader:
             subclaim_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.claims], dtype=np.int32)
             if subclaims
             else None,
+            subclaims=tuple(c for p in prepared_points for c in p.claims),
         )
         with self._lock:
             self._prepared[key] = prepared

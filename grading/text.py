@@ -212,10 +212,10 @@ def polarity_tokens(text: str) -> list[str]:
     >>> polarity_tokens("空元组比空列表大"), polarity_tokens("比较大小")
     (['空', '元组', '比', '空', '列表', '大'], ['比较', '大小'])
     """
-    found = _THAN.search(normalize(text))
+    text = normalize(text)
+    found = _THAN.search(text)
     if found is None:
         return tokens(text)
-    text = normalize(text)
     return [*tokens(text[: found.start()]), "比", *tokens(text[found.end() :])]
 
 
