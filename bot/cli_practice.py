@@ -6,7 +6,6 @@ import getpass
 import random
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from rich.console import Console
@@ -15,9 +14,9 @@ from rich.text import Text
 from grading.embeddings import ModelUnavailable
 
 from .cli import ExitStatus, _App, _fail, cli, pass_app
-from .config import database_path, legacy_databases, local_timezone
+from .config import database_path, legacy_databases, local_timezone, zone_name
 from .engine import PracticeEngine
-from .engine.texts import TERMINAL_COMMANDS
+from .engine.texts import TERMINAL_COMMANDS, wording
 from .grading_app import build_grader
 from .storage import StorageError, Store
 from .terminal import TerminalPractice
@@ -46,13 +45,11 @@ def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: 
 
 def _time_zone(app: _App, given: str | None) -> str:
     """--tz, else the config's `timezone`, else the machine's own zone (an IANA name)."""
-    zone = given or local_timezone(app.settings)
-    zone = "UTC" if zone in ("Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu") else zone
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        _fail(f"unknown time zone {zone!r} (use an IANA name such as Asia/Shanghai or Europe/Berlin)", ExitStatus.USAGE)
-    return zone
+    wanted = given or local_timezone(app.settings)
+    zone = zone_name(wanted)
+    if zone is None:
+        _fail(f"unknown time zone {wanted!r} (use an IANA name such as Asia/Shanghai or Europe/Berlin)", ExitStatus.USAGE)
+    return zone  # type: ignore[return-value]
 
 
 def _line_editing() -> None:
@@ -111,7 +108,7 @@ def practice(
         console = Console(highlight=False)
         _line_editing()
         if first_run:
-            notice = _LEGACY[store.user(user_key).language if store.user(user_key).language in _LEGACY else "zh"]
+            notice = wording(_LEGACY, store.user(user_key).language)
             for legacy in legacy_databases(app.settings):
                 console.print(Text(notice.format(database=database, legacy=legacy), style="dim"))
         chart_dir = Path(app.settings.data_dir) / "charts"

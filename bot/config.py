@@ -20,7 +20,7 @@ from questions.yamlio import YamlError, did_you_mean, line_of, load_yaml, plain_
 
 __all__ = [
     "BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "Settings", "ConfigError",
-    "load_settings", "local_timezone", "database_path", "legacy_databases", "default_data_dir", "CONFIG_ENV",
+    "load_settings", "local_timezone", "zone_name", "database_path", "legacy_databases", "default_data_dir", "CONFIG_ENV",
     "DATABASE_NAME",
 ]  # fmt: skip
 
@@ -140,6 +140,16 @@ def _is_zone(name: str) -> bool:
     return True
 
 
+_UTC_ALIASES = frozenset({"Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+
+
+def zone_name(name: str) -> str | None:
+    """`name` as users are shown it (UTC's aliases as plain "UTC"), or None if it is no IANA zone."""
+    if not _is_zone(name):
+        return None
+    return "UTC" if name in _UTC_ALIASES else name
+
+
 def _resolve(base: Path, path: Path) -> Path:
     path = path.expanduser()
     return path if path.is_absolute() else (base / path).resolve()
@@ -216,7 +226,7 @@ def local_timezone(settings: Settings) -> str:
         name = tzlocal.get_localzone_name()
     except (LookupError, ValueError, OSError):  # a machine with no or a broken zone set-up
         name = None
-    return name if name and _is_zone(name) else "UTC"
+    return (zone_name(name) if name else None) or "UTC"
 
 
 def database_path(settings: Settings) -> Path | None:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from .engine import Action, PracticeEngine, Reply, ReplyKind
 from .engine.engine import ASKED
+from .engine.texts import wording
 
 __all__ = ["TerminalPractice", "COMMANDS"]
 
@@ -90,8 +91,7 @@ def _readable(line: str) -> str:
 
 
 def _text(key: str, language: str, **values: object) -> str:
-    entry = _TEXTS[key]
-    return entry.get(language, entry["zh"]).format(**values)
+    return wording(_TEXTS[key], language).format(**values)
 
 
 class TerminalPractice:

@@ -380,7 +380,7 @@ class PracticeEngine:
             question_id=question.id,
             answer=text if self.store_answers else "",
             score=score,
-            verdict=int(self.grader.verdict(score, result.language)),
+            verdict=int(shown.verdict),
             covered=[i for i, s in enumerate(statuses) if s is PointStatus.COVERED],
             missed=[i for i, s in enumerate(statuses) if s in (PointStatus.MISSED, PointStatus.PARTLY)],
             contradicted=[i for i, s in enumerate(statuses) if s is PointStatus.CONTRADICTED],

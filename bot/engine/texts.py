@@ -7,12 +7,12 @@ joins follow each language's rules (Babel's CLDR data).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from babel import Locale
 from babel.lists import format_list
 
-__all__ = ["t", "plural", "join_list", "LANGUAGES", "TELEGRAM_COMMANDS", "TERMINAL_COMMANDS"]
+__all__ = ["t", "wording", "plural", "join_list", "LANGUAGES", "TELEGRAM_COMMANDS", "TERMINAL_COMMANDS"]
 
 LANGUAGES = ("zh", "en")
 _LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
@@ -176,8 +176,12 @@ def t(key: str, language: str, **values: object) -> str:
 
     Command names not given in `values` are Telegram's (`TELEGRAM_COMMANDS`).
     """
-    entry = _TEXTS[key]
-    return entry.get(language, entry["zh"]).format(**{**TELEGRAM_COMMANDS, **values})
+    return wording(_TEXTS[key], language).format(**{**TELEGRAM_COMMANDS, **values})
+
+
+def wording(entry: Mapping[str, str], language: str) -> str:
+    """A text's wording in `language`, Chinese when it has none: `entry` maps "zh"/"en" to it."""
+    return entry.get(language, entry["zh"])
 
 
 def plural(key: str, language: str, n: int) -> str:
