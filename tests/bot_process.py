@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,12 @@ class BotProcess:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Wait (polling every 50 ms) until `condition()` is true; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

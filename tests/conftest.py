@@ -131,6 +131,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture()
+def practice_config(tmp_path: Path, repo_bank_dir: Path) -> Path:
+    """A config.yaml for `mockbot practice` in a test: the shipped bank, a SQLite file and an
+    embedding cache of the test's own (practice.sqlite3 and emb.sqlite3 beside it)."""
+    path = tmp_path / "config.yaml"
+    topics = REPO / "questions" / "topics.yaml"
+    path.write_text(
+        f"bank:\n  dir: {repo_bank_dir}\n  topics: {topics}\n"
+        f"grading:\n  cache: {tmp_path / 'emb.sqlite3'}\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'practice.sqlite3'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture()
 def fake() -> Iterator[FakeBotApi]:
     """A fake Telegram Bot API server on 127.0.0.1 for the test."""
     with FakeBotApi() as server:

@@ -6,13 +6,12 @@ the crash count, and the leaderboard comes once at the end. On SQLite and Postgr
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from bot_process import TOKEN, BotProcess  # tests/ is on sys.path
+from bot_process import TOKEN, BotProcess, until  # tests/ is on sys.path
 
 from bot.engine.rounds import MIN_SECONDS
 from bot.storage import RoundRecord, Store
@@ -90,14 +89,6 @@ def _wait_said(fake: FakeBotApi, kind: str, timeout: float = WAIT) -> SentCall:
     return _one(fake, kind)
 
 
-def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 # ---------------------------------------------------------------- acting in the group
 
 
@@ -120,17 +111,17 @@ def _crash_at_next_send(bot: BotProcess, fake: FakeBotApi, timeout: float) -> No
     waits for it and let the held call go: its client is gone, so it never takes effect (a
     message that never reached Telegram). The kill waits for the bot to confirm the updates it got,
     so that none comes again after the restart (which would only add a harmless reply)."""
-    _until(lambda: fake.held >= 1, timeout, "the bot's next sendMessage")
-    _until(lambda: fake.pending_updates == 0, 10.0, "the bot to confirm the updates it got")
+    until(lambda: fake.held >= 1, timeout, "the bot's next sendMessage")
+    until(lambda: fake.pending_updates == 0, 10.0, "the bot to confirm the updates it got")
     bot.kill()
     fake.release()
-    _until(lambda: "sendMessage" in fake.dropped, 10.0, "the held sendMessage to be dropped")
+    until(lambda: "sendMessage" in fake.dropped, 10.0, "the held sendMessage to be dropped")
 
 
 def _finished(store: Store) -> None:
     """The round has ended and every message of it was marked sent (the mark follows the send)."""
     assert store.active_rounds(CHAT_KEY) == []
-    _until(lambda: _pending_texts(store) == [], 10.0, "the round's messages to be marked sent")
+    until(lambda: _pending_texts(store) == [], 10.0, "the round's messages to be marked sent")
 
 
 def _pending_texts(store: Store) -> list[str]:
@@ -209,7 +200,7 @@ def test_crash_while_a_question_is_open(bot: BotProcess, fake: FakeBotApi, store
     _answer(fake, bank, record, 0, BEN, first)
     deadline = _round(store).deadline_at
 
-    _until(lambda: fake.pending_updates == 0, 10.0, "the bot to confirm the updates it got")
+    until(lambda: fake.pending_updates == 0, 10.0, "the bot to confirm the updates it got")
     bot.kill()  # idle, mid-question
     bot.start()  # the timer is rebuilt: the question closes at its old deadline
     assert _kinds(fake) == ["q1", "ack Ann", "ack Ben"]

@@ -16,43 +16,24 @@ import pexpect
 import pytest
 
 from bot.storage import Store
-from questions.bank import Bank, load_bank
-from questions.taxonomy import load_taxonomy
+from questions.bank import Bank
 
-REPO = Path(__file__).resolve().parents[1]
 QUESTION = re.compile(r"(?:第 (\d+) 题|Question (\d+)) · [^\[\n]*\[(\d{3}-[0-9a-f]{6})\]")
 PROMPT = r"\r\n(?:> |… )"
 TIMEOUT = 90  # the first reply loads the model
 OPEN_EVERY = 7  # the README's promise: at most one open question in seven
 
 
-@pytest.fixture(scope="module")
-def bank() -> Bank:
-    return load_bank(REPO / "questions" / "bank", load_taxonomy(REPO / "questions" / "topics.yaml"))
-
-
-@pytest.fixture()
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"bank:\n  dir: {REPO / 'questions' / 'bank'}\n  topics: {REPO / 'questions' / 'topics.yaml'}\n"
-        f"grading:\n  cache: {tmp_path / 'emb.sqlite3'}\n"
-        f"storage:\n  url: sqlite:///{tmp_path / 'practice.sqlite3'}\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 class Terminal:
     """`mockbot practice` in a pty; `send` types a line and returns what the screen shows until
     the next prompt (or the end)."""
 
-    def __init__(self, config: Path, *args: str, tz: str = "UTC") -> None:
+    def __init__(self, practice_config: Path, *args: str, tz: str = "UTC") -> None:
         mockbot = shutil.which("mockbot", path=str(Path(sys.executable).parent))
         assert mockbot, "the mockbot console script is not installed in this environment"
         env = dict(os.environ, NO_COLOR="1", COLUMNS="160", LINES="50", TERM="xterm", TZ=tz)
         self.child = pexpect.spawn(
-            mockbot, ["--config", str(config), "practice", "--user", "alice", "--seed", "7", *args],
+            mockbot, ["--config", str(practice_config), "practice", "--user", "alice", "--seed", "7", *args],
             env=env, encoding="utf-8", codec_errors="replace", timeout=TIMEOUT, dimensions=(50, 160),
         )  # fmt: skip
         self.opening = self._screen()
@@ -86,18 +67,18 @@ def questions_on(screen: str) -> list[tuple[int, str]]:
     return [(int(a or b), qid) for a, b, qid in QUESTION.findall(screen)]
 
 
-def stored(config: Path):  # noqa: ANN201 - a Store, closed by the caller
-    return Store.open(f"sqlite:///{config.parent / 'practice.sqlite3'}")
+def stored(practice_config: Path):  # noqa: ANN201 - a Store, closed by the caller
+    return Store.open(f"sqlite:///{practice_config.parent / 'practice.sqlite3'}")
 
 
 # ---------------------------------------------------------------- which questions come
 
 
 def test_twenty_questions_keep_to_the_chosen_topics_with_few_open_ones_and_true_counters(
-    config: Path, bank: Bank
+    practice_config: Path, bank: Bank
 ) -> None:
     topics = {"transformer-nlp", "optimization"}
-    term = Terminal(config, "--topic", "transformer-nlp", "--topic", "optimization", "--goal", "15")
+    term = Terminal(practice_config, "--topic", "transformer-nlp", "--topic", "optimization", "--goal", "15")
     shown = questions_on(term.opening)
     answered = 0
     summaries = 0
@@ -131,15 +112,15 @@ def test_twenty_questions_keep_to_the_chosen_topics_with_few_open_ones_and_true_
     assert summaries == 1  # once, when the goal was reached
     end = term.send(":quit") + term.close()
     assert "本次练习小结：答了 {} 题".format(answered) in end and "再见" in end
-    store = stored(config)
+    store = stored(practice_config)
     try:
         assert len(store.attempts("term:alice")) == answered
     finally:
         store.close()
 
 
-def test_a_topic_stays_chosen_through_skips_and_restarts(config: Path, bank: Bank) -> None:
-    term = Terminal(config, "--topic", "python")
+def test_a_topic_stays_chosen_through_skips_and_restarts(practice_config: Path, bank: Bank) -> None:
+    term = Terminal(practice_config, "--topic", "python")
     shown = questions_on(term.opening)
     for _ in range(6):
         shown += questions_on(term.send(":skip"))
@@ -152,7 +133,7 @@ def test_a_topic_stays_chosen_through_skips_and_restarts(config: Path, bank: Ban
     assert len(shown) == 5 and {bank.get(q).topic for _, q in shown} == {"pytorch"}  # type: ignore[union-attr]
     term.send(":quit")
     term.close()
-    again = Terminal(config)  # no --topic: the choice is remembered
+    again = Terminal(practice_config)  # no --topic: the choice is remembered
     assert "只练这些主题：PyTorch" in again.opening
     assert questions_on(again.opening)[0][0] == 1  # numbered from 1 in every session
     assert bank.get(questions_on(again.opening)[0][1]).topic == "pytorch"  # type: ignore[union-attr]
@@ -161,9 +142,9 @@ def test_a_topic_stays_chosen_through_skips_and_restarts(config: Path, bank: Ban
     again.close()
 
 
-def test_when_a_topic_is_done_it_says_so_and_serves_nothing_early(config: Path, bank: Bank) -> None:
+def test_when_a_topic_is_done_it_says_so_and_serves_nothing_early(practice_config: Path, bank: Bank) -> None:
     pytorch = [q for q in bank.questions if q.topic == "pytorch"]
-    term = Terminal(config, "--topic", "pytorch", "--goal", str(len(pytorch)))
+    term = Terminal(practice_config, "--topic", "pytorch", "--goal", str(len(pytorch)))
     screen = term.opening
     done = []
     for _ in pytorch:
@@ -186,8 +167,8 @@ def test_when_a_topic_is_done_it_says_so_and_serves_nothing_early(config: Path, 
 # ---------------------------------------------------------------- input
 
 
-def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(config: Path) -> None:
-    term = Terminal(config)
+def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(practice_config: Path) -> None:
+    term = Terminal(practice_config)
     (_, first), = questions_on(term.opening)
     term.child.sendline("dropout在训练的时候随机丢弃神经元")
     term.child.expect(PROMPT)
@@ -208,7 +189,7 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(confi
     screen = term.send("：quit")  # on a continuation line, with a Chinese input method's colon: a command
     screen += term.close()
     assert "没有提交的回答已丢弃" in screen and "再见" in screen
-    store = stored(config)
+    store = stored(practice_config)
     try:
         assert store.attempts("term:alice") == []
         assert store.chat_state("term:alice").question_id == first  # still open for next time
@@ -216,8 +197,8 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(confi
         store.close()
 
 
-def test_no_flood_limit_at_the_keyboard(config: Path) -> None:
-    term = Terminal(config, "--goal", "14")
+def test_no_flood_limit_at_the_keyboard(practice_config: Path) -> None:
+    term = Terminal(practice_config, "--goal", "14")
     graded = 0
     for _ in range(15):  # Telegram allows 12 graded answers a minute
         screen = term.answer("不知道")
@@ -232,25 +213,25 @@ def test_no_flood_limit_at_the_keyboard(config: Path) -> None:
 # ---------------------------------------------------------------- time zones, languages, help
 
 
-def test_due_dates_are_in_the_machines_zone_or_the_one_asked_for(config: Path) -> None:
-    term = Terminal(config, tz="America/New_York")
+def test_due_dates_are_in_the_machines_zone_or_the_one_asked_for(practice_config: Path) -> None:
+    term = Terminal(practice_config, tz="America/New_York")
     screen = term.answer("不知道")
     assert re.search(r"下次复习：\d{4}-\d\d-\d\d \d\d:\d\d（America/New_York）", screen)
     term.send(":quit")
     term.close()
-    term = Terminal(config, "--tz", "Asia/Tokyo", tz="America/New_York")
+    term = Terminal(practice_config, "--tz", "Asia/Tokyo", tz="America/New_York")
     term.send("")
     screen = term.answer("不知道")
     assert "（Asia/Tokyo）" in screen
     term.send(":quit")
     term.close()
-    bad = Terminal(config, "--tz", "Mars/Olympus")
+    bad = Terminal(practice_config, "--tz", "Mars/Olympus")
     assert "unknown time zone 'Mars/Olympus'" in bad.opening + bad.close()
     assert bad.child.exitstatus == 2
 
 
-def test_english_screens_have_no_chinese_labels(config: Path) -> None:
-    term = Terminal(config, "--lang", "en")
+def test_english_screens_have_no_chinese_labels(practice_config: Path) -> None:
+    term = Terminal(practice_config, "--lang", "en")
     screen = term.answer("Dropout randomly drops units while training.")
     assert "Score" in screen and "得分" not in screen and "下次复习" not in screen and "Next review" in screen
     assert "This session: 1/5" in screen
@@ -264,8 +245,8 @@ def test_english_screens_have_no_chinese_labels(config: Path) -> None:
     term.close()
 
 
-def test_help_lists_every_command_and_texts_fit_the_terminal(config: Path) -> None:
-    term = Terminal(config, "--goal", "1")
+def test_help_lists_every_command_and_texts_fit_the_terminal(practice_config: Path) -> None:
+    term = Terminal(practice_config, "--goal", "1")
     screen = term.send(":help")
     for command in (":hint", ":answer", ":skip", ":next", ":followup", ":stats", ":again", ":hard", ":good",
                     ":easy", ":topic", ":lang", ":help", ":quit"):  # fmt: skip
@@ -280,13 +261,13 @@ def test_help_lists_every_command_and_texts_fit_the_terminal(config: Path) -> No
     assert "共练习 1 次" in term.send(":stats")
     term.send(":quit")
     term.close()
-    bad = Terminal(config, "--goal", "-3")
+    bad = Terminal(practice_config, "--goal", "-3")
     text = bad.opening + bad.close()
     assert "--goal" in text and bad.child.exitstatus == 2
 
 
-def test_long_pasted_lines_and_other_encodings_are_read_whole(config: Path) -> None:
-    term = Terminal(config)
+def test_long_pasted_lines_and_other_encodings_are_read_whole(practice_config: Path) -> None:
+    term = Terminal(practice_config)
     term.send("：hint")  # a full-width colon is a command, not an answer
     long_line = "训练时随机丢弃神经元，测试时不丢弃。" * 300  # 5,400 characters, 16,200 bytes on one line
     screen = term.answer(long_line)
@@ -301,7 +282,7 @@ def test_long_pasted_lines_and_other_encodings_are_read_whole(config: Path) -> N
     term.child.sendeof()  # Ctrl-D in the middle of an answer: dropped, not graded
     end = term.close()
     assert "没有提交的回答已丢弃" in end and "再见" in end
-    store = stored(config)
+    store = stored(practice_config)
     try:
         texts = [a.answer for a in store.attempts("term:alice")]
         assert len(texts) == 2 and len(texts[0]) == len(long_line)
@@ -310,18 +291,18 @@ def test_long_pasted_lines_and_other_encodings_are_read_whole(config: Path) -> N
         store.close()
 
 
-def test_gbk_bytes_from_a_pipe_are_read_as_chinese(config: Path) -> None:
+def test_gbk_bytes_from_a_pipe_are_read_as_chinese(practice_config: Path) -> None:
     import subprocess
 
     mockbot = shutil.which("mockbot", path=str(Path(sys.executable).parent))
     assert mockbot
     typed = "列表可变，元组不可变\n\n:quit\n".encode("gbk")
     done = subprocess.run(
-        [mockbot, "practice", "--config", str(config), "--user", "alice", "--seed", "7"],
+        [mockbot, "practice", "--config", str(practice_config), "--user", "alice", "--seed", "7"],
         input=typed, capture_output=True, timeout=TIMEOUT, env=dict(os.environ, NO_COLOR="1", TZ="UTC"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
-    store = stored(config)
+    store = stored(practice_config)
     try:
         assert [a.answer for a in store.attempts("term:alice")] == ["列表可变，元组不可变"]
     finally:

@@ -14,7 +14,6 @@ import pytest
 from bot.storage import Store
 from questions.bank import Bank
 
-REPO = Path(__file__).resolve().parents[1]
 QUESTION_ID = re.compile(r"\[(\d{3}-[0-9a-f]{6})\]")
 TIMEOUT = 90  # the first reply loads the model
 
@@ -25,22 +24,10 @@ def _mockbot() -> str:
     return found
 
 
-@pytest.fixture()
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        f"bank:\n  dir: {REPO / 'questions' / 'bank'}\n  topics: {REPO / 'questions' / 'topics.yaml'}\n"
-        f"grading:\n  cache: {tmp_path / 'emb.sqlite3'}\n"
-        f"storage:\n  url: sqlite:///{tmp_path / 'practice.sqlite3'}\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _spawn(config: Path, *extra: str) -> pexpect.spawn:
+def _spawn(practice_config: Path, *extra: str) -> pexpect.spawn:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="120", LINES="50", TERM="xterm")
     child = pexpect.spawn(
-        _mockbot(), ["--config", str(config), "practice", "--user", "alice", "--seed", "7", *extra],
+        _mockbot(), ["--config", str(practice_config), "practice", "--user", "alice", "--seed", "7", *extra],
         env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 120),
     )  # fmt: skip
     return child
@@ -62,8 +49,8 @@ def _answer(child: pexpect.spawn, text: str) -> tuple[int, str]:
     return score, child.before
 
 
-def test_three_answers_then_restart_finds_progress_and_reviews(config: Path, bank: Bank, tmp_path: Path) -> None:
-    child = _spawn(config)
+def test_three_answers_then_restart_finds_progress_and_reviews(practice_config: Path, bank: Bank, tmp_path: Path) -> None:
+    child = _spawn(practice_config)
     asked: dict[str, str] = {}
     feedback: dict[str, str] = {}
     for kind in ("good", "partial", "wrong"):
@@ -86,7 +73,7 @@ def test_three_answers_then_restart_finds_progress_and_reviews(config: Path, ban
     child.expect(pexpect.EOF)
 
     # Restart: the progress is there.
-    child = _spawn(config)
+    child = _spawn(practice_config)
     _question(child)
     child.sendline(":stats")
     child.expect(r"(共练习|answers)")
@@ -109,8 +96,8 @@ def test_three_answers_then_restart_finds_progress_and_reviews(config: Path, ban
         store.close()
 
 
-def test_restart_in_the_middle_of_a_question_resumes_it(config: Path) -> None:
-    child = _spawn(config)
+def test_restart_in_the_middle_of_a_question_resumes_it(practice_config: Path) -> None:
+    child = _spawn(practice_config)
     first = _question(child)
     child.expect(r"\r\n> ")
     child.sendline(":hint")
@@ -119,15 +106,15 @@ def test_restart_in_the_middle_of_a_question_resumes_it(config: Path) -> None:
     child.sendeof()  # the terminal closes without an answer
     child.expect(pexpect.EOF)
 
-    child = _spawn(config)
+    child = _spawn(practice_config)
     child.expect(r"(继续上次没答完的题|Picking up)")
     assert _question(child) == first
     child.sendline(":quit")
     child.expect(pexpect.EOF)
 
 
-def test_commands_answer_skip_and_english(config: Path) -> None:
-    child = _spawn(config, "--lang", "en")
+def test_commands_answer_skip_and_english(practice_config: Path) -> None:
+    child = _spawn(practice_config, "--lang", "en")
     first = _question(child)
     child.sendline(":answer")
     child.expect("Reference answer")

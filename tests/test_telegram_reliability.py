@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from bot_process import TOKEN, BotProcess
+from bot_process import TOKEN, BotProcess, until
 
 from bot.engine import PracticeEngine
 from bot.storage import Store
@@ -62,14 +62,6 @@ def _to_chat(call: SentCall) -> bool:
 
 def _reply(fake: FakeBotApi, since: int, text: str = "") -> SentCall:
     return fake.wait_for(lambda c: _to_chat(c) and text in (c.text or ""), 20.0, since=since)
-
-
-def _until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _shown(call: SentCall) -> str:
@@ -174,8 +166,8 @@ def test_a_daily_push_to_a_gone_chat_ends_its_subscription_without_retries(
     engine.subscribe(KEY, "00:30", _zone_past_its_slot())  # today's push is due: sent at start-up
     fake.fail_next("sendMessage", status=status, description=description)
     with _bot(fake, engine) as running:
-        _until(lambda: engine.store.user(KEY).daily_time is None, 20.0, "the subscription to end")
-        _until(lambda: not _pending(engine), 10.0, "the push to be closed")
+        until(lambda: engine.store.user(KEY).daily_time is None, 20.0, "the subscription to end")
+        until(lambda: not _pending(engine), 10.0, "the push to be closed")
         running.run(outbox.deliver_pending(running.application))  # a later pass: nothing to send
         jobs = running.application.job_queue.get_jobs_by_name(f"daily:{KEY}")
         assert all(job.removed for job in jobs)
@@ -190,10 +182,10 @@ def test_a_daily_push_that_fails_transiently_stays_pending_and_goes_later(
     engine.subscribe(KEY, "00:30", _zone_past_its_slot())
     fake.fail_next("sendMessage", times=send.RETRIES + 1, status=502)  # every try of the start-up pass
     with _bot(fake, engine) as running:
-        _until(lambda: any(item.attempts for item in _pending(engine)), 20.0, "the failed try to be counted")
+        until(lambda: any(item.attempts for item in _pending(engine)), 20.0, "the failed try to be counted")
         assert engine.store.user(KEY).daily_time == "00:30"  # still subscribed
         running.run(outbox.deliver_pending(running.application))  # a retry pass (or the running one, once more)
-        _until(lambda: not _pending(engine), 20.0, "the push to be sent")
+        until(lambda: not _pending(engine), 20.0, "the push to be sent")
     assert len([c for c in fake.sent if c.chat_id == CHAT]) == 1
 
 
@@ -278,7 +270,7 @@ def test_two_processes_sharing_a_database_send_each_push_once(
         with FakeBotApi() as one, FakeBotApi() as other:
             one.delay = other.delay = 0.05  # both are still sending when the other starts
             with _bot(one, first), _bot(other, second):  # each delivers what is pending at start-up
-                _until(lambda: not first.store.pending(datetime.now(timezone.utc)), 60.0, "every push to be sent")
+                until(lambda: not first.store.pending(datetime.now(timezone.utc)), 60.0, "every push to be sent")
                 time.sleep(0.5)  # anything sent twice would have arrived by now
             counts = Counter(c.chat_id for fake in (one, other) for c in fake.sent if c.method == "sendMessage")
     finally:
@@ -343,7 +335,7 @@ def test_a_late_reply_in_a_group_is_told_the_question_closed(fake: FakeBotApi, e
         round_id = _round_message(engine, question.message_id)  # type: ignore[arg-type]
         mark = len(fake.calls)
         jobs = running.application.job_queue.get_jobs_by_name
-        _until(lambda: jobs(f"round:{round_id}"), 10.0, "the question's timer")
+        until(lambda: jobs(f"round:{round_id}"), 10.0, "the question's timer")
         running.run(jobs(f"round:{round_id}")[0].run(running.application))  # the question's time is up
         fake.wait_for(lambda c: in_group(c) and "模拟面试结束" in (c.text or ""), 20.0, since=mark)
         mark = len(fake.calls)
