@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import random
+import signal
 import sys
 from pathlib import Path
 
@@ -62,6 +63,9 @@ def _line_editing() -> None:
         if hasattr(sys.stdin, "reconfigure"):
             sys.stdin.reconfigure(errors="surrogateescape")
         return
+    # Started where Ctrl-C is ignored (nohup, a background job), it would never reach the session:
+    # at a keyboard it must drop the line being typed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         import readline
     except ImportError:  # not on every platform

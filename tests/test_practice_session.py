@@ -307,3 +307,21 @@ def test_gbk_bytes_from_a_pipe_are_read_as_chinese(practice_config: Path) -> Non
         assert [a.answer for a in store.attempts("term:alice")] == ["列表可变，元组不可变"]
     finally:
         store.close()
+
+
+def test_ctrl_c_drops_the_draft_even_when_started_with_ctrl_c_ignored(practice_config: Path) -> None:
+    mockbot = shutil.which("mockbot", path=str(Path(sys.executable).parent))
+    assert mockbot
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="160", TERM="xterm", TZ="UTC")
+    command = f"trap '' INT; exec {mockbot} practice --config {practice_config} --user alice"  # as under nohup
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 160))
+    child.expect(PROMPT)
+    child.sendline("随便写一点")
+    child.expect(PROMPT)
+    child.sendintr()
+    child.expect("正在输入的内容已丢弃")
+    child.expect(PROMPT)
+    child.sendline("")  # the draft is gone: an empty answer
+    child.expect("回答是空的")
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
