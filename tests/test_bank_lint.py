@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import _render, cli
+from bot.cli import cli
+from bot.cli.bank import _render
 from questions.bank import BankProblem, bank_files, load_bank
 from questions.lint import MAX_CHARS, lint_bank_file, lint_point, lint_question
 from questions.model import Question

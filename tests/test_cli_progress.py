@@ -20,8 +20,8 @@ import pexpect
 import pytest
 import yaml
 
-from bot.cli import silent
-from bot.cli_grading import _readable, progress_bar, tidy
+from bot.cli.common import progress_bar, silent, tidy
+from bot.cli.grade import _readable
 
 REPO = Path(__file__).resolve().parents[1]
 DEVSET = REPO / "tests" / "data" / "grading" / "dev.yaml"

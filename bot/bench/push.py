@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .cli import Report, _App
+from ..cli.common import Report, _App
 
 __all__ = ["run_push_bench", "FLOOR_RATE"]
 
@@ -40,7 +40,7 @@ POLL_S = 0.5  # how often the fake server is asked how many messages arrived, fo
 
 def _serve(connection: Connection, flood_rate: float, seed: int) -> None:
     """The fake Bot API server's process: serve, then answer "counts" and "stop" requests."""
-    from .telegram.fake_api import FakeBotApi
+    from ..telegram.fake_api import FakeBotApi
 
     fake = FakeBotApi(seed=seed)
     fake.flood_rate = flood_rate
@@ -101,7 +101,7 @@ def _rss_mb() -> tuple[float, float]:
 
 async def _deliver_all(application: Any, now: datetime, retry_wait: float) -> tuple[int, float, float]:
     """Pass over the outbox until nothing is pending; returns (sent, busy seconds, wall seconds)."""
-    from .telegram.outbox import deliver_pending
+    from ..telegram.outbox import deliver_pending
 
     store = application.bot_data["engine"].store
     sent, busy, start = 0, 0.0, time.perf_counter()
@@ -147,8 +147,8 @@ async def _deliver_watched(
 async def _run(
     engine: Any, server: _Server, subscribers: int, limited: bool, retry_wait: float, progress: Report | None = None
 ) -> dict[str, Any]:
-    from .telegram.app import build_application
-    from .telegram.fake_api import DEFAULT_TOKEN
+    from ..telegram.app import build_application
+    from ..telegram.fake_api import DEFAULT_TOKEN
 
     store = engine.store
     keys = [f"tg:{1_000_000 + number}" for number in range(subscribers)]
@@ -204,8 +204,8 @@ def run_push_bench(
 
     With `progress`, the messages that have arrived are reported twice a second during each run
     (None: the fake server is not asked, so nothing but the push path runs)."""
-    from .cli_practice import build_engine
-    from .storage import Store
+    from ..cli.common import build_engine
+    from ..storage import Store
 
     # Every injected 429 would log a line; the figures say how many there were.
     for name in ("bot.telegram.outbox", "bot.telegram.ratelimit"):
@@ -233,6 +233,6 @@ def run_push_bench(
 
 
 def _any_reference(engine: Any) -> Any:
-    from .grading_app import reference_for
+    from ..grading_app import reference_for
 
     return reference_for(next(q for q in engine.bank.questions if q.answered))

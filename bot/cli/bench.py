@@ -1,16 +1,54 @@
-"""`mockbot bench push`: the push path's figures (`mockbot bench grading` lives with grading)."""
+"""`mockbot bench grading|push`: speed and memory figures of grading and of the push path.
+
+The benchmarks themselves live in `bot/bench/`, imported only when a command runs."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
 from grading.embeddings import ModelUnavailable
 
-from .cli import ExitStatus, _App, _fail, bench, pass_app, silent
+from .common import DEFAULT_DEVSET, ExitStatus, _App, _fail, pass_app, progress_bar, silent, tidy
 
-__all__ = ["bench_push"]
+__all__ = ["bench"]
+
+
+@click.group()
+def bench() -> None:
+    """Speed and memory figures (numbers and ratios, never pass/fail)."""
+
+
+@bench.command("grading")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with the figures.")
+@click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
+@click.option("--rounds", default=3, show_default=True, help="Passes over the replies for the timings.")
+@pass_app
+def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
+    """Time grading against the bare model.encode of the same replies, throughput, cold start, RSS."""
+    from ..bench.grading import run_grading_bench
+
+    if rounds < 1:
+        _fail("--rounds must be at least 1", ExitStatus.USAGE)
+    try:
+        with progress_bar(enabled=not as_json) as report:
+            figures = run_grading_bench(app, devset, rounds=rounds, progress=report)
+    except ModelUnavailable as exc:
+        _fail(str(exc), ExitStatus.USAGE)
+    if as_json:
+        click.echo(json.dumps(tidy(figures), indent=2))
+        return
+    click.echo(
+        f"grade one reply (warm): p50 {figures['grade_p50_ms']:.1f} ms, p95 {figures['grade_p95_ms']:.1f} ms\n"
+        f"bare model.encode of the reply's clauses in one batch: p50 {figures['encode_clauses_p50_ms']:.1f} ms "
+        f"({figures['units_per_reply']:.1f} texts per reply; the reply alone: {figures['encode_p50_ms']:.1f} ms)\n"
+        f"ratio grade/clause encode at p50: {figures['ratio']:.2f}x\n"
+        f"batch throughput: {figures['replies_per_s']:.1f} replies/s\n"
+        f"cold start to first grade: {figures['cold_start_s']:.1f} s\n"
+        f"peak RSS: {figures['peak_rss_mb']:.0f} MB"
+    )
 
 
 @bench.command("push")
@@ -24,8 +62,7 @@ __all__ = ["bench_push"]
 @pass_app
 def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: bool, database: str | None, as_json: bool) -> None:
     """Push a daily question to N subscribers through the fake Bot API server: speed, losses, duplicates."""
-    from .bench_push import run_push_bench
-    from .cli_grading import progress_bar, tidy  # here: importing cli_grading first would be circular
+    from ..bench.push import run_push_bench
 
     if subscribers < 1 or not 0 <= flood_rate < 1:
         _fail("--subscribers must be at least 1 and --flood in [0, 1)", ExitStatus.USAGE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import random
 import signal
 import sys
 from pathlib import Path
@@ -14,34 +13,18 @@ from rich.text import Text
 
 from grading.embeddings import ModelUnavailable
 
-from .cli import ExitStatus, _App, _fail, cli, pass_app
-from .config import database_path, legacy_databases, local_timezone, zone_name
-from .engine import PracticeEngine
-from .engine.texts import TERMINAL_COMMANDS, wording
-from .grading_app import build_grader
-from .storage import StorageError, Store
-from .terminal import TerminalPractice
+from ..config import database_path, legacy_databases, local_timezone, zone_name
+from ..engine.texts import wording
+from ..storage import StorageError, Store
+from ..terminal import TerminalPractice
+from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
-__all__ = ["practice", "build_engine"]
+__all__ = ["practice"]
 
 _LEGACY = {
     "zh": "进度现在保存在 {database}；发现了旧版本的进度文件 {legacy}（要继续用它，见 `mockbot where`）。",
     "en": "Progress is now kept in {database}; an older database was found at {legacy} (`mockbot where` says how to keep using it).",
 }
-
-
-def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: bool = False) -> PracticeEngine:
-    """The practice engine for the bot (`terminal=False`: flood limit on, Telegram's command
-    names) or for the terminal (no flood limit: one person at one keyboard)."""
-    bank = app.bank()
-    grader = build_grader(app.settings.grading, bank)
-    rng = random.Random(seed)
-    privacy = app.settings.privacy
-    return PracticeEngine(
-        store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng,
-        answers_per_minute=None if terminal else privacy.answers_per_minute, store_answers=privacy.store_answers,
-        answer_retention_days=privacy.answer_retention_days, commands=TERMINAL_COMMANDS if terminal else None,
-    )  # fmt: skip
 
 
 def _time_zone(app: _App, given: str | None) -> str:
@@ -73,7 +56,7 @@ def _line_editing() -> None:
     readline.parse_and_bind("set enable-bracketed-paste off")  # no escape codes around the prompt
 
 
-@cli.command()
+@click.command()
 @click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of the texts (remembered).")

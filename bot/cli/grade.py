@@ -1,4 +1,4 @@
-"""`mockbot grade`, `mockbot grading calibrate|evaluate` and `mockbot bench grading`."""
+"""`mockbot grade` and `mockbot grading calibrate|evaluate`: grading replies and measuring the grader."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from typing import Any, TextIO
 
 import click
 import yaml
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
@@ -21,18 +19,14 @@ from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, Verdict
 from grading.settings import LanguageParams
 
-from .cli import ExitStatus, Report, _App, _fail, bench, cli, pass_app, silent
-from .grading_app import build_grader, reference_for
+from ..grading_app import build_grader, reference_for
+from .common import (
+    DEFAULT_DEVSET, DEFAULT_HOLDOUT, DEFAULT_MOHLER, DEFAULT_SAS, ExitStatus, Report, _App, _fail, pass_app, progress_bar, tidy,
+)
 
-__all__ = ["grade", "grading", "bench_grading", "result_json", "tidy", "progress_bar"]
+__all__ = ["grade", "grading", "result_json"]
 
 JSONL_BATCH = 64  # replies encoded together when grading a stream
-JSON_DIGITS = 4  # decimals of the floats in --json output
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DEVSET = REPO_ROOT / "tests" / "data" / "grading" / "dev.yaml"
-DEFAULT_HOLDOUT = REPO_ROOT / "tests" / "data" / "grading" / "holdout.yaml"
-DEFAULT_MOHLER = REPO_ROOT.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"
-DEFAULT_SAS = REPO_ROOT.parent / "shared" / "benchmarks" / "sas-zh"
 
 
 # ---------------------------------------------------------------- output helpers
@@ -43,43 +37,12 @@ VERDICT_CODES = {Verdict.EXCELLENT: "excellent", Verdict.GOOD: "good", Verdict.P
 # Decimals in text output: scores and errors in points of 100 get 1, correlations and shares 3.
 _ONE_DECIMAL = ("mae", "median_score", "median_gold")
 
-def tidy(value: Any, digits: int = JSON_DIGITS) -> Any:
-    """`value` with every float in it rounded to `digits` decimals: no float noise such as
-    75.05000000000001 in the output."""
-    if isinstance(value, float):
-        return round(float(value), digits)
-    if isinstance(value, dict):
-        return {key: tidy(item, digits) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [tidy(item, digits) for item in value]
-    return value
-
 
 def _readable(value: Any, digits: int = 3) -> Any:
     """A report rounded for reading: 1 decimal for scores and errors, 3 for r and shares."""
     if isinstance(value, dict):
         return {key: _readable(item, 1 if key in _ONE_DECIMAL else digits) for key, item in value.items()}
     return tidy(value, digits)
-
-
-@contextmanager
-def progress_bar(*, enabled: bool = True) -> Iterator[Report]:
-    """A `Report` drawing one progress bar on stderr, so stdout stays parseable; silent when
-    stderr is not a terminal (a pipe, a file, the tests) or when `enabled` is false (--json)."""
-    if not enabled or not sys.stderr.isatty():
-        yield silent
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    # stdout is left alone (not redirected above the bar): it is the command's output.
-    with Progress(
-        *columns, console=Console(file=sys.stderr), transient=True, redirect_stdout=False, redirect_stderr=False
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def report(description: str, done: int, total: int | None = None) -> None:
-            bar.update(task, description=description, completed=done, total=total)
-
-        yield report
 
 
 @contextmanager
@@ -186,7 +149,7 @@ def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> int:
     return failed
 
 
-@cli.command()
+@click.command()
 @click.argument("question_id", required=False)
 @click.argument("answer", required=False)
 @click.option("--jsonl", is_flag=True, help="Read JSON objects from stdin, one per line; write one result line each.")
@@ -224,7 +187,7 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool) -
         _fail(str(exc), ExitStatus.USAGE)
 
 
-@cli.group()
+@click.group()
 def grading() -> None:
     """Calibrate and evaluate the grader on labelled data."""
 
@@ -355,33 +318,3 @@ def grading_evaluate(
         click.echo(json.dumps(tidy(output), ensure_ascii=False, indent=2))
     else:
         click.echo(yaml.safe_dump(_readable(output), allow_unicode=True, sort_keys=False))
-
-
-@bench.command("grading")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object with the figures.")
-@click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
-@click.option("--rounds", default=3, show_default=True, help="Passes over the replies for the timings.")
-@pass_app
-def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
-    """Time grading against the bare model.encode of the same replies, throughput, cold start, RSS."""
-    from .bench_grading import run_grading_bench
-
-    if rounds < 1:
-        _fail("--rounds must be at least 1", ExitStatus.USAGE)
-    try:
-        with progress_bar(enabled=not as_json) as report:
-            figures = run_grading_bench(app, devset, rounds=rounds, progress=report)
-    except ModelUnavailable as exc:
-        _fail(str(exc), ExitStatus.USAGE)
-    if as_json:
-        click.echo(json.dumps(tidy(figures), indent=2))
-        return
-    click.echo(
-        f"grade one reply (warm): p50 {figures['grade_p50_ms']:.1f} ms, p95 {figures['grade_p95_ms']:.1f} ms\n"
-        f"bare model.encode of the reply's clauses in one batch: p50 {figures['encode_clauses_p50_ms']:.1f} ms "
-        f"({figures['units_per_reply']:.1f} texts per reply; the reply alone: {figures['encode_p50_ms']:.1f} ms)\n"
-        f"ratio grade/clause encode at p50: {figures['ratio']:.2f}x\n"
-        f"batch throughput: {figures['replies_per_s']:.1f} replies/s\n"
-        f"cold start to first grade: {figures['cold_start_s']:.1f} s\n"
-        f"peak RSS: {figures['peak_rss_mb']:.0f} MB"
-    )

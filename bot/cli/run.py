@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
+import click
 from telegram.error import InvalidToken, NetworkError
 
 from grading.embeddings import ModelUnavailable
 
-from .cli import ExitStatus, _App, _fail, cli, pass_app
-from .cli_practice import build_engine
-from .grading_app import warm_up
-from .storage import StorageError, Store
-from .telegram.token import RedactingFilter, TokenError, read_token
+from ..grading_app import warm_up
+from ..storage import StorageError, Store
+from ..telegram.token import RedactingFilter, TokenError, read_token
+from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["run"]
 
@@ -42,7 +42,7 @@ def _logging() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every request URL
 
 
-@cli.command()
+@click.command()
 @pass_app
 def run(app: _App) -> None:
     """Run the Telegram bot; the token comes from $MOCKBOT_TELEGRAM_TOKEN, never from a file."""
@@ -50,7 +50,7 @@ def run(app: _App) -> None:
         token = read_token()
     except TokenError as exc:
         _fail(str(exc), ExitStatus.USAGE)
-    from .telegram.app import build_application
+    from ..telegram.app import build_application
 
     _logging()
     try:

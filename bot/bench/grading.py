@@ -14,8 +14,8 @@ from grading import calibrate as cal
 from grading.features import analyse_reply
 from grading.text import clear_text_caches
 
-from .cli import Report, _App, silent
-from .grading_app import build_grader, reference_for
+from ..cli.common import Report, _App, silent
+from ..grading_app import build_grader, reference_for
 
 __all__ = ["run_grading_bench", "cold_start_probe"]
 
@@ -108,7 +108,7 @@ def _cold_start(app: _App) -> float:
     """Seconds from a fresh interpreter to the first graded reply (model load included)."""
     config = str(app.settings.source) if app.settings.source else ""
     probe = subprocess.run(
-        [sys.executable, "-c", "from bot.bench_grading import cold_start_probe; cold_start_probe()", config],
+        [sys.executable, "-c", "from bot.bench.grading import cold_start_probe; cold_start_probe()", config],
         capture_output=True,
         text=True,
         check=True,
@@ -119,7 +119,7 @@ def _cold_start(app: _App) -> float:
 def cold_start_probe() -> None:
     """Run in a fresh process: load settings, bank and model, grade one reply, print the seconds."""
     start = time.perf_counter()
-    from .config import load_settings
+    from ..config import load_settings
     from questions.bank import load_bank
     from questions.taxonomy import load_taxonomy
 
