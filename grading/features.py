@@ -663,7 +663,10 @@ def relevance_gate(features: ReplyFeatures, params: LanguageParams) -> float:
     relevance = max(features.relevance, features.question_relevance if p.gate_overlap else 0.0)
     if p.gate_overlap and features.overlap:
         return 1.0
-    return min(1.0, max(0.0, (relevance - p.gate_floor) / p.gate_span))
+    gate = min(1.0, max(0.0, (relevance - p.gate_floor) / p.gate_span))
+    if p.gate_recall > 0:
+        gate = max(gate, min(1.0, features.recall / p.gate_recall))
+    return gate
 
 
 _PENALTIES = frozenset({"contradiction", "conflict", "misconception", "lean", "lean_units"})

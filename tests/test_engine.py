@@ -247,7 +247,7 @@ def test_an_answer_to_a_stale_or_unknown_question_is_not_graded(engine: Practice
 
 def test_answer_texts_past_the_retention_period_are_blanked(store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy) -> None:
     engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3), answer_retention_days=30)
-    for day, text in ((0, "很久以前的回答"), (40, "最近的回答")):
+    for day, text in ((0, "很久以前的回答：训练时随机丢弃一部分神经元，测试时不丢弃"), (40, "最近的回答")):
         _ask(engine, DROPOUT, now=T0 + timedelta(days=day))
         engine.submit(USER, text, now=T0 + timedelta(days=day))
     assert engine.apply_retention(now=T0 + timedelta(days=45)) == 1

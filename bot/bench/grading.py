@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from grading import calibrate as cal
-from grading.features import analyse_reply
+from grading.features import analyse_reply, demoted_text
 from grading.text import clear_text_caches
 
 from ..cli.common import Report, _App, silent
@@ -36,7 +36,8 @@ def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3, progress: Rep
     """Figures over the dev set's Chinese replies (as candidates type them), warm model and cache.
 
     The baseline is the bare `encode` of the units the grader encodes for a reply (its clauses,
-    neighbouring pairs and the whole reply) in one batch: `ratio` is what grading costs on top.
+    neighbouring pairs, the whole reply and, when weighed, the reply without the question's words)
+    in one batch: `ratio` is what grading costs on top.
     `progress` is told what is being done between timings, never inside one."""
     progress("cold start (a fresh process)", 0, None)
     cold_start = _cold_start(app)
@@ -48,10 +49,13 @@ def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3, progress: Rep
     prepared = [grader.prepare(r.reference) for r in replies]
     embedder = grader.embedder("zh")
     max_chars = grader.settings.max_answer_chars
-    units = [
-        list(analyse_reply(r.text, grader.glossary, max_chars=max_chars, question=p.question).units)
-        for p, r in zip(prepared, replies)
-    ]
+    demote = bool(grader.params("zh").score.demoted_cosine)
+    units = []
+    for p, r in zip(prepared, replies):
+        analysis = analyse_reply(r.text, grader.glossary, max_chars=max_chars, question=p.question)
+        # with the demoted cosine weighed, the reply without the question's words goes in the same batch
+        extra = [demoted_text(analysis.text, p.demote, grader.glossary)] if demote else []
+        units.append([*analysis.units, *extra])
     for p, r, u in list(zip(prepared, replies, units))[:8]:  # warm up every path
         grader.grade(p, r.text)
         embedder.encode([r.text])

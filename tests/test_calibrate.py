@@ -1,0 +1,56 @@
+"""Pieces of the score that calibration relies on: the curve fitted by `mockbot grading calibrate`
+(monotone, on the 0-100 scale, through the mean fair score at each raw score) and the relevance gate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grading.calibrate import fit_curve
+from grading.features import PointFeatures, ReplyFeatures, apply_curve, relevance_gate
+from grading.settings import CALIBRATED_ZH
+
+
+def test_curve_is_monotone_on_the_scale_even_when_the_targets_are_not() -> None:
+    rng = np.random.default_rng(7)
+    raw = rng.uniform(0.0, 1.0, 400)
+    target = np.clip(raw + rng.normal(0.0, 0.25, 400), 0.0, 1.0)
+    curve = fit_curve(raw, target)
+    assert len(curve) == 6  # one value every 20 raw points: a smooth map
+    assert all(0.0 <= v <= 100.0 for v in curve)
+    assert all(a <= b for a, b in zip(curve, curve[1:]))
+    assert apply_curve(0.0, curve) == curve[0] and apply_curve(100.0, curve) == curve[-1]
+
+
+def test_curve_stretches_scores_back_onto_the_fair_scale() -> None:
+    # A least-squares fit squeezes the scores: raw 40 and 60 are fair 10 and 90.
+    raw = np.array([0.4] * 10 + [0.6] * 10)
+    target = np.array([0.1] * 10 + [0.9] * 10)
+    curve = fit_curve(raw, target)
+    assert apply_curve(40.0, curve) == 10.0
+    assert apply_curve(60.0, curve) == 90.0
+
+
+def test_curve_pools_a_dip_instead_of_going_down() -> None:
+    raw = np.array([0.2, 0.4, 0.6, 0.8])
+    target = np.array([0.2, 0.7, 0.5, 0.9])  # 70 then 50: not monotone
+    curve = fit_curve(raw, target)
+    assert all(a <= b for a, b in zip(curve, curve[1:]))
+    # 70 and 50 are pooled into one block (mean 60 at raw 50): raw 40 gets less than its 70,
+    # raw 60 more than its 50.
+    assert apply_curve(40.0, curve) < 60.0 < apply_curve(60.0, curve) < 90.0
+
+
+def _features(relevance: float, recall: float) -> ReplyFeatures:
+    point = PointFeatures(keyword_coverage=recall, similarity=relevance, contradicted=False)
+    return ReplyFeatures((point,), recall, cosine=relevance, demoted_cosine=0.0, shortness=1.0, contradiction=0.0, relevance=relevance)
+
+
+def test_the_relevance_gate_opens_for_similarity_or_for_the_references_words() -> None:
+    params = CALIBRATED_ZH.model_copy(update={"point": CALIBRATED_ZH.point.model_copy(update={"gate_recall": 0.3})})
+    floor, span = params.point.gate_floor, params.point.gate_span
+    assert relevance_gate(_features(floor, 0.0), params) == 0.0  # off the subject: scored 0
+    assert relevance_gate(_features(floor + span, 0.0), params) == 1.0
+    assert relevance_gate(_features(floor, 0.3), params) == 1.0  # the reference's words, said
+    assert relevance_gate(_features(floor, 0.15), params) == 0.5
+    without = params.model_copy(update={"point": params.point.model_copy(update={"gate_recall": 0.0})})
+    assert relevance_gate(_features(floor, 0.3), without) == 0.0
