@@ -465,6 +465,7 @@ def test_fewer_keywords_lean_less_on_the_keywords() -> None:
 OWN_WORDS_WRONG = [
     ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),
     ("001-dcb403", "SOP的负样本也是从别的文档里随机抽的句子，跟NSP一样。", "SOP的负样本也是从其他文档随机取的句子"),
+    ("000-6080e0", "列表就是迭代器，直接next就行，另外也可以用yield写生成器。", "list本身就是迭代器"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
@@ -475,6 +476,8 @@ RIGHT_WITH_WRONG_WORDS = [
     ("004-c08e96", "不一样，权重衰减是限制权重大小的正则化方法，BN是把每层的输出归一化，它不会去约束权重。"),
     # "不是以0为中心" denies "sigmoid的输出是以0为中心的"
     ("001-438236", "激活函数引入非线性。sigmoid输出在0到1之间，两头饱和容易梯度消失，输出也不是以0为中心的。"),
+    # "不是迭代器" denies "list本身就是迭代器"
+    ("000-6080e0", "list只是可迭代对象，不是迭代器，要先iter(list)才能next；也可以用yield写生成器。"),
     # a bare "No" denies the question it answers ("通道数的增加表示信息被放大了吗？")
     ("004-c19059", "No. More channels just means more feature maps, it doesn't create information."),
 ]
