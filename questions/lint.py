@@ -2,13 +2,15 @@
 
 The schema (`questions.model`) accepts any non-empty text as a key point; these checks catch what
 it cannot: a point that is a section label ("优点："), a piece of a sentence ("所以……", "……，"),
-a figure reference, two points that say the same thing, a hint that gives the point away, and so on.
+a figure reference, two points that say the same thing, a hint that gives the point away, a gist or
+misconception without its English wording (English screens would show the Chinese), and so on.
 Each finding is short and says what to do.
 
 `lint_question` is pure: it returns `(loc, message)` pairs, where `loc` names the field like a
 pydantic error location, with 0-based list indices (`"key_points.2"` is the third point,
-`"key_points.2.gist"` its gist, `"misconceptions.0"` the first misconception, `"key_points"` the
-list as a whole). Messages number points and misconceptions from 1, as `mockbot bank show` does.
+`"key_points.2.gist"` its gist, `"misconceptions.0"` the first misconception,
+`"misconceptions.0.claim"` its claim, `"key_points"` the list as a whole). Messages number points
+and misconceptions from 1, as `mockbot bank show` does.
 `lint_bank_file` maps the findings of one file to `BankProblem`s at the line of the field.
 """
 
@@ -29,8 +31,10 @@ __all__ = [
     "MIN_CHARS",
     "MAX_CHARS",
     "MAX_GIST_CHARS",
+    "MAX_GIST_EN_CHARS",
     "SIMILAR_RATIO",
     "normalise",
+    "chinese_outside_quotes",
     "lint_point",
     "lint_question",
     "lint_bank_file",
@@ -40,6 +44,7 @@ MAX_POINTS = 7  # more than this is a list to recite, not a set of claims
 MIN_CHARS = 4  # fewer characters cannot make a claim
 MAX_CHARS = 80  # more than this does not read well in a chat message
 MAX_GIST_CHARS = 20  # a hint names the point, it does not state it
+MAX_GIST_EN_CHARS = 50  # the same for the English gist (English words take more characters)
 SIMILAR_RATIO = 90  # rapidfuzz fuzz.ratio of two normalised texts at or above which they are duplicates
 
 _COLONS = (":", "：")
@@ -53,6 +58,9 @@ _CONNECTIVES = ("首先", "其次", "此外", "然后", "同理", "因此", "所
 # "如上图", "下图", "如图", "见图" (but not "下图像": "图像" is an image, not a figure reference).
 _FIGURE = re.compile(r"如图|见图|[上下]图(?![像片谱层])")
 _TRAILING = "。.!！?？ \t"
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60]")  # with full-width punctuation
+# A Chinese term quoted inside English text ("the 「残差」 branch") is allowed.
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|\"[^\"]*\"")
 
 
 def normalise(text: str) -> str:
@@ -60,6 +68,25 @@ def normalise(text: str) -> str:
     return "".join(
         ch for ch in text.lower() if not ch.isspace() and unicodedata.category(ch)[0] not in ("P", "S", "Z")
     )
+
+
+def chinese_outside_quotes(text: str) -> str | None:
+    """The first Chinese character (or full-width punctuation) of `text` not inside quotes, if any."""
+    found = _CJK.search(_QUOTED.sub("", text))
+    return found.group() if found else None
+
+
+def _english_finding(english: str | None, chinese: str, key: str) -> tuple[str, str] | None:
+    """What is wrong with `key`, the English wording of `chinese` (missing, a copy, not translated),
+    as the field to look at and the end of the message; None when nothing is."""
+    if english is None or not english.strip():
+        return key.removesuffix("_en"), f"has no English wording: add {key} after it"
+    if normalise(english) == normalise(chinese):
+        return key, f"has its Chinese text as {key}: translate it"
+    char = chinese_outside_quotes(english)
+    if char:
+        return key, f"has Chinese ({char!r}) in {key}: translate it (a Chinese term may stay, in quotes)"
+    return None
 
 
 def _unbalanced(text: str) -> str | None:
@@ -141,7 +168,32 @@ def _lint_points(points: list[KeyPoint]) -> list[tuple[str, str]]:
                         " a hint must not give the point away",
                     )
                 )
+            if gist:
+                found += _lint_gist_en(point, i)
+        elif point.gist_en:
+            found.append((f"key_points.{i}.gist_en", f"key point {number} has gist_en but no gist: add the gist it translates"))
     return found
+
+
+def _lint_gist_en(point: KeyPoint, i: int) -> list[tuple[str, str]]:
+    """The English gist of a point that has a gist: there, translated, short, not the point itself."""
+    number = i + 1
+    finding = _english_finding(point.gist_en, point.gist or "", "gist_en")
+    if finding:
+        field, problem = finding
+        return [(f"key_points.{i}.{field}", f"gist of key point {number} {problem}")]
+    gist_en = (point.gist_en or "").strip()
+    if point.en and normalise(gist_en) == normalise(point.en):
+        return [(f"key_points.{i}.gist_en", f"gist_en of key point {number} repeats the point: name it in a few words")]
+    if len(gist_en) > MAX_GIST_EN_CHARS:
+        return [
+            (
+                f"key_points.{i}.gist_en",
+                f"gist_en of key point {number} is {len(gist_en)} characters (at most {MAX_GIST_EN_CHARS}):"
+                " a hint must not give the point away",
+            )
+        ]
+    return []
 
 
 def lint_question(question: Question) -> list[tuple[str, str]]:
@@ -170,6 +222,11 @@ def lint_question(question: Question) -> list[tuple[str, str]]:
                     f"misconception {m + 1} claims what key point {said[claim]} says: a misconception must be wrong",
                 )
             )
+        for name, english, chinese in (("claim", mis.claim_en, mis.claim), ("correction", mis.correction_en, mis.correction)):
+            finding = _english_finding(english, chinese, f"{name}_en")
+            if finding:
+                field, problem = finding
+                found.append((f"misconceptions.{m}.{field}", f"the {name} of misconception {m + 1} {problem}"))
     return found
 
 

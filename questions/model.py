@@ -57,6 +57,7 @@ class KeyPoint(BaseModel):
         text: a self-contained claim in plain words.
         level: `core` (needed for a pass) or `detail` (an extra; missing details never fail a reply).
         gist: a few words naming the point, shown as a hint (never the whole reference).
+        gist_en: the gist in English, for English screens (hints and follow-ups).
         en: the point in English, for English screens and replies.
         aliases: other ways candidates say the same claim; each counts like the text.
     """
@@ -66,6 +67,7 @@ class KeyPoint(BaseModel):
     text: str
     level: Literal["core", "detail"] = "core"
     gist: str | None = None
+    gist_en: str | None = None
     en: str | None = None
     aliases: list[str] = Field(default_factory=list)
 
@@ -76,14 +78,14 @@ class KeyPoint(BaseModel):
     @property
     def plain(self) -> bool:
         """Nothing but the text: written as a plain string."""
-        return self.level == "core" and not self.gist and not self.en and not self.aliases
+        return self.level == "core" and not self.gist and not self.gist_en and not self.en and not self.aliases
 
     def data(self) -> str | dict[str, Any]:
         """The YAML form: a plain string, or a mapping without empty fields."""
         if self.plain:
             return self.text
         out: dict[str, Any] = {"text": self.text, "level": self.level}
-        for key in ("gist", "en"):
+        for key in ("gist", "gist_en", "en"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         if self.aliases:
@@ -95,19 +97,34 @@ class KeyPoint(BaseModel):
 
 
 class Misconception(BaseModel):
-    """A wrong claim candidates commonly make, and the right statement (shown in feedback)."""
+    """A wrong claim candidates commonly make, and the right statement (shown in feedback).
+
+    Attributes:
+        claim: the wrong claim, as candidates put it.
+        claim_en: the claim in English, for English screens.
+        correction: the right statement.
+        correction_en: the correction in English, for English screens.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     claim: str
+    claim_en: str | None = None
     correction: str
-    en: str | None = None
+    correction_en: str | None = None
 
     @field_validator("claim", "correction")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("claim_en", "correction_en")
+    @classmethod
+    def _english_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty (leave it out instead)")
         return value
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from bot.cli import cli
 from bot.cli.bank import _render
 from questions.bank import BankProblem, bank_files, load_bank
-from questions.lint import MAX_CHARS, lint_bank_file, lint_point, lint_question
+from questions.lint import MAX_CHARS, MAX_GIST_EN_CHARS, lint_bank_file, lint_point, lint_question
 from questions.model import Question
 from questions.taxonomy import Taxonomy
 
@@ -39,11 +39,17 @@ def question(
     *,
     misconceptions: list[dict[str, str]] | None = None,
     answer_kind: str = "text",
+    english: bool = True,
 ) -> Question:
-    """A question with curated points (each a text, or a mapping with a text and more)."""
+    """A question with curated points (each a text, or a mapping with a text and more). A gist or
+    misconception given without its English wording gets one (`english=False`: as given)."""
     if points is None:
         points = []
     curated = [p if isinstance(p, dict) else {"text": p, "level": "core", "gist": "要点"} for p in points]
+    wrong = misconceptions or []
+    if english:
+        curated = [{"gist_en": "the point", **p} if p.get("gist") else p for p in curated]
+        wrong = [{"claim_en": "a wrong claim", "correction_en": "the right statement", **m} for m in wrong]
     return Question.model_validate(
         {
             "id": "q-lint",
@@ -52,7 +58,7 @@ def question(
             "answer": "An answer. ![figure](https://example.org/f.png)",
             "answer_kind": answer_kind,
             "key_points": curated,
-            "misconceptions": misconceptions or [],
+            "misconceptions": wrong,
         }
     )
 
@@ -257,6 +263,72 @@ def test_misconception_whose_claim_is_a_key_point_is_flagged() -> None:
     assert findings == [("misconceptions.1", "misconception 2 claims what key point 1 says: a misconception must be wrong")]
 
 
+# --- English wordings: English screens show them, else the Chinese ---------------------------------
+
+
+def test_gist_without_english_is_flagged_at_the_gist() -> None:
+    points = [{"text": GOOD_1, "gist": "训练时随机置0"}, {"text": GOOD_2, "gist": "感受野的定义", "gist_en": "what a receptive field is"}]
+    assert lint_question(question(points, english=False)) == [
+        ("key_points.0.gist", "gist of key point 1 has no English wording: add gist_en after it")
+    ]
+
+
+def test_misconception_without_english_is_flagged_at_its_claim_and_correction() -> None:
+    wrong = [
+        {"claim": "dropout在测试时也随机置0", "correction": "测试时不丢弃", "correction_en": "Nothing is dropped at test time"},
+        {"claim": "dropout是永久剪掉神经元", "claim_en": "Dropout permanently prunes neurons", "correction": "只是暂时置0"},
+    ]
+    points = [{"text": text, "gist": "要点", "gist_en": "the point"} for text in (GOOD_1, GOOD_2)]
+    assert lint_question(question(points, misconceptions=wrong, english=False)) == [
+        ("misconceptions.0.claim", "the claim of misconception 1 has no English wording: add claim_en after it"),
+        ("misconceptions.1.correction", "the correction of misconception 2 has no English wording: add correction_en after it"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("english", "fragment"),
+    [
+        ("训练时随机置0", "has its Chinese text as gist_en: translate it"),
+        ("zeroed at random 训练时", "has Chinese ('训') in gist_en"),
+        ("zeroed at random，in training", "has Chinese ('，') in gist_en"),
+    ],
+)
+def test_english_gist_that_is_not_english_is_flagged_at_the_english(english: str, fragment: str) -> None:
+    findings = lint_question(question([{"text": GOOD_1, "gist": "训练时随机置0", "gist_en": english}, GOOD_2]))
+    assert_found(findings, "key_points.0.gist_en", fragment)
+
+
+def test_a_quoted_chinese_term_in_english_is_allowed() -> None:
+    wrong = [{"claim": "「残差」分支要加参数", "claim_en": "The 「残差」 (residual) branch needs parameters",
+              "correction": "恒等分支没有参数", "correction_en": "The identity shortcut has no parameters"}]  # fmt: skip
+    assert lint_question(question([GOOD_1, GOOD_2], misconceptions=wrong)) == []
+
+
+def test_english_misconception_copied_from_the_chinese_is_flagged() -> None:
+    wrong = [{"claim": "Adam不用梯度平方", "claim_en": "Adam不用梯度平方", "correction": "Adam也用梯度平方",
+              "correction_en": "Adam also keeps an average of squared gradients"}]  # fmt: skip
+    assert lint_question(question([GOOD_1, GOOD_2], misconceptions=wrong)) == [
+        ("misconceptions.0.claim_en", "the claim of misconception 1 has its Chinese text as claim_en: translate it")
+    ]
+
+
+def test_english_gist_that_repeats_the_point_or_is_long_is_flagged() -> None:
+    en = "During training each neuron is kept with probability p"
+    repeating = {"text": GOOD_1, "gist": "训练时随机置0", "gist_en": en.lower() + ".", "en": en}
+    assert lint_question(question([repeating, GOOD_2])) == [
+        ("key_points.0.gist_en", "gist_en of key point 1 repeats the point: name it in a few words")
+    ]
+    long = {"text": GOOD_1, "gist": "训练时随机置0", "gist_en": "each neuron is kept with probability p during training"}
+    assert len(long["gist_en"]) > MAX_GIST_EN_CHARS
+    assert_found(lint_question(question([long, GOOD_2])), "key_points.0.gist_en", "characters (at most 50)")
+
+
+def test_english_gist_without_a_gist_is_flagged() -> None:
+    assert lint_question(question([{"text": GOOD_1, "gist_en": "zeroed at random"}, GOOD_2])) == [
+        ("key_points.0.gist_en", "key point 1 has gist_en but no gist: add the gist it translates")
+    ]
+
+
 # --- files: each finding at the line of its field -------------------------------------------------
 
 HAND_WRITTEN = """\
@@ -270,13 +342,17 @@ questions:
   - text: 生成器按需逐个产生值，不会一次性算出全部结果
     level: core
     gist: 惰性产生值
+    gist_en: values on demand
   - 生成器的优点：
   - text: 生成器只能遍历一次，用完就耗尽了
     level: detail
     gist: 生成器只能遍历一次，用完就耗尽了
+    gist_en: one pass only
   misconceptions:
   - claim: 生成器会把所有值先存进列表
+    claim_en: A generator first stores all its values in a list
     correction: 生成器会把所有值先存进列表
+    correction_en: A generator produces values on demand
 """
 
 
@@ -298,6 +374,21 @@ def test_lint_bank_file_reports_each_finding_at_the_line_of_its_field(tmp_path: 
         BankProblem(str(path), line_no(HAND_WRITTEN, "- claim:"),
                     "q-alpha: misconception 1: the claim equals its correction"),
     ]
+
+
+def test_lint_bank_file_reports_missing_english_at_the_line_of_what_it_translates(tmp_path: Path) -> None:
+    path = tmp_path / "hand.yaml"
+    chinese_only = "".join(line for line in HAND_WRITTEN.splitlines(keepends=True) if "_en:" not in line)
+    path.write_text(chinese_only, encoding="utf-8")
+    english = [p for p in lint_bank_file(path) if "English" in p.message]
+    assert [(p.line, p.message) for p in english] == [
+        (line_no(chinese_only, "gist: 惰性产生值"), "q-alpha: gist of key point 1 has no English wording: add gist_en after it"),
+        (line_no(chinese_only, "gist: 生成器只能遍历一次"),
+         "q-alpha: gist of key point 3 has no English wording: add gist_en after it"),
+        (line_no(chinese_only, "- claim:"), "q-alpha: the claim of misconception 1 has no English wording: add claim_en after it"),
+        (line_no(chinese_only, "correction:"),
+         "q-alpha: the correction of misconception 1 has no English wording: add correction_en after it"),
+    ]  # fmt: skip
 
 
 def test_lint_bank_file_returns_schema_problems_of_an_invalid_file_instead(tmp_path: Path) -> None:

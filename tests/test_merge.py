@@ -64,6 +64,46 @@ def test_hand_edited_key_points_survive_reimport(setup: tuple[Path, Path, Taxono
     assert any("review your edited key points" in w for w in result.merge.warnings)
 
 
+CURATED_BN = """\
+  key_points:
+  - text: 训练时用当前batch的均值和方差
+    level: core
+    gist: 训练用batch统计量
+    gist_en: batch statistics in training
+    en: Training uses the mean and variance of the current batch
+  - text: 测试时用移动平均得到的全局均值和方差
+    level: core
+    gist: 测试用全局统计量
+    gist_en: global statistics at test time
+    en: Testing uses the global mean and variance from the moving averages
+  misconceptions:
+  - claim: BN测试时也用当前batch的均值和方差
+    claim_en: At test time BN also uses the current batch's mean and variance
+    correction: 测试时用训练中移动平均得到的全局均值和方差
+    correction_en: At test time BN uses the global mean and variance from the moving averages
+"""
+
+
+def test_english_wordings_of_gists_and_misconceptions_survive_reimport(setup: tuple[Path, Path, Taxonomy]) -> None:
+    seed, bank_dir, taxonomy = setup
+    path = _bank_file(bank_dir)
+    text = path.read_text(encoding="utf-8")
+    imported = "  key_points:\n  - 训练时用每一批数据的均值和方差\n  - 测试时用移动平均得到的全量均值和方差\n"
+    assert text.count(imported) == 1
+    edited = text.replace(imported, CURATED_BN)
+    path.write_text(edited, encoding="utf-8")
+
+    assert not import_seed(seed, bank_dir, taxonomy).changed
+    assert path.read_text(encoding="utf-8") == edited  # written back byte for byte, English in place
+    seed.write_text(SEED.replace("测试时用移动平均", "测试时用滑动平均"), encoding="utf-8")
+    import_seed(seed, bank_dir, taxonomy)
+    bn = _questions(bank_dir, taxonomy)["BN训练和测试时的参数是一样的嘛？"]
+    assert [p.gist_en for p in bn.key_points] == ["batch statistics in training", "global statistics at test time"]  # type: ignore[attr-defined]
+    (wrong,) = bn.misconceptions  # type: ignore[attr-defined]
+    assert wrong.claim_en.startswith("At test time BN also") and wrong.correction_en.startswith("At test time BN uses")
+    assert CURATED_BN in path.read_text(encoding="utf-8")
+
+
 def test_untouched_questions_follow_the_seed(setup: tuple[Path, Path, Taxonomy]) -> None:
     seed, bank_dir, taxonomy = setup
     seed.write_text(SEED.replace("交叉熵关注的是正确类别的预测概率。", "交叉熵只关注正确类别的预测概率。"), encoding="utf-8")

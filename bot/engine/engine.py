@@ -363,7 +363,10 @@ class PracticeEngine:
         reference = reference_for(question)
         if followup is not None:
             point = question.key_points[followup]
-            reference = Reference(self._followup_text(question, followup, language), point.text, (point_ref(point),))
+            # The follow-up as worded in the bank's language, not the screen's: a reply is graded
+            # the same (same reference language, same words given away) whichever language it is read in.
+            asked = self._followup_text(question, followup, reference.language)
+            reference = Reference(asked, point.text, (point_ref(point),))
         try:
             result = self.grader.grade(reference, text)
         except NotGradable:
@@ -419,7 +422,7 @@ class PracticeEngine:
             return self._info(user_key, "hint_open" if not question.key_points else "no_hint")
         if state.hints_used >= len(question.key_points):
             return self._info(user_key, "no_hint")
-        gist = self._gist(question, state.hints_used)
+        gist = self._gist(question, state.hints_used, self.language(user_key))
         self.store.save_chat_state(user_key, hints_used=state.hints_used + 1)
         return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=gist)
 
@@ -480,26 +483,36 @@ class PracticeEngine:
         return replies + [self.next_question(user_key, now=now)]
 
     def _in_language(self, result: GradeResult, question: Question, followup: int | None, language: str) -> GradeResult:
-        """The result with its key points in the user's language where the bank words them so."""
+        """The result with its key points and misconceptions in the user's language where the bank
+        words them so (else as the bank words them)."""
         if language != "en":
             return result
         points = question.key_points if followup is None else [question.key_points[followup]]
-        if len(points) != len(result.points):
-            return result
-        return replace(result, points=[replace(p, text=k.en or p.text) for p, k in zip(result.points, points)])
+        if len(points) == len(result.points):
+            result = replace(result, points=[replace(p, text=k.en or p.text) for p, k in zip(result.points, points)])
+        english = {m.claim: m for m in question.misconceptions}
+        wrong = []
+        for found in result.misconceptions:
+            m = english.get(found.claim)
+            if m is not None:
+                found = replace(found, claim=m.claim_en or found.claim, correction=m.correction_en or found.correction)
+            wrong.append(found)
+        return replace(result, misconceptions=wrong)
 
-    def _gist(self, question: Question, point: int) -> str:
-        """A few words naming a key point, never the point itself: its curated gist, else its
-        first keywords."""
-        gist = question.key_points[point].gist
+    def _gist(self, question: Question, point: int, language: str = "zh") -> str:
+        """A few words naming a key point, never the point itself: its curated gist (in English on
+        an English screen, where the bank has one), else its first keywords."""
+        key_point = question.key_points[point]
+        gist = (language == "en" and key_point.gist_en) or key_point.gist
         if gist:
             return gist
         prepared = self.grader.prepare(reference_for(question))
         keywords = prepared.points[point].keywords[:2] if point < len(prepared.points) else ()
-        return "、".join(keywords) if keywords else question.key_points[point].text[:8]
+        joiner = ", " if language == "en" else "、"
+        return joiner.join(keywords) if keywords else key_point.text[:8]
 
     def _followup_text(self, question: Question, point: int, language: str) -> str:
-        return t("followup", language, question=question.question, hint=self._gist(question, point))
+        return t("followup", language, question=question.question, hint=self._gist(question, point, language))
 
     def _followup_reply(self, user_key: str, question: Question, point: int, *, prefix: str = "") -> Reply:
         language = self.language(user_key)
