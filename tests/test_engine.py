@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import ASKED, FEEDBACK, HINT_COST, Action, PracticeEngine, ReplyKind
+from bot.engine import ASKED, FEEDBACK, HINT_COST, Action, Button, PracticeEngine, Reply, ReplyKind
 from bot.storage import Store
 from grading.grader import Grader
 from questions.bank import Bank
@@ -355,3 +355,69 @@ def test_english_feedback_quotes_the_english_wording_of_the_key_points(engine: P
     (reply,) = engine.submit(USER, "The empty list is bigger: a list can grow, so it keeps extra fields.", now=T0)
     assert "An empty list takes more memory than an empty tuple" in reply.text
     assert "空列表" not in reply.text and "Score" in reply.text
+
+
+OTHER = "000-3e6fd4"  # a second question with a reference (lists and tuples)
+
+
+def _named(reply: Reply, action: Action) -> Button:
+    """The button of `action` under a reply (it names the reply's question)."""
+    return next(b for b in reply.buttons if b.action is action)
+
+
+def _press(engine: PracticeEngine, button: Button, now: datetime = T0) -> list[Reply]:
+    """What pressing `button` does (as the Telegram front-end passes it on)."""
+    return engine.press(USER, button.action, question_id=button.question_id, step=button.step, now=now)
+
+
+def test_a_button_acts_on_the_question_it_names_not_on_the_open_one(engine: PracticeEngine, bank: Bank) -> None:
+    a = engine._ask(USER, bank.get(DROPOUT), now=T0)  # noqa: SLF001
+    b = engine._ask(USER, bank.get(OTHER), now=T0)  # noqa: SLF001 - B, asked before A was answered
+    assert {x.question_id for x in a.buttons} == {DROPOUT} and _named(a, Action.HINT).step == 0
+    (reference,) = _press(engine, _named(a, Action.ANSWER))
+    assert reference.question_id == DROPOUT and bank.get(DROPOUT).answer[:20] in reference.text
+    assert f"[{OTHER}]" in reference.text and not reference.buttons  # B is named as open; no 下一题 over it
+    for action in (Action.HINT, Action.SKIP):
+        (closed,) = _press(engine, _named(a, action))
+        assert f"[{DROPOUT}]" in closed.text and "已经结束" in closed.text and f"[{OTHER}]" in closed.text
+    state = engine.store.chat_state(USER)
+    assert (state.state, state.question_id, state.hints_used) == (ASKED, OTHER, 0)  # B untouched
+    assert engine.store.attempts(USER) == [] and engine.store.reviews(USER) == []  # nothing rated
+    (hint,) = engine.press(USER, Action.HINT, now=T0)  # no question named (a command, an old button): the open one
+    assert bank.get(OTHER).key_points[0].gist in hint.text and engine.store.chat_state(USER).hints_used == 1
+    (feedback,) = engine.submit(USER, "列表可以修改，元组不能修改。", now=T0)
+    (closed,) = _press(engine, _named(b, Action.SKIP))  # B is answered: its 跳过 is closed
+    assert "已经结束" in closed.text and "/question" in closed.text
+    (rerated,) = _press(engine, _named(feedback, Action.RATE_EASY))
+    assert "太简单" in rerated.text and engine.store.last_attempt(USER).rating == 4  # Easy, on B's answer
+    engine._ask(USER, bank.get(DROPOUT), now=T0)  # noqa: SLF001
+    (closed,) = _press(engine, _named(feedback, Action.NEXT))  # A is open again: B's 下一题 does not replace it
+    assert f"[{DROPOUT}]" in closed.text and engine.store.chat_state(USER).question_id == DROPOUT
+
+
+def test_a_second_tap_of_a_button_does_not_act_twice(engine: PracticeEngine, bank: Bank) -> None:
+    asked = engine._ask(USER, bank.get(DROPOUT), now=T0)  # noqa: SLF001
+    gists = [p.gist for p in bank.get(DROPOUT).key_points]
+    hint_button = _named(asked, Action.HINT)
+    (first,) = _press(engine, hint_button)
+    (second,) = _press(engine, hint_button)  # the same step: shown again, free
+    assert gists[0] in first.text and "扣 10 分" in first.text
+    assert gists[0] in second.text and "不再扣分" in second.text and gists[1] not in second.text
+    assert engine.store.chat_state(USER).hints_used == 1
+    (next_hint,) = _press(engine, _named(first, Action.HINT))  # the hint's own 提示: the next step
+    assert gists[1] in next_hint.text and engine.store.chat_state(USER).hints_used == 2
+
+    answer_button = _named(asked, Action.ANSWER)
+    (reference,) = _press(engine, answer_button)
+    (again,) = _press(engine, answer_button)
+    assert "参考答案" in reference.text and "参考答案" in again.text and bank.get(DROPOUT).answer[:20] not in again.text
+    (gave_up,) = engine.store.attempts(USER)  # recorded once: score 0, rated Again
+    assert (gave_up.score, gave_up.rating) == (0.0, 1)
+
+    asked = engine.next_question(USER, now=T0)
+    skip_button = _named(asked, Action.SKIP)
+    skipped = _press(engine, skip_button)
+    after = engine.store.chat_state(USER)
+    (closed,) = _press(engine, skip_button)
+    assert "已跳过" in skipped[0].text and "已经结束" in closed.text and f"[{after.question_id}]" in closed.text
+    assert engine.store.chat_state(USER) == after  # the question asked by the first tap stays open

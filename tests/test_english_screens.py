@@ -145,9 +145,10 @@ def test_english_hints_give_the_english_gist_and_chinese_hints_the_chinese_one(
     hint = engine.hint(USER)
     assert hint.kind is ReplyKind.HINT and hint.text == f"Hint (costs 10 points): {first.gist_en}"
     assert engine.hint(USER).text.endswith(second.gist_en)
+    again = engine.hint(USER, step=0)  # the first hint's button pressed again: the same hint, free
+    assert again.text == f"You already had this hint (no extra cost): {first.gist_en}"
     engine.set_language(USER, "zh")
-    third = _ask(engine, DROPOUT).key_points[0]
-    assert engine.hint(USER).text.endswith(f"：{third.gist}")
+    assert engine.hint(USER, step=0).text == f"这条提示前面已经给过了（不再扣分）：{first.gist}"
 
 
 def test_english_followup_names_the_point_by_its_english_gist(

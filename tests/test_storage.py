@@ -89,7 +89,7 @@ def test_migrates_an_empty_database_then_is_idempotent(
     assert capfd.readouterr().out == ""
     with raw_engine(database_url) as engine:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0003"
+            assert current_revision(connection) == head_revision() == "0004"
         assert TABLES <= set(inspect(engine).get_table_names())
 
 

@@ -98,32 +98,35 @@ def test_question_answer_feedback_and_every_button(fake: FakeBotApi, engine: Pra
         mark = len(fake.calls)
         fake.send_text(CHAT, CHAT, "/question 深度学习基础")
         question = _question_message(fake, mark)
-        assert {data for _, data in question.buttons} == {"hint", "answer", "skip"}
+        asked = question.text.split("[")[1].split("]")[0]
+        assert [data for _, data in question.buttons] == [f"hint|{asked}|0", f"answer|{asked}", f"skip|{asked}"]
         engine._ask(f"tg:{CHAT}", engine.bank.get(DROPOUT), now=datetime.now(timezone.utc))  # a known question
 
         mark = len(fake.calls)
-        fake.press_button(CHAT, CHAT, question.message_id, "hint")
+        fake.press_button(CHAT, CHAT, question.message_id, "hint")  # no question named: the open one
         assert "提示" in _next(fake, mark).text
 
         mark = len(fake.calls)
         fake.send_text(CHAT, CHAT, "训练时神经元以概率p保留，其余输出0。")
         feedback = _next(fake, mark, "/100")
         assert "✓" in feedback.text and "✗" in feedback.text  # names the missed points
-        assert {"next", "followup", "answer", "rate:hard", "rate:easy"} <= {d for _, d in feedback.buttons}
+        data_of = {data.split("|")[0]: data for _, data in feedback.buttons}
+        assert {"next", "followup", "answer", "rate:hard", "rate:easy"} <= set(data_of)
+        assert all(data.endswith(f"|{DROPOUT}") for data in data_of.values())
 
-        for data, expect in (("rate:hard", "有点难"), ("rate:easy", "太简单"), ("answer", "参考答案"), ("followup", "追问")):
+        for action, expect in (("rate:hard", "有点难"), ("rate:easy", "太简单"), ("answer", "参考答案"), ("followup", "追问")):
             mark = len(fake.calls)
-            fake.press_button(CHAT, CHAT, feedback.message_id, data)
+            fake.press_button(CHAT, CHAT, feedback.message_id, data_of[action])
             assert expect in _next(fake, mark).text
         mark = len(fake.calls)
         fake.send_text(CHAT, CHAT, "训练时把保留下来的输出除以p，这样测试时就不用缩放。")
         assert "/100" in _next(fake, mark, "/100").text  # the follow-up answer is graded
 
         mark = len(fake.calls)
-        fake.press_button(CHAT, CHAT, feedback.message_id, "next")
+        fake.press_button(CHAT, CHAT, feedback.message_id, data_of["next"])
         nxt = _question_message(fake, mark)
         mark = len(fake.calls)
-        fake.press_button(CHAT, CHAT, nxt.message_id, "skip")
+        fake.press_button(CHAT, CHAT, nxt.message_id, nxt.buttons[-1][1])  # 跳过
         assert "已跳过" in _next(fake, mark).text
         _question_message(fake, mark)
 

@@ -48,6 +48,17 @@ SKIP_POSTPONE = timedelta(hours=1)  # a due review that is skipped waits this lo
 _IMAGE = re.compile(r"""<img\s[^>]*?src=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 _LINK = re.compile(r"<(https?://[^>\s]+)>|(?<![\w(\"'=])(https?://\S+)")
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")  # 「08：30」: the colon of Chinese keyboards too
+_BUTTON_TEXTS = {  # the label of each action's button, as the user saw it
+    Action.NEXT: "button_next",
+    Action.HINT: "button_hint",
+    Action.ANSWER: "button_answer",
+    Action.SKIP: "button_skip",
+    Action.FOLLOWUP: "button_followup",
+    Action.RATE_HARD: "button_hard",
+    Action.RATE_EASY: "button_easy",
+    Action.RATE_AGAIN: "rating_again",
+    Action.RATE_GOOD: "rating_good",
+}
 _RATINGS = {
     Action.RATE_AGAIN: fsrs.Rating.Again,
     Action.RATE_HARD: fsrs.Rating.Hard,
@@ -134,28 +145,32 @@ class PracticeEngine:
         return t(key, language, **{**self.commands, **values})
 
     def _question_reply(self, user_key: str, question: Question, *, prefix: str = "") -> Reply:
-        count = self.store.chat_state(user_key).asked_count
-        return self._question_message(question, self.language(user_key), count, prefix=prefix)
+        state = self.store.chat_state(user_key)
+        return self._question_message(question, self.language(user_key), state.asked_count, prefix=prefix, hints=state.hints_used)
 
     def question_title(self, question: Question, language: str, number: int) -> str:
         """"第 3 题 · CNN与视觉  [004-…]": the first line of a question message."""
         header = t("question", language, n=number, topic=self._topic_name(question.topic, language))
         return f"{header}  [{question.id}]"
 
-    def _question_message(self, question: Question, language: str, count: int, *, prefix: str = "") -> Reply:
+    def _question_message(
+        self, question: Question, language: str, count: int, *, prefix: str = "", hints: int = 0
+    ) -> Reply:
         lines = [prefix, self.question_title(question, language, max(count, 1)), "", question.question]
         if not question.gradable:
             lines += ["", self.t("open_question", language)]
         text = "\n".join(line for line in lines if line is not None).lstrip("\n")
-        if question.gradable:
-            buttons: tuple[Button, ...] = (
-                Button(t("button_hint", language), Action.HINT),
-                Button(t("button_answer", language), Action.ANSWER),
-                Button(t("button_skip", language), Action.SKIP),
-            )
-        else:  # nothing to hint at or to show
-            buttons = (Button(t("button_skip", language), Action.SKIP),)
-        return Reply(ReplyKind.QUESTION, text, buttons, question_id=question.id, images=tuple(question.images))
+        return Reply(ReplyKind.QUESTION, text, self._open_buttons(question, language, hints), question_id=question.id,
+                     images=tuple(question.images))  # fmt: skip
+
+    def _open_buttons(self, question: Question, language: str, hints: int) -> tuple[Button, ...]:
+        """The buttons under an open question (and under its hints): a hint while one is left
+        (`hints` shown so far), the answer, skip. An open question has nothing to hint at or show."""
+        skip = Button(t("button_skip", language), Action.SKIP, question.id)
+        if not question.gradable:
+            return (skip,)
+        hint = (Button(t("button_hint", language), Action.HINT, question.id, hints),) if hints < len(question.key_points) else ()
+        return (*hint, Button(t("button_answer", language), Action.ANSWER, question.id), skip)
 
     def _info(self, user_key: str, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> Reply:
         return Reply(kind, self.t(key, self.language(user_key), **values))
@@ -359,7 +374,8 @@ class PracticeEngine:
             # Open practice: nothing to grade against, but it is spaced like the others.
             self._review(user_key, question.id, fsrs.Rating.Good, now=now, record_rating=False)
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id)
-            return [Reply(ReplyKind.INFO, t("open_answered", language), (self._next_button(language),), question_id=question.id)]
+            next_button = (self._next_button(language, question.id),)
+            return [Reply(ReplyKind.INFO, t("open_answered", language), next_button, question_id=question.id)]
         reference = reference_for(question)
         if followup is not None:
             point = question.key_points[followup]
@@ -401,30 +417,43 @@ class PracticeEngine:
         self.store.save_chat_state(
             user_key, state=FEEDBACK, last_attempt_id=attempt.id, last_question_id=question.id, followup_point=None
         )
-        buttons = [self._next_button(language)]
+        named = question.id
+        buttons = [self._next_button(language, named)]
         if followup is None and result.missed:
-            buttons.append(Button(t("button_followup", language), Action.FOLLOWUP))
-        buttons.append(Button(t("button_answer", language), Action.ANSWER))
+            buttons.append(Button(t("button_followup", language), Action.FOLLOWUP, named))
+        buttons.append(Button(t("button_answer", language), Action.ANSWER, named))
         if rating is not None:
-            buttons += [Button(t("button_hard", language), Action.RATE_HARD), Button(t("button_easy", language), Action.RATE_EASY)]
+            buttons += [
+                Button(t("button_hard", language), Action.RATE_HARD, named),
+                Button(t("button_easy", language), Action.RATE_EASY, named),
+            ]
         return [Reply(ReplyKind.FEEDBACK, "\n".join(lines), tuple(buttons), question_id=question.id, grade=result)]
 
-    def _next_button(self, language: str) -> Button:
-        return Button(t("button_next", language), Action.NEXT)
+    def _next_button(self, language: str, question_id: str | None) -> Button:
+        return Button(t("button_next", language), Action.NEXT, question_id)
 
-    def hint(self, user_key: str, *, now: datetime | None = None) -> Reply:
-        """Reveal the gist of the next key point of the open question, at a cost of HINT_COST points."""
+    def hint(self, user_key: str, *, step: int | None = None, now: datetime | None = None) -> Reply:
+        """Reveal the gist of the next key point of the open question, at a cost of HINT_COST points.
+
+        `step` is the number of hints shown when the pressed button was made: a hint already
+        shown by then (a double tap, an older hint button) is shown again, free, and none is taken.
+        """
         state = self.store.chat_state(user_key)
         question = self.bank.get(state.question_id) if state.question_id else None
         if state.state != ASKED or question is None:
             return self._info(user_key, "no_question")
         if not question.key_points or state.followup_point is not None:
             return self._info(user_key, "hint_open" if not question.key_points else "no_hint")
+        language = self.language(user_key)
+        if step is not None and 0 <= step < min(state.hints_used, len(question.key_points)):
+            text = self.t("hint_again", language, point=self._gist(question, step, language))  # its 提示 gives the next one
+            return Reply(ReplyKind.HINT, text, self._open_buttons(question, language, state.hints_used), question_id=question.id)
         if state.hints_used >= len(question.key_points):
             return self._info(user_key, "no_hint")
-        gist = self._gist(question, state.hints_used, self.language(user_key))
+        gist = self._gist(question, state.hints_used, language)
         self.store.save_chat_state(user_key, hints_used=state.hints_used + 1)
-        return self._info(user_key, "hint", ReplyKind.HINT, cost=f"{HINT_COST:.0f}", point=gist)
+        text = self.t("hint", language, cost=f"{HINT_COST:.0f}", point=gist)
+        return Reply(ReplyKind.HINT, text, self._open_buttons(question, language, state.hints_used + 1), question_id=question.id)
 
     def show_answer(self, user_key: str, *, now: datetime | None = None) -> Reply:
         """Show the reference answer; asked before answering, it counts as not answered."""
@@ -435,13 +464,7 @@ class PracticeEngine:
         language = self.language(user_key)
         if question is None:
             return self._info(user_key, "no_question")
-        images: tuple[str, ...] = ()
-        if not question.answered:
-            text = t("not_gradable", language)
-        elif question.answer_kind.value in ("image", "link"):
-            text, images = self._media_reference(question, language)
-        else:
-            text = t("reference", language, answer=question.answer)
+        text, images = self._reference(question, language)
         if state.state == ASKED and question.gradable and state.followup_point is None:
             self.store.add_attempt(
                 user_key, question_id=question.id, answer="", score=0.0, verdict=0, covered=[],
@@ -449,10 +472,18 @@ class PracticeEngine:
                 is_followup=False, rating=int(fsrs.Rating.Again), now=now,
             )  # fmt: skip
             self._review(user_key, question.id, fsrs.Rating.Again, now=now)
-            text += "\n" + t("gave_up", language)
+            text += "\n" + t("gave_up", language)  # `last_attempt_id` stays: it names graded answers only
         if state.state == ASKED:
             self.store.save_chat_state(user_key, state=FEEDBACK, last_question_id=question.id, followup_point=None)
-        return Reply(ReplyKind.REFERENCE, text, (self._next_button(language),), question_id=question.id, images=images)
+        return Reply(ReplyKind.REFERENCE, text, (self._next_button(language, question.id),), question_id=question.id, images=images)
+
+    def _reference(self, question: Question, language: str) -> tuple[str, tuple[str, ...]]:
+        """The reference answer as shown, and the image URLs that go with it."""
+        if not question.answered:
+            return t("not_gradable", language), ()
+        if question.answer_kind.value in ("image", "link"):
+            return self._media_reference(question, language)
+        return t("reference", language, answer=question.answer), ()
 
     def _media_reference(self, question: Question, language: str) -> tuple[str, tuple[str, ...]]:
         """A reference that is only images or links: its key points in words, then each link;
@@ -517,7 +548,8 @@ class PracticeEngine:
     def _followup_reply(self, user_key: str, question: Question, point: int, *, prefix: str = "") -> Reply:
         language = self.language(user_key)
         text = "\n".join(x for x in (prefix, self._followup_text(question, point, language)) if x)
-        return Reply(ReplyKind.QUESTION, text, (Button(t("button_skip", language), Action.SKIP),), question_id=question.id)
+        skip = Button(t("button_skip", language), Action.SKIP, question.id)
+        return Reply(ReplyKind.QUESTION, text, (skip,), question_id=question.id)
 
     def followup(self, user_key: str, *, now: datetime | None = None) -> Reply:
         """Ask about the most important key point the last answer missed, like an interviewer would."""
@@ -539,7 +571,7 @@ class PracticeEngine:
 
     def rerate(self, user_key: str, action: Action, *, now: datetime | None = None) -> Reply:
         """Reschedule the last graded answer as Again/Hard/Good/Easy instead of what its score gave."""
-        attempt = next((a for a in reversed(self.store.attempts(user_key)) if a.rating is not None), None)
+        attempt = self._last_rated(user_key)
         language = self.language(user_key)
         if attempt is None or action not in _RATINGS:
             return self._info(user_key, "nothing_to_rate")
@@ -555,12 +587,30 @@ class PracticeEngine:
         name = t(f"rating_{rating.name.lower()}", language)
         return self._info(user_key, "rerated", rating=name, due=self.format_time(user_key, after.due))
 
-    def press(self, user_key: str, action: Action, *, now: datetime | None = None) -> list[Reply]:
-        """What a button (or a terminal command) does."""
+    def _last_rated(self, user_key: str):  # noqa: ANN202 - a storage AttemptRecord or None
+        """The last attempt that set a rating (the one re-rating acts on)."""
+        return next((a for a in reversed(self.store.attempts(user_key)) if a.rating is not None), None)
+
+    def press(
+        self, user_key: str, action: Action, *, question_id: str | None = None, step: int | None = None,
+        now: datetime | None = None,
+    ) -> list[Reply]:
+        """What a button (or a terminal command) does.
+
+        A button names its question (`question_id`; a hint button also its `step`, see `hint`): a
+        press acts on that question, or says it is closed, and never on another one that is open
+        by then; so a second tap of a button (a double tap) does not act twice. Without
+        `question_id` (a command, a button sent before buttons named their question) it acts on
+        the open question, as it always did.
+        """
+        if question_id is not None:
+            named = self._press_named(user_key, action, question_id)
+            if named is not None:
+                return named
         if action is Action.NEXT:
             return [self.next_question(user_key, now=now)]
         if action is Action.HINT:
-            return [self.hint(user_key, now=now)]
+            return [self.hint(user_key, step=step, now=now)]
         if action is Action.ANSWER:
             return [self.show_answer(user_key, now=now)]
         if action is Action.SKIP:
@@ -570,6 +620,75 @@ class PracticeEngine:
         if action is Action.STATS:
             return [self.stats(user_key, now=now)]
         return [self.rerate(user_key, action, now=now)]
+
+    def _press_named(self, user_key: str, action: Action, question_id: str) -> list[Reply] | None:
+        """What a button of question `question_id` does when that is not what it would do to the
+        open question; None when it acts as usual (see `press`)."""
+        state = self.store.chat_state(user_key)
+        asked = state.state == ASKED
+        is_open = asked and state.question_id == question_id
+        if action is Action.ANSWER and not is_open:
+            return [self._closed_reference(user_key, question_id, state)]
+        if action in (Action.HINT, Action.SKIP) and not is_open:
+            return [self._closed(user_key, action, question_id, state)]
+        if action is Action.NEXT and asked and not is_open:  # another question waits: never replaced unseen
+            return [self._closed(user_key, action, question_id, state)]
+        if action is Action.FOLLOWUP:
+            if is_open and state.followup_point is not None:  # asked already (a double tap)
+                return [self._info(user_key, "followup_asked")]
+            attempt = self.store.last_attempt(user_key)
+            if (asked and not is_open) or (not asked and (attempt is None or attempt.question_id != question_id)):
+                return [self._closed(user_key, action, question_id, state)]
+        if action in _RATINGS:
+            attempt = self._last_rated(user_key)
+            if attempt is not None and attempt.question_id != question_id:  # a later answer would be re-rated
+                return [self._closed(user_key, action, question_id, state)]
+        return None
+
+    def _closed(self, user_key: str, action: Action, question_id: str, state) -> Reply:  # noqa: ANN001 - a ChatStateRecord
+        """A button of a question that is closed: nothing was done, and what is open now."""
+        language = self.language(user_key)
+        label = t(_BUTTON_TEXTS.get(action, "button_next"), language)
+        open_now = self._open_now(state, language)
+        return self._info(user_key, "button_closed", button=label, id=question_id, now=open_now)
+
+    def _given_up_last(self, user_key: str, question_id: str, state) -> bool:  # noqa: ANN001 - a ChatStateRecord
+        """Whether the chat's latest attempt gave `question_id` up (its reference was shown then):
+        an attempt that is not the last graded answer, which `last_attempt_id` names."""
+        attempt = self.store.last_attempt(user_key)
+        return attempt is not None and attempt.question_id == question_id and attempt.id != state.last_attempt_id
+
+    def _open_id(self, state) -> str | None:  # noqa: ANN001 - a ChatStateRecord
+        """The open question's id; None when none is open (or it has left the bank)."""
+        if state.state == ASKED and state.question_id and self.bank.get(state.question_id) is not None:
+            return state.question_id
+        return None
+
+    def _open_now(self, state, language: str) -> str:  # noqa: ANN001 - a ChatStateRecord
+        """「当前的题目是 [B]…」, or how to get a question when none is open."""
+        open_id = self._open_id(state)
+        return self.t("closed_open", language, open=open_id) if open_id else self.t("closed_none", language)
+
+    def _closed_reference(self, user_key: str, question_id: str, state) -> Reply:  # noqa: ANN001 - a ChatStateRecord
+        """看答案 under a question that is not the open one: its reference, read only. Nothing is
+        recorded: the question is closed (it was answered, given up, skipped or replaced by
+        another), and a question open now is not touched. Right after a give-up (a double tap)
+        the reference is not sent a second time."""
+        language = self.language(user_key)
+        question = self.bank.get(question_id)
+        if question is None:  # it has left the bank: nothing to show
+            return self._closed(user_key, Action.ANSWER, question_id, state)
+        last = state.state == FEEDBACK and state.last_question_id == question_id  # its result is the latest
+        next_button = (self._next_button(language, question_id),)
+        if last and self._given_up_last(user_key, question_id, state):
+            return Reply(ReplyKind.INFO, t("reference_sent", language), next_button, question_id=question_id)
+        text, images = self._reference(question, language)
+        if open_id := self._open_id(state):  # no 下一题 under it: that question waits
+            note = t("reference_closed_open", language, id=question_id, open=open_id)
+            return Reply(ReplyKind.REFERENCE, f"{text}\n{note}", question_id=question_id, images=images)
+        if not last:
+            text += "\n" + t("reference_closed", language, id=question_id)
+        return Reply(ReplyKind.REFERENCE, text, next_button, question_id=question_id, images=images)
 
     # ------------------------------------------------------------------ settings and progress
 

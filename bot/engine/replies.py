@@ -37,8 +37,15 @@ class ReplyKind(str, Enum):
 
 @dataclass(frozen=True)
 class Button:
+    """A quick reply. A button under a message about a question names it (`question_id`), so a
+    press later on acts on that question, not on whichever is open by then; a hint button also
+    names its `step`: how many hints had been shown when it was made (a second press of it shows
+    that hint again instead of taking another one)."""
+
     label: str
     action: Action
+    question_id: str | None = None
+    step: int | None = None
 
 
 @dataclass(frozen=True)

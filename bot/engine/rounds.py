@@ -4,6 +4,11 @@ Transport-free like the rest of the engine: the front-end posts each question (`
 and reports its message (`question_posted`), delivers replies to the question message here, and
 calls `close_question` when a question's time is up.
 
+A reply is judged by when it was sent (`sent_at`, the message's date), not by when it is handled:
+one sent before the deadline counts however late the front-end gets to it, as long as the question
+has not been closed. A round runs in one chat and, in a forum, one topic of it (`thread_id`, 0: no
+topic): each topic may run a round of its own.
+
 A round's current question is posted when its `message_id` is set: a round whose question has no
 message yet (just started, or just moved on) still has to post it, also after a restart. A
 question's results, and the leaderboard after the last one, are queued in the outbox in the same
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from grading.result import PointStatus
 
@@ -24,13 +30,20 @@ from .replies import Reply, ReplyKind
 from .texts import t
 
 __all__ = [
-    "RoundRules", "parse_mock_args", "start_round", "question_reply", "question_posted", "round_answer",
+    "RoundRules", "Answered", "parse_mock_args", "start_round", "question_reply", "question_posted", "round_answer",
     "close_question", "stop_round", "MAX_NAME",
 ]
 
 MIN_QUESTIONS, MAX_QUESTIONS, DEFAULT_QUESTIONS = 1, 10, 3
 MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 15, 600, 90
 MAX_NAME = 128  # characters of a display name that are stored (the column's size)
+
+
+class Answered(Enum):
+    """What became of a member's reply to the open question."""
+
+    RECEIVED = "received"  # graded and counted
+    ALREADY = "already"  # they had answered this question: the first answer counts
 
 
 @dataclass(frozen=True)
@@ -73,14 +86,16 @@ def question_posted(engine: PracticeEngine, record: RoundRecord, message_id: int
 
 
 def start_round(
-    engine: PracticeEngine, chat_key: str, starter_key: str, rules: RoundRules, *, language: str, now: datetime | None = None
+    engine: PracticeEngine, chat_key: str, starter_key: str, rules: RoundRules, *, language: str,
+    now: datetime | None = None, thread_id: int = 0,
 ) -> tuple[RoundRecord | None, Reply]:
-    """Pick the questions and create the round; (None, an error reply) if that is not possible.
+    """Pick the questions and create the round in the chat's topic `thread_id` (0: no topic);
+    (None, an error reply) if that is not possible, e.g. a round already runs there.
 
     The round's first question is not posted yet (no message, no deadline): the reply is that
     question, for the front-end to post and report with `question_posted`."""
     now = _utc(now)
-    if engine.store.active_rounds(chat_key):
+    if engine.store.active_rounds(chat_key, thread_id):
         return None, Reply(ReplyKind.ERROR, t("mock_running", language))
     topic_id = None
     if rules.topic:
@@ -93,22 +108,23 @@ def start_round(
     if len(pool) < rules.questions:
         return None, Reply(ReplyKind.ERROR, t("no_topic_questions", language, topic=rules.topic or "*"))
     chosen = engine.rng.sample(sorted(pool), rules.questions)
-    record = engine.store.create_round(chat_key, starter_key, chosen, seconds=rules.seconds, now=now)
+    record = engine.store.create_round(chat_key, starter_key, chosen, seconds=rules.seconds, now=now, thread_id=thread_id)
     return record, question_reply(engine, record, language)
 
 
 def round_answer(
-    engine: PracticeEngine, round_id: int, user_key: str, name: str, text: str, *, language: str,
-    message_id: int | None = None, now: datetime | None = None,
-) -> Reply | None:
-    """Grade a member's reply to the open question (the one posted as `message_id`, if given);
-    None when it is not an answer to take."""
+    engine: PracticeEngine, round_id: int, user_key: str, name: str, text: str, *,
+    message_id: int | None = None, sent_at: datetime | None = None, now: datetime | None = None,
+) -> Answered | None:
+    """Grade a member's reply to the open question (the one posted as `message_id`, if given),
+    sent at `sent_at` (default: `now`); None when it is not an answer to take."""
     now = _utc(now)
+    sent = _utc(sent_at or now)
     text = text.replace("\x00", "")  # PostgreSQL's text columns refuse NUL characters
     name = name.replace("\x00", "")[:MAX_NAME]
     record = engine.store.round(round_id)
-    if record is None or record.state != RoundState.RUNNING or record.deadline_at is None or now > record.deadline_at:
-        return None  # not running, not posted yet (no deadline) or closed
+    if record is None or record.state != RoundState.RUNNING or record.deadline_at is None or sent > record.deadline_at:
+        return None  # not running, not posted yet (no deadline), or sent after its time ran out
     if message_id is not None and record.message_id != message_id:
         return None  # a reply to an earlier question, which has closed meanwhile
     if not text.strip():
@@ -119,9 +135,7 @@ def round_answer(
     stored = engine.store.add_round_answer(
         round_id, record.current_index, user_key, name, text, result.score, covered, now=now
     )
-    if stored is None:
-        return Reply(ReplyKind.INFO, t("mock_already", language, name=name))
-    return Reply(ReplyKind.INFO, t("mock_received", language, name=name))
+    return Answered.ALREADY if stored is None else Answered.RECEIVED
 
 
 def close_question(engine: PracticeEngine, round_id: int, *, language: str, now: datetime | None = None) -> RoundRecord | None:
@@ -177,9 +191,12 @@ def _leaderboard(engine: PracticeEngine, round_id: int, language: str) -> Reply:
     return Reply(ReplyKind.INFO, "\n".join(lines))
 
 
-def stop_round(engine: PracticeEngine, chat_key: str, by_key: str, *, is_admin: bool, language: str) -> Reply:
-    """/mock_stop: only the starter or a chat admin may end a round early (the leaderboard so far)."""
-    running = engine.store.active_rounds(chat_key)
+def stop_round(
+    engine: PracticeEngine, chat_key: str, by_key: str, *, is_admin: bool, language: str, thread_id: int = 0
+) -> Reply:
+    """/mock_stop: only the starter or a chat admin may end the round of this chat's topic
+    `thread_id` early (the leaderboard so far)."""
+    running = engine.store.active_rounds(chat_key, thread_id)
     if not running:
         return Reply(ReplyKind.ERROR, t("mock_none", language))
     record = running[0]

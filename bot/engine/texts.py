@@ -115,6 +115,30 @@ _TEXTS: dict[str, dict[str, str]] = {
     "reference": {"zh": "参考答案：\n{answer}", "en": "Reference answer:\n{answer}"},
     "gave_up": {"zh": "（这题记为没答上，之后会更早再出。）", "en": "(Counted as not answered: it will come back sooner.)"},
     "skipped": {"zh": "已跳过这题。", "en": "Skipped."},
+    "hint_again": {"zh": "这条提示前面已经给过了（不再扣分）：{point}", "en": "You already had this hint (no extra cost): {point}"},
+    "button_closed": {
+        "zh": "「{button}」是之前的题目 [{id}] 的按钮，那道题已经结束，这次什么也没做。{now}",
+        "en": "“{button}” belongs to an earlier question [{id}], which is closed: nothing was done. {now}",
+    },
+    "closed_open": {
+        "zh": "当前的题目是 [{open}]：直接发送回答，或用 {cmd_skip} 跳过。",
+        "en": "The open question is [{open}]: just send your answer, or {cmd_skip}.",
+    },
+    "closed_none": {"zh": "现在没有待回答的题目，发送 {cmd_next} 来一道新题。", "en": "No question is open: send {cmd_next} for a new one."},
+    "reference_sent": {
+        "zh": "参考答案上面已经发过了；这题只记一次没答上。",
+        "en": "The reference answer is just above; the question counts as not answered once, not twice.",
+    },
+    "reference_closed": {
+        "zh": "（这是之前的题目 [{id}] 的参考答案：只是查看，不记分。）",
+        "en": "(The reference of an earlier question [{id}]: for reading only, not scored.)",
+    },
+    "reference_closed_open": {
+        "zh": "（这是之前的题目 [{id}] 的参考答案：只是查看，不记分。当前的题目 [{open}] 不受影响，还在等你回答。）",
+        "en": "(The reference of an earlier question [{id}]: for reading only, not scored. The open question [{open}] "
+        "is not affected and still waits for your answer.)",
+    },
+    "followup_asked": {"zh": "追问已经发出了：直接发送你的回答即可。", "en": "The follow-up is already asked: just send your answer."},
     "rerated": {"zh": "已按「{rating}」重新安排复习：下次 {due}。", "en": "Rescheduled as “{rating}”: next review {due}."},
     "nothing_to_rate": {"zh": "还没有可以重新评级的回答。", "en": "There is no answer to re-rate yet."},
     "hint_penalty": {"zh": "（用了 {hints}，扣 {cost} 分）", "en": "({hints} used: −{cost})"},

@@ -6,6 +6,7 @@ Callers get frozen records, never ORM objects, and every datetime is UTC-aware.
 from bot.storage.errors import StorageError
 from bot.storage.records import (
     AttemptRecord,
+    ChatMove,
     ChatStateRecord,
     OutboxRecord,
     PracticeSnapshot,
@@ -27,6 +28,7 @@ __all__ = [
     "ReviewRecord",
     "RoundRecord",
     "RoundAnswerRecord",
+    "ChatMove",
     "OutboxRecord",
     "PracticeSnapshot",
 ]

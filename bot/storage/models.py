@@ -171,6 +171,8 @@ class Round(Base):
     message_id: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The forum topic (message_thread_id) the round runs in; 0: none (a plain group, a forum's General).
+    thread_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RoundAnswer(Base):

@@ -18,6 +18,7 @@ __all__ = [
     "AttemptRecord",
     "ReviewRecord",
     "RoundRecord",
+    "ChatMove",
     "RoundAnswerRecord",
     "OutboxRecord",
     "PracticeSnapshot",
@@ -114,6 +115,20 @@ class RoundRecord:
     message_id: int | None
     started_at: datetime
     deadline_at: datetime | None
+    thread_id: int = 0  # the forum topic it runs in (0: none)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMove:
+    """What moving a chat to a new key (a group upgraded to a supergroup) took along."""
+
+    rounds: tuple[RoundRecord, ...]  # the running rounds, as they are now (under the new key)
+    pushes: int  # unsent outbox rows
+    settings: bool  # whether the chat had a profile (language, subscription, chat state)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.rounds or self.pushes or self.settings)
 
 
 @dataclass(frozen=True, slots=True)

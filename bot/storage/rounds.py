@@ -1,4 +1,5 @@
-"""The half of `Store` keyed by chat and user keys: group mock-interview rounds and the push outbox."""
+"""The half of `Store` keyed by chat and user keys: group mock-interview rounds, the push outbox, and
+moving a chat to a new key (a group upgraded to a supergroup)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.base import StoreBase, column_values, utc_now
-from bot.storage.models import Outbox, Round, RoundAnswer, UTCDateTime
+from bot.storage.models import Outbox, Round, RoundAnswer, User, UTCDateTime
 from bot.storage.records import (
+    ChatMove,
     OutboxRecord,
     RoundAnswerRecord,
     RoundRecord,
@@ -78,12 +80,15 @@ class RoundsOutboxStore(StoreBase):
     def create_round(
         self, chat_key: str, starter_key: str, question_ids: Sequence[str], *, seconds: int,
         message_id: int | None = None, deadline_at: datetime | None = None, now: datetime | None = None,
+        thread_id: int = 0,
     ) -> RoundRecord:
-        """Start a round in `chat_key` at question 0, `seconds` per question."""
+        """Start a round in `chat_key` (in its forum topic `thread_id`, 0: none) at question 0,
+        `seconds` per question."""
         values = column_values(
             dict(chat_key=chat_key, starter_key=starter_key, question_ids=list(question_ids), current_index=0,
-                 seconds=seconds, state=RoundState.RUNNING, message_id=message_id, deadline_at=deadline_at),
-            ROUND_FIELDS | {"chat_key", "starter_key"}, what="round",
+                 seconds=seconds, state=RoundState.RUNNING, message_id=message_id, deadline_at=deadline_at,
+                 thread_id=thread_id),
+            ROUND_FIELDS | {"chat_key", "starter_key", "thread_id"}, what="round",
         )
         stamp = utc_now(now)
 
@@ -104,13 +109,15 @@ class RoundsOutboxStore(StoreBase):
 
         return self._run(work, write=False)
 
-    def active_rounds(self, chat_key: str | None = None) -> list[RoundRecord]:
-        """Running rounds (in one chat, if given), oldest first."""
+    def active_rounds(self, chat_key: str | None = None, thread_id: int | None = None) -> list[RoundRecord]:
+        """Running rounds (in one chat, and one forum topic of it, if given), oldest first."""
 
         def work(session: Session) -> list[RoundRecord]:
             query = select(Round).where(Round.state == RoundState.RUNNING.value)
             if chat_key is not None:
                 query = query.where(Round.chat_key == chat_key)
+            if thread_id is not None:
+                query = query.where(Round.thread_id == thread_id)
             return [to_record(RoundRecord, row) for row in session.scalars(query.order_by(Round.id))]
 
         return self._run(work, write=False)
@@ -142,11 +149,11 @@ class RoundsOutboxStore(StoreBase):
         """Move a running round on and queue its messages for its chat, in one transaction.
 
         Sets `fields` (as `update_round` does) and queues one outbox row of `kind` per message
-        (user key = the round's chat key, payload {"text": message}, due at `now` plus i
-        microseconds, so they are distinct and go out in order; after the chat's latest row of
-        `kind` if that is due as late). Returns None, changing and queuing nothing, if the round is
-        not running any more or, with `expected_index`, is no longer at that question (another
-        caller moved it on first).
+        (user key = the round's chat key, payload {"text": message} plus, for a round in a forum
+        topic, its "thread_id"; due at `now` plus i microseconds, so they are distinct and go out
+        in order; after the chat's latest row of `kind` if that is due as late). Returns None,
+        changing and queuing nothing, if the round is not running any more or, with
+        `expected_index`, is no longer at that question (another caller moved it on first).
 
         Raises:
             ValueError: an unknown field, or a naive datetime.
@@ -171,9 +178,10 @@ class RoundsOutboxStore(StoreBase):
                 )
                 if latest is not None and latest >= stamp:  # same microsecond, or a clock set back
                     start = latest + timedelta(microseconds=1)
+            topic = {"thread_id": row.thread_id} if row.thread_id else {}
             for number, message in enumerate(texts):
                 session.add(Outbox(
-                    user_key=row.chat_key, kind=kind, payload={"text": message},
+                    user_key=row.chat_key, kind=kind, payload={"text": message, **topic},
                     due_at=start + timedelta(microseconds=number), attempts=0,
                 ))
             session.flush()
@@ -317,6 +325,41 @@ class RoundsOutboxStore(StoreBase):
                 raise KeyError(f"no queued push {outbox_id}")
 
         self._run(work)
+
+    # ------------------------------------------------------------------ moving a chat
+
+    def move_chat(self, old_key: str, new_key: str) -> ChatMove:
+        """Give everything keyed by chat `old_key` to `new_key`, in one transaction: its rounds, its
+        unsent outbox rows and its profile (language, subscription, chat state and what hangs on
+        it). A group upgraded to a supergroup gets a new chat id and keeps its history this way.
+
+        A profile `new_key` already has is replaced: it can only have been made after the upgrade
+        (the new id did not exist before), so it holds at most a few moments' defaults. Moving a
+        chat that has nothing (again) changes nothing.
+        """
+
+        def work(session: Session) -> ChatMove:
+            running = select(Round.id).where(Round.chat_key == old_key, Round.state == RoundState.RUNNING.value)
+            moved_ids = list(session.scalars(running))
+            session.execute(update(Round).where(Round.chat_key == old_key).values(chat_key=new_key))
+            pushes = session.execute(
+                update(Outbox).where(Outbox.user_key == old_key, Outbox.sent_at.is_(None)).values(user_key=new_key)
+            ).rowcount
+            settings = self._move_profile(session, old_key, new_key)
+            rows = session.scalars(select(Round).where(Round.id.in_(moved_ids)).order_by(Round.id)) if moved_ids else []
+            return ChatMove(tuple(to_record(RoundRecord, row) for row in rows), pushes, settings)
+
+        return self._run(work)
+
+    @staticmethod
+    def _move_profile(session: Session, old_key: str, new_key: str) -> bool:
+        """Re-key the user row of `old_key` (its chat state, attempts and reviews follow its id)."""
+        old_id = session.scalar(select(User.id).where(User.key == old_key))
+        if old_id is None:
+            return False
+        session.execute(delete(User).where(User.key == new_key))  # its rows go with it (ON DELETE CASCADE)
+        session.execute(update(User).where(User.id == old_id).values(key=new_key))
+        return True
 
     # ------------------------------------------------------------------ forgetting
 

@@ -3,6 +3,7 @@
 Handlers parse the update, call the practice engine (in a worker thread: grading and storage are
 blocking) and send its replies. State lives in the engine's store, never in `user_data`. Every Bot
 API call goes through the one send policy of `send` (retries, flood control, 4xx never repeated).
+Updates of different chats are handled at once, the updates of one chat in order (`ordering`).
 
 `mockbot run` polls only if no other instance polls with the same token: before doing anything it
 listens for `CONFLICT_PROBE` seconds, and a 409 Conflict in that time (the other instance's next
@@ -40,8 +41,9 @@ from telegram.ext import (
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import t
-from . import admin, answers, daily, group, send
+from . import admin, answers, buttons, daily, group, send
 from .answers import ANSWER_WINDOW
+from .ordering import ChatOrder
 from .ratelimit import PacedRateLimiter
 from .send import send_replies
 
@@ -185,17 +187,6 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     replying_to = replied_question(message, context.bot.id)
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     await answers.answer(context.application, user_key(update), chat_id, message.text or "", replying_to, update=update)  # type: ignore[union-attr]
-
-
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A feedback or question button: hint, answer, next, follow-up, re-rate, skip."""
-    query = update.callback_query
-    await send.answer_query(query)
-    try:
-        action = Action(query.data)  # type: ignore[union-attr]
-    except ValueError:
-        return
-    await _send(update, context, await _call(context, "press", user_key(update), action))
 
 
 def _action_command(action: Action):  # noqa: ANN202 - a handler
@@ -385,6 +376,7 @@ def build_application(
     `answer_window` is how close together messages must be to count as one answer (0: never joined).
     """
     builder = ApplicationBuilder().application_class(_Application).token(token).post_init(_post_init)
+    builder = builder.concurrent_updates(ChatOrder())  # chats at once, each chat's updates in order
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     if rate_limit:
@@ -410,12 +402,13 @@ def build_application(
     application.add_handler(CommandHandler("mock", group.mock, filters=groups))
     application.add_handler(CommandHandler("mock_stop", group.mock_stop, filters=groups))
     application.add_handler(MessageHandler(groups & filters.TEXT & filters.REPLY & ~filters.COMMAND, group.group_reply))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group.chat_migrated))
     application.add_handler(TypeHandler(Update, answers.flush_before_update), group=-2)
     application.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
     application.add_handler(CommandHandler("forget", forget, filters=private))
     application.add_handler(CallbackQueryHandler(forget_confirmed, pattern=r"^forget:yes$"))
     application.add_handler(CallbackQueryHandler(onboarding_button, pattern=r"^(lang|topic|tz|at):"))
-    application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(CallbackQueryHandler(buttons.button))
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, edited))
     application.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, answer_text))

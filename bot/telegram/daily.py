@@ -17,7 +17,7 @@ from telegram.ext import Application, ContextTypes
 
 from .outbox import DAILY, chat_id_of, deliver_pending
 
-__all__ = ["schedule_user", "restore", "slot_today", "deliver_pending", "RETRY_EVERY"]
+__all__ = ["schedule_user", "unschedule", "restore", "slot_today", "deliver_pending", "RETRY_EVERY"]
 
 logger = logging.getLogger(__name__)
 JOB_PREFIX = "daily:"
@@ -36,11 +36,16 @@ def slot_today(daily_time: str, zone: str, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(hour, minute), tzinfo=tz).astimezone(timezone.utc)
 
 
+def unschedule(application: Application, key: str) -> None:
+    """Drop the daily job of one user or chat, if it has one (the stored subscription stays)."""
+    for job in application.job_queue.get_jobs_by_name(JOB_PREFIX + key):
+        job.schedule_removal()
+
+
 def schedule_user(application: Application, key: str) -> None:
     """(Re)place the daily job of one user from the stored subscription."""
     queue = application.job_queue
-    for job in queue.get_jobs_by_name(JOB_PREFIX + key):
-        job.schedule_removal()
+    unschedule(application, key)
     user = application.bot_data["engine"].store.user(key)
     if not user.daily_time:
         return

@@ -28,13 +28,23 @@ What it does, like Telegram does it:
   ones), `limit` and `allowed_updates`; a newer `getUpdates` ends an older waiting one with 409
   Conflict ("terminated by other getUpdates request"), so two instances polling with one token
   keep ending each other's polls, and `getUpdates` while a webhook is set is 409 as well.
+* Groups as Telegram has them: a user message has the `date` it was sent (`date=`: one sent
+  earlier and delivered late); a forum (`add_topic`) has topics, a message in one carries its
+  `message_thread_id` and `is_topic_message` (and replies to the topic's first message unless it
+  replies to another), and a send to a topic that does not exist is 400 "message thread not
+  found"; a member may speak as a chat (`send_as_chat`: a channel, or the group itself for an
+  anonymous admin, with `sender_chat` and Telegram's stand-in `from`); a group upgraded to a
+  supergroup (`migrate_group`) has a new id, the service messages `migrate_to_chat_id` and
+  `migrate_from_chat_id`, and every call naming the old id answers 400 "group chat was upgraded
+  to a supergroup chat" with `parameters.migrate_to_chat_id`.
 * Some of Telegram's 400s, because real bots hit them: empty or over-long texts (4096) and
   captions (1024), counted as Telegram counts them: in UTF-16 code units of the text after
   entity parsing (𝑥 counts two, `&amp;` one, tags nothing); unsupported or unbalanced tags with
   `parse_mode="HTML"` (`validate_html`),
   editing a message that does not exist, is not the bot's, or would not change ("message is not
   modified"), replying to a missing message, answering an unknown or already answered callback
-  query, invalid bot commands.
+  query or one pressed `too_old` ("query is too old"), callback data over 64 bytes
+  ("BUTTON_DATA_INVALID"), invalid bot commands.
 
 Methods: getMe, getUpdates, deleteWebhook, setWebhook, getWebhookInfo, setMyCommands,
 getMyCommands, deleteMyCommands, sendMessage, sendPhoto, editMessageText, editMessageReplyMarkup,
@@ -48,9 +58,11 @@ sendPhoto and editMessageText calls are also in `sent`; calls answered with an e
 429/5xx, 400s, unknown methods) are in `rejected` instead. Lists are appended to under a lock and only ever grow until `clear()`.
 
 Fault injection: `fail_next(method, times=, status=, retry_after=)`, `flood_rate` (a seeded share
-of sendMessage/sendPhoto answered 429 with `flood_retry_after`), and `delay` (seconds added to
-every answer, after the call took effect: a client that times out may still have sent the
-message, as with Telegram).
+of sendMessage/sendPhoto answered 429 with `flood_retry_after`), `group_limit` (Telegram's flood
+limit for groups: more than this many sendMessage/sendPhoto to one group within 60 s are answered
+429 with the seconds until a slot frees up; off by default), and `delay` (seconds added to every
+answer, after the call took effect: a client that times out may still have sent the message, as
+with Telegram).
 
 `ApplicationThread` runs a PTB `Application` (initialize, post_init, start, start_polling; and
 updater.stop, stop, post_stop, shutdown, post_shutdown) in a thread with its own event loop.
@@ -65,6 +77,7 @@ import copy
 import html
 import itertools
 import json
+import math
 import random
 import re
 import struct
@@ -86,6 +99,7 @@ DEFAULT_TOKEN = "123456:TEST-TOKEN"
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 code units of the text as shown (after entity parsing)
 MAX_CAPTION_LENGTH = 1024
+MAX_CALLBACK_DATA = 64  # bytes of an inline button's callback_data
 _SENT_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText"})
 _FLOOD_METHODS = frozenset({"sendMessage", "sendPhoto"})
 # Telegram does not send these update types unless they are asked for in `allowed_updates`.
@@ -110,6 +124,12 @@ _JSON_PARAMS = frozenset(
     {"reply_markup", "reply_parameters", "entities", "caption_entities", "commands", "scope",
      "allowed_updates", "link_preview_options", "media"}
 )
+# Telegram's stand-in authors of messages sent as a chat: by a channel, by an anonymous admin.
+_CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                "username": "Channel_Bot"}
+_ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                    "username": "GroupAnonymousBot"}
+_MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 _ADMIN_RIGHTS = (
     "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
     "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
@@ -188,7 +208,8 @@ class FakeBotApi:
     """A fake Telegram Bot API server; see the module's docstring.
 
     Attributes you may set at any time: `admins` (chat id -> set of user ids that getChatMember
-    reports as "administrator"), `delay`, `flood_rate`, `flood_retry_after`, `validate_html`.
+    reports as "administrator"), `delay`, `flood_rate`, `flood_retry_after`, `group_limit`,
+    `validate_html`.
     """
 
     def __init__(
@@ -213,6 +234,7 @@ class FakeBotApi:
         self.delay = 0.0
         self.flood_rate = 0.0
         self.flood_retry_after = 1
+        self.group_limit: int | None = None  # messages a minute to one group (Telegram: 20)
         self.validate_html = True
         self.held = 0  # calls waiting behind `hold()` right now
         self.dropped: list[str] = []  # methods of held calls whose client went away meanwhile
@@ -231,6 +253,10 @@ class FakeBotApi:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._next_message_id: dict[int, int] = collections.defaultdict(lambda: 1)
         self._chats: dict[int, dict[str, Any]] = {}
+        self._topics: collections.defaultdict[int, set[int]] = collections.defaultdict(set)
+        self._migrated: dict[int, int] = {}  # a group upgraded to a supergroup -> its new id
+        self._group_sends: collections.defaultdict[int, collections.deque[float]] = (
+            collections.defaultdict(collections.deque))  # group -> times of its recent messages
         self._users: dict[int, dict[str, Any]] = {}
         self._updates: collections.deque[_Update] = collections.deque()
         self._forced_in_queue = 0
@@ -526,6 +552,20 @@ class FakeBotApi:
             return False
         return True
 
+    def _group_flood(self, method: str, params: dict[str, Any]) -> _ApiError | None:
+        """Telegram's flood limit for groups (`group_limit` messages within 60 s), if it is set."""
+        chat_id = params.get("chat_id")
+        if (self.group_limit is None or method not in _FLOOD_METHODS
+                or not isinstance(chat_id, int) or chat_id >= 0):
+            return None
+        sends, now = self._group_sends[chat_id], time.monotonic()
+        while sends and sends[0] <= now - 60:
+            sends.popleft()
+        if len(sends) < self.group_limit:
+            return None
+        retry = max(1, math.ceil(sends[0] + 60 - now))
+        return _ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+
     def _injected_failure(self, method: str) -> _ApiError | None:
         queue = self._failures.get(method.lower())
         if queue:
@@ -577,28 +617,113 @@ class FakeBotApi:
         username: str | None = None,
         chat_type: str | None = None,
         reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        date: int | None = None,
     ) -> int:
         """A user writes `text` (a "/command" gets its bot_command entity); returns the
-        message_id of the user's message."""
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message_id of the user's message. `thread_id`: in that forum topic (see `add_topic`);
+        `date`: sent at that Unix time (default: now), e.g. sent earlier and delivered late."""
         return self._user_message(
-            chat_id, user_id, content, first_name=first_name, username=username,
-            chat_type=chat_type, reply_to_message_id=reply_to_message_id,
+            chat_id, user_id, _text_content(text), first_name=first_name, username=username,
+            chat_type=chat_type, reply_to_message_id=reply_to_message_id, thread_id=thread_id,
+            date=date,
         )
 
+    def send_as_chat(
+        self,
+        chat_id: int,
+        sender_chat_id: int,
+        text: str,
+        *,
+        title: str | None = None,
+        signature: str | None = None,
+        reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        date: int | None = None,
+    ) -> int:
+        """A member writes `text` in the group `chat_id` as a chat, as Telegram lets them: as a
+        channel (`sender_chat_id` another chat, a "channel" named `title`; `from` is Telegram's
+        Channel_Bot), or as the group itself, i.e. an anonymous admin (`sender_chat_id ==
+        chat_id`; `from` is GroupAnonymousBot, `signature` the admin's title as
+        `author_signature`). Returns the message_id."""
+        with self._lock:
+            if sender_chat_id == chat_id:
+                sender = self._chat_json(chat_id)
+                author = _ANONYMOUS_ADMIN
+            else:
+                sender = {"id": sender_chat_id, "type": "channel",
+                          "title": title or f"Channel {abs(sender_chat_id)}"}
+                author = _CHANNEL_BOT
+        extra: dict[str, Any] = {"sender_chat": sender}
+        if signature:
+            extra["author_signature"] = signature
+        return self._user_message(
+            chat_id, author["id"], {**_text_content(text), **extra}, author=author,
+            reply_to_message_id=reply_to_message_id, thread_id=thread_id, date=date,
+        )
+
+    def add_topic(self, chat_id: int, name: str = "Topic", *, user_id: int = 1,
+                  first_name: str = "Alice") -> int:
+        """Make the supergroup `chat_id` a forum and open a topic in it, as a member does; returns
+        the topic's `message_thread_id`, which is (as in Telegram) the id of its first message, the
+        `forum_topic_created` service message. That message is not sent to the bot."""
+        with self._lock:
+            user = self._user_json(user_id, first_name, None)
+            self._chat_for_user(chat_id, user, "supergroup")
+            self._chats[chat_id]["is_forum"] = True
+            thread_id = self._take_message_id(chat_id)
+            self._messages[(chat_id, thread_id)] = {
+                "message_id": thread_id, "from": user, "chat": self._chat_json(chat_id),
+                "date": int(time.time()), "message_thread_id": thread_id, "is_topic_message": True,
+                "forum_topic_created": {"name": name, "icon_color": 7322096},
+            }
+            self._topics[chat_id].add(thread_id)
+        return thread_id
+
+    def migrate_group(
+        self, chat_id: int, new_chat_id: int | None = None, *, user_id: int = 1,
+        first_name: str = "Alice", announce: bool = True,
+    ) -> int:
+        """Upgrade the group `chat_id` to a supergroup, as Telegram does (a group that grows, or
+        gets a setting only supergroups have): the supergroup has a new id (`new_chat_id`, by
+        default -100… made from the old one) and the group's title; every call that names the old
+        id answers 400 "group chat was upgraded to a supergroup chat" with
+        `parameters.migrate_to_chat_id`; with `announce`, the bot gets the service messages, one
+        with `migrate_to_chat_id` in the old chat, then one with `migrate_from_chat_id` in the new.
+        Returns the new id."""
+        new_id = new_chat_id if new_chat_id is not None else -(10**12 + abs(chat_id))
+        updates: list[dict[str, Any]] = []
+        with self._lock:
+            user = self._user_json(user_id, first_name, None)
+            old = self._chat_json(chat_id)
+            title = old.get("title", f"Test group {abs(chat_id)}")
+            self._chats[new_id] = {"id": new_id, "type": "supergroup", "title": title}
+            services = ((old, "migrate_to_chat_id", new_id),
+                        (self._chats[new_id], "migrate_from_chat_id", chat_id))
+            for chat, field_name, value in services if announce else ():
+                message_id = self._take_message_id(chat["id"])
+                message = {"message_id": message_id, "from": user, "chat": dict(chat),
+                           "date": int(time.time()), field_name: value}
+                self._messages[(chat["id"], message_id)] = message
+                updates.append({"message": copy.deepcopy(message)})
+            self._migrated[chat_id] = new_id
+        for raw in updates:
+            self.push_update(raw)
+        return new_id
+
     def press_button(self, chat_id: int, user_id: int, message_id: int, data: str, *,
-                     first_name: str = "Alice", username: str | None = None) -> str:
+                     first_name: str = "Alice", username: str | None = None,
+                     too_old: bool = False) -> str:
         """A user presses the inline button with callback `data` under the bot's message
-        `message_id`; returns the callback query's id (what answerCallbackQuery gets)."""
+        `message_id`; returns the callback query's id (what answerCallbackQuery gets).
+        `too_old`: the press waits longer than Telegram lets a query be answered (the bot was
+        down when it was pressed), so answerCallbackQuery answers 400 "query is too old…"."""
         with self._lock:
             message = self._messages.get((chat_id, message_id))
             if message is None:
                 raise KeyError(f"no message {message_id} in chat {chat_id} to press a button on")
             query_id = str(8_000_000_000_000_000_000 + next(self._counter))
-            self._callbacks[query_id] = (chat_id, False)
+            self._callbacks[query_id] = (chat_id, too_old)  # an expired query answers as an answered one
             raw = {
                 "callback_query": {
                     "id": query_id,
@@ -683,16 +808,27 @@ class FakeBotApi:
         username: str | None = None,
         chat_type: str | None = None,
         reply_to_message_id: int | None = None,
+        thread_id: int | None = None,
+        date: int | None = None,
+        author: dict[str, Any] | None = None,
     ) -> int:
         with self._lock:
-            user = self._user_json(user_id, first_name, username)
+            user = (dict(author) if author is not None
+                    else self._user_json(user_id, first_name, username))
             chat = self._chat_for_user(chat_id, user, chat_type)
             message_id = self._take_message_id(chat_id)
             message: dict[str, Any] = {
-                "message_id": message_id, "from": user, "chat": chat, "date": int(time.time()),
+                "message_id": message_id, "from": user, "chat": chat,
+                "date": int(time.time()) if date is None else date,
             }
-            if reply_to_message_id is not None:
-                target = self._messages.get((chat_id, reply_to_message_id))
+            if thread_id is not None:
+                if thread_id not in self._topics.get(chat_id, ()):
+                    raise KeyError(f"no topic {thread_id} in chat {chat_id} (see add_topic)")
+                message["message_thread_id"] = thread_id
+                message["is_topic_message"] = True
+            reply_to = reply_to_message_id if reply_to_message_id is not None else thread_id
+            if reply_to is not None:  # in a topic, a message replying to nothing replies to its first
+                target = self._messages.get((chat_id, reply_to))
                 if target is not None:
                     message["reply_to_message"] = _without_reply(target)
             message.update(content)
@@ -711,15 +847,17 @@ class FakeBotApi:
 
     def _chat_for_user(self, chat_id: int, user: dict[str, Any], chat_type: str | None
                        ) -> dict[str, Any]:
-        chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
+        known = self._chats.get(chat_id, {})  # a group keeps its type (a basic "group", a forum)
+        chat_type = chat_type or ("private" if chat_id > 0 else known.get("type", "supergroup"))
         if chat_type == "private":
             chat = {"id": chat_id, "type": "private", "first_name": user["first_name"]}
             if "username" in user:
                 chat["username"] = user["username"]
         else:
-            known = self._chats.get(chat_id, {})
             chat = {"id": chat_id, "type": chat_type,
                     "title": known.get("title", f"Test group {abs(chat_id)}")}
+            if known.get("is_forum"):
+                chat["is_forum"] = True
         self._chats[chat_id] = chat
         return dict(chat)
 
@@ -864,7 +1002,7 @@ class FakeBotApi:
             try:
                 if known is None:
                     raise _ApiError(404, "Not Found: method not found")
-                failure = self._injected_failure(name)
+                failure = self._injected_failure(name) or self._group_flood(name, params)
                 if failure is not None:
                     raise failure
                 try:
@@ -911,6 +1049,9 @@ class FakeBotApi:
                 self.sent.append(call)
                 if chat_id is not None:
                     self._sent_by_chat[chat_id].append(call)
+            if (self.group_limit is not None and method in _FLOOD_METHODS
+                    and isinstance(chat_id, int) and chat_id < 0):
+                self._group_sends[chat_id].append(call.time)
         self._changed.notify_all()
 
     # ------------------------------------------------------------------ getUpdates
@@ -1195,6 +1336,8 @@ class FakeBotApi:
             raise _bad_request("chat_id is empty")
         if not isinstance(chat_id, int) or isinstance(chat_id, bool):
             raise _bad_request("chat not found")
+        if chat_id in self._migrated:
+            raise _ApiError(400, _MIGRATED, {"migrate_to_chat_id": self._migrated[chat_id]})
         return chat_id
 
     def _chat_json(self, chat_id: int) -> dict[str, Any]:
@@ -1234,8 +1377,13 @@ class FakeBotApi:
                 message["reply_to_message"] = _without_reply(target)
             elif reply.get("allow_sending_without_reply") is not True:
                 raise _bad_request("message to be replied not found")
-        if isinstance(p.get("message_thread_id"), int):
-            message["message_thread_id"] = p["message_thread_id"]
+        thread_id = p.get("message_thread_id")
+        if isinstance(thread_id, int):
+            if self._chats.get(chat_id, {}).get("is_forum"):  # a topic of a forum
+                if thread_id not in self._topics.get(chat_id, ()):
+                    raise _bad_request("message thread not found")
+                message["is_topic_message"] = True
+            message["message_thread_id"] = thread_id
         return message
 
     def _store(self, chat_id: int, message: dict[str, Any], p: dict[str, Any]
@@ -1421,6 +1569,15 @@ def _not_modified() -> _ApiError:
     )
 
 
+def _text_content(text: str) -> dict[str, Any]:
+    """A user's text message (a "/command" gets its bot_command entity)."""
+    content: dict[str, Any] = {"text": text}
+    if text.startswith("/"):
+        command = text.split(maxsplit=1)[0]
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return content
+
+
 def _without_reply(message: dict[str, Any]) -> dict[str, Any]:
     nested = copy.deepcopy(message)
     nested.pop("reply_to_message", None)
@@ -1428,8 +1585,14 @@ def _without_reply(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _inline_markup(markup: Any) -> dict[str, Any] | None:
-    """The markup a Message echoes: inline keyboards only (reply keyboards are not echoed)."""
+    """The markup a Message echoes: inline keyboards only (reply keyboards are not echoed).
+    Callback data over Telegram's 64 bytes is refused as Telegram does."""
     if isinstance(markup, dict) and isinstance(markup.get("inline_keyboard"), list):
+        for row in markup["inline_keyboard"]:
+            for button in row if isinstance(row, list) else ():
+                data = button.get("callback_data") if isinstance(button, dict) else None
+                if isinstance(data, str) and len(data.encode()) > MAX_CALLBACK_DATA:
+                    raise _bad_request("BUTTON_DATA_INVALID")
         return copy.deepcopy(markup) if markup["inline_keyboard"] else None
     return None
 

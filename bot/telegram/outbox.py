@@ -10,7 +10,10 @@ this host is taken over at once; any other claim only once its lease has run out
 
 Errors follow the send policy (`send`): transient ones are retried there, then the push stays
 pending; a 400 is final (the row is closed with the reason); a chat that is gone (403, "chat not
-found") closes the row and ends the chat's daily subscription, logged once.
+found") closes the row and ends the chat's daily subscription, logged once. A group upgraded to a
+supergroup (`ChatMigrated`) stops `deliver_chat` with its rows untouched and the new chat id
+reported, for the caller to move the chat and deliver there; a group round's rows carry their
+forum topic (`thread_id`).
 
 Speed: a pass works in chunks. For each chunk the questions are chosen at once (two transactions
 for the whole chunk, on the event loop: see CHUNK), while a few senders share the Bot. A sender's "sent" mark
@@ -34,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, RetryAfter, TelegramError
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
@@ -156,12 +159,16 @@ def _unschedule(application: Application, keys: set[str]) -> None:
         schedule_user(application, key)
 
 
-async def deliver_chat(application: Application, chat_key: str, *, kind: str = GROUP) -> int:
+async def deliver_chat(
+    application: Application, chat_key: str, *, kind: str = GROUP, moved: dict[str, int] | None = None
+) -> int:
     """Send one chat's pending messages of `kind`, in order, each marked as soon as it is sent.
 
     For a group round's messages: only the round's own (sequential) code calls this for its chat,
     so a row is never sent by two callers; `deliver_pending` leaves this kind alone. Stops at the
-    first message that fails (the rest keep their order for the next call); returns how many were sent.
+    first message that fails (the rest keep their order for the next call); returns how many were
+    sent. With `moved`, a group found upgraded to a supergroup stops the delivery with its rows
+    untouched, and `moved[chat_key]` is set to the new chat id (the caller moves the chat).
     """
     store: Store = application.bot_data["engine"].store
     now = datetime.now(timezone.utc)
@@ -170,7 +177,7 @@ async def deliver_chat(application: Application, chat_key: str, *, kind: str = G
     queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue()
     queue.put_nowait([(item, Reply(ReplyKind.INFO, str(item.payload.get("text", "")))) for item in items])
     queue.put_nowait(None)
-    return await _send_all(application.bot, store, queue, _GroupCommit(store, now), concurrency=1)
+    return await _send_all(application.bot, store, queue, _GroupCommit(store, now), concurrency=1, moved=moved)
 
 
 def _prepare(engine: PracticeEngine, items: Sequence[OutboxRecord], now: datetime) -> list[tuple[OutboxRecord, Reply]]:
@@ -212,11 +219,12 @@ def _by_chat(ready: list[tuple[OutboxRecord, Reply]]) -> list[_ChatBatch]:
 
 async def _send_all(
     bot, store: Store, queue: asyncio.Queue[_ChatBatch | None], marks: _GroupCommit, concurrency: int,  # noqa: ANN001
-    gone: set[str] | None = None,
+    gone: set[str] | None = None, moved: dict[str, int] | None = None,
 ) -> int:
     """Send what the queue holds with `concurrency` senders (each stops at a None); a chat's
     batch goes in order, by one sender. Returns how many pushes were sent; the keys of chats
-    found gone (their subscription ended) are added to `gone`."""
+    found gone (their subscription ended) are added to `gone`, those of groups found upgraded to
+    supergroups to `moved` (with the new chat id) if it is given."""
     gone = set() if gone is None else gone
     sent = 0
 
@@ -238,7 +246,7 @@ async def _send_all(
         marked: OutboxRecord | None = None
         while (batch := await queue.get()) is not None:
             for item, reply in batch:
-                ok = await _send_or_keep(bot, store, item, reply, gone)
+                ok = await _send_or_keep(bot, store, item, reply, gone, moved)
                 await settle(mark, marked)
                 mark, marked = None, None
                 if ok is None:
@@ -252,15 +260,18 @@ async def _send_all(
     return sent
 
 
-async def _send_push(bot, chat_id: int, reply: Reply) -> None:  # noqa: ANN001
-    """Send one push. A one-message push skips building PTB's `Message` from the answer (the
-    push path only needs to know it was accepted): a third of the per-message cost."""
+async def _send_push(bot, chat_id: int, reply: Reply, thread_id: int | None = None) -> None:  # noqa: ANN001
+    """Send one push (in the forum topic `thread_id`, if given). A one-message push skips building
+    PTB's `Message` from the answer (the push path only needs to know it was accepted): a third of
+    the per-message cost."""
     pieces = split_text(to_html(reply))
     if reply.image or len(pieces) != 1:
-        await send.send_replies(bot, chat_id, [reply], wait_out_flood=False)  # a later pass waits it out
+        await send.send_replies(bot, chat_id, [reply], wait_out_flood=False, thread_id=thread_id)  # a later pass waits it out
         return
     request = {"chat_id": chat_id, "text": pieces[0], "parse_mode": ParseMode.HTML,
                "link_preview_options": {"is_disabled": True}}
+    if thread_id:
+        request["message_thread_id"] = thread_id
     if reply.buttons:
         request["reply_markup"] = _markup(reply.buttons)
     with warnings.catch_warnings():  # PTB suggests send_message, which is what this avoids
@@ -274,13 +285,23 @@ def _markup(buttons: tuple[Button, ...]) -> dict[str, Any]:
     return keyboard(Reply(ReplyKind.QUESTION, "", buttons)).to_dict()  # type: ignore[union-attr]
 
 
-async def _send_or_keep(bot, store: Store, item: OutboxRecord, reply: Reply, gone: set[str]) -> bool | None:  # noqa: ANN001
+async def _send_or_keep(  # noqa: ANN001
+    bot, store: Store, item: OutboxRecord, reply: Reply, gone: set[str], moved: dict[str, int] | None = None
+) -> bool | None:
     """Send one push: True if Telegram took it, False if it stays pending, None if given up."""
     if item.user_key in gone:  # found gone earlier in this pass
         await _closed(store, item, "chat gone")
         return None
+    thread = item.payload.get("thread_id")
     try:
-        await _send_push(bot, chat_id_of(item.user_key), reply)
+        await _send_push(bot, chat_id_of(item.user_key), reply, thread if isinstance(thread, int) else None)
+    except ChatMigrated as exc:  # the group is a supergroup now: the caller moves it (untried, not failed)
+        if moved is None:
+            await _failed(store, item, str(exc))
+        else:
+            logger.info("push %d: %s is a supergroup now (%d)", item.id, item.user_key, exc.new_chat_id)
+            moved[item.user_key] = exc.new_chat_id
+        return False
     except RetryAfter as exc:  # flood control outlasted the rate limiter: a later pass
         await _failed(store, item, f"flood control: retry after {retry_seconds(exc):g} s")
         return False

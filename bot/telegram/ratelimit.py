@@ -1,5 +1,9 @@
 """A rate limiter for the Bot: 30 messages/s overall, 20/min per group, 429s retried per request.
 
+Only what puts a message in a group (send…, forward…, copy…, edit…) takes one of the group's
+slots: a look-up such as getChatMember (is this member an admin?) must not wait seconds behind the
+group's messages.
+
 PTB's `AIORateLimiter` pauses *every* request for `retry_after` seconds whenever any request is
 answered 429. For a push run to 10,000 users a few scattered 429s would then cost minutes, so here a
 429 only holds back the request that got it: it waits `retry_after`, then queues again for a slot.
@@ -29,6 +33,7 @@ __all__ = ["PacedRateLimiter", "STORM", "retry_seconds"]
 logger = logging.getLogger(__name__)
 
 STORM = (10, 1.0)  # this many 429s within this many seconds pause every request
+_GROUP_PACED = ("send", "forward", "copy", "edit")  # endpoints that put a message in a chat (sendChatAction aside)
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -104,7 +109,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         callback: Callable[..., Coroutine[Any, Any, Any]],
         args: Any,
         kwargs: dict[str, Any],
-        endpoint: str,  # noqa: ARG002
+        endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
@@ -114,6 +119,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
             chat_id = int(chat_id)
         group = chat_id if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str) else None
+        if not endpoint.startswith(_GROUP_PACED) or endpoint == "sendChatAction":
+            group = None  # not a message: the group's pace is for messages
         limited = chat_id is not None  # getMe, setMyCommands, …: not messages to a chat
         for attempt in range(retries + 1):
             if group is not None:  # first the group's slow pace, then a slot among all chats

@@ -6,10 +6,16 @@ Plane (𝑥, 𝜃, most emoji) counts two. `split_text` cuts by that measure, at
 can, else after a sentence, else at a space; never inside a tag or an entity, and a tag that is
 open at a cut is closed at the end of the piece and opened again at the start of the next, so
 every piece is valid HTML on its own.
+
+A button's callback data names its question: `action|question id` (a hint button adds `|step`, the
+hints shown when it was made), within Telegram's 64 bytes; an id too long for that is sent as `#`
+and a digest of it. Data without a question (plain action values, as sent before buttons named
+their question) still parses: such a press acts on the open question.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
@@ -17,11 +23,17 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..engine import Reply, ReplyKind
+from ..engine import Action, Button, Reply, ReplyKind
 
-__all__ = ["MAX_MESSAGE", "split_text", "to_html", "keyboard", "visible_length", "utf16_length"]
+__all__ = [
+    "MAX_MESSAGE", "MAX_CALLBACK_DATA", "split_text", "to_html", "keyboard", "visible_length", "utf16_length",
+    "Press", "callback_data", "parse_callback", "question_digest",
+]
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message: UTF-16 code units of the parsed text
+MAX_CALLBACK_DATA = 64  # Telegram's limit for a button's callback data, in bytes
+_FIELD = "|"  # separates the fields of callback data (never in an action value or a question id)
+_DIGEST = "#"  # marks a question named by its digest
 _BUTTONS_PER_ROW = 3
 _ATOM = re.compile(r"<[^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);|.", re.DOTALL)
 _TAG_NAME = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
@@ -173,10 +185,65 @@ def to_html(reply: Reply) -> str:
     return escaped
 
 
+@dataclass(frozen=True, slots=True)
+class Press:
+    """What a button's callback data asks for: the action, on which question (its id, or its
+    digest if `by_digest`; None: the open one), and for a hint the step it was made at."""
+
+    action: Action
+    question: str | None = None
+    step: int | None = None
+    by_digest: bool = False
+
+
+def question_digest(question_id: str) -> str:
+    """A short stand-in for a question id too long for callback data.
+
+    >>> question_digest("000-93d25c")
+    '8c5f78d801d3'
+    """
+    return hashlib.blake2s(question_id.encode(), digest_size=6).hexdigest()
+
+
+def callback_data(button: Button) -> str:
+    """The callback data of an engine button (see the module's docstring).
+
+    >>> callback_data(Button("提示", Action.HINT, "000-93d25c", 1)), callback_data(Button("下一题", Action.NEXT))
+    ('hint|000-93d25c|1', 'next')
+    >>> callback_data(Button("有点难", Action.RATE_HARD, "q" * 64))
+    'rate:hard|#...'
+    """
+    if button.question_id is None:
+        return button.action.value
+    step = "" if button.step is None else f"{_FIELD}{button.step}"
+    data = f"{button.action.value}{_FIELD}{button.question_id}{step}"
+    if len(data.encode()) > MAX_CALLBACK_DATA:
+        data = f"{button.action.value}{_FIELD}{_DIGEST}{question_digest(button.question_id)}{step}"
+    return data
+
+
+def parse_callback(data: str) -> Press | None:
+    """What callback data asks for; None if it is not an engine button's.
+
+    >>> parse_callback("hint|000-93d25c|1")
+    Press(action=<Action.HINT: 'hint'>, question='000-93d25c', step=1, by_digest=False)
+    >>> parse_callback("skip|#8c5f78d801d3").question, parse_callback("rate:easy").question, parse_callback("lang:zh")
+    ('8c5f78d801d3', None, None)
+    """
+    value, _, rest = data.partition(_FIELD)
+    try:
+        action = Action(value)
+    except ValueError:
+        return None
+    question, _, step = rest.partition(_FIELD)
+    by_digest = question.startswith(_DIGEST)
+    return Press(action, question.removeprefix(_DIGEST) or None, int(step) if step.isdigit() else None, by_digest)
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The reply's buttons as an inline keyboard (callback data = the engine action)."""
+    """The reply's buttons as an inline keyboard (callback data: see `callback_data`)."""
     if not reply.buttons:
         return None
-    buttons = [InlineKeyboardButton(b.label, callback_data=b.action.value) for b in reply.buttons]
+    buttons = [InlineKeyboardButton(b.label, callback_data=callback_data(b)) for b in reply.buttons]
     rows = [buttons[i : i + _BUTTONS_PER_ROW] for i in range(0, len(buttons), _BUTTONS_PER_ROW)]
     return InlineKeyboardMarkup(rows)

@@ -13,6 +13,8 @@
 * `chat_gone` tells the errors that mean the chat cannot be written to any more (the user blocked
   the bot, the bot was removed, the chat does not exist): callers end what they send there (a
   daily subscription) instead of retrying.
+* A group upgraded to a supergroup answers 400 with its new id (`ChatMigrated`, which PTB does not
+  derive from `BadRequest`): it is raised at once, for the caller to move the chat and send there.
 
 Texts are split under Telegram's limit (`render.split_text`) before they are sent.
 """
@@ -125,15 +127,18 @@ async def send_text(
 
 
 async def send_replies(
-    bot: Bot, chat_id: int, replies: Sequence[Reply], *, reply_to: int | None = None, wait_out_flood: bool = True
+    bot: Bot, chat_id: int, replies: Sequence[Reply], *, reply_to: int | None = None, wait_out_flood: bool = True,
+    thread_id: int | None = None,
 ) -> None:
-    """Send engine replies: the chart as a photo, the text split under the limit, buttons on its last piece."""
+    """Send engine replies: the chart as a photo, the text split under the limit, buttons on its
+    last piece; in the forum topic `thread_id`, if given."""
+    topic = {"message_thread_id": thread_id} if thread_id else {}
     for reply in replies:
         if reply.image:
-            await call(bot.send_photo, chat_id, reply.image, wait_out_flood=wait_out_flood)
+            await call(bot.send_photo, chat_id, reply.image, wait_out_flood=wait_out_flood, **topic)
         await send_text(
             bot, chat_id, to_html(reply), html=True, reply_markup=keyboard(reply), reply_to=reply_to,
-            wait_out_flood=wait_out_flood, disable_web_page_preview=True,
+            wait_out_flood=wait_out_flood, disable_web_page_preview=True, **topic,
         )  # fmt: skip
 
 
