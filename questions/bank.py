@@ -171,6 +171,8 @@ def _question_data(question: Question) -> dict[str, Any]:
 def render_bank_file(bank_file: BankFile) -> str:
     """The YAML text of a bank file; the same input always gives the same bytes."""
     what = f"imported from the seed {bank_file.source}" if bank_file.source else "written by hand"
+    if bank_file.source and bank_file.format == "notes":
+        what = f"imported from the notes file {bank_file.source}"
     data: dict[str, Any] = {}
     for key in ("source", "format", "title"):
         value = getattr(bank_file, key)

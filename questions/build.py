@@ -11,7 +11,7 @@ from .keypoints import analyse_answer
 from .model import Question, fingerprint_of
 from .taxonomy import Taxonomy
 
-__all__ = ["source_prefix", "question_key", "make_id", "tidy_markdown", "build_question", "build_questions"]
+__all__ = ["source_prefix", "notes_prefix", "question_key", "make_id", "tidy_markdown", "build_question", "build_questions"]
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -21,6 +21,17 @@ def source_prefix(filename: str) -> str:
     stem = filename.rsplit(".", 1)[0].lower()
     head = re.match(r"[a-z0-9]+", stem)
     return head.group() if head else "q"
+
+
+def notes_prefix(filename: str) -> str:
+    """The id prefix of a notes file: its whole name as a slug ("ML notes.md" -> "ml-notes"), so two
+    notes files, or a notes file and a seed, rarely share one; a name without Latin letters gets a
+    short digest ("深度学习笔记.md" -> "notes-1f3a")."""
+    stem = filename.rsplit(".", 1)[0]
+    slug = "-".join(re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", stem).lower()))[:24].strip("-")
+    if not slug or slug.isdigit():
+        return f"notes-{hashlib.sha1(stem.encode('utf-8')).hexdigest()[:4]}"
+    return slug
 
 
 def question_key(text: str) -> str:
@@ -68,8 +79,11 @@ def build_question(
     )
 
 
-def build_questions(items: list[RawItem], source: str, taxonomy: Taxonomy) -> list[Question]:
-    prefix = source_prefix(source)
+def build_questions(
+    items: list[RawItem], source: str, taxonomy: Taxonomy, *, prefix: str | None = None
+) -> list[Question]:
+    """Bank questions for a source's items; ids start with `prefix` (default: the seed's prefix)."""
+    prefix = prefix or source_prefix(source)
     taken: set[str] = set()
     questions = []
     for item in items:

@@ -1,4 +1,6 @@
-"""`mockbot bank import`: seed documents -> bank files, merged with what the bank already holds."""
+"""`mockbot bank import`: seed documents and notes files -> bank files, merged with what the bank
+already holds. A notes file (any Markdown or plain-text notes, `questions/importers/notes`) is
+imported exactly like a seed: one bank file named after it, hand edits kept on re-import."""
 
 from __future__ import annotations
 
@@ -6,15 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bank import BankInvalid, BankProblem, read_bank_file, render_bank_file
-from .build import build_questions
-from .importers import SeedFormatError, parse_seed
+from .build import build_questions, notes_prefix
+from .importers import ParsedSeed, SeedFormatError, parse_seed, read_seed_text
+from .importers import notes as notes_format
 from .merge import MergeReport, merge_questions
-from .model import BankFile
+from .model import BankFile, Question
 from .taxonomy import Taxonomy
 
 __all__ = ["SeedResult", "import_seed", "import_seeds", "seed_paths", "bank_path_for"]
 
-SEED_SUFFIXES = (".txt", ".md", ".markdown")
+SEED_SUFFIXES = (".txt", ".md", ".markdown")  # what a folder import picks up
 
 
 @dataclass
@@ -28,6 +31,9 @@ class SeedResult:
     merge: MergeReport
     unaccounted: list[tuple[int, str]] = field(default_factory=list)
     text: str = field(default="", repr=False)  # the bank file's new content
+    parsed: ParsedSeed | None = field(default=None, repr=False)
+    merged: list[Question] = field(default_factory=list, repr=False)  # the questions `text` holds
+    new_file: bool = False  # the bank file does not exist yet
 
     def write(self) -> None:
         if self.changed:
@@ -51,7 +57,8 @@ def import_seed(seed: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool =
         BankInvalid: the existing bank file is broken; it is never overwritten then.
     """
     parsed = parse_seed(seed)
-    fresh = build_questions(parsed.items, seed.name, taxonomy)
+    prefix = notes_prefix(seed.name) if parsed.format == notes_format.FORMAT else None
+    fresh = build_questions(parsed.items, seed.name, taxonomy, prefix=prefix)
     target = bank_path_for(seed, bank_dir)
     existing: list = []
     if target.exists():
@@ -60,11 +67,17 @@ def import_seed(seed: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool =
             raise BankInvalid(
                 problems + [BankProblem(str(target), None, "not overwritten: fix it first (`mockbot bank validate`)")]
             )
+        if current.source != seed.name:
+            # admin.yaml, a hand-written file, or another source's bank file with the same name.
+            owner = f"questions from {current.source}" if current.source else "questions written by hand"
+            raise SeedFormatError(
+                f"{seed}: its bank file {target} already holds {owner}; rename {seed.name} to import it"
+            )
         existing = current.questions
     merged, report = merge_questions(fresh, existing)
     text = render_bank_file(BankFile(source=seed.name, format=parsed.format, title=parsed.title, questions=merged))
     old_text = target.read_text(encoding="utf-8") if target.exists() else None
-    lines = seed.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+    lines = read_seed_text(seed).split("\n")
     result = SeedResult(
         seed=seed,
         bank_path=target,
@@ -75,6 +88,9 @@ def import_seed(seed: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool =
         merge=report,
         unaccounted=parsed.unaccounted(lines),
         text=text,
+        parsed=parsed,
+        merged=merged,
+        new_file=old_text is None,
     )
     if write:
         result.write()

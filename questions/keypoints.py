@@ -98,8 +98,11 @@ def _walk(markdown: str) -> tuple[list[_Line], set[str]]:
     media: set[str] = set()
     lines: list[_Line] = []
     depth = 0
+    in_heading = False  # a sub-heading inside an answer ("#### 特征选择") labels what follows
     for token in _markdown.parse(markdown):
-        if token.type in ("bullet_list_open", "ordered_list_open"):
+        if token.type in ("heading_open", "heading_close"):
+            in_heading = token.type == "heading_open"
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
             depth += 1
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             depth -= 1
@@ -113,7 +116,7 @@ def _walk(markdown: str) -> tuple[list[_Line], set[str]]:
         elif token.type == "inline":
             found, inline_media = _inline_lines(token)
             media |= inline_media
-            lines.extend(_Line(text, depth, bold) for text, bold in found)
+            lines.extend(_Line(text, depth, bold or in_heading) for text, bold in found)
     return lines, media
 
 

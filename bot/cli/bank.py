@@ -9,10 +9,12 @@ import click
 from rapidfuzz import process
 
 from questions.bank import BankInvalid, BankProblem, load_bank
-from questions.importer import import_seeds
-from questions.importers import SeedFormatError
+from questions.importer import SeedResult, import_seeds
+from questions.importers import SeedFormatError, read_seed_text
+from questions.importers import notes as notes_format
 from questions.lint import lint_bank_file
 from questions.model import Question
+from questions.preview import preview_of, render_preview
 from questions.stats import bank_stats
 from questions.taxonomy import Taxonomy
 
@@ -26,17 +28,38 @@ def bank() -> None:
     """Import, inspect and validate the question bank."""
 
 
+def _echo_preview(result: SeedResult) -> None:
+    lines = read_seed_text(result.seed).split("\n")
+    for line in render_preview(preview_of(result, lines)):
+        click.echo(line)
+
+
 @bank.command("import")
 @click.argument("seeds", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if the bank is not up to date with the seeds.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any seed line is neither a question, an answer nor known boilerplate.")
+@click.option(
+    "--preview", is_flag=True, help="Write nothing; show the questions and answers found and the lines skipped, and why."
+)
 @pass_app
-def bank_import(app: _App, seeds: Path, check: bool, strict: bool) -> None:
-    """Import seed documents (a folder of .txt/.md files, or one file) into the bank."""
+def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool) -> None:
+    """Import seed documents or notes (a folder of .txt/.md files, or one file) into the bank.
+
+    Notes in any common shape are understood: questions as headings, numbered or bulleted items,
+    bold lines or Q:/问： lines, answers as the content under them."""
     try:
-        results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=not check)
+        results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=not (check or preview))
     except (SeedFormatError, BankInvalid) as exc:
         _fail(str(exc))
+    if preview:
+        for position, result in enumerate(results):  # type: ignore[possibly-undefined]
+            if position:
+                click.echo("")
+            _echo_preview(result)
+        unplaced = sum(len(r.unaccounted) for r in results)
+        if strict and unplaced:
+            _fail(f"{unplaced} line(s) were not placed (see above)")
+        return
     stale = []
     unaccounted_total = 0
     for result in results:
@@ -57,6 +80,11 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool) -> None:
                 click.echo(f"  {label}: {', '.join(items)}")
         for warning in report.warnings:
             click.echo(f"  warning: {warning}")
+        if result.format == notes_format.FORMAT and result.parsed is not None:
+            click.echo(
+                f"  questions: {getattr(result.parsed, 'structure', '')}; {len(result.parsed.skipped)} line(s) skipped as "
+                "boilerplate (`--preview` lists them and why)"
+            )
         for line, text in result.unaccounted:
             click.echo(f"  warning: {result.seed.name}:{line}: line not imported: {text.strip()[:80]}")
         unaccounted_total += len(result.unaccounted)

@@ -1,6 +1,8 @@
 """Parsers for the seed documents' formats, and format detection.
 
-Each format module exposes `FORMAT`, `detect(text) -> bool` and `parse(text) -> ParsedSeed`.
+Each format module exposes `FORMAT`, `detect(text) -> bool` and `parse(text) -> ParsedSeed`. The
+five seed formats are tried first, each detected by its exact shape; `notes`, which infers the
+structure of any notes file, is the fallback.
 """
 
 from __future__ import annotations
@@ -8,15 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from . import bullets, chapters, details, headings, hexo
+from . import bullets, chapters, details, headings, hexo, notes
 from .base import ParsedSeed, RawItem, SeedFormatError
 
-__all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format", "parse_seed"]
+__all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format", "parse_seed", "read_seed_text"]
 
 # Most specific first: a hexo post also has `## ` headings, a chapter file also has numbered lines.
 FORMATS: dict[str, ModuleType] = {
-    module.FORMAT: module for module in (details, hexo, bullets, headings, chapters)
+    module.FORMAT: module for module in (details, hexo, bullets, headings, chapters, notes)
 }
+
+_SNIFF_BYTES = 8192
 
 
 def detect_format(text: str) -> str | None:
@@ -26,16 +30,47 @@ def detect_format(text: str) -> str | None:
     return None
 
 
+def read_seed_text(path: Path) -> str:
+    """The text of a seed or notes file, newlines normalised; a clear error for what is not text.
+
+    UTF-8 (with or without a BOM) first; notes saved by a Chinese Windows editor (GB18030/GBK)
+    are read too.
+    """
+    if path.is_dir():
+        raise SeedFormatError(f"{path}: is a folder, not a file")
+    reason = notes.suffix_reason(path)
+    if reason:
+        raise SeedFormatError(f"{path}: {reason}, not notes (import Markdown or plain-text notes: .md, .txt)")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SeedFormatError(f"{path}: file not found") from None
+    if not data.strip():
+        raise SeedFormatError(f"{path}: the file is empty, nothing to import")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise SeedFormatError(f"{path}: a binary file, not notes (import Markdown or plain-text notes: .md, .txt)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise SeedFormatError(f"{path}: not UTF-8 text") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse_seed(path: Path, fmt: str | None = None) -> ParsedSeed:
     """Parse one seed document; the format is detected unless given."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise SeedFormatError(f"{path}: not UTF-8 text") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = read_seed_text(path)
     name = fmt or detect_format(text)
     if name is None:
-        raise SeedFormatError(f"{path}: unknown seed format (known: {', '.join(FORMATS)})")
+        what = notes.content_reason(text)
+        if what:
+            raise SeedFormatError(f"{path}: {what}, not notes (import Markdown or plain-text notes: .md, .txt)")
+        raise SeedFormatError(
+            f"{path}: unknown seed format: no questions found (looked for headings, numbered or bulleted "
+            "items, bold lines, Q:/问： lines and lines ending with a question mark)"
+        )
     if name not in FORMATS:
         raise SeedFormatError(f"unknown format {name!r} (known: {', '.join(FORMATS)})")
     try:

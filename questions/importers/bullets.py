@@ -20,7 +20,13 @@ _NUMBERED = re.compile(r"^[-*+]\s+\d+\s*[、.．]")
 
 
 def detect(text: str) -> bool:
-    return sum(1 for line in text.splitlines() if _NUMBERED.match(line)) >= 2
+    """Numbered top-level bullets make most of the file's top-level lines, and no Markdown headings."""
+    lines = text.splitlines()
+    if any(re.match(r"^#{1,6}\s", line) for line in lines):
+        return False
+    numbered = sum(1 for line in lines if _NUMBERED.match(line))
+    top_level = sum(1 for line in lines if line.strip() and indent_of(line) == 0)
+    return numbered >= 2 and numbered * 2 >= top_level
 
 
 def parse(text: str) -> ParsedSeed:

@@ -21,10 +21,20 @@ _QUESTION = re.compile(r"^\s+(\d+)\s*[.、．]\s*(.*\S)\s*$")
 
 
 def detect(text: str) -> bool:
+    """Chapter lines at the margin, indented numbered questions, most with a deeper answer line;
+    plain text (a Markdown file with headings or fences is not this format)."""
     lines = text.splitlines()
+    if any(re.match(r"^(#{1,6}\s|\s*```)", line) for line in lines):
+        return False
     chapters = sum(1 for line in lines if _CHAPTER.match(line))
-    questions = sum(1 for line in lines if _QUESTION.match(line) and indent_of(line) <= 4)
-    return chapters >= 2 and questions >= chapters
+    questions = [i for i, line in enumerate(lines) if _QUESTION.match(line) and indent_of(line) <= 4]
+    answered = sum(
+        1
+        for i in questions
+        if (following := next((later for later in lines[i + 1 :] if later.strip()), None)) is not None
+        and indent_of(following) > indent_of(lines[i])
+    )
+    return chapters >= 2 and len(questions) >= chapters and answered * 2 >= len(questions)
 
 
 def parse(text: str) -> ParsedSeed:

@@ -24,7 +24,16 @@ _SUMMARY = re.compile(r"<summary>.*?</summary>", re.I)
 
 
 def detect(text: str) -> bool:
-    return bool(_OPEN.search(text)) and any(_QUESTION.match(line) for line in text.splitlines())
+    """Quoted numbered questions, most `<details>` blocks right under one (a quoted "> 1. …" inside
+    answers of another shape does not make a file this format)."""
+    lines = text.splitlines()
+    opened = sum(1 for line in lines if _OPEN.search(line))
+    answered = 0
+    for index, line in enumerate(lines):
+        if _QUESTION.match(line):
+            following = next((later for later in lines[index + 1 :] if later.strip()), "")
+            answered += bool(_OPEN.search(following))
+    return answered >= 1 and answered * 2 >= opened
 
 
 def parse(text: str) -> ParsedSeed:

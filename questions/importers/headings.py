@@ -22,11 +22,25 @@ _QUESTION = re.compile(r"^##\s+(.*\S)\s*$")
 _QUOTE = re.compile(r"^\s*>\s?(.*)$")
 _IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\(([^)\s]+)[^)]*\)\s*$")
 _POINTS_AT_FIGURE = re.compile(r"[上下如该此]图")
+_OTHER_STRUCTURE = re.compile(r"^(#{3,6}\s|\s*([-*+]|\d+[.)])\s|\s*```|\s*~~~|\s*<!--|\s*<details|\s*\[toc\])", re.I)
 
 
 def detect(text: str) -> bool:
+    """`## ` questions, most of them answered by a quote; nothing else of Markdown's structure (no
+    deeper headings, lists, fences, front matter or comments), which notes of that shape would have."""
     lines = text.splitlines()
-    return any(_QUESTION.match(line) for line in lines) and any(_QUOTE.match(line) for line in lines)
+    if any(_OTHER_STRUCTURE.match(line) for line in lines) or (lines and lines[0].strip() in ("---", "+++")):
+        return False
+    sections = quoted = 0
+    in_quoted_section = False
+    for line in lines:
+        if _QUESTION.match(line) or _TITLE.match(line):
+            sections += bool(_QUESTION.match(line))
+            in_quoted_section = False
+        elif _QUOTE.match(line) and not in_quoted_section and sections:
+            quoted += 1
+            in_quoted_section = True
+    return sections >= 1 and quoted * 2 >= sections
 
 
 def _finish(seed: ParsedSeed, question: str, q_line: int, body: list[tuple[int, str]]) -> None:

@@ -32,10 +32,18 @@ _markdown = MarkdownIt("commonmark")
 
 
 def detect(text: str) -> bool:
+    """Front matter, `## ` sections, and top-level numbered questions with nested answers — at least
+    as many as there are sections (a post whose headings are the questions is not this format)."""
     lines = text.splitlines()
     if not lines or not _FENCE.match(lines[0]):
         return False
-    return any(line.startswith("## ") for line in lines) and any(_LIST_MARKER.match(line) for line in lines)
+    sections = sum(1 for line in lines if line.startswith("## "))
+    with_answers = sum(
+        1
+        for index, line in enumerate(lines[:-1])
+        if re.match(r"^\d+[.)]\s+", line) and lines[index + 1][:1] in (" ", "\t")
+    )
+    return sections >= 1 and with_answers >= sections
 
 
 def _front_matter(lines: list[str], seed: ParsedSeed) -> int:
