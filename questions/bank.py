@@ -173,6 +173,8 @@ def render_bank_file(bank_file: BankFile) -> str:
     what = f"imported from the seed {bank_file.source}" if bank_file.source else "written by hand"
     if bank_file.source and bank_file.format == "notes":
         what = f"imported from the notes file {bank_file.source}"
+    elif bank_file.source and bank_file.format == "anki":
+        what = f"imported from the Anki deck {bank_file.source}"
     data: dict[str, Any] = {}
     for key in ("source", "format", "title"):
         value = getattr(bank_file, key)

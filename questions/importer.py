@@ -10,6 +10,7 @@ from pathlib import Path
 from .bank import BankInvalid, BankProblem, read_bank_file, render_bank_file
 from .build import build_questions, notes_prefix
 from .importers import ParsedSeed, SeedFormatError, parse_seed, read_seed_text
+from .importers import anki as anki_format
 from .importers import notes as notes_format
 from .merge import MergeReport, merge_questions
 from .model import BankFile, Question
@@ -57,7 +58,8 @@ def import_seed(seed: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool =
         BankInvalid: the existing bank file is broken; it is never overwritten then.
     """
     parsed = parse_seed(seed)
-    prefix = notes_prefix(seed.name) if parsed.format == notes_format.FORMAT else None
+    # Notes and decks are named by their whole file name; a seed's ids keep the seed's short prefix.
+    prefix = notes_prefix(seed.name) if parsed.format in (notes_format.FORMAT, anki_format.FORMAT) else None
     fresh = build_questions(parsed.items, seed.name, taxonomy, prefix=prefix)
     target = bank_path_for(seed, bank_dir)
     existing: list = []

@@ -388,7 +388,7 @@ def test_notes_saved_as_gbk_are_read(tmp_path: Path) -> None:
     ("name", "content", "message"),
     [
         ("train.py", b"import torch\n", "train.py: Python source code, not notes"),
-        ("cards.csv", "front,back\n什么是BN？,批归一化\n".encode(), "cards.csv: a table of comma-separated values (CSV), not notes"),
+        ("scores.csv", b"epoch,loss\n1,0.52\n2,0.41\n", "scores.csv: a table of numbers, not cards"),
         ("empty.md", b"\n  \n", "empty.md: the file is empty, nothing to import"),
         ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00", "image.md: a binary file, not notes"),
         ("script.txt", b"import os\n\ndef main():\n    print(os.getcwd())\n\nmain()\n", "script.txt: Python source code, not notes"),

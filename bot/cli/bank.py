@@ -1,16 +1,20 @@
-"""`mockbot bank import|stats|list|show|validate`: the question bank."""
+"""`mockbot bank import|export|stats|list|show|validate`: the question bank."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 from rapidfuzz import process
 
-from questions.bank import BankInvalid, BankProblem, load_bank
+from questions.anki_export import ExportDeck, write_apkg, write_csv
+from questions.bank import BankInvalid, BankProblem, bank_files, load_bank, read_bank_file
 from questions.importer import SeedResult, import_seeds
 from questions.importers import SeedFormatError, read_seed_text
+from questions.importers import anki as anki_format
 from questions.importers import notes as notes_format
 from questions.lint import lint_bank_file
 from questions.model import Question
@@ -18,6 +22,9 @@ from questions.preview import preview_of, render_preview
 from questions.stats import bank_stats
 from questions.taxonomy import Taxonomy
 
+from ..config import database_path
+from ..export import NEW, STRONG, WEAK, bank_order, cards_for_user, user_key
+from ..storage import StorageError, Store
 from .common import ExitStatus, _App, _fail, pass_app
 
 __all__ = ["bank"]
@@ -30,8 +37,49 @@ def bank() -> None:
 
 def _echo_preview(result: SeedResult) -> None:
     lines = read_seed_text(result.seed).split("\n")
-    for line in render_preview(preview_of(result, lines)):
+    preview = preview_of(result, lines)
+    cards = None
+    if result.format == anki_format.FORMAT:
+        cards = _cards_line(result)
+        preview.structure = ""  # said by the cards line instead
+    rendered = render_preview(preview)
+    for position, line in enumerate(rendered):
         click.echo(line)
+        if position == 0 and cards:
+            click.echo(cards)
+
+
+def _id_clash(results: list[SeedResult], bank_dir: Path) -> str | None:
+    """Why the import would give two questions of the bank one id (ids start with the file's name,
+    so two decks named alike that share a question would make the bank unloadable), or None."""
+    targets = {result.bank_path.resolve() for result in results}
+    owners: dict[str, str] = {}
+    for path in bank_files(bank_dir) if bank_dir.is_dir() else []:
+        if path.resolve() in targets:
+            continue
+        bank_file, _ = read_bank_file(path)
+        for question in bank_file.questions if bank_file else []:
+            owners[question.id] = path.name
+    for result in results:
+        taken = sorted(q.id for q in result.merged if q.id in owners)
+        if taken:
+            where = owners[taken[0]]
+            return (
+                f"{result.seed.name}: its question id(s) {', '.join(taken[:3])}{' …' if len(taken) > 3 else ''} are "
+                f"already used in {where} (ids start with the file's name); give {result.seed.name} a name that starts "
+                "with another word and import again"
+            )
+        for question in result.merged:
+            owners[question.id] = result.bank_path.name
+    return None
+
+
+def _cards_line(result: SeedResult) -> str:
+    """How a deck was read (for `bank import` of an Anki export or a CSV)."""
+    parsed = result.parsed
+    structure = getattr(parsed, "structure", "")
+    count = getattr(parsed, "cards", 0)
+    return f"  cards: {count}, {structure}; fronts are the questions, backs the answers"
 
 
 @bank.command("import")
@@ -46,11 +94,18 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
     """Import seed documents or notes (a folder of .txt/.md files, or one file) into the bank.
 
     Notes in any common shape are understood: questions as headings, numbered or bulleted items,
-    bold lines or Q:/问： lines, answers as the content under them."""
+    bold lines or Q:/问： lines, answers as the content under them. A deck of cards too: Anki's
+    Notes in Plain Text export, or a .csv of fronts and backs."""
     try:
-        results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=not (check or preview))
+        results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=False)
     except (SeedFormatError, BankInvalid) as exc:
         _fail(str(exc))
+    if not (check or preview):
+        clash = _id_clash(results, app.settings.bank.dir)  # type: ignore[possibly-undefined]
+        if clash:
+            _fail(clash)
+        for result in results:  # type: ignore[possibly-undefined]
+            result.write()
     if preview:
         for position, result in enumerate(results):  # type: ignore[possibly-undefined]
             if position:
@@ -85,6 +140,10 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
                 f"  questions: {getattr(result.parsed, 'structure', '')}; {len(result.parsed.skipped)} line(s) skipped as "
                 "boilerplate (`--preview` lists them and why)"
             )
+        if result.format == anki_format.FORMAT and result.parsed is not None:
+            click.echo(_cards_line(result))
+            for note in getattr(result.parsed, "notes", []):
+                click.echo(f"  note: {note}")
         for line, text in result.unaccounted:
             click.echo(f"  warning: {result.seed.name}:{line}: line not imported: {text.strip()[:80]}")
         unaccounted_total += len(result.unaccounted)
@@ -94,6 +153,104 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
         _fail(f"the bank is not up to date with the seeds: {', '.join(stale)} (run without --check)")
     if strict and unaccounted_total:
         _fail(f"{unaccounted_total} seed line(s) were not imported (see the warnings above)")
+
+
+def _bank_file_questions(app: _App, name: str) -> tuple[list[Question], str, Path]:
+    """The questions of one bank file (a path, or a file name in the bank folder with or without
+    `.yaml`), the deck name it gives and the file's folder."""
+    bank_dir = app.settings.bank.dir
+    given = Path(name)
+    candidates = [given, bank_dir / name, bank_dir / f"{name}.yaml"]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        known = ", ".join(p.name for p in bank_files(bank_dir)) if bank_dir.is_dir() else "none"
+        _fail(f"no bank file {name!r} (bank files in {bank_dir}: {known})", ExitStatus.USAGE)
+    bank_file, problems = read_bank_file(path, app.taxonomy)  # type: ignore[arg-type]
+    if bank_file is None:
+        _fail_with_problems(problems)
+    title = bank_file.title or (Path(bank_file.source).stem if bank_file.source else path.stem)  # type: ignore[union-attr, arg-type]
+    return list(bank_file.questions), f"mockbot::{title}", path.parent  # type: ignore[union-attr]
+
+
+def _practice_store(app: _App, name: str) -> Store:
+    """The database holding `name`'s practice, opened; a clear message when it has no such user."""
+    database = database_path(app.settings)
+    if database is not None and not database.exists():
+        _fail(f"no practice records yet: {database} does not exist (practise with `mockbot practice --user {name}`)", ExitStatus.USAGE)
+    try:
+        store = Store.open(app.settings.storage.url)
+    except StorageError as exc:
+        _fail(f"storage.url: {exc}", ExitStatus.USAGE)
+    users = store.user_keys()  # type: ignore[possibly-undefined]
+    if user_key(name) not in users:
+        store.close()  # type: ignore[possibly-undefined]
+        names = ", ".join(key.removeprefix("term:") for key in users) or "none yet"
+        _fail(f"no practice records for {name!r} in {store.location} (users: {names})", ExitStatus.USAGE)  # type: ignore[possibly-undefined]
+    return store  # type: ignore[possibly-undefined]
+
+
+@bank.command("export")
+@click.option("--file", "bank_file", default=None, help="Only this bank file (a path, or its name in the bank folder).")
+@click.option("--topic", "topic_name", default=None, help="Only this topic (id, Chinese or English name).")
+@click.option("--user", "user_name", default=None, help="Order by this practice user's record, weakest first, with the key points they missed (as `mockbot practice --user NAME`; a Telegram chat as tg:ID).")
+@click.option("--format", "fmt", type=click.Choice(["apkg", "csv"]), default=None, help="apkg (an Anki package) or csv; default: from the output's suffix.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The file to write.")
+@pass_app
+def bank_export(
+    app: _App, bank_file: str | None, topic_name: str | None, user_name: str | None, fmt: str | None, output: Path
+) -> None:
+    """Export a deck for Anki (.apkg) or as CSV: the whole bank, one bank file or one topic.
+
+    Cards: the question on the front; the reference answer and its key points on the back. With
+    --user, that user's weakest questions come first (then those never practised, then the strong
+    ones) and each card lists the key points they missed last time."""
+    fmt = fmt or output.suffix.lower().lstrip(".")
+    if fmt not in ("apkg", "csv"):
+        _fail(f"--format: apkg or csv (the output {output.name} does not say which)", ExitStatus.USAGE)
+    if bank_file and topic_name:
+        _fail("--file or --topic, not both", ExitStatus.USAGE)
+    folder = app.settings.bank.dir  # where a relative image path is looked up first
+    if bank_file:
+        questions, name, folder = _bank_file_questions(app, bank_file)
+    else:
+        questions, name = list(app.bank().questions), "mockbot"
+    if topic_name:
+        topic = app.taxonomy.resolve(topic_name)
+        if topic is None:
+            known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
+            _fail(f"unknown topic {topic_name!r}; topics: {known}", ExitStatus.USAGE)
+        questions = [q for q in questions if q.topic == topic.id]  # type: ignore[union-attr]
+        name = f"mockbot::{topic.zh}"  # type: ignore[union-attr]
+    if not questions:
+        _fail("no questions to export", ExitStatus.USAGE)
+    if user_name:
+        store = _practice_store(app, user_name)
+        try:
+            cards = cards_for_user(store, user_key(user_name), questions, now=datetime.now(timezone.utc))
+        except StorageError as exc:
+            _fail(f"storage: {exc}")
+        finally:
+            store.close()
+    else:
+        cards = bank_order(questions)
+    topics = {t.id: t.zh for t in app.taxonomy.topics}
+    image_dirs = tuple(dict.fromkeys((folder, app.settings.bank.dir, Path.cwd())))
+    deck = ExportDeck(name, cards, topics, image_dirs=image_dirs, with_user=user_name is not None)  # type: ignore[arg-type]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        report = (write_apkg if fmt == "apkg" else write_csv)(deck, output)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    answered = sum(1 for q in questions if q.answered)
+    line = f"wrote {output}: deck {name!r}, {report.cards} cards ({answered} answered, {report.cards - answered} open)"  # type: ignore[possibly-undefined]
+    if user_name:
+        counts = Counter(card.standing for card in cards)  # type: ignore[possibly-undefined]
+        line += f"; {user_name}'s weakest first: {counts[WEAK]} weak, {counts[NEW]} never practised, {counts[STRONG]} strong"
+    else:
+        line += "; in bank order"
+    click.echo(line)
+    if report.embedded or report.linked:  # type: ignore[possibly-undefined]
+        click.echo(f"  images: {report.embedded} embedded from local files, {report.linked} left as references")  # type: ignore[possibly-undefined]
 
 
 @bank.command("stats")

@@ -1,8 +1,9 @@
 """Parsers for the seed documents' formats, and format detection.
 
-Each format module exposes `FORMAT`, `detect(text) -> bool` and `parse(text) -> ParsedSeed`. The
-five seed formats are tried first, each detected by its exact shape; `notes`, which infers the
-structure of any notes file, is the fallback.
+Each format module exposes `FORMAT`, `detect(text) -> bool` and `parse(text) -> ParsedSeed`. A deck
+of cards (`anki`: Anki's text export, detected by its header lines or its tab-separated rows, and
+any `.csv`/`.tsv` file) is tried first, then the five seed formats, each detected by its exact
+shape; `notes`, which infers the structure of any notes file, is the fallback.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from . import bullets, chapters, details, headings, hexo, notes
+from . import anki, bullets, chapters, details, headings, hexo, notes
 from .base import ParsedSeed, RawItem, SeedFormatError
 
 __all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format", "parse_seed", "read_seed_text"]
 
-# Most specific first: a hexo post also has `## ` headings, a chapter file also has numbered lines.
+# Most specific first: an Anki export names itself in its header, a hexo post also has `## `
+# headings, a chapter file also has numbered lines.
 FORMATS: dict[str, ModuleType] = {
-    module.FORMAT: module for module in (details, hexo, bullets, headings, chapters, notes)
+    module.FORMAT: module for module in (anki, details, hexo, bullets, headings, chapters, notes)
 }
 
 _SNIFF_BYTES = 8192
@@ -38,7 +40,11 @@ def read_seed_text(path: Path) -> str:
     """
     if path.is_dir():
         raise SeedFormatError(f"{path}: is a folder, not a file")
-    reason = notes.suffix_reason(path)
+    if path.suffix.lower() == ".apkg":
+        raise SeedFormatError(
+            f"{path}: an Anki package; export the deck from Anki as Notes in Plain Text (.txt) and import that"
+        )
+    reason = None if anki.is_deck_file(path) else notes.suffix_reason(path)
     if reason:
         raise SeedFormatError(f"{path}: {reason}, not notes (import Markdown or plain-text notes: .md, .txt)")
     try:
@@ -60,13 +66,16 @@ def read_seed_text(path: Path) -> str:
 
 
 def parse_seed(path: Path, fmt: str | None = None) -> ParsedSeed:
-    """Parse one seed document; the format is detected unless given."""
+    """Parse one seed document; the format is detected unless given (a `.csv`/`.tsv` file is a deck)."""
     text = read_seed_text(path)
-    name = fmt or detect_format(text)
+    name = fmt or (anki.FORMAT if anki.is_deck_file(path) else detect_format(text))
     if name is None:
         what = notes.content_reason(text)
         if what:
-            raise SeedFormatError(f"{path}: {what}, not notes (import Markdown or plain-text notes: .md, .txt)")
+            hint = "; a table of fronts and backs is a deck: name it .csv" if "-separated values" in what else ""
+            raise SeedFormatError(
+                f"{path}: {what}, not notes (import Markdown or plain-text notes: .md, .txt{hint})"
+            )
         raise SeedFormatError(
             f"{path}: unknown seed format: no questions found (looked for headings, numbered or bulleted "
             "items, bold lines, Q:/问： lines and lines ending with a question mark)"
