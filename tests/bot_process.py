@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from bot.telegram.fake_api import FakeBotApi
+from mockbot_testing.fake_api import FakeBotApi
 
 REPO = Path(__file__).resolve().parent.parent
 MOCKBOT = Path(sys.executable).parent / "mockbot"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.fake_api import FakeBotApi
+from mockbot_testing.fake_api import FakeBotApi
 from questions.taxonomy import Taxonomy, load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]

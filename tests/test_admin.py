@@ -20,8 +20,8 @@ from bot.engine import PracticeEngine
 from bot.storage import Store
 from bot.telegram import daily
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions import editing
 from questions.bank import load_bank, read_bank_file
 from questions.importer import import_seeds

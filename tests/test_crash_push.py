@@ -22,8 +22,8 @@ from bot.engine import PracticeEngine
 from bot.storage import Store
 from bot.telegram import outbox
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi
 from questions.bank import Bank
 from questions.taxonomy import Taxonomy
 

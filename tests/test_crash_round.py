@@ -15,7 +15,7 @@ from bot_process import TOKEN, BotProcess, until  # tests/ is on sys.path
 
 from bot.engine.rounds import MIN_SECONDS
 from bot.storage import RoundRecord, Store
-from bot.telegram.fake_api import FakeBotApi, SentCall
+from mockbot_testing.fake_api import FakeBotApi, SentCall
 from questions.bank import Bank
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

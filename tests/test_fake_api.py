@@ -32,7 +32,7 @@ from telegram.error import (
 )
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 
 # PTB 22 warns about int durations (retry_after, voice.duration) becoming timedeltas, even from
 # inside its own RetryAfter and AIORateLimiter.

@@ -16,17 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "grading", "questions")
-
-# The circles tolerated for now, both inside the Telegram front-end: two pairs of modules that
-# import each other through imports inside functions, `admin` -> `app` (for `user_key`) -> `admin`
-# and `outbox` -> `daily` (for `schedule_user`) -> `outbox`. They are to go when sending has a
-# module of its own that the others import. A tolerated component may not grow beyond its
-# modules, and an entry no longer needed fails the test, so that it is removed.
-KNOWN_TELEGRAM_CYCLES: tuple[frozenset[str], ...] = (
-    frozenset({"bot.telegram.admin", "bot.telegram.app"}),
-    frozenset({"bot.telegram.daily", "bot.telegram.outbox"}),
-)
+PACKAGES = ("bot", "grading", "questions", "mockbot_testing")
 
 
 def project_modules() -> dict[str, Path]:
@@ -179,11 +169,8 @@ def test_no_import_circle_among_the_project_modules() -> None:
     circles = [
         " -> ".join(one_cycle(graph, component)) + f"  (modules in the circle: {', '.join(sorted(component))})"
         for component in components
-        if not any(component <= allowed for allowed in KNOWN_TELEGRAM_CYCLES)
     ]
     assert not circles, "import circle(s):\n" + "\n".join(circles)
-    stale = [sorted(known) for known in KNOWN_TELEGRAM_CYCLES if not any(component & known for component in components)]
-    assert not stale, f"these circles are gone; remove them from KNOWN_TELEGRAM_CYCLES: {stale}"
 
 
 def _forbidden(names: set[str], prefixes: tuple[str, ...]) -> list[str]:

@@ -15,9 +15,9 @@ from bot.engine import PracticeEngine
 from bot.storage import Store
 from bot.telegram import daily
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
 from bot.telegram.render import split_text, visible_length
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions.bank import Bank
 from questions.taxonomy import Taxonomy
 

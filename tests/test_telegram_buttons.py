@@ -18,9 +18,9 @@ from telegram.constants import ParseMode
 from bot.engine import ASKED, FEEDBACK, PracticeEngine
 from bot.storage import Store
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
 from bot.telegram.render import MAX_CALLBACK_DATA
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions.bank import Bank, load_bank
 from questions.taxonomy import Taxonomy
 

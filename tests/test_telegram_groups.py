@@ -20,9 +20,9 @@ from bot.engine import PracticeEngine
 from bot.storage import RoundRecord, Store
 from bot.storage.migrate import upgrade
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
 from bot.telegram.ratelimit import PacedRateLimiter
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions.bank import Bank
 from questions.taxonomy import Taxonomy
 

@@ -26,9 +26,9 @@ from bot.storage import Store
 from bot.storage.rounds import claim_owner
 from bot.telegram import outbox, send
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApplicationThread, FakeBotApi, SentCall
 from bot.telegram.render import MAX_MESSAGE, utf16_length, visible_length
 from grading.grader import Grader
+from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions.bank import Bank, load_bank
 from questions.taxonomy import Taxonomy
 

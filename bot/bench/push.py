@@ -10,6 +10,9 @@ runs in its own process (as Telegram is not in ours) and answers a share of send
 * limited: the bot's rate limiter on (30 messages/s), total wall time versus the 30 msg/s floor.
 
 Every subscriber must get exactly one push per run: `lost` and `duplicated` count the misses.
+
+The fake server is test support, not part of the bot: it lives in the repository's
+`mockbot_testing` package, imported only when the bench runs (`FakeApiMissing` if it cannot be).
 """
 
 from __future__ import annotations
@@ -26,23 +29,41 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..cli.common import Report, _App
 
-__all__ = ["run_push_bench", "FLOOR_RATE"]
+__all__ = ["run_push_bench", "FLOOR_RATE", "FakeApiMissing"]
 
 FLOOR_RATE = 30.0  # messages per second Telegram allows a bot overall
 ZONE = "Asia/Shanghai"
 DAILY_AT = "08:00"
 POLL_S = 0.5  # how often the fake server is asked how many messages arrived, for the progress bar
+_FAKE_API = "mockbot_testing.fake_api"
+
+
+class FakeApiMissing(RuntimeError):
+    """The fake Bot API server (the repository's `mockbot_testing` package) cannot be imported."""
+
+
+def _fake_api() -> ModuleType:
+    """The fake Bot API server's package; `FakeApiMissing` if this installation has none."""
+    try:
+        import mockbot_testing.fake_api as fake_api
+    except ModuleNotFoundError as exc:
+        if exc.name not in (_FAKE_API, _FAKE_API.partition(".")[0]):
+            raise  # something the package itself needs: not this installation's doing
+        raise FakeApiMissing(
+            f"`mockbot bench push` needs the fake Bot API server ({_FAKE_API}), which this installation "
+            "does not have: install mockbot from its repository (pip install -e .)"
+        ) from exc
+    return fake_api
 
 
 def _serve(connection: Connection, flood_rate: float, seed: int) -> None:
     """The fake Bot API server's process: serve, then answer "counts" and "stop" requests."""
-    from ..telegram.fake_api import FakeBotApi
-
-    fake = FakeBotApi(seed=seed)
+    fake = _fake_api().FakeBotApi(seed=seed)
     fake.flood_rate = flood_rate
     fake.start()
     connection.send(fake.port)
@@ -148,7 +169,8 @@ async def _run(
     engine: Any, server: _Server, subscribers: int, limited: bool, retry_wait: float, progress: Report | None = None
 ) -> dict[str, Any]:
     from ..telegram.app import build_application
-    from ..telegram.fake_api import DEFAULT_TOKEN
+
+    token = _fake_api().DEFAULT_TOKEN
 
     store = engine.store
     keys = [f"tg:{1_000_000 + number}" for number in range(subscribers)]
@@ -165,7 +187,7 @@ async def _run(
     lost = duplicated = 0
     sent_total = 0
     for name, rate_limit, now in runs:
-        application = build_application(engine, DEFAULT_TOKEN, base_url=f"http://127.0.0.1:{server.port}/bot",
+        application = build_application(engine, token, base_url=f"http://127.0.0.1:{server.port}/bot",
                                         rate_limit=rate_limit)
         await application.initialize()
         try:
@@ -203,9 +225,12 @@ def run_push_bench(
     """Run the bench (see the module's docstring) and return its figures.
 
     With `progress`, the messages that have arrived are reported twice a second during each run
-    (None: the fake server is not asked, so nothing but the push path runs)."""
+    (None: the fake server is not asked, so nothing but the push path runs). Raises `FakeApiMissing`
+    if the fake server cannot be imported."""
     from ..cli.common import build_engine
     from ..storage import Store
+
+    _fake_api()  # here, before its process starts, so that a missing server is said plainly
 
     # Every injected 429 would log a line; the figures say how many there were.
     for name in ("bot.telegram.outbox", "bot.telegram.ratelimit"):

@@ -62,7 +62,7 @@ def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
 @pass_app
 def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: bool, database: str | None, as_json: bool) -> None:
     """Push a daily question to N subscribers through the fake Bot API server: speed, losses, duplicates."""
-    from ..bench.push import run_push_bench
+    from ..bench.push import FakeApiMissing, run_push_bench
 
     if subscribers < 1 or not 0 <= flood_rate < 1:
         _fail("--subscribers must be at least 1 and --flood in [0, 1)", ExitStatus.USAGE)
@@ -71,7 +71,7 @@ def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: boo
             shown = None if report is silent else report  # None: the fake server is never asked
             figures = run_push_bench(app, subscribers=subscribers, flood_rate=flood_rate, limited=not skip_limited,
                                      database=database, progress=shown)
-    except ModelUnavailable as exc:
+    except (ModelUnavailable, FakeApiMissing) as exc:
         _fail(str(exc), ExitStatus.USAGE)
     if as_json:
         click.echo(json.dumps(tidy(figures), indent=2))

@@ -25,7 +25,8 @@ from grading.result import PointStatus
 
 from ..grading_app import reference_for
 from ..storage import RoundRecord, RoundState
-from .engine import PracticeEngine, _utc
+from .core import as_utc
+from .engine import PracticeEngine
 from .replies import Reply, ReplyKind
 from .texts import t
 
@@ -81,7 +82,7 @@ def question_reply(engine: PracticeEngine, record: RoundRecord, language: str) -
 def question_posted(engine: PracticeEngine, record: RoundRecord, message_id: int, *, now: datetime | None = None) -> RoundRecord:
     """The round's current question was posted as `message_id`: answers are replies to it, and it
     is open for the round's seconds from `now` (also when it is posted late, after a restart)."""
-    now = _utc(now)
+    now = as_utc(now)
     return engine.store.update_round(record.id, message_id=message_id, deadline_at=now + timedelta(seconds=record.seconds))
 
 
@@ -94,7 +95,7 @@ def start_round(
 
     The round's first question is not posted yet (no message, no deadline): the reply is that
     question, for the front-end to post and report with `question_posted`."""
-    now = _utc(now)
+    now = as_utc(now)
     if engine.store.active_rounds(chat_key, thread_id):
         return None, Reply(ReplyKind.ERROR, t("mock_running", language))
     topic_id = None
@@ -118,8 +119,8 @@ def round_answer(
 ) -> Answered | None:
     """Grade a member's reply to the open question (the one posted as `message_id`, if given),
     sent at `sent_at` (default: `now`); None when it is not an answer to take."""
-    now = _utc(now)
-    sent = _utc(sent_at or now)
+    now = as_utc(now)
+    sent = as_utc(sent_at or now)
     text = text.replace("\x00", "")  # PostgreSQL's text columns refuse NUL characters
     name = name.replace("\x00", "")[:MAX_NAME]
     record = engine.store.round(round_id)
@@ -145,7 +146,7 @@ def close_question(engine: PracticeEngine, round_id: int, *, language: str, now:
     Returns the round when a question of it is to be posted next (its `message_id` is None): the
     next one, or the current one if that was never posted (then nothing is closed). None when the
     round has ended, is not running, or another caller closed this question first."""
-    now = _utc(now)
+    now = as_utc(now)
     record = engine.store.round(round_id)
     if record is None or record.state != RoundState.RUNNING:
         return None

@@ -113,9 +113,7 @@ def _bank_dir(context: ContextTypes.DEFAULT_TYPE) -> Path:
 
 
 async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> None:
-    from .app import user_key  # app imports this module
-
-    language = await asyncio.to_thread(_engine(context).language, user_key(update))
+    language = await asyncio.to_thread(_engine(context).language, send.user_key(update))
     text = _TEXTS[key][language].format(**values)
     await send.send_replies(context.bot, update.effective_chat.id, [Reply(kind, text)])  # type: ignore[union-attr]
 
@@ -271,8 +269,8 @@ async def edit_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 def queue_broadcast(store: Store, text: str, now: datetime) -> int:
     """Queue `text` once for every private Telegram chat (positive ids; groups are negative)."""
     queued = 0
-    for key in store.user_keys("tg:"):
-        chat = key.removeprefix("tg:")
+    for key in store.user_keys(send.KEY_PREFIX):
+        chat = key.removeprefix(send.KEY_PREFIX)
         if chat.isdigit() and int(chat) > 0 and store.enqueue(key, BROADCAST, {"text": text}, due_at=now) is not None:
             queued += 1
     return queued

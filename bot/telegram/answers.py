@@ -151,4 +151,4 @@ async def flush_before_update(update: Update, context: ContextTypes.DEFAULT_TYPE
     message = update.message
     if message is not None and message.text and not message.text.startswith("/"):
         return  # a new text: held with the others (see `answer`)
-    await flush(context.application, f"tg:{chat.id}")
+    await flush(context.application, send.chat_key(chat.id))

@@ -41,13 +41,13 @@ from telegram.ext import (
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import t
-from . import admin, answers, buttons, daily, group, send
+from . import admin, answers, buttons, daily, group, outbox, send
 from .answers import ANSWER_WINDOW
 from .ordering import ChatOrder
 from .ratelimit import PacedRateLimiter
-from .send import send_replies
+from .send import send_replies, user_key
 
-__all__ = ["build_application", "user_key", "send_replies", "COMMANDS", "CONFLICT_PROBE", "ANSWER_WINDOW", "SecondInstance"]
+__all__ = ["build_application", "COMMANDS", "CONFLICT_PROBE", "ANSWER_WINDOW", "SecondInstance"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +85,6 @@ _DONE = {"zh": "完成", "en": "Done"}
 _OFF = {"zh": "不用推送", "en": "No daily question"}
 _ZONES = ("Asia/Shanghai", "Asia/Singapore", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 _TIMES = ("08:00", "12:30", "21:00")
-
-
-def user_key(update: Update) -> str:
-    """The engine's key of the chat the update belongs to."""
-    return f"tg:{update.effective_chat.id}"  # type: ignore[union-attr]
 
 
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> PracticeEngine:
@@ -386,6 +381,7 @@ def build_application(
     application.bot_data["admins"] = frozenset(admins)
     application.bot_data["bank_dir"] = bank_dir
     application.bot_data[answers.WINDOW_KEY] = answer_window
+    application.bot_data[outbox.ON_CHAT_GONE] = daily.schedule_user  # a chat found gone loses its daily job
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("question", question, filters=private))

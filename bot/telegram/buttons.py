@@ -46,7 +46,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None:
         return
     engine: PracticeEngine = context.application.bot_data["engine"]
-    key = f"tg:{chat.id}"  # the engine's key of the chat, as `app.user_key` makes it
+    key = send.user_key(update)
     question = question_named(engine, press)
     replies = await asyncio.to_thread(engine.press, key, press.action, question_id=question, step=press.step)
     await send.send_replies(context.bot, chat.id, replies)

@@ -3,7 +3,9 @@
 Each day's push is one outbox row (user, "daily", the slot's UTC time): queuing the same slot twice
 is impossible, so a restart never sends a day twice, and a push that failed (flood control, network)
 stays pending and is retried (see `outbox`). At start-up the jobs are rebuilt from the database (PTB does not keep
-jobs), and a push missed while the bot was down is sent if it is still the same local day.
+jobs), and a push missed while the bot was down is sent if it is still the same local day. When a
+delivery pass finds a chat gone, it ends the subscription and hands the chat to `schedule_user`
+(the outbox's `ON_CHAT_GONE`, set by `app`), which drops its job.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, ContextTypes
 
-from .outbox import DAILY, chat_id_of, deliver_pending
+from .outbox import DAILY, deliver_pending
+from .send import KEY_PREFIX, chat_id_of
 
 __all__ = ["schedule_user", "unschedule", "restore", "slot_today", "deliver_pending", "RETRY_EVERY"]
 
@@ -84,7 +87,7 @@ async def restore(application: Application, *, now: datetime) -> None:
     """At start-up: rebuild every subscriber's job, send today's pushes that were missed, start retries."""
     engine = application.bot_data["engine"]
     for user in await asyncio.to_thread(engine.store.subscribers):
-        if not user.key.startswith("tg:"):
+        if not user.key.startswith(KEY_PREFIX):
             continue
         schedule_user(application, user.key)
         if slot_today(user.daily_time, user.timezone, now) <= now:  # missed while down, still today

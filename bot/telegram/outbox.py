@@ -10,10 +10,11 @@ this host is taken over at once; any other claim only once its lease has run out
 
 Errors follow the send policy (`send`): transient ones are retried there, then the push stays
 pending; a 400 is final (the row is closed with the reason); a chat that is gone (403, "chat not
-found") closes the row and ends the chat's daily subscription, logged once. A group upgraded to a
-supergroup (`ChatMigrated`) stops `deliver_chat` with its rows untouched and the new chat id
-reported, for the caller to move the chat and deliver there; a group round's rows carry their
-forum topic (`thread_id`).
+found") closes the row and ends the chat's daily subscription, logged once; the pass then hands
+the chat to the application's `ON_CHAT_GONE` (the daily scheduler, which drops its job). A group
+upgraded to a supergroup (`ChatMigrated`) stops `deliver_chat` with its rows untouched and the new
+chat id reported, for the caller to move the chat and deliver there; a group round's rows carry
+their forum topic (`thread_id`).
 
 Speed: a pass works in chunks. For each chunk the questions are chosen at once (two transactions
 for the whole chunk, on the event loop: see CHUNK), while a few senders share the Bot. A sender's "sent" mark
@@ -30,7 +31,7 @@ import asyncio
 import functools
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -50,7 +51,7 @@ from .ratelimit import retry_seconds
 from .render import keyboard, split_text, to_html
 
 __all__ = ["deliver_pending", "deliver_chat", "senders_for", "PACED_CONCURRENCY", "DAILY", "BROADCAST", "GROUP", "CHUNK",
-           "CONCURRENCY", "MAX_ATTEMPTS", "CLAIM_LEASE"]
+           "CONCURRENCY", "MAX_ATTEMPTS", "CLAIM_LEASE", "ON_CHAT_GONE"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,9 @@ EXPIRED = "expired: the local day has passed"
 # How long a claim on rows keeps other processes off them: far longer than sending a chunk takes,
 # even through flood control (a process's own later passes take its rows again at any time).
 CLAIM_LEASE = timedelta(minutes=10)
+# bot_data: what to call, as `f(application, chat_key)`, for each chat a pass found gone (its daily
+# subscription was ended): set by `app.build_application` to the daily scheduler.
+ON_CHAT_GONE = "outbox_on_chat_gone"
 _PASS = "outbox_pass"
 _OWNER = "outbox_owner"
 
@@ -89,11 +93,6 @@ def senders_for(application: Application) -> int:
 def _owner(application: Application) -> str:
     """The name this application's claims go by (one per application, so two in one process differ)."""
     return application.bot_data.setdefault(_OWNER, claim_owner())
-
-
-def chat_id_of(user_key: str) -> int:
-    """The Telegram chat id in a user key ("tg:12345" -> 12345)."""
-    return int(user_key.split(":", 1)[1])
 
 
 async def deliver_pending(
@@ -141,7 +140,7 @@ async def _one_pass(application: Application, now: datetime, concurrency: int) -
             marks = _GroupCommit(engine.store, now)
             sending = tasks.create_task(_send_all(application.bot, engine.store, queue, marks, concurrency, gone))
     finally:
-        _unschedule(application, gone)
+        _chats_gone(application, gone)
     return sending.result()
 
 
@@ -151,12 +150,13 @@ def _claimed(store: Store, items: Sequence[OutboxRecord], owner: str, now: datet
     return [item for item in items if item.id in got]
 
 
-def _unschedule(application: Application, keys: set[str]) -> None:
-    """Drop the daily jobs of chats whose subscription ended because the chat is gone."""
-    from .daily import schedule_user  # daily imports this module
-
+def _chats_gone(application: Application, keys: set[str]) -> None:
+    """Tell `ON_CHAT_GONE` of the chats whose subscription ended because the chat is gone."""
+    listener: Callable[[Application, str], None] | None = application.bot_data.get(ON_CHAT_GONE)
+    if listener is None:
+        return
     for key in keys:
-        schedule_user(application, key)
+        listener(application, key)
 
 
 async def deliver_chat(
@@ -294,7 +294,7 @@ async def _send_or_keep(  # noqa: ANN001
         return None
     thread = item.payload.get("thread_id")
     try:
-        await _send_push(bot, chat_id_of(item.user_key), reply, thread if isinstance(thread, int) else None)
+        await _send_push(bot, send.chat_id_of(item.user_key), reply, thread if isinstance(thread, int) else None)
     except ChatMigrated as exc:  # the group is a supergroup now: the caller moves it (untried, not failed)
         if moved is None:
             await _failed(store, item, str(exc))

@@ -1,4 +1,5 @@
-"""One send policy for every Bot API call the bot makes (messages, photos, edits, callback answers).
+"""How the bot sends, and which chat it sends to: the one send policy for every Bot API call the bot
+makes (messages, photos, edits, callback answers), and the keys the engine knows chats by.
 
 * Time-outs, 5xx answers and connection errors are transient: the call is made again after a
   backoff (0.5 s, doubling), `RETRIES` more times at most.
@@ -16,7 +17,12 @@
 * A group upgraded to a supergroup answers 400 with its new id (`ChatMigrated`, which PTB does not
   derive from `BadRequest`): it is raised at once, for the caller to move the chat and send there.
 
-Texts are split under Telegram's limit (`render.split_text`) before they are sent.
+Texts are split under Telegram's limit (`render.split_text`) before they are sent; engine replies
+are rendered as HTML with their keyboards (`render.to_html`, `render.keyboard`).
+
+Every chat, private or group, is one key in the engine and the store: `KEY_PREFIX` and its id
+("tg:12345"; a group's id is negative). `user_key` makes it from an update, `chat_key` from a chat
+id, and `chat_id_of` reads the id back.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from html import escape
 from typing import Any, TypeVar
 
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -35,7 +41,10 @@ from ..engine import Reply
 from .ratelimit import retry_seconds
 from .render import keyboard, split_text, to_html
 
-__all__ = ["call", "chat_gone", "send_text", "send_replies", "reply_text", "answer_query", "RETRIES", "BACKOFF"]
+__all__ = [
+    "call", "chat_gone", "send_text", "send_replies", "reply_text", "answer_query", "RETRIES", "BACKOFF",
+    "KEY_PREFIX", "user_key", "chat_key", "chat_id_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +54,7 @@ RETRIES = 4  # a call that fails transiently is made this many more times
 BACKOFF = 0.5  # seconds before the first retry; doubles after each
 _GONE = ("chat not found", "peer_id_invalid", "user not found", "bot was blocked", "bot was kicked",
          "user is deactivated", "have no rights to send", "not enough rights to send")
+KEY_PREFIX = "tg:"  # the engine's keys of Telegram chats: this and the chat id
 
 
 def chat_gone(exc: BaseException) -> bool:
@@ -161,3 +171,29 @@ async def answer_query(query: CallbackQuery | None, text: str | None = None) -> 
         await call(query.answer, text)
     except TelegramError as exc:
         logger.info("button press %s not answered: %s", query.id, exc)
+
+
+# ---------------------------------------------------------------- chat keys
+
+
+def chat_key(chat_id: int) -> str:
+    """The engine's key of a Telegram chat.
+
+    >>> chat_key(-100123)
+    'tg:-100123'
+    """
+    return f"{KEY_PREFIX}{chat_id}"
+
+
+def user_key(update: Update) -> str:
+    """The engine's key of the chat the update belongs to."""
+    return chat_key(update.effective_chat.id)  # type: ignore[union-attr]
+
+
+def chat_id_of(key: str) -> int:
+    """The Telegram chat id in a chat's key.
+
+    >>> chat_id_of("tg:12345")
+    12345
+    """
+    return int(key.split(":", 1)[1])
