@@ -20,7 +20,7 @@ from questions.lint import lint_bank_file
 from questions.model import Question
 from questions.preview import preview_of, render_preview
 from questions.stats import bank_stats
-from questions.taxonomy import Taxonomy
+from questions.taxonomy import Taxonomy, Topic
 
 from ..config import database_path
 from ..export import NEW, STRONG, WEAK, bank_order, cards_for_user, user_key
@@ -215,12 +215,9 @@ def bank_export(
     else:
         questions, name = list(app.bank().questions), "mockbot"
     if topic_name:
-        topic = app.taxonomy.resolve(topic_name)
-        if topic is None:
-            known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
-            _fail(f"unknown topic {topic_name!r}; topics: {known}", ExitStatus.USAGE)
-        questions = [q for q in questions if q.topic == topic.id]  # type: ignore[union-attr]
-        name = f"mockbot::{topic.zh}"  # type: ignore[union-attr]
+        topic = _topic(app, topic_name)
+        questions = [q for q in questions if q.topic == topic.id]
+        name = f"mockbot::{topic.zh}"
     if not questions:
         _fail("no questions to export", ExitStatus.USAGE)
     if user_name:
@@ -274,6 +271,15 @@ def bank_stats_command(app: _App, as_json: bool) -> None:
         click.echo(f"  {kind:<6} {count:>4}")
 
 
+def _topic(app: _App, name: str) -> Topic:
+    """The taxonomy's topic named `name` (id, Chinese or English name); exits with the known ones if none."""
+    topic = app.taxonomy.resolve(name)
+    if topic is None:
+        known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
+        _fail(f"unknown topic {name!r}; topics: {known}", ExitStatus.USAGE)
+    return topic  # type: ignore[return-value]
+
+
 @bank.command("list")
 @click.option("--topic", "topic_name", default=None, help="Only this topic (id, Chinese or English name).")
 @pass_app
@@ -281,11 +287,8 @@ def bank_list(app: _App, topic_name: str | None) -> None:
     """List questions: id, topic, answer kind and question text."""
     questions = app.bank().questions
     if topic_name:
-        topic = app.taxonomy.resolve(topic_name)
-        if topic is None:
-            known = ", ".join(f"{t.id} ({t.zh})" for t in app.taxonomy.topics)
-            _fail(f"unknown topic {topic_name!r}; topics: {known}", ExitStatus.USAGE)
-        questions = [q for q in questions if q.topic == topic.id]  # type: ignore[union-attr]
+        topic = _topic(app, topic_name)
+        questions = [q for q in questions if q.topic == topic.id]
     for q in questions:
         click.echo(f"{q.id:<14} {q.topic:<16} {q.answer_kind.value:<6} {q.question}")
     click.echo(f"({len(questions)} questions)", err=True)

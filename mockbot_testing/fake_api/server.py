@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,6 @@ from urllib.parse import unquote, urlsplit
 from .faults import FaultInjection
 from .methods import BotMethods
 from .recording import Recording
-from .state import DEFAULT_TOKEN
 from .users import UserActions
 from .wire import ApiError, bad_request, error_body, ok_body, parse_params, phrase, read_body
 
@@ -37,16 +37,10 @@ class FakeBotApi(UserActions, BotMethods, Recording, FaultInjection):
     `validate_html`.
     """
 
-    def __init__(
-        self,
-        token: str = DEFAULT_TOKEN,
-        *,
-        bot_username: str = "mockbot_test_bot",
-        bot_first_name: str = "Mockbot Test",
-        seed: int = 0,
-    ) -> None:
-        super().__init__(token, bot_username=bot_username, bot_first_name=bot_first_name, seed=seed)
-        self._handlers = self._method_table()
+    @functools.cached_property
+    def _handlers(self) -> dict[str, tuple[str, Any]]:
+        """The Bot API methods by lower-case name, built once."""
+        return self._method_table()
 
     # ------------------------------------------------------------------ lifecycle
 
