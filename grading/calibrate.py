@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from .features import (
-    _PENALTIES,
+    PENALTIES,
     PointFeatures,
     ReplyFeatures,
     apply_curve,
@@ -172,7 +172,7 @@ def _matrix(features: Sequence[ReplyFeatures], params: LanguageParams) -> np.nda
     for f in features:
         named, _ = feature_vector(f, params)
         gate = relevance_gate(f, params)
-        rows.append([gate * (-named[n] if n in _PENALTIES else named[n]) for n in FEATURES] + [gate])
+        rows.append([gate * (-named[n] if n in PENALTIES else named[n]) for n in FEATURES] + [gate])
     return np.array(rows, dtype=np.float64)
 
 

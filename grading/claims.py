@@ -1,0 +1,220 @@
+"""Judging what a reply's clauses claim (pure functions): whether a clause turns a key point around
+(negation, antonym swaps, judged on the clauses aligned with the point's sub-claims) and whether it
+states a curated misconception (its words with its polarity, matching it clearly better than any
+right statement it agrees with); and, once per question, which parts of a misconception are wrong
+on their own and which of their words make them wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .contradiction import MODAL, Polarity, flips
+from .glossary import Glossary
+from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
+from .settings import LanguageParams, PointParams
+
+__all__ = ["contradicting_clauses", "stated_misconceptions", "right_statements", "cruxes", "wrong_alone"]
+
+
+def _about(
+    words: frozenset[str], weights: dict[str, float], clause: Polarity, glossary: Glossary, *, opposites: bool = True
+) -> float:
+    """Share (IDF-weighted) of a statement's words that a clause talks about; with `opposites`, the
+    other side of an antonym pair counts ("测试时……" is about the same thing as "训练时……")."""
+    words = words - {MODAL}
+    total = sum(weights.get(w, 1.0) for w in words)
+    if not total:
+        return 0.0
+    about = set(words & clause.words)
+    for word in clause.words - words if opposites else ():
+        about.update(words & glossary.opposites.get(word, frozenset()))
+    return sum(weights.get(w, 1.0) for w in about) / total
+
+
+def _negates(p: Polarity) -> bool:
+    return bool(p.negated or p.mixed)
+
+
+def contradicting_clauses(
+    prepared: PreparedReference,
+    number: int,
+    reply: ReplyAnalysis,
+    claims: list[int],
+    claim_sims: np.ndarray | None,
+    glossary: Glossary,
+    params: LanguageParams,
+) -> set[int]:
+    """The clauses that turn a sub-claim of the point around, each judged on the reply's clauses
+    (`claims`, units of one clause each) most similar to that sub-claim."""
+    point = prepared.points[number]
+    if claim_sims is None or prepared.subclaim_point is None or not point.claims:
+        return set()
+    rows = np.flatnonzero(prepared.subclaim_point == number)
+    relevance = params.point.relevance
+    every_claim = prepared.subclaims
+    flipped: set[int] = set()
+    for claim, row in zip(point.claims, rows):
+        if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:
+            continue  # "列表不可以" leans on the clause before it: not checked alone
+        agree, against, where = 0.0, 0.0, -1
+        for best in np.argsort(-claim_sims[row])[:4]:
+            similarity = float(claim_sims[row, best])
+            if similarity < params.point.contradiction_floor:
+                break
+            clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
+            # About the sub-claim by its own words, not only through an antonym ("测试阶段不用做任何
+            # 操作" is not about "把缩放放到训练阶段").
+            if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
+                continue
+            if flips(claim, clause, glossary) % 2:
+                # A clause that states another sub-claim (of any point), matching it at least as
+                # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
+                # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point
+                # of its own) "现在训练时做缩放".
+                elsewhere = any(
+                    other != row
+                    and (claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
+                    and _agrees(every_claim[other], clause, glossary)
+                    for other in range(len(every_claim))
+                )
+                if similarity > against and not elsewhere:
+                    against, where = similarity, reply.unit_clauses[claims[best]][0]
+            else:
+                agree = max(agree, similarity)
+        # A clause that turns the sub-claim around counts only when no clause states it as well.
+        if where >= 0 and against > agree + params.point.contradiction_margin:
+            flipped.add(where)
+    return flipped
+
+
+def stated_misconceptions(
+    prepared: PreparedReference,
+    reply: ReplyAnalysis,
+    claims: list[int],
+    unit_vectors: np.ndarray,
+    claim_sims: np.ndarray | None,
+    glossary: Glossary,
+    params: LanguageParams,
+) -> tuple[int, ...]:
+    """The curated wrong claims the reply states. A clause states a part of a claim when it is about
+    the part's words, with its polarity, and matches it better (cosine + word share) than any right
+    statement it agrees with (a key point's sub-claim, a clause of the correction). Judged clause by
+    clause, so that "列表可以修改，元组定义后不能修改" does not state "元组可以修改，列表定义后不能修改"
+    (the same words, the sides swapped)."""
+    if not prepared.misconceptions or not claims:
+        return ()
+    clause_vectors = unit_vectors[claims]
+    said = [reply.clauses[reply.unit_clauses[u][0]] for u in claims]
+    point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
+    found = []
+    for index, m in enumerate(prepared.misconceptions):
+        if m.part_vectors is None or m.correction_vectors is None:
+            continue
+        rights = right_statements(prepared.points, m)
+        right_sims = np.vstack([point_sims, m.correction_vectors @ clause_vectors.T])
+        part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
+        # A part must match the claim clearly better (the margin) than what it agrees with, unless
+        # it is right on its own and said word for word.
+        stated = [
+            _states_part(part, crux, sims, m.word_weights, said, rights, right_sims, glossary, params.point, strict=wrong)
+            for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
+        ]
+        # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
+        # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
+        # while each half is right. A part that goes on about the one before it, or has a single
+        # word ("牛顿法不用"), is not judged alone.
+        alone = [i for i, part in enumerate(m.parts) if not m.dependent[i] and len(part.words - {MODAL}) >= 2]
+        alone = alone or list(range(len(m.parts)))  # no part stands alone: the claim as a whole
+        if alone and (stated[alone[0]] and m.wrong_alone[alone[0]] or all(stated[i] for i in alone)):
+            found.append(index)
+    return tuple(found)
+
+
+def _agrees(statement: Polarity, clause: Polarity, glossary: Glossary) -> bool:
+    """The clause says the statement's words the same way round (no negation or antonym flip)."""
+    return flips(statement, clause, glossary) % 2 == 0 and _negates(clause) == _negates(statement)
+
+
+def _states_part(
+    part: Polarity,
+    crux: frozenset[str],
+    sims: np.ndarray,
+    weights: dict[str, float],
+    said: list[Polarity],
+    rights: list[tuple[Polarity, dict[str, float]]],
+    right_sims: np.ndarray,
+    glossary: Glossary,
+    p: PointParams,
+    *,
+    strict: bool = True,
+) -> bool:
+    for best in np.argsort(-sims)[:3]:
+        similarity = float(sims[best])
+        if similarity < p.misconception_floor:
+            break
+        clause = said[best]
+        words = _about(part.words, weights, clause, glossary, opposites=False)
+        if words < p.misconception_words or not _agrees(part, clause, glossary):
+            continue
+        # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别.
+        if crux and not crux & clause.words:
+            continue
+        if not (part.negated - {MODAL}) <= clause.words:  # "非结构化数据" does not say "……用不了"
+            continue
+        # "1x1卷积不看空间邻域" agrees with no part of "1x1卷积能提取空间邻域的特征"; a clause of
+        # the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
+        rival = max(
+            (
+                float(right_sims[r, best]) + _about(right.words, right_weights, clause, glossary, opposites=False)
+                for r, (right, right_weights) in enumerate(rights)
+                if _agrees(right, clause, glossary)
+            ),
+            default=0.0,
+        )
+        margin = 0.0 if not strict and words >= 0.999 else p.misconception_margin
+        if similarity + words - rival >= margin:
+            return True
+    return False
+
+
+def right_statements(
+    points: Sequence[PreparedPoint], m: PreparedMisconception
+) -> list[tuple[Polarity, dict[str, float]]]:
+    """What a misconception is weighed against, with the IDF of their words: every sub-claim of a
+    key point, in order, then the clauses of its correction."""
+    return [(c, p.word_weights) for p in points for c in p.claims] + [(c, m.word_weights) for c in m.correction_parts]
+
+
+def cruxes(parts: Sequence[Polarity], rights: Sequence[Polarity]) -> tuple[frozenset[str], ...]:
+    """Each part's words that no right statement uses: what a clause must say to state the part."""
+    used = frozenset().union(*(r.words for r in rights))
+    return tuple(frozenset(part.words - used - {MODAL}) for part in parts)
+
+
+def wrong_alone(
+    parts: Sequence[Polarity],
+    part_vectors: np.ndarray,
+    rights: Sequence[tuple[Polarity, dict[str, float]]],
+    right_vectors: np.ndarray,
+    weights: dict[str, float],
+    glossary: Glossary,
+    *,
+    similar: float = 0.55,
+    share: float = 0.8,
+) -> tuple[bool, ...]:
+    """For each part of a wrong claim: True unless a right statement (a key point's sub-claim or a
+    clause of the correction) says the same, the same way round ("训练时不缩放" is AlexNet's way)."""
+    sims = part_vectors @ right_vectors.T if len(rights) else np.zeros((len(parts), 0))
+
+    def says(i: int, r: int) -> bool:
+        part, right = parts[i], rights[r][0]
+        words = _about(part.words, weights, right, glossary, opposites=False)
+        # Every word of the part, the same way round, or most of them and close in meaning; and
+        # not the other side of a word besides ("高宽减半时通道数加倍" is not "……通道数也减半").
+        other_side = any(glossary.opposites.get(w, frozenset()) & (right.words - part.words) for w in part.words)
+        close = words >= 0.999 or (words >= share and sims[i, r] >= similar)
+        return close and not other_side and _agrees(part, right, glossary)
+
+    return tuple(not any(says(i, r) for r in range(len(rights))) for i in range(len(parts)))

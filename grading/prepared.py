@@ -1,0 +1,139 @@
+"""What grading works on: a reference prepared once per question (its points' keywords, polarity
+and vectors, its misconceptions), a reply analysed once, and the features drawn from the two."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .contradiction import Polarity
+from .fuzzy import ReplyIndex
+
+__all__ = [
+    "KeywordSet",
+    "PreparedPoint",
+    "PreparedMisconception",
+    "PreparedReference",
+    "ReplyAnalysis",
+    "PointFeatures",
+    "ReplyFeatures",
+]
+
+
+@dataclass(frozen=True)
+class KeywordSet:
+    """The keywords of one wording of a point, with their IDF weights."""
+
+    words: tuple[str, ...]
+    weights: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PreparedPoint:
+    text: str
+    core: bool
+    variants: tuple[str, ...]  # the text, its aliases and its English wording
+    keyword_sets: tuple[KeywordSet, ...]  # one per variant
+    polarities: tuple[Polarity, ...]  # one per variant: content words, and which are negated
+    word_weights: dict[str, float]  # IDF of each content word: rare words decide what a clause is about
+    claims: tuple[Polarity, ...] = ()  # the point's sub-claims (its text and aliases cut into clauses)
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        """The keywords of the point's own text."""
+        return self.keyword_sets[0].words
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return self.keyword_sets[0].weights
+
+    @property
+    def polarity(self) -> Polarity:
+        return self.polarities[0]
+
+
+@dataclass(frozen=True)
+class PreparedMisconception:
+    claim: str
+    correction: str
+    word_weights: dict[str, float]  # IDF of the words of the claim and the correction
+    parts: tuple[Polarity, ...] = ()  # the claim's clauses ("元组可以修改", "列表定义后不能修改")
+    part_vectors: np.ndarray | None = None  # one row per part
+    correction_vectors: np.ndarray | None = None  # one row per clause of the correction
+    correction_parts: tuple[Polarity, ...] = ()  # the correction's clauses
+    wrong_alone: tuple[bool, ...] = ()  # per part: wrong on its own (no key point or correction says it)
+    cruxes: tuple[frozenset[str], ...] = ()  # per part: its words no right statement uses ("只能", "类别")
+    dependent: tuple[bool, ...] = ()  # per part: goes on about the part before ("……，也是在约束权重的大小")
+
+
+@dataclass(frozen=True)
+class PreparedReference:
+    question: str
+    language: str
+    points: tuple[PreparedPoint, ...]
+    variant_vectors: np.ndarray  # one row per variant of every point, in order
+    variant_point: np.ndarray  # the point each row of variant_vectors belongs to
+    reference_vector: np.ndarray
+    demoted_reference_vector: np.ndarray | None
+    demote: frozenset[str]  # the question's own words
+    misconceptions: tuple[PreparedMisconception, ...] = ()
+    vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
+    question_vector: np.ndarray | None = None
+    claim_vectors: np.ndarray | None = None  # one row per misconception
+    subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
+    subclaim_point: np.ndarray | None = None  # the point each sub-claim belongs to
+    subclaims: tuple[Polarity, ...] = ()  # every point's sub-claims, in subclaim_vectors' row order
+
+    def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
+        """Each point's best cosine with `vector` over its wordings."""
+        sims = self.variant_vectors @ vector
+        return np.array([sims[self.variant_point == i].max() for i in range(len(self.points))])
+
+    @property
+    def point_vectors(self) -> np.ndarray:
+        """The vector of each point's own text."""
+        first = [int(np.flatnonzero(self.variant_point == i)[0]) for i in range(len(self.points))]
+        return self.variant_vectors[first]
+
+
+@dataclass(frozen=True)
+class ReplyAnalysis:
+    text: str  # the graded text (a long reply is cut to a prefix)
+    truncated: bool
+    index: ReplyIndex
+    clauses: tuple[Polarity, ...]  # polarity of each clause
+    hypothetical: frozenset[int]  # clauses that state a condition or what happens otherwise
+    units: tuple[str, ...]  # texts to encode: each clause, each pair of neighbours, the whole reply
+    unit_clauses: tuple[tuple[int, ...], ...]  # the clauses each unit is made of
+    structure: float  # 0-1: how much the reply reads as statements rather than a list of keywords
+    content_words: int
+    nothing: bool  # empty, emoji only, or "不知道"
+
+
+@dataclass(frozen=True)
+class PointFeatures:
+    keyword_coverage: float
+    similarity: float
+    contradicted: bool  # the clause aligned with the point states its opposite
+    core: bool = True
+    keywords: int = 2  # how many keywords the point's text has (0: all its words are the question's)
+
+
+@dataclass(frozen=True)
+class ReplyFeatures:
+    points: tuple[PointFeatures, ...]
+    recall: float
+    cosine: float
+    demoted_cosine: float
+    shortness: float
+    contradiction: float  # share of core points contradicted
+    conflict: float = 0.0
+    misconceptions: tuple[int, ...] = ()  # indices of the misconceptions the reply states
+    reversed_points: tuple[int, ...] = ()  # for each stated misconception, the key point it turns around
+    lean: float = 0.0  # reply vs the closest wrong claim minus vs the closest key point wording
+    lean_units: float = 0.0  # the same over the reply's clauses
+    relevance: float = 0.0  # the best similarity of any key point with the reply
+    overlap: bool = False  # the reply shares a content word with the question or a key point
+    question_relevance: float = 0.0  # the best similarity of the question with the reply
+    foreign: bool = False  # the reply is written in another language than the reference (English to 中文)
