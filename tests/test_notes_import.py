@@ -460,7 +460,10 @@ def test_import_writes_bank_files_that_load_and_validate(tmp_path: Path, taxonom
     config = _config(tmp_path, bank_dir)
     result = _mockbot(config, "bank", "import", str(NOTES))
     assert result.exit_code == 0, result.output
-    assert "qa_english.md (notes) -> " in result.output and "12 questions, 11 answered, 1 unanswered; updated" in result.output
+    assert "qa_english.md (notes) -> " in result.output
+    assert "12 questions, 11 answered, 1 unanswered; written (a new file)" in result.output
+    again = _mockbot(config, "bank", "import", str(NOTES / "qa_english.md"))
+    assert again.exit_code == 0 and "1 unanswered; unchanged\n" in again.output, again.output
     assert sorted(p.name for p in bank_dir.iterdir()) == sorted(f"{Path(n).stem}.yaml" for n in EXPECTED)
     bank = load_bank(bank_dir, taxonomy)  # the loader finds them; the schema holds
     assert len(bank.questions) == sum(total for _, total, _, _ in EXPECTED.values())
@@ -539,3 +542,29 @@ def test_the_general_reader_finds_the_seeds_questions_too(seeds_dir: Path) -> No
         ], path.name
         assert [bool(i.answer) for i in general.items] == [bool(i.answer) for i in explicit.items]
         assert general.unaccounted(read_seed_text(path).split("\n")) == []
+
+
+def test_a_bold_term_opening_an_answer_keeps_its_bold(tmp_path: Path) -> None:
+    text = (
+        "# ML questions\n\n"
+        "1. **What is cross-validation?**\n"
+        "   - **Answer**: **Cross-validation** splits the data into k folds and validates on each in turn.\n"
+        "2. **What is regularization?**\n"
+        "   - **Answer:** **Regularization** adds a penalty on the weights to the loss.\n"
+        "3. **什么是BN？**\n"
+        "   - 答：**BN** 对一个batch内同一特征做归一化。\n"
+    )
+    seed = parse_seed(_write(tmp_path, "bold_terms.md", text))
+    assert [item.answer for item in seed.items] == [
+        "**Cross-validation** splits the data into k folds and validates on each in turn.",
+        "**Regularization** adds a penalty on the weights to the loss.",
+        "**BN** 对一个batch内同一特征做归一化。",
+    ]
+
+
+def test_headings_that_mostly_do_not_read_as_questions_are_named_in_the_refusal(tmp_path: Path) -> None:
+    text = "# 笔记\n\n## 梯度爆炸的解决办法\n\n梯度裁剪。\n\n## 稀疏表示\n\n稀疏。\n\n## 如何初始化？\n\nXavier。\n\n## 正则化方法\n\nL2。\n"
+    with pytest.raises(SeedFormatError) as refused:
+        parse_seed(_write(tmp_path, "topics.md", text))
+    message = str(refused.value)
+    assert "no questions found: 4 level-2 headings (## …), 1 of which read as questions, and at least half must" in message

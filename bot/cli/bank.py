@@ -118,7 +118,12 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
     stale = []
     unaccounted_total = 0
     for result in results:
-        state = ("would change" if check else "updated") if result.changed else "unchanged"
+        if not result.changed:
+            state = "unchanged"
+        elif check:
+            state = "would be written" if result.new_file else "would change"
+        else:
+            state = "written (a new file)" if result.new_file else "updated"
         unanswered = result.questions - result.answered
         click.echo(
             f"{result.seed.name} ({result.format}) -> {result.bank_path}: {result.questions} questions, "

@@ -76,6 +76,12 @@ def parse_seed(path: Path, fmt: str | None = None) -> ParsedSeed:
             raise SeedFormatError(
                 f"{path}: {what}, not notes (import Markdown or plain-text notes: .md, .txt{hint})"
             )
+        almost = notes.near_miss(text)
+        if almost:
+            raise SeedFormatError(
+                f"{path}: unknown seed format: no questions found: {almost}, and at least half must (a "
+                "question mark, 什么/为什么/如何/区别…, what/why/how…); reword the questions or add 「？」"
+            )
         raise SeedFormatError(
             f"{path}: unknown seed format: no questions found (looked for headings, numbered or bulleted "
             "items, bold lines, Q:/问： lines and lines ending with a question mark)"

@@ -17,7 +17,7 @@ from .lines import Line, classify_lines, strip_emphasis
 from .structure import Structure, read_structure
 from .sniff import NOTES_SUFFIXES, content_reason, suffix_reason
 
-__all__ = ["FORMAT", "NOTES_SUFFIXES", "NotesSeed", "content_reason", "detect", "parse", "suffix_reason"]
+__all__ = ["FORMAT", "NOTES_SUFFIXES", "NotesSeed", "content_reason", "detect", "near_miss", "parse", "suffix_reason"]
 
 FORMAT = "notes"
 
@@ -42,6 +42,12 @@ def _read(text: str) -> tuple[list[Line], Structure, dict[int, str], str | None]
 
 def detect(text: str) -> bool:
     return bool(_read(text)[1].questions)
+
+
+def near_miss(text: str) -> str:
+    """Why no questions were found, when lines that could be questions were: their likeliest
+    pattern and how many of them read as questions ("" when there were none)."""
+    return _read(text)[1].near_miss
 
 
 def parse(text: str) -> NotesSeed:

@@ -48,8 +48,11 @@ _Q_PREFIX = re.compile(
     r"^(?:(?:Q|Question)\s*\d+(?:\.\d+)*\s*[:：.、)]|Q\d+\s|(?:Q|Question)\s*[:：]|问题?\s*\d*\s*[:：]|【问】|\[Q\])\s*",
     re.I,
 )
+# The bold around the label closes before its colon or after it ("**Answer**:", "**Answer:**"), so a
+# bold term that opens the answer keeps its "**" ("**A**: **Cross-validation** splits…").
 _A_PREFIX = re.compile(
-    r"^(?:[-*+]\s+)?(?:\*\*|__)?\s*(?:Answer|Ans|A\d{0,2}(?:\.\d+)*|参考答案|答案|回答|解答|答)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*"
+    r"^(?:[-*+]\s+)?(?P<bold>\*\*|__)?\s*(?:Answer|Ans|A\d{0,2}(?:\.\d+)*|参考答案|答案|回答|解答|答)\s*"
+    r"(?:(?P=bold)\s*[:：]|[:：]\s*(?P=bold)|[:：])\s*"
     r"|^\s*(?:【答】|\[A\])\s*",
     re.I,
 )

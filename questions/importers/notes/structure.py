@@ -94,6 +94,7 @@ class Structure:
     skipped: dict[int, str] = field(default_factory=dict)  # outside answers, with the reason
     unplaced: set[int] = field(default_factory=set)  # left unclaimed, so the importer reports them
     notes: list[str] = field(default_factory=list)
+    near_miss: str = ""  # with no questions: the likeliest pattern and why it was not taken
 
 
 def _marker_class(line: Line) -> str:
@@ -191,6 +192,20 @@ def _choose(candidates: list[Candidate]) -> tuple[Pattern | None, list[str]]:
     return best, notes
 
 
+def _near_miss(candidates: list[Candidate]) -> str:
+    """The most common pattern of lines that could have been questions, and how many read as
+    questions ("48 level-1 headings (# …), 20 of which read as questions"); "" if there is none."""
+    if not candidates:
+        return ""
+    totals: dict[Pattern, list[int]] = {}
+    for candidate in candidates:
+        counts = totals.setdefault(candidate.pattern, [0, 0])
+        counts[0] += 1
+        counts[1] += candidate.likeness > 0
+    pattern, (total, questions) = max(totals.items(), key=lambda item: (item[1][0], -item[0].rank))
+    return f"{total} {pattern.describe()}, {questions} of which read as questions"
+
+
 def _heading_between(lines: list[Line], start: int, end: int) -> bool:
     return any(
         lines[i].kind is LineKind.HEADING and lines[i].container is None for i in range(start + 1, end)
@@ -243,6 +258,7 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
     candidates = [c for c in _candidates(lines, skipped) if c.index not in section_headings]
     pattern, notes = _choose([c for c in candidates if c.index not in section_lines])
     if pattern is None:
+        structure.near_miss = _near_miss(candidates)
         return structure
     structure.pattern = pattern
     structure.notes = notes
