@@ -22,20 +22,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .features import (
-    PENALTIES,
-    PointFeatures,
-    ReplyFeatures,
-    apply_curve,
-    combine,
-    feature_vector,
-    relevance_gate,
-    reply_features,
-)
+from .features import reply_features
 from .glossary import Glossary
 from .grader import Grader
 from .keywords import Idf
+from .prepared import PointFeatures, ReplyFeatures
 from .reference import Reference
+from .score import PENALTIES, apply_curve, combine, feature_vector, relevance_gate
 from .settings import LanguageParams, PointParams, ScoreWeights
 
 __all__ = [

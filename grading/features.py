@@ -15,7 +15,7 @@ correct answer is not diluted and a wrong claim is checked where it is made:
 Preparation of the reference side (keywords, polarity, embeddings) happens once per question; a
 reply is analysed once; `reply_features` then needs only the vectors of the reply's units. The data
 they pass around lives in `prepared`, the judgment of what a clause claims in `claims`, and the
-0-100 score made from the features in `score` (its names are re-exported here).
+0-100 score made from the features in `score`.
 """
 
 from __future__ import annotations
@@ -24,45 +24,15 @@ import re
 
 import numpy as np
 
-from .claims import contradicting_clauses, cruxes, right_statements, stated_misconceptions, wrong_alone
+from .claims import contradicting_clauses, stated_misconceptions
 from .contradiction import polarity
 from .fuzzy import ReplyIndex, keyword_score
 from .glossary import Glossary
-from .prepared import (
-    KeywordSet,
-    PointFeatures,
-    PreparedMisconception,
-    PreparedPoint,
-    PreparedReference,
-    ReplyAnalysis,
-    ReplyFeatures,
-)
-from .score import PENALTIES, apply_curve, combine, feature_vector, point_score, relevance_gate
+from .prepared import KeywordSet, PointFeatures, PreparedReference, ReplyAnalysis, ReplyFeatures
 from .settings import LanguageParams
 from .text import STOP_WORDS, normalize, polarity_tokens, reply_clauses, tokens
 
-__all__ = [
-    "KeywordSet",
-    "PreparedPoint",
-    "PreparedMisconception",
-    "PreparedReference",
-    "ReplyAnalysis",
-    "PointFeatures",
-    "ReplyFeatures",
-    "analyse_reply",
-    "reply_features",
-    "point_score",
-    "combine",
-    "feature_vector",
-    "apply_curve",
-    "relevance_gate",
-    "PENALTIES",
-    "demoted_text",
-    "wrong_alone",
-    "cruxes",
-    "right_statements",
-    "is_hypothetical",
-]
+__all__ = ["analyse_reply", "reply_features", "demoted_text", "is_hypothetical"]
 
 _QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
 _DONT_KNOW = re.compile(

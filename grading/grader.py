@@ -16,27 +16,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from .claims import cruxes, right_statements, wrong_alone
 from .contradiction import Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
-from .features import (
-    KeywordSet,
-    PreparedMisconception,
-    PreparedPoint,
-    PreparedReference,
-    ReplyAnalysis,
-    analyse_reply,
-    combine,
-    cruxes,
-    demoted_text,
-    is_hypothetical,
-    reply_features,
-    right_statements,
-    wrong_alone,
-)
+from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
 from .glossary import DEFAULT_GLOSSARY_PATH, Glossary, load_glossary
 from .keywords import Idf, extract_keywords
+from .prepared import KeywordSet, PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .reference import Misconception, Point, Reference
 from .result import GradeResult, MisconceptionResult, NotGradable, PointResult, PointStatus, Verdict
+from .score import combine
 from .settings import GradingSettings, LanguageParams
 from .text import content_words, normalize, polarity_tokens, reply_clauses, tokens
 
@@ -252,33 +241,37 @@ class Grader:
         analyses, vectors = self.analyse_and_encode([(p, answer) for p, (_, answer) in zip(prepared, items)])
         return [self._result(p, a, v) for p, a, v in zip(prepared, analyses, vectors)]
 
+    def analyse(self, prepared: PreparedReference, answer: str) -> ReplyAnalysis:
+        """The reply indexed once (clauses, polarity, units), read against its question."""
+        return analyse_reply(answer or "", self.glossary, max_chars=self.settings.max_answer_chars, question=prepared.question)
+
+    def reply_texts(self, prepared: PreparedReference, reply: ReplyAnalysis) -> list[str]:
+        """What a reply is encoded as: its units, then, while the demoted cosine is weighed, the
+        reply without the question's words."""
+        texts = list(reply.units)
+        if self.params(prepared.language).score.demoted_cosine:
+            texts.append(demoted_text(reply.text, prepared.demote, self.glossary))
+        return texts
+
     def analyse_and_encode(
         self, items: Sequence[tuple[PreparedReference, str]]
     ) -> tuple[list[ReplyAnalysis], list[tuple[np.ndarray | None, np.ndarray | None]]]:
-        """Analyse replies and encode their units (clauses, neighbouring pairs, the whole reply) in
-        one batch per language; no vectors for an empty reply."""
-        analyses = [
-            analyse_reply(answer or "", self.glossary, max_chars=self.settings.max_answer_chars, question=p.question)
-            for p, answer in items
-        ]
+        """Analyse replies and encode their texts (`reply_texts`) in one batch per language; no
+        vectors for an empty reply."""
+        analyses = [self.analyse(p, answer) for p, answer in items]
         vectors: list[tuple[np.ndarray | None, np.ndarray | None]] = [(None, None)] * len(items)
         for language in sorted({p.language for p, _ in items}):
-            demote = bool(self.params(language).score.demoted_cosine)
             todo = [i for i, (p, _) in enumerate(items) if p.language == language and not analyses[i].nothing]
             if not todo:
                 continue
-            texts: list[str] = []
-            for i in todo:
-                texts.extend(analyses[i].units)
-            if demote:
-                texts += [demoted_text(analyses[i].text, items[i][0].demote, self.glossary) for i in todo]
-            encoded = self.embedder(language).encode(texts)
+            per_reply = [self.reply_texts(items[i][0], analyses[i]) for i in todo]
+            encoded = self.embedder(language).encode([text for texts in per_reply for text in texts])
             start = 0
-            for n, i in enumerate(todo):
+            for i, texts in zip(todo, per_reply):
                 count = len(analyses[i].units)
-                demoted = encoded[len(texts) - len(todo) + n] if demote else None
+                demoted = encoded[start + count] if len(texts) > count else None
                 vectors[i] = (encoded[start : start + count], demoted)
-                start += count
+                start += len(texts)
         return analyses, vectors
 
     def _result(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from grading.calibrate import fit_curve
-from grading.features import PointFeatures, ReplyFeatures, apply_curve, relevance_gate
+from grading.prepared import PointFeatures, ReplyFeatures
+from grading.score import apply_curve, relevance_gate
 from grading.settings import CALIBRATED_ZH
 
 

@@ -19,10 +19,12 @@ from bot.config import load_settings
 from bot.grading_app import reference_for
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
-from grading.features import PointFeatures, analyse_reply, point_score
+from grading.features import analyse_reply
+from grading.prepared import PointFeatures
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, PointStatus, Verdict
+from grading.score import point_score
 from grading.settings import CALIBRATED_ZH, GradingSettings
 from questions.model import AnswerKind
 

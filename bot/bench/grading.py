@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from grading import calibrate as cal
-from grading.features import analyse_reply, demoted_text
 from grading.text import clear_text_caches
 
 from ..cli.common import Report, _App, silent
@@ -48,14 +47,7 @@ def run_grading_bench(app: _App, devset: Path, *, rounds: int = 3, progress: Rep
     grader = build_grader(app.settings.grading, bank)
     prepared = [grader.prepare(r.reference) for r in replies]
     embedder = grader.embedder("zh")
-    max_chars = grader.settings.max_answer_chars
-    demote = bool(grader.params("zh").score.demoted_cosine)
-    units = []
-    for p, r in zip(prepared, replies):
-        analysis = analyse_reply(r.text, grader.glossary, max_chars=max_chars, question=p.question)
-        # with the demoted cosine weighed, the reply without the question's words goes in the same batch
-        extra = [demoted_text(analysis.text, p.demote, grader.glossary)] if demote else []
-        units.append([*analysis.units, *extra])
+    units = [grader.reply_texts(p, grader.analyse(p, r.text)) for p, r in zip(prepared, replies)]
     for p, r, u in list(zip(prepared, replies, units))[:8]:  # warm up every path
         grader.grade(p, r.text)
         embedder.encode([r.text])
