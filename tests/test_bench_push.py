@@ -19,6 +19,8 @@ def test_bench_push_delivers_every_push_once_under_429s_and_reports_its_figures(
     assert figures["floor_s"] == 2.0
     # The limiter really paces: 60 messages at 30/s cannot take less than 59/30 s.
     assert figures["limited_total_s"] >= 59 / 30, figures
-    for key in ("push_msgs_per_s", "rss_mb", "peak_rss_mb", "model_load_s"):
+    for key in ("push_msgs_per_s", "bare_msgs_per_s", "push_ratio", "rss_mb", "peak_rss_mb", "model_load_s"):
         assert isinstance(figures[key], float) and figures[key] > 0, (key, figures)
+    # The push path is reported against the bare send loop of the same run (its messages are not counted).
+    assert figures["push_ratio"] == round(figures["push_msgs_per_s"] / figures["bare_msgs_per_s"], 3), figures
     assert "password" not in result.stdout and "postgresql+psycopg://" not in result.stdout  # no URL echoed

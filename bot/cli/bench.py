@@ -80,6 +80,8 @@ def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: boo
         f"subscribers: {figures['subscribers']} ({figures['flood_rate']:.0%} of sendMessage calls answered 429)",
         f"push path, rate limiter off: {figures['push_msgs_per_s']:.0f} messages/s "
         f"({figures['unlimited_wall_s']:.1f} s wall, incl. waiting out retry_after)",
+        f"bare send loop on the same server: {figures['bare_msgs_per_s']:.0f} messages/s; "
+        f"push path / bare = {figures['push_ratio']:.2f}",
     ]
     if "limited_total_s" in figures:
         lines.append(
