@@ -27,7 +27,16 @@ _OPENING = "(（[【{"
 _CLOSING = ")）]】}"
 _LABEL_END = re.compile(r"[：:]\s*$")
 _QUESTION_END = re.compile(r"[？?]\s*$")
-_REFERENCE = re.compile(r"^(引申|参考|相关链接|计算详情参考|详见|具体见)")
+_REFERENCE = re.compile(
+    r"^(引申|参考|相关链接|计算详情参考|详见|具体见|延伸阅读|扩展阅读|"
+    r"(more|further) reading|read more|see also|learn more|references?\b|sources?\s*[:：]|related\s*[:：]|"
+    r"《[^》]{1,30}》\s*(ch|第)?\s*\d+(\.\d+)*)",  # "《深度学习》 8.4 参数初始化策略": where it comes from
+    re.I,
+)
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$|^\s*\|?\s*:?-{3,}:?\s*\|")  # a Markdown table's row or rule
+_DISPLAY_MATH = "$$"
+_WRAPPING = "_*~ \t"  # emphasis around a whole line ("_More reading: …_")
+_ONE_WORD = re.compile(r"^[A-Za-z0-9_.+\-/]+$")  # "Dropout", "L2", "0.5": a fragment, not a claim
 _ASIDE = re.compile(r"^[（(][^()（）]*[)）]$")  # "(如图，……)": a remark about a figure, not a point
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fff]|[A-Za-z0-9]{2,}")
 _IMG_TAG = re.compile(r"<img\b", re.I)
@@ -163,11 +172,32 @@ def _clean(text: str) -> str:
 def _points_from_lines(lines: list[_Line]) -> list[str]:
     points: list[str] = []
     labels: dict[int, str] = {}  # depth -> the label heading the items below it
+    in_math = False
+    reference_depth: int | None = None
+    rows: list[list[str]] = []  # a table's rows: points only when the answer has nothing else
     for line in lines:
         for deeper in [d for d in labels if d > line.depth]:
             del labels[deeper]
+        raw = line.text.strip()
+        if raw.startswith(_DISPLAY_MATH):
+            if raw == _DISPLAY_MATH:
+                in_math = not in_math
+            continue  # a display formula, or one of its delimiters
+        if in_math:
+            continue
+        if _TABLE_ROW.match(raw):
+            cells = [cell.strip() for cell in raw.strip().strip("|").split("|")]
+            if not all(re.fullmatch(r":?-{3,}:?", cell) for cell in cells if cell):
+                rows.append([cell for cell in cells if cell])
+            continue
+        if reference_depth is not None and line.depth > reference_depth:
+            continue  # the links or titles listed under "See also:"
+        reference_depth = None
         text = _clean(line.text)
-        if not _MEANINGFUL.search(text) or _REFERENCE.match(text) or _ASIDE.match(text):
+        if _REFERENCE.match(text.strip(_WRAPPING)):
+            reference_depth = line.depth
+            continue
+        if not _MEANINGFUL.search(text) or _ASIDE.match(text):
             continue
         if line.bold or _LABEL_END.search(line.text) or _QUESTION_END.search(text):
             labels[line.depth] = _LABEL_END.sub("", text).strip("* ")
@@ -175,11 +205,19 @@ def _points_from_lines(lines: list[_Line]) -> list[str]:
         parent_label = next((labels[d] for d in sorted(labels, reverse=True) if d < line.depth), None)
         if parent_label and len(text) <= 12:
             text = f"{parent_label}：{text}"  # "min-max" alone says little; "归一化类型：min-max" does
-        for sentence in _SENTENCE_END.split(text):
-            for piece in _split_long(sentence):
-                point = _clean(piece)
-                if _MEANINGFUL.search(point) and not _ASIDE.match(point) and point not in points:
-                    points.append(point)
+        pieces = [piece for sentence in _SENTENCE_END.split(text) for piece in _split_long(sentence)]
+        for piece in pieces:
+            point = _clean(piece)
+            if len(pieces) > 1 and _ONE_WORD.match(point):
+                continue  # a word left over from splitting ("e.g", "vs"), not a claim
+            if _MEANINGFUL.search(point) and not _ASIDE.match(point) and point not in points:
+                points.append(point)
+    if not points:
+        # A table and nothing else: each body row says "<first cell>：<the other cells>".
+        for cells in rows[1:]:
+            point = f"{cells[0]}：{'，'.join(cells[1:])}" if len(cells) > 1 else (cells[0] if cells else "")
+            if _MEANINGFUL.search(point) and point not in points:
+                points.append(point)
     return points
 
 

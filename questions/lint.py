@@ -11,7 +11,9 @@ pydantic error location, with 0-based list indices (`"key_points.2"` is the thir
 `"key_points.2.gist"` its gist, `"misconceptions.0"` the first misconception,
 `"misconceptions.0.claim"` its claim, `"key_points"` the list as a whole). Messages number points
 and misconceptions from 1, as `mockbot bank show` does.
-`lint_bank_file` maps the findings of one file to `BankProblem`s at the line of the field.
+`lint_bank_file` maps the findings of one file to `BankProblem`s at the line of the field;
+`split_findings` tells the advisory ones apart: findings on key points the importer extracted and
+nobody has edited yet are a starting point to curate, not errors.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from .bank import BankProblem, read_bank_file
-from .model import BankFile, KeyPoint, Question
+from .model import BankFile, KeyPoint, Question, digest, points_data
 from .yamlio import YamlError, line_of, load_yaml
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "lint_point",
     "lint_question",
     "lint_bank_file",
+    "is_extracted",
+    "split_findings",
 ]
 
 MAX_POINTS = 7  # more than this is a list to recite, not a set of claims
@@ -255,3 +259,25 @@ def lint_bank_file(path: Path, bank_file: BankFile | None = None) -> list[BankPr
         for loc, message in lint_question(question):
             problems.append(BankProblem(shown, line_of(data, _loc_steps(index, loc)), f"{question.id}: {message}"))
     return problems
+
+
+def is_extracted(question: Question) -> bool:
+    """Its key points are still the importer's extraction (plain strings, unedited since import)."""
+    base = question.imported
+    return (
+        base is not None
+        and not question.curated
+        and digest(points_data(question.key_points)) == base.key_points
+    )
+
+
+def split_findings(path: Path, bank_file: BankFile) -> tuple[list[BankProblem], list[BankProblem]]:
+    """The lint findings of one valid bank file as (errors, advisories): a finding on a question
+    whose key points are still the importer's extraction is advisory; every other one is an error."""
+    extracted = {q.id for q in bank_file.questions if is_extracted(q)}
+    errors: list[BankProblem] = []
+    advisories: list[BankProblem] = []
+    for problem in lint_bank_file(path, bank_file):
+        question_id = problem.message.split(":", 1)[0]
+        (advisories if question_id in extracted else errors).append(problem)
+    return errors, advisories

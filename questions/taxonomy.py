@@ -31,8 +31,10 @@ class Topic:
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     escaped = re.escape(keyword.lower())
     if keyword.isascii():
-        # Whole-word for Latin terms; CJK characters count as boundaries ("LM和MLM" has "LM").
-        return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+        # Whole-word for Latin terms, plurals included ("transformers"); CJK characters count as
+        # boundaries ("LM和MLM" has "LM").
+        plural = "(?:s|es)?" if keyword[-1:].isalpha() else ""
+        return re.compile(rf"(?<![a-z0-9]){escaped}{plural}(?![a-z0-9])")
     return re.compile(escaped)
 
 
@@ -84,6 +86,9 @@ class Taxonomy:
             key = heading_key(heading)
             if key in self.headings:
                 return self.headings[key]
+            named = next((t for t in self.topics if key.lower() in (t.id, t.zh.lower(), t.en.lower())), None)
+            if named is not None:
+                return named.id  # a section or topic label that is the topic's own name
             topic = self.match_words(key)
             if topic:
                 return topic

@@ -16,7 +16,7 @@ from questions.importer import SeedResult, import_seeds
 from questions.importers import SeedFormatError, read_seed_text
 from questions.importers import anki as anki_format
 from questions.importers import notes as notes_format
-from questions.lint import lint_bank_file
+from questions.lint import split_findings
 from questions.model import Question
 from questions.preview import preview_of, render_preview
 from questions.stats import bank_stats
@@ -349,18 +349,28 @@ def _fail_with_problems(problems: list[BankProblem]) -> None:
 @pass_app
 def bank_validate(app: _App) -> None:
     """Check every bank file: YAML syntax, schema, topics, duplicate ids, then lint the key points
-    (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems."""
+    (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems; findings
+    on key points an import extracted and nobody edited yet are warnings, not failures."""
     try:
         current = load_bank(app.settings.bank.dir, app.taxonomy)
     except BankInvalid as exc:
         _fail_with_problems(exc.problems)
-    problems = [
-        problem
-        for path, bank_file in current.files.items()  # type: ignore[possibly-undefined]
-        for problem in lint_bank_file(path, bank_file)
-    ]
+    problems: list[BankProblem] = []
+    advisories: list[BankProblem] = []
+    for path, bank_file in current.files.items():  # type: ignore[possibly-undefined]
+        errors, notes = split_findings(path, bank_file)
+        problems += errors
+        advisories += notes
+    for note in advisories:
+        click.echo(f"warning: {note}", err=True)
     if problems:
         _fail_with_problems(problems)
     count = len(current.questions)
-    click.echo(f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}")
+    line = f"ok: {count} questions in {len(current.files)} files under {app.settings.bank.dir}"
+    if advisories:
+        line += (
+            f"; {len(advisories)} note(s) on key points extracted by an import (a starting point: curate them"
+            " with level, gist and en, or edit them, and they count as errors from then on)"
+        )
+    click.echo(line)
 

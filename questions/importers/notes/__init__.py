@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..base import ParsedSeed, RawItem
 from .answers import build_answer
-from .boilerplate import find_boilerplate
+from .boilerplate import Boilerplate, find_boilerplate
 from .lines import Line, classify_lines, strip_emphasis
 from .structure import Structure, read_structure
 from .sniff import NOTES_SUFFIXES, content_reason, suffix_reason
@@ -33,25 +33,66 @@ class NotesSeed(ParsedSeed):
     notes: list[str] = field(default_factory=list)  # remarks on an ambiguous structure
 
 
-def _read(text: str) -> tuple[list[Line], Structure, dict[int, str], str | None]:
+@dataclass(frozen=True)
+class _Reading:
+    lines: list[Line]
+    boilerplate: Boilerplate
+    structure: Structure
+
+
+_last: tuple[str, _Reading] | None = None  # detect, then parse (or near_miss) read the same text
+
+
+def _read(text: str) -> _Reading:
+    """The file's lines, boilerplate and structure, inferred once per text: format detection and
+    parsing share it. Callers must not change what it returns."""
+    global _last
+    if _last is not None and _last[0] == text:
+        return _last[1]
     lines = classify_lines(text)
     boilerplate = find_boilerplate(lines)
-    structure = read_structure(lines, boilerplate)
-    return lines, structure, structure.skipped, boilerplate.title
+    reading = _Reading(lines, boilerplate, read_structure(lines, boilerplate))
+    _last = (text, reading)
+    return reading
 
 
 def detect(text: str) -> bool:
-    return bool(_read(text)[1].questions)
+    return bool(_read(text).structure.questions)
 
 
 def near_miss(text: str) -> str:
     """Why no questions were found, when lines that could be questions were: their likeliest
     pattern and how many of them read as questions ("" when there were none)."""
-    return _read(text)[1].near_miss
+    return _read(text).structure.near_miss
+
+
+def _topic_hints(lines: list[Line], structure: Structure, hints: dict[int, str]) -> dict[int, str]:
+    """Question line index -> the topic its metadata line names ("**Topic:** Optimization"): the
+    question right after the metadata line, or else the one right before it."""
+    starts = {q.index for q in structure.questions}
+    skipped = structure.skipped
+    found: dict[int, str] = {}
+
+    def neighbour(index: int, step: int) -> int | None:
+        k = index + step
+        while 0 <= k < len(lines) and (lines[k].blank or (k in skipped and k not in starts)):
+            k += step
+        return k if k in starts else None
+
+    for index, hint in sorted(hints.items()):
+        question = neighbour(index, 1)
+        if question is None:
+            question = neighbour(index, -1)
+        if question is not None:
+            found.setdefault(question, hint)
+    return found
 
 
 def parse(text: str) -> NotesSeed:
-    lines, structure, skipped, title = _read(text)
+    reading = _read(text)
+    lines, structure, title = reading.lines, reading.structure, reading.boilerplate.title
+    skipped = dict(structure.skipped)
+    hints = _topic_hints(lines, structure, reading.boilerplate.hints)
     seed = NotesSeed(FORMAT, title=title)
     if structure.pattern is not None:
         seed.structure = structure.pattern.describe()
@@ -63,6 +104,7 @@ def parse(text: str) -> NotesSeed:
             skipped[index] = PLACEHOLDER
         heading = structure.sections.get(question.index)
         section = None if heading is None else _section_text(lines[heading])
+        section = hints.get(question.index, section)  # the question's own topic label names it best
         seed.items.append(RawItem(question.text, answer.markdown, question.index + 1, question.number, section))
         seed.claimed.add(question.index + 1)
         seed.claimed.update(i + 1 for i in answer.used)

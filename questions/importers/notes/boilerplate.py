@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .cues import STRONG, boilerplate_section, is_label, is_toc_entry, question_likeness
+from .cues import STRONG, boilerplate_section, is_label, is_toc_entry, metadata_hint, question_likeness
 from .lines import BOLD_LINE, Line, LineKind
 
-__all__ = ["Boilerplate", "BoilerplateSection", "find_boilerplate", "section_end"]
+__all__ = ["Boilerplate", "BoilerplateSection", "METADATA", "find_boilerplate", "section_end"]
+
+METADATA = "question metadata (topic, level, tags)"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Boilerplate:
     skipped: dict[int, str] = field(default_factory=dict)  # line index -> why it is not content
     sections: list[BoilerplateSection] = field(default_factory=list)
     title: str | None = None
+    hints: dict[int, str] = field(default_factory=dict)  # question metadata line -> its topic hint
 
     def skip(self, index: int, reason: str) -> None:
         self.skipped.setdefault(index, reason)
@@ -42,6 +45,8 @@ _TOC_MARKER = re.compile(r"^\s*(\[toc\]|\[\[toc\]\]|\{:toc\}|\*\s*toc|@\[toc\](\
 _TOC_COMMENT = re.compile(r"<!--\s*(/?\s*toc|omit in toc)\b.*-->", re.I)
 _META = re.compile(r"^\s*(<meta\b[^>]*>|<a\s+(name|id)=[^>]*>\s*</a>|<link\b[^>]*>|<br\s*/?>)\s*$", re.I)
 _BADGE = re.compile(r"^\s*(\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)\s*|!\[[^\]]*\]\([^)]*(shields\.io|badge)[^)]*\)\s*)+$", re.I)
+# A linked image is a badge only when it says so; a formula rendered as a linked image is content.
+_BADGE_HOST = re.compile(r"shields\.io|badge|travis-ci|codecov|circleci|/workflows/|star-history|visitor|hits\.", re.I)
 _H1_TAG = re.compile(r"<h1\b", re.I)
 _MORE = re.compile(r"<!--\s*more\s*-->", re.I)
 _BACK_TO_TOP = re.compile(
@@ -123,12 +128,18 @@ def _small_boilerplate(lines: list[Line], found: Boilerplate) -> None:
             found.skip(index, "table of contents")
         elif line.container in (None, "details") and _META.match(line.raw):
             found.skip(index, "page boilerplate")
-        elif line.container is None and _BADGE.match(line.raw):
+        elif line.container is None and _BADGE.match(line.raw) and _BADGE_HOST.search(line.raw):
             found.skip(index, "badges")
         elif line.container is None and _BACK_TO_TOP.match(line.raw):
             found.skip(index, "back-to-top link")
         elif line.container is None and line.kind is LineKind.TEXT and _END_MARK.match(line.raw):
             found.skip(index, "end mark")
+        elif line.container is None and line.kind in (LineKind.TEXT, LineKind.ITEM, LineKind.QUOTE) and (
+            hint := metadata_hint(line.text)
+        ) is not None:
+            found.skip(index, METADATA)
+            if hint:
+                found.hints[index] = hint
         elif line.kind is LineKind.HEADING and line.container is None and not line.pseudo and is_label(line.text):
             found.skip(index, "question label (the question follows it)")
         elif line.kind is LineKind.HEADING and line.container is None and not line.text:

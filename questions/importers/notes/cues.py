@@ -21,6 +21,7 @@ __all__ = [
     "is_label",
     "boilerplate_section",
     "is_toc_entry",
+    "metadata_hint",
 ]
 
 STRONG, WEAK, NONE = 2, 1, 0
@@ -87,6 +88,16 @@ for _reason, _names in {
 }.items():
     for _name in _names:
         _BOILERPLATE_SECTIONS[_name] = _reason
+
+# A question's metadata line: "**3)** **Topic:** Optimization, **Level:** Medium", "难度：中等 | 考点：BN".
+_META_NUMBER = re.compile(r"^(?:Q\s*)?[（(]?\d{1,3}[.)）、:：]?\s+", re.I)
+_META_PAIR = re.compile(
+    r"^(?P<key>topics?|category|categories|level|difficulty|tags?|compan(?:y|ies)|frequency|asked (?:at|in)|"
+    r"难度|难易度|标签|考点|知识点|公司|频率|出现频率|主题|题型)\s*[:：]\s*(?P<value>[^:：]{1,40})$",
+    re.I,
+)
+_META_SEPARATOR = re.compile(r"\s*[,，;；|·]\s*|\s{2,}")
+_HINT_KEYS = ("topic", "topics", "category", "categories", "tag", "tags", "考点", "知识点", "标签", "主题")
 
 _LOCAL_LINK = re.compile(r"^\[[^\]]+\]\((?:#[^)]*|[^)]*\.md(?:#[^)]*)?)\)\s*$")
 
@@ -202,3 +213,23 @@ def boilerplate_section(heading: str) -> str | None:
 def is_toc_entry(text: str) -> bool:
     """A list entry that only links to a place in this document or to another page of notes."""
     return bool(_LOCAL_LINK.match(strip_emphasis(text).strip()))
+
+
+def metadata_hint(text: str) -> str | None:
+    """For a line that only labels the question next to it ("**3)** **Topic:** Optimization,
+    **Level:** Medium"): its topic hint, or "" when it names none; None for any other line."""
+    cleaned = re.sub(r"(\*\*|__|\*|_)", "", text).strip()
+    cleaned = _META_NUMBER.sub("", cleaned, count=1).strip()
+    if not cleaned or _SENTENCE_END.search(cleaned):
+        return None
+    pairs: list[re.Match[str]] = []
+    for part in (part.strip() for part in _META_SEPARATOR.split(cleaned) if part.strip()):
+        match = _META_PAIR.match(part)
+        if match:
+            pairs.append(match)
+        elif not pairs or len(part) > 20 or re.search(r"[:：]", part):
+            return None  # a further tag ("Tags: cnn, vision") is all that may follow a pair
+    if not pairs:
+        return None
+    hint = next((m.group("value").strip() for m in pairs if m and m.group("key").lower() in _HINT_KEYS), "")
+    return hint

@@ -13,67 +13,21 @@ introduction, or — when the section holds no questions at all — lines the st
 which the importer reports.
 """
 
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
 from .boilerplate import Boilerplate, section_end
-from .cues import (
-    STRONG,
-    clean_question,
-    has_answer_prefix,
-    link_only,
-    q_prefix,
-    question_likeness,
-    split_inline_answer,
-)
-from .lines import BOLD_LINE, Line, LineKind, strip_emphasis
+from .cues import STRONG, clean_question, has_answer_prefix, link_only, question_likeness, split_inline_answer
+from .headings import heading_reading
+from .lines import Line, LineKind, strip_emphasis
+from .patterns import Candidate, Pattern, choose_pattern, eligible_patterns, find_candidates, near_miss, pattern_stats
 
 __all__ = ["Pattern", "Candidate", "Question", "Structure", "read_structure"]
 
-_SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I)
 _WRAPPER_ONLY = re.compile(r"^\s*</?details\b[^>]*>\s*$", re.I)
-_BULLET_NUMBER = re.compile(r"^(?:\*\*|__)?\d{1,3}\s*[、.．]")
-_TAKEOVER = 1.5  # an inner pattern wins when it has this many times the outer one's questions
-
-
-@dataclass(frozen=True, order=True)
-class Pattern:
-    rank: int  # outer patterns first
-    kind: str  # heading | summary | qprefix | bold | quote | item | plain
-    level: int = 0  # heading level, or list depth
-    marker: str = ""  # items: num | bullet | bullet-num | paren
-    bold: bool = False
-
-    def describe(self) -> str:
-        if self.kind == "heading":
-            return f"level-{self.level} headings ({'#' * self.level} …)"
-        if self.kind == "item":
-            where = "top-level" if self.level == 0 else f"depth-{self.level}"
-            marker = {"num": "numbered", "paren": "numbered", "bullet": "bulleted", "bullet-num": "numbered bulleted"}
-            return f"{where} {marker[self.marker]} list items{' in bold' if self.bold else ''}"
-        return {
-            "summary": "<details> summaries",
-            "qprefix": "lines starting with Q: or 问：",
-            "bold": "bold lines (**…**)",
-            "quote": "one-line quotes (> …)",
-            "plain": "lines ending with a question mark",
-        }[self.kind]
-
-
-def _pattern(kind: str, level: int = 0, marker: str = "", bold: bool = False) -> Pattern:
-    rank = {"heading": 0, "summary": 10, "qprefix": 11, "bold": 12, "quote": 13, "item": 20, "plain": 40}[kind]
-    return Pattern(rank + (level if kind in ("heading", "item") else 0), kind, level, marker, bold)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    index: int  # into the lines
-    pattern: Pattern
-    text: str  # the line without its heading or list marker (a numbered item keeps its number)
-    number: int | None
-    likeness: int
 
 
 @dataclass(frozen=True)
@@ -95,115 +49,6 @@ class Structure:
     unplaced: set[int] = field(default_factory=set)  # left unclaimed, so the importer reports them
     notes: list[str] = field(default_factory=list)
     near_miss: str = ""  # with no questions: the likeliest pattern and why it was not taken
-
-
-def _marker_class(line: Line) -> str:
-    if line.marker[0].isdigit():
-        return "num"
-    if line.marker[0] in "(（" or "\u2460" <= line.marker[0] <= "\u2473":
-        return "paren"
-    return "bullet-num" if _BULLET_NUMBER.match(line.text) else "bullet"
-
-
-def _candidates(lines: list[Line], skipped: dict[int, str]) -> list[Candidate]:
-    found: list[Candidate] = []
-    stack: list[int] = []  # indents of the open list items
-    for index, line in enumerate(lines):
-        if line.container not in (None, "details") or line.blank:
-            continue
-        if line.container == "details":
-            summary = _SUMMARY.search(line.raw)
-            if summary and summary.group(1).strip() and index not in skipped:
-                text = re.sub(r"<[^>]+>", "", summary.group(1)).strip()
-                if text:
-                    number = clean_question(text)[1]
-                    found.append(Candidate(index, _pattern("summary"), text, number, question_likeness(text)))
-            continue
-        if line.kind in (LineKind.HEADING, LineKind.RULE) or (
-            line.kind is LineKind.TEXT and line.indent <= (stack[0] if stack else 0)
-        ):
-            stack.clear()
-        if index in skipped:
-            continue
-        text = line.text
-        pattern: Pattern | None = None
-        if line.kind is LineKind.HEADING:
-            pattern = _pattern("heading", line.level)
-        elif line.kind is LineKind.ITEM:
-            while stack and stack[-1] >= line.indent:
-                stack.pop()
-            depth = len(stack)
-            stack.append(line.indent)
-            if q_prefix(text):
-                pattern = _pattern("qprefix")
-            else:
-                pattern = _pattern("item", depth, _marker_class(line), bool(BOLD_LINE.match(text)))
-                if pattern.marker == "num":
-                    text = f"{line.marker} {text}"  # keep the number for the sequence check
-        elif line.kind is LineKind.QUOTE:
-            before = lines[index - 1] if index else None
-            after = lines[index + 1] if index + 1 < len(lines) else None
-            alone = (before is None or before.kind is not LineKind.QUOTE) and (
-                after is None or after.kind is not LineKind.QUOTE
-            )
-            if alone and text:
-                pattern = _pattern("qprefix") if q_prefix(text) else _pattern("quote")
-        elif line.kind is LineKind.TEXT:
-            if q_prefix(text):
-                pattern = _pattern("qprefix")
-            elif BOLD_LINE.match(text):
-                pattern = _pattern("bold")
-            else:
-                before = lines[index - 1] if index else None
-                starts_paragraph = before is None or before.kind is not LineKind.TEXT
-                if starts_paragraph and question_likeness(text) == STRONG:
-                    pattern = _pattern("plain")
-        if pattern is None or has_answer_prefix(text):
-            continue
-        question_text, number = clean_question(split_inline_answer(text)[0])
-        if not question_text:
-            continue
-        found.append(Candidate(index, pattern, text, number, question_likeness(text)))
-    return found
-
-
-def _choose(candidates: list[Candidate]) -> tuple[Pattern | None, list[str]]:
-    stats: dict[Pattern, list[int]] = {}
-    for candidate in candidates:
-        counts = stats.setdefault(candidate.pattern, [0, 0])
-        counts[0] += 1
-        counts[1] += candidate.likeness > 0
-    eligible = sorted(
-        pattern
-        for pattern, (total, questions) in stats.items()
-        if questions >= (2 if pattern.kind == "plain" else 1) and questions * 2 >= total
-    )
-    if not eligible:
-        return None, []
-    best = eligible[0]
-    for pattern in eligible[1:]:
-        if stats[pattern][1] > _TAKEOVER * stats[best][1]:
-            best = pattern
-    notes = [
-        f"{stats[p][1]} {p.describe()} also read as questions; they were kept inside the answers"
-        for p in eligible
-        if p != best and p > best and stats[p][1] >= max(2, stats[best][1] // 2)
-    ]
-    return best, notes
-
-
-def _near_miss(candidates: list[Candidate]) -> str:
-    """The most common pattern of lines that could have been questions, and how many read as
-    questions ("48 level-1 headings (# …), 20 of which read as questions"); "" if there is none."""
-    if not candidates:
-        return ""
-    totals: dict[Pattern, list[int]] = {}
-    for candidate in candidates:
-        counts = totals.setdefault(candidate.pattern, [0, 0])
-        counts[0] += 1
-        counts[1] += candidate.likeness > 0
-    pattern, (total, questions) = max(totals.items(), key=lambda item: (item[1][0], -item[0].rank))
-    return f"{total} {pattern.describe()}, {questions} of which read as questions"
 
 
 def _heading_between(lines: list[Line], start: int, end: int) -> bool:
@@ -244,10 +89,39 @@ def _in_sequence(candidates: list[Candidate], lines: list[Line]) -> list[Candida
     return kept
 
 
-def _is_stop(line: Line, pattern: Pattern) -> bool:
-    if line.kind is not LineKind.HEADING or line.container is not None:
+def _is_stop(line: Line, pattern: Pattern, question: Line) -> bool:
+    """Whether `line` ends the answer of the question on `question`: a heading at its level or
+    above, or a list item less indented than a question that is itself a list item."""
+    if line.container is not None:
         return False
-    return pattern.kind != "heading" or line.level <= pattern.level
+    if line.kind is LineKind.HEADING:
+        return pattern.kind not in ("heading", "headings") or line.level <= question.level
+    return question.kind is LineKind.ITEM and line.kind is LineKind.ITEM and line.indent < question.indent
+
+
+def _with_sibling_markers(
+    lines: list[Line], candidates: list[Candidate], pattern: Pattern, stats: dict[Pattern, list[int]]
+) -> list[Candidate]:
+    """The chosen pattern's lines, plus list items of the same depth with another marker (a round of
+    an interview log numbered, the next one bulleted) where they stand in sections of their own and
+    mostly read as questions themselves."""
+    chosen = [c for c in candidates if c.pattern == pattern]
+    if pattern.kind != "item":
+        return chosen
+
+    def section_of(index: int) -> int:
+        return next(
+            (k for k in range(index - 1, -1, -1) if lines[k].kind is LineKind.HEADING and lines[k].container is None),
+            -1,
+        )
+
+    taken = {section_of(c.index) for c in chosen}
+    siblings = [
+        p for p in eligible_patterns(stats)
+        if p.kind == "item" and p.level == pattern.level and p.bold == pattern.bold and p.marker != pattern.marker
+    ]  # fmt: skip
+    extra = [c for c in candidates if c.pattern in siblings and section_of(c.index) not in taken]
+    return sorted(chosen + extra, key=lambda c: c.index)
 
 
 def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
@@ -255,20 +129,29 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
     skipped = dict(boilerplate.skipped)
     section_headings = {s.heading for s in boilerplate.sections}
     section_lines = {i for s in boilerplate.sections for i in range(s.heading, s.end)}
-    candidates = [c for c in _candidates(lines, skipped) if c.index not in section_headings]
-    pattern, notes = _choose([c for c in candidates if c.index not in section_lines])
-    if pattern is None:
-        structure.near_miss = _near_miss(candidates)
+    candidates = [c for c in find_candidates(lines, skipped) if c.index not in section_headings]
+    countable = [c for c in candidates if c.index not in section_lines]
+    pattern, notes = choose_pattern(countable)
+    reading = heading_reading(lines, skipped, countable, pattern)
+    if reading is not None:
+        pattern, chosen = reading
+        notes = []
+    elif pattern is None:
+        structure.near_miss = near_miss(candidates)
         return structure
+    else:
+        chosen = _with_sibling_markers(lines, candidates, pattern, pattern_stats(countable))
     structure.pattern = pattern
-    structure.notes = notes
-    chosen = [c for c in candidates if c.pattern == pattern]
-    if pattern.kind != "heading":
+    if pattern.kind not in ("heading", "headings"):
         chosen = [c for c in chosen if not (c.likeness == 0 and re.search(r"[:：]\s*$", strip_emphasis(c.text)))]
     # A boilerplate section (前言, 总结…) that holds questions is a real section; references never
     # are. One below the questions' level (`#### References` under `### question`) is answer content.
     for section in boilerplate.sections:
         if pattern.kind == "heading" and lines[section.heading].level > pattern.level:
+            continue
+        if pattern.kind == "headings" and any(
+            c.index < section.heading < section_end(lines, c.index) for c in chosen
+        ):
             continue
         inside = [c for c in chosen if section.heading < c.index < section.end]
         if inside and section.reason != "references" and any(c.likeness for c in inside):
@@ -277,13 +160,14 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
         for index in range(section.heading, section.end):
             if not lines[index].blank:
                 skipped.setdefault(index, section.reason)
-    chosen = _in_sequence(chosen, lines)
+    if pattern.kind != "headings":
+        chosen = _in_sequence(chosen, lines)
 
     starts = [c.index for c in chosen]
     for position, candidate in enumerate(chosen):
         limit = starts[position + 1] if position + 1 < len(starts) else len(lines)
         end = candidate.index + 1
-        while end < limit and not _is_stop(lines[end], pattern):
+        while end < limit and not _is_stop(lines[end], pattern, lines[candidate.index]):
             end += 1
         if candidate.pattern.kind == "summary":
             question_text, inline = candidate.text, ""
@@ -293,8 +177,16 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
         text, number = clean_question(question_text)
         structure.questions.append(Question(candidate.index, text, number, end, inline))
 
-    if pattern.kind != "heading":
+    if pattern.kind not in ("heading", "headings"):
         structure.questions = _prefixed_answers(lines, skipped, structure.questions)
+    structure.questions = [q for q in structure.questions if not _lists_questions(lines, skipped, q)]
+    structure.questions = sorted(structure.questions + _open_items(lines, skipped, structure.questions), key=lambda q: q.index)
+    spans = [(q.index, q.end) for q in structure.questions]
+    structure.notes = [
+        f"{count} {other.describe()} also read as questions; they were kept inside the answers"
+        for other, count in notes
+        if any(first < c.index < end for c in candidates if c.pattern == other for first, end in spans)
+    ]
     _place_the_rest(lines, skipped, structure)
     structure.skipped = skipped
     return structure
@@ -317,6 +209,65 @@ def _prefixed_answers(lines: list[Line], skipped: dict[int, str], questions: lis
     if len(marked) < 2 or len(marked) * 2 < len(with_content):
         return questions
     return [q if q in marked else Question(q.index, q.text, q.number, q.index + 1) for q in questions]
+
+
+def _lists_questions(lines: list[Line], skipped: dict[int, str], question: Question) -> bool:
+    """A heading that does not ask and holds nothing but a list of questions ("## 待整理" then
+    "- 什么是 KV Cache？"): a section of open questions, not a question answered by them."""
+    line = lines[question.index]
+    if line.kind is not LineKind.HEADING or question_likeness(line.text) > 0:
+        return False
+    body = [lines[i] for i in range(question.index + 1, question.end) if not lines[i].blank and i not in skipped]
+    return len(body) >= 2 and all(
+        b.kind is LineKind.ITEM and b.container is None and b.indent == body[0].indent and question_likeness(b.text) > 0
+        for b in body
+    )
+
+
+def _open_items(lines: list[Line], skipped: dict[int, str], questions: list[Question]) -> list[Question]:
+    """List items outside every answer, after the first question, that read as questions and have
+    nothing under them ("## Still to answer" then "6. …？ 7. …？"): open questions. A run of them
+    counts, or a single one with a question mark."""
+    if not questions:
+        return []
+    inside: set[int] = set()
+    for question in questions:
+        inside.update(range(question.index, question.end))
+    found: list[Question] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if len(run) >= 2 or (run and question_likeness(lines[run[0]].text) == STRONG):
+            for index in run:
+                line = lines[index]
+                numbered = line.marker[:1].isdigit() or line.marker[:1] in "(（"
+                text, number = clean_question(f"{line.marker} {line.text}" if numbered else line.text)
+                found.append(Question(index, text, number, index + 1))
+        run.clear()
+
+    for index in range(questions[0].index + 1, len(lines)):
+        line = lines[index]
+        if line.blank:
+            continue
+        if index in inside or index in skipped:
+            close()
+            continue
+        opens = (
+            line.kind is LineKind.ITEM
+            and line.container is None
+            and question_likeness(line.text) > 0
+            and not (run and line.indent != lines[run[0]].indent)
+        )
+        following = next((k for k in range(index + 1, len(lines)) if not lines[k].blank), None)
+        bare = following is None or lines[following].kind in (LineKind.HEADING, LineKind.ITEM) and lines[following].indent <= line.indent
+        if opens and bare:
+            run.append(index)
+        else:
+            run.clear()  # a run with text under one of its items is not a list of open questions
+            if opens:
+                continue
+    close()
+    return found
 
 
 def _place_the_rest(lines: list[Line], skipped: dict[int, str], structure: Structure) -> None:
