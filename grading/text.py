@@ -33,7 +33,7 @@ _SPACES = re.compile(r"\s+")
 # 1*1, 1x1, 1×1, 1 X 1 are the same kernel size
 _KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
-_CLAUSE_END = re.compile(r"(?<=[，,、：:])")
+_CLAUSE_END = re.compile(r"(?<=[，,：:])")  # not 、: it joins the items of one claim (输入层、隐藏层都要算)
 
 # Function words of both languages: they carry no content for coverage.
 STOP_WORDS = frozenset(
@@ -219,7 +219,7 @@ def polarity_tokens(text: str) -> list[str]:
     return [*tokens(text[: found.start()]), "比", *tokens(text[found.end() :])]
 
 
-_CLAUSE_MARK = re.compile(r"[。！？；!?;\n，,、：:]|\.\s")
+_CLAUSE_MARK = re.compile(r"[。！？；!?;\n，,：:]|\.\s")
 
 
 def clause_tokens(text: str) -> list[list[str]]:

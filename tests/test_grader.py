@@ -130,6 +130,9 @@ def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  
         pytest.param(LIST_TUPLE, "不可修改", "元组的值可以修改", id="negation-modifiable"),
         pytest.param(DROPOUT, "以概率p保留", "测试时神经元以p的概率保留，以1-p的概率输出0", id="swap-train-test-dropout"),
         pytest.param(BN, "mini-batch", "测试时BN用当前mini-batch数据的均值和方差做归一化", id="swap-train-test-bn"),
+        # 、 joins the items of one claim: "输入层" alone is not a clause, "输出层都要算" not the claim.
+        pytest.param("004-fad72e", "输入层没有权重", "层数就是神经元的层数，输入层、隐藏层、输出层都要算，所以单隐层MLP是三层",
+                     id="enumeration-comma"),
     ],
 )
 def test_clause_stating_the_opposite_marks_the_point_contradicted(
