@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from .importers import RawItem
-from .keypoints import analyse_answer
+from .keypoints import SEED_RULES, Rules, analyse_answer
 from .model import Question, fingerprint_of
 from .taxonomy import Taxonomy
 
@@ -23,13 +23,26 @@ def source_prefix(filename: str) -> str:
     return head.group() if head else "q"
 
 
+_DATE = re.compile(r"^\d{4}[-_.]\d{1,2}[-_.]\d{1,2}[-_.]?")
+_PREFIX_CHARS = 24
+
+
 def notes_prefix(filename: str) -> str:
-    """The id prefix of a notes file: its whole name as a slug ("ML notes.md" -> "ml-notes"), so two
-    notes files, or a notes file and a seed, rarely share one; a name without Latin letters gets a
-    short digest ("深度学习笔记.md" -> "notes-1f3a")."""
-    stem = filename.rsplit(".", 1)[0]
-    slug = "-".join(re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", stem).lower()))[:24].strip("-")
-    if not slug or slug.isdigit():
+    """The id prefix of a notes file: the Latin words and numbers of its name as a slug ("ML
+    notes.md" -> "ml-notes"; a leading date goes: "2018-05-26-deep-learning-qa.md" ->
+    "deep-learning-qa"), so two notes files, or a notes file and a seed, rarely share one. A
+    file named "folder/README.md" takes its folder's name. A name with fewer than three Latin
+    letters ("深度学习笔记.md", "企业A.md") gets "notes-" and a short digest of the name
+    ("notes-1f3a")."""
+    stem = filename.split("/")[0] if "/" in filename else filename.rsplit(".", 1)[0]
+    folded = _DATE.sub("", unicodedata.normalize("NFKC", stem).lower())
+    words = re.findall(r"[a-z0-9]+", folded)
+    slug = ""
+    for word in words:
+        if len(slug) + len(word) + 1 > _PREFIX_CHARS and slug:
+            break
+        slug = f"{slug}-{word}" if slug else word[:_PREFIX_CHARS]
+    if sum(ch.isalpha() for ch in slug) < 3:
         return f"notes-{hashlib.sha1(stem.encode('utf-8')).hexdigest()[:4]}"
     return slug
 
@@ -57,11 +70,17 @@ def tidy_markdown(text: str) -> str:
 
 
 def build_question(
-    item: RawItem, *, id: str, source: str | None, taxonomy: Taxonomy, answer: str | None = None
+    item: RawItem,
+    *,
+    id: str,
+    source: str | None,
+    taxonomy: Taxonomy,
+    answer: str | None = None,
+    rules: Rules = SEED_RULES,
 ) -> Question:
     """A bank question from a seed item (or from a hand-written answer, when `answer` is given)."""
     answer_md = tidy_markdown(item.answer if answer is None else answer)
-    facts = analyse_answer(answer_md)
+    facts = analyse_answer(answer_md, rules)
     topic = taxonomy.classify(item.question, item.section, answer_md)
     return Question(
         id=id,
@@ -80,7 +99,7 @@ def build_question(
 
 
 def build_questions(
-    items: list[RawItem], source: str, taxonomy: Taxonomy, *, prefix: str | None = None
+    items: list[RawItem], source: str, taxonomy: Taxonomy, *, prefix: str | None = None, rules: Rules = SEED_RULES
 ) -> list[Question]:
     """Bank questions for a source's items; ids start with `prefix` (default: the seed's prefix)."""
     prefix = prefix or source_prefix(source)
@@ -89,5 +108,5 @@ def build_questions(
     for item in items:
         qid = make_id(prefix, item.question, taken)
         taken.add(qid)
-        questions.append(build_question(item, id=qid, source=source, taxonomy=taxonomy))
+        questions.append(build_question(item, id=qid, source=source, taxonomy=taxonomy, rules=rules))
     return questions

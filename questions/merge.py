@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from .build import question_key
-from .keypoints import analyse_answer
+from .keypoints import SEED_RULES, Rules, analyse_answer
 from .model import Fingerprint, Question, digest, points_data
 
 __all__ = ["MergeReport", "merge_questions", "REIDENTIFY_MIN_SIMILARITY"]
@@ -45,12 +45,12 @@ def _edited_fields(question: Question) -> set[str]:
     return edited
 
 
-def _merge_one(old: Question, fresh: Question, report: MergeReport) -> Question:
+def _merge_one(old: Question, fresh: Question, report: MergeReport, rules: Rules) -> Question:
     edited = _edited_fields(old)
     base = old.imported
     topic = old.topic if "topic" in edited else fresh.topic
     answer = old.answer if "answer" in edited else fresh.answer
-    facts = analyse_answer(answer)
+    facts = analyse_answer(answer, rules)
     if "key_points" in edited:
         key_points = old.key_points
     else:
@@ -83,8 +83,11 @@ def _merge_one(old: Question, fresh: Question, report: MergeReport) -> Question:
     return merged
 
 
-def merge_questions(fresh: list[Question], existing: list[Question]) -> tuple[list[Question], MergeReport]:
-    """Merge freshly imported questions with the ones on disk; returns the new list and a report."""
+def merge_questions(
+    fresh: list[Question], existing: list[Question], rules: Rules = SEED_RULES
+) -> tuple[list[Question], MergeReport]:
+    """Merge freshly imported questions with the ones on disk (key points extracted by `rules`, as
+    `fresh` was); returns the new list and a report."""
     report = MergeReport()
     by_id = {q.id: q for q in existing}
     matched: dict[str, Question] = {}  # fresh id -> existing question
@@ -110,7 +113,7 @@ def merge_questions(fresh: list[Question], existing: list[Question]) -> tuple[li
             merged.append(q)
             report.added.append(q.id)
         else:
-            merged.append(_merge_one(old, q, report))
+            merged.append(_merge_one(old, q, report, rules))
             used_old.add(old.id)
     for old in existing:
         if old.id in used_old:

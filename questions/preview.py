@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .importer import SeedResult
 from .lint import lint_question
+from .kinds import AnswerKind
 from .model import Question
 
-__all__ = ["LineRun", "ImportPreview", "preview_of", "render_preview", "PREVIEW_QUESTIONS"]
+__all__ = ["LineRun", "ImportPreview", "preview_of", "render_preview", "answered_counts", "PREVIEW_QUESTIONS"]
 
 PREVIEW_QUESTIONS = 5  # questions shown in full; the rest are counted
 _TEXT_WIDTH = 72
@@ -50,6 +51,11 @@ class ImportPreview:
     @property
     def answered(self) -> int:
         return sum(1 for q in self.questions if q.answered)
+
+    @property
+    def link_only(self) -> int:
+        """Answered only by a link (or "see …" and links): not graded, counted apart."""
+        return sum(1 for q in self.questions if q.answer_kind is AnswerKind.LINK and not q.gradable)
 
     @property
     def open(self) -> int:
@@ -91,6 +97,13 @@ def preview_of(result: SeedResult, lines: list[str]) -> ImportPreview:
     )
 
 
+def answered_counts(answered: int, link_only: int, unanswered: int) -> str:
+    """"9 answered, 1 unanswered", with the answers that are only a link counted apart."""
+    if not link_only:
+        return f"{answered} answered, {unanswered} unanswered"
+    return f"{answered - link_only} answered, {link_only} only a link (not graded), {unanswered} unanswered"
+
+
 def _clip(text: str, width: int = _TEXT_WIDTH) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -109,7 +122,7 @@ def render_preview(preview: ImportPreview, *, limit: int = PREVIEW_QUESTIONS) ->
         state = "a new file"
     out = [
         f"{preview.source} ({preview.format}) -> {preview.bank_path}: {len(preview.questions)} questions, "
-        f"{preview.answered} answered, {preview.open} unanswered; {state}, nothing written (preview)"
+        f"{answered_counts(preview.answered, preview.link_only, preview.open)}; {state}, nothing written (preview)"
     ]
     if preview.structure:
         out.append(f"  questions: {preview.structure}; answers: the content under each question")
@@ -127,6 +140,9 @@ def render_preview(preview: ImportPreview, *, limit: int = PREVIEW_QUESTIONS) ->
         out.append(f"    {number}. [{question.topic}] {_clip(question.question)}  (line {question.line})")
         if question.answered:
             first, more = _first_line(question.answer)
+            if question.answer_kind is AnswerKind.LINK and not question.gradable:
+                out.append(f"       answer (link): {_clip(first, 60)}  (only a link: no key points, not graded)")
+                continue
             extra = f"  (+{more} more line{'s' if more != 1 else ''})" if more else ""
             out.append(f"       answer ({question.answer_kind.value}): {_clip(first, 60)}{extra}")
             points = [_clip(p.text, 40) for p in question.key_points[:_POINTS_SHOWN]]

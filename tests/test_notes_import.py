@@ -20,9 +20,10 @@ from click.testing import CliRunner, Result
 from bot.cli import cli
 from questions.bank import load_bank, read_bank_file
 from questions.build import notes_prefix
-from questions.importer import import_seed, seed_paths
+from questions.importer import import_seed, import_seeds, seed_paths
 from questions.importers import SeedFormatError, detect_format, parse_seed, read_seed_text
 from questions.importers.notes import NotesSeed
+from questions.importers.notes.cues import strip_citations
 from questions.model import AnswerKind
 from questions.taxonomy import Taxonomy
 
@@ -64,6 +65,15 @@ EXPECTED: dict[str, tuple[str, int, int, list[str]]] = {
         9,
         ["Dropout 在训练和推理时有何不同？"],
     ),
+    # `#### 1) What …? [[src](url)]`: citations after the question mark, one question left open.
+    "cited_headings.md": ("level-4 headings (#### …)", 5, 4, ["How does k-means choose its clusters?"]),
+    # 面经 rounds: numbered questions, a Q：/A： scenario round, and notes that are not questions.
+    "interview_rounds.md": (
+        "top-level numbered list items",
+        8,
+        2,
+        ["介绍一下 BatchNorm", "Dropout 在推理时怎么处理？", "Adam 和 SGD 的区别", "梯度裁剪", "你的项目里最难的部分是什么？", "模型上线后怎么监控效果？"],
+    ),
     # "**3)** **Topic:** …, **Level:** …" metadata lines, tables, formulas, trailing open questions.
     "topic_levels.md": (
         "bold lines (**…**)",
@@ -102,10 +112,20 @@ SKIP_REASONS: dict[str, set[str]] = {
     "interview_log.md": {"document title", "introduction (before the first question)"},
     "topic_headings.md": {"document title", "table of contents"},
     "topic_levels.md": {"document title", "introduction (before the first question)", "question metadata (topic, level, tags)"},
+    "cited_headings.md": {"document title", "introduction (before the first question)"},
+    "interview_rounds.md": {"document title", "section introduction (before its first question)"},
 }  # fmt: skip
 
 # Lines the structure leaves unplaced (reported by the importer), per fixture.
-UNPLACED = {"qa_prefix.txt": [(49, "总结：整体难度中等，八股比较基础，项目问得很细。")]}
+UNPLACED = {
+    "qa_prefix.txt": [(49, "总结：整体难度中等，八股比较基础，项目问得很细。")],
+    # Numbered statements in a section where nothing asks are notes, not questions.
+    "interview_rounds.md": [
+        (31, "### 面后感想"),
+        (33, "1.  二面面试官更关注工程落地，基础题问得少。"),
+        (34, "2.  下次要准备一个完整的系统设计案例"),
+    ],
+}
 
 _MARKERS = re.compile(
     r"^(?:#{1,6}\s+|>\s?|[-*+•]\s+|\d{1,3}(?:\.\d{1,3})*[.、．)]?\s+|\d{1,3}[、.．]|（\d+）)+"
@@ -115,8 +135,9 @@ _TAGS = re.compile(r"</?details[^>]*>|<summary>.*?</summary>", re.I)
 
 
 def _visible(raw: str) -> str:
-    """A line's content without Markdown markers, emphasis, Q:/答： prefixes or wrapper tags."""
-    text = _TAGS.sub("", raw).strip()
+    """A line's content without Markdown markers, emphasis, Q:/答： prefixes, wrapper tags or the
+    citations after a question ("[[src](…)]")."""
+    text = strip_citations(_TAGS.sub("", raw).strip())
     text = _MARKERS.sub("", text).strip()
     text = text.replace("**", "").rstrip("*")  # trailing stars rate a question's importance
     text = _PREFIXES.sub("", text).strip()
@@ -181,8 +202,8 @@ def test_nothing_is_lost(name: str) -> None:
             assert number in seed.claimed, (name, number)
             for part in re.split(r"答[:：]", _visible(lines[number - 1])):
                 assert part.strip() in whole, (name, number, part)
-    for number in sorted(seed.claimed - in_items):  # section headings
-        if lines[number - 1].strip():
+    for number in sorted(seed.claimed - in_items):  # section headings (a round holds the sections)
+        if lines[number - 1].strip() and not lines[number - 1].startswith("# "):
             assert any(_visible(lines[number - 1]) in section for section in sections), (name, number)
 
 
@@ -713,3 +734,158 @@ def test_the_structure_is_inferred_once_for_detection_and_parsing(monkeypatch: p
     seed = parse_seed(NOTES / "dl_book_toc.md")
     assert seed.format == "notes" and len(seed.items) == 12 and len(calls) == 1
     assert len(parse_seed(NOTES / "dl_book_toc.md").items) == 12 and len(calls) == 1  # parsing again is safe
+
+
+# --- a trial on public notes files: what it found ---------------------------------------------------
+
+
+def test_citations_after_a_question_do_not_hide_it() -> None:
+    seed, _ = _parse("cited_headings.md")
+    assert [item.number for item in seed.items] == [1, 2, 3, 4, 5]
+    assert seed.items[0].question == "What is the difference between L1 and L2 regularization?"
+    assert seed.items[2].question == "Explain precision and recall"  # "[1]" goes too
+    assert seed.items[0].answer.endswith("[[src]](https://example.com/more)")  # the answer keeps its links
+
+
+def test_paired_q_and_a_lines_in_an_interview_log_are_questions(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    seed, lines = _parse("interview_rounds.md")
+    assert seed.title == "公司B" and seed.skipped[1] == "document title"  # "# 公司B" right above "# 一面"
+    scenario = [item for item in seed.items if item.section == "场景题"]
+    assert [(item.question, item.answer) for item in scenario] == [
+        ("知识库检索出的内容太长，放不进上下文怎么办？", "先按相关度排序截断，再对长段落做摘要，只把最相关的片段放进 prompt。"),
+        ("多轮对话里用户指代不清时怎么处理？", "把最近几轮对话一起改写成一个完整的问题，再去检索。"),
+    ]
+    assert seed.skipped[14] == "section introduction (before its first question)"  # **背景**：…
+    assert not any("面试官" in item.question for item in seed.items)
+
+
+def test_two_notes_files_with_one_name_get_bank_files_of_their_own(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    """README.md from two folders: each bank file is named after its folder, and neither replaces
+    the other; re-importing one keeps its hand edits."""
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "bob").mkdir()
+    first = _write(tmp_path / "alice", "README.md", "## 什么是过拟合？\n\n训练集上好。\n\n## 什么是欠拟合？\n\n都差。\n\n## 什么是正则化？\n\n限制复杂度。\n")
+    second = _write(tmp_path / "bob", "README.md", "## 什么是 BN？\n\n批归一化。\n")
+    bank_dir = tmp_path / "bank"
+    a = import_seed(first, bank_dir, taxonomy)
+    b = import_seed(second, bank_dir, taxonomy)
+    assert (a.bank_path.name, b.bank_path.name) == ("alice.yaml", "bob.yaml")
+    alice, _ = read_bank_file(a.bank_path, taxonomy)
+    assert alice is not None and alice.source == "alice/README.md" and len(alice.questions) == 3
+    assert all(q.id.startswith("alice-") for q in alice.questions)
+    edited = a.bank_path.read_text(encoding="utf-8").replace("topic: dl-basics", "topic: ml", 1)
+    a.bank_path.write_text(edited, encoding="utf-8")
+    again = import_seed(first, bank_dir, taxonomy)
+    assert not again.changed and again.merge.kept_edits and a.bank_path.read_text(encoding="utf-8") == edited
+    # Another folder of the same name whose README holds other questions: refused, nothing lost.
+    other = tmp_path / "elsewhere" / "alice"
+    other.mkdir(parents=True)
+    text = "".join(f"## 问题{i}是什么？\n\n答案{i}。\n\n" for i in range(1, 4))
+    with pytest.raises(SeedFormatError, match="it looks like another file with the same name, so alice.yaml is not overwritten"):
+        import_seed(_write(other, "README.md", text), bank_dir, taxonomy)
+    assert a.bank_path.read_text(encoding="utf-8") == edited
+
+
+def test_two_files_of_a_folder_that_would_share_a_bank_file_are_refused(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    _write(tmp_path, "ml.md", "## 什么是过拟合？\n\n训练集上好。\n")
+    _write(tmp_path, "ml.txt", "1. 什么是欠拟合？\n")
+    with pytest.raises(SeedFormatError, match="ml.md and ml.txt would both be imported into ml.yaml"):
+        import_seeds(tmp_path, tmp_path / "bank", taxonomy, write=False)
+
+
+POST = """\
+---
+title: 深度学习问答
+author: someone
+tags: deep-learning
+---
+
+这篇整理了几道常见的面试题。
+
+<!--more-->
+
+1. 为什么在很多文字和语音的任务上卷积网络也能取得不错的效果，而不只是在图
+   像任务上？
+
+   - 文字和语音都有局部相关性。卷积网络擅长提取局部的特征，再把它们组合成更高层的特
+     征，所以同样适用。
+
+1. 范数有哪些，各自用在哪里？
+
+   请参考[读书笔记：范数](./2018-06-02-notes.html#范数)。
+
+## 《Deep Learning》
+
+1. pooling 的做法的意义
+
+   请参考[读书笔记：池化](./2018-06-02-notes.html#pooling)
+   和[读书笔记：卷积](./2018-06-02-notes.html#卷积)。
+
+1. 说明如何用核方法理解神经网络
+"""
+
+
+def test_a_front_matter_post_without_hexos_marks(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = _write(tmp_path, "2019-03-02-dl-qa.md", POST)
+    seed = parse_seed(path)
+    assert seed.format == "post" and seed.structure.startswith("top-level numbered list items")
+    assert [item.number for item in seed.items] == [None] * 4  # "1." on every item numbers nothing
+    assert seed.items[0].question == "为什么在很多文字和语音的任务上卷积网络也能取得不错的效果，而不只是在图像任务上？"
+    assert seed.skipped[7] == "introduction (before the first question)"
+    assert seed.unaccounted(POST.split("\n")) == []
+    result = import_seed(path, tmp_path / "bank", taxonomy, write=False)
+    assert result.bank_path.name == "2019-03-02-dl-qa.yaml"
+    assert all(q.id.startswith("dl-qa-") for q in result.merged)
+    assert [q.answer_kind.value for q in result.merged] == ["text", "link", "link", "none"]
+    assert result.merged[0].point_texts == [
+        "文字和语音都有局部相关性",
+        "卷积网络擅长提取局部的特征，再把它们组合成更高层的特征，所以同样适用",
+    ]
+    assert [q.key_points for q in result.merged[1:3]] == [[], []]
+    assert result.merged[2].topic == "cnn-vision"  # its own word (pooling), not the book's title
+    preview = _mockbot(_config(tmp_path, tmp_path / "bank"), "bank", "import", str(path), "--preview")
+    assert "4 questions, 1 answered, 2 only a link (not graded), 1 unanswered" in preview.output
+    assert "  questions: top-level numbered list items under ## sections (a blog post with front matter)" in preview.output
+
+
+def test_ids_start_with_a_readable_slug_of_the_name() -> None:
+    assert notes_prefix("2018-05-26-deep-learning-qa.md") == "deep-learning-qa"  # the date goes
+    assert notes_prefix("krishna/README.md") == "krishna"  # a generic name: its folder's
+    assert notes_prefix("ML interview notes.md") == "ml-interview-notes"
+    for name in ("企业A.md", "分布式训练题目.md"):  # fewer than three Latin letters: a digest
+        assert re.fullmatch(r"notes-[0-9a-f]{4}", notes_prefix(name)), name
+
+
+def test_a_chapter_before_the_questions_is_not_placed_but_the_text_before_the_first_heading_is_an_introduction(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "# RNN 的问题\n\n这一章讲循环网络的问题。\n\n## 梯度消失\n\n长序列上梯度按时间步连乘，越来越小。\n\n"
+        "## 面试题\n\n**Q1: 为什么 LSTM 能缓解梯度消失？**\n\n细胞状态的加法更新让梯度可以直接流过。\n\n"
+        "**Q2: GRU 和 LSTM 有什么区别？**\n\nGRU 只有两个门，参数更少。\n\n## 小结\n\n以上。\n"
+    )
+    seed = parse_seed(_write(tmp_path, "rnn.md", text))
+    assert [item.question for item in seed.items] == ["为什么 LSTM 能缓解梯度消失？", "GRU 和 LSTM 有什么区别？"]
+    assert seed.skipped[3] == "introduction (before the first question)"
+    assert seed.unaccounted(text.split("\n")) == [(5, "## 梯度消失"), (7, "长序列上梯度按时间步连乘，越来越小。")]
+    assert seed.skipped[19] == "closing remarks"
+
+
+SUMMARIES = (
+    "<details>\n<summary>\n\n卷积层\n\n</summary>\n\n- 局部连接\n</details>\n\n"
+    "<details>\n<summary>\n\n池化\n\n</summary>\n\n- 降采样\n</details>\n\n"
+    "<details>\n<summary>\n\n为什么要用 BN？\n\n</summary>\n\n- 稳定训练\n</details>\n"
+)
+
+
+def test_summaries_over_several_lines_are_read_and_named_in_a_refusal(tmp_path: Path) -> None:
+    with pytest.raises(SeedFormatError, match=r"no questions found: 3 <details> summaries, 1 of which read as questions"):
+        parse_seed(_write(tmp_path, "topics.md", SUMMARIES))
+    asking = SUMMARIES.replace("卷积层", "卷积层的作用是什么？").replace("池化", "池化有什么用？")
+    seed = parse_seed(_write(tmp_path, "asking.md", asking))
+    assert [(item.question, item.answer) for item in seed.items] == [
+        ("卷积层的作用是什么？", "- 局部连接"),
+        ("池化有什么用？", "- 降采样"),
+        ("为什么要用 BN？", "- 稳定训练"),
+    ]
+    assert seed.unaccounted(asking.split("\n")) == []

@@ -53,3 +53,18 @@ def test_broken_taxonomy_yaml_names_the_line(tmp_path: Path) -> None:
     path.write_text("topics:\n  - id: a\n    zh: [unclosed\n", encoding="utf-8")
     with pytest.raises(YamlError, match=r"topics\.yaml:\d+: broken YAML"):
         load_taxonomy(path)
+
+
+def test_topics_come_from_visible_words_and_the_most_specific_keyword() -> None:
+    taxonomy = load_taxonomy()
+    figure = "- 没有一个算法在所有问题上都最好\n\n![没有免费的午餐](../images/no-free-lunch.png)"
+    assert taxonomy.classify("有没有比已知算法都更好的算法？", None, figure) == "dl-basics"  # not cnn-vision from the path
+    assert taxonomy.classify("为什么要做归一化？", None, "见 [这里](https://example.com/pytorch/tensor)") == "dl-basics"
+    assert taxonomy.classify("你对大模型突破三元组知识表示怎么看？", None) == "dl-basics"  # 三元组 is not 元组
+    assert taxonomy.classify("How would you handle an imbalanced dataset?", None) == "dl-basics"  # not pytorch
+    assert taxonomy.classify("什么是张量并行？", None) == "optimization"  # the longer keyword, not 张量
+    # A book-title or whole-field section yields to the question's own words.
+    assert taxonomy.classify("pooling 的做法的意义", "《Deep Learning》") == "cnn-vision"
+    assert taxonomy.classify("自适应学习率算法 AdaGrad 和 Adam 的做法", "Deep Learning") == "optimization"
+    assert taxonomy.classify("KL 散度", "《Deep Learning》") == "dl-basics"
+    assert taxonomy.classify("What is a pooling layer?", "Convolutional networks") == "cnn-vision"

@@ -16,9 +16,10 @@ from questions.importer import SeedResult, import_seeds
 from questions.importers import SeedFormatError, read_seed_text
 from questions.importers import anki as anki_format
 from questions.importers import notes as notes_format
+from questions.importers import post as post_format
 from questions.lint import split_findings
 from questions.model import Question
-from questions.preview import preview_of, render_preview
+from questions.preview import answered_counts, preview_of, render_preview
 from questions.stats import bank_stats
 from questions.taxonomy import Taxonomy, Topic
 
@@ -125,10 +126,8 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
         else:
             state = "written (a new file)" if result.new_file else "updated"
         unanswered = result.questions - result.answered
-        click.echo(
-            f"{result.seed.name} ({result.format}) -> {result.bank_path}: {result.questions} questions, "
-            f"{result.answered} answered, {unanswered} unanswered; {state}"
-        )
+        counts = answered_counts(result.answered, result.link_only, unanswered)
+        click.echo(f"{result.seed.name} ({result.format}) -> {result.bank_path}: {result.questions} questions, {counts}; {state}")
         report = result.merge
         for label, items in (
             ("added", report.added),
@@ -140,9 +139,9 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
                 click.echo(f"  {label}: {', '.join(items)}")
         for warning in report.warnings:
             click.echo(f"  warning: {warning}")
-        if result.format == notes_format.FORMAT and result.parsed is not None:
+        if result.format in (notes_format.FORMAT, post_format.FORMAT) and result.parsed is not None:
             click.echo(
-                f"  questions: {getattr(result.parsed, 'structure', '')}; {len(result.parsed.skipped)} line(s) skipped as "
+                f"  questions: {result.parsed.structure}; {len(result.parsed.skipped)} line(s) skipped as "
                 "boilerplate (`--preview` lists them and why)"
             )
         if result.format == anki_format.FORMAT and result.parsed is not None:

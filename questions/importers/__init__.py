@@ -3,7 +3,7 @@
 Each format module exposes `FORMAT`, `detect(text) -> bool` and `parse(text) -> ParsedSeed`. A deck
 of cards (`anki`: Anki's text export, detected by its header lines or its tab-separated rows, and
 any `.csv`/`.tsv` file) is tried first, then the five seed formats, each detected by its exact
-shape; `notes`, which infers the structure of any notes file, is the fallback.
+shape (a blog post of the Hexo shape from another generator is a `post`); `notes`, which infers the structure of any notes file, is the fallback.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from . import anki, bullets, chapters, details, headings, hexo, notes
+from . import anki, bullets, chapters, details, headings, hexo, notes, post
 from .base import ParsedSeed, RawItem, SeedFormatError
 
 __all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format", "parse_seed", "read_seed_text"]
@@ -19,7 +19,7 @@ __all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format
 # Most specific first: an Anki export names itself in its header, a hexo post also has `## `
 # headings, a chapter file also has numbered lines.
 FORMATS: dict[str, ModuleType] = {
-    module.FORMAT: module for module in (anki, details, hexo, bullets, headings, chapters, notes)
+    module.FORMAT: module for module in (anki, details, hexo, post, bullets, headings, chapters, notes)
 }
 
 _SNIFF_BYTES = 8192

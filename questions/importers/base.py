@@ -10,7 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["RawItem", "ParsedSeed", "SeedFormatError", "expand", "indent_of", "dedent_block", "nested_lines_to_markdown"]
+__all__ = [
+    "RawItem", "ParsedSeed", "SeedFormatError", "expand", "indent_of", "dedent_block", "nested_lines_to_markdown",
+    "join_wrapped", "INTRODUCTION",
+]  # fmt: skip
+
+INTRODUCTION = "introduction (before the first question)"
 
 
 class SeedFormatError(ValueError):
@@ -36,6 +41,7 @@ class ParsedSeed:
     format: str
     items: list[RawItem] = field(default_factory=list)
     title: str | None = None
+    structure: str = ""  # how the questions were recognised, for the preview ("" when the format says it)
     claimed: set[int] = field(default_factory=set)  # lines inside questions or answers
     skipped: dict[int, str] = field(default_factory=dict)  # line -> why it is not content
 
@@ -73,6 +79,20 @@ def dedent_block(lines: list[str]) -> list[str]:
 
 
 _SPACES = re.compile(r"^[ \u3000]+")
+_WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def join_wrapped(parts: list[str]) -> str:
+    """Lines of one hard-wrapped paragraph as one line: a space between words, none between two
+    CJK characters ("…组成句" + "子。" -> "…组成句子。")."""
+    out = ""
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if out and not (_WIDE.match(out[-1]) and _WIDE.match(part[0])):
+            out += " "
+        out += part
+    return out
 
 
 def nested_lines_to_markdown(lines: list[str]) -> str:

@@ -28,7 +28,6 @@ PLACEHOLDER = "placeholder, no answer yet"
 class NotesSeed(ParsedSeed):
     """A parsed notes file, with what the preview shows about how it was read."""
 
-    structure: str = ""  # how the questions were recognised, e.g. "level-3 headings (### …)"
     spans: list[tuple[int, int]] = field(default_factory=list)  # each item's first and last line
     notes: list[str] = field(default_factory=list)  # remarks on an ambiguous structure
 

@@ -17,12 +17,13 @@ from .lines import Line, LineKind
 
 __all__ = ["Answer", "build_answer"]
 
-_WRAPPER_TAG = re.compile(r"</?details\b[^>]*>|<summary\b[^>]*>.*?</summary>", re.I)
+_WRAPPER_TAG = re.compile(r"</?details\b[^>]*>|<summary\b[^>]*>.*?</summary>|^\s*</summary\s*>\s*$", re.I)
 _SUMMARY_OPEN = re.compile(r"<summary\b[^>]*>", re.I)
 _SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.I)
 _QUOTE = re.compile(r"^( {0,3})>[ \t]?")
 _CODE_START = re.compile(r"^(def |class |import |from \S+ import |async def )")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_IMAGE_ONLY = re.compile(r"^\s*(?:!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>)\s*$", re.I)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def build_answer(lines: list[Line], indices: list[int], inline: str = "") -> Ans
     # "**Answer:** text" / "答：text" on the first line: keep the text, drop the prefix; a line
     # that is only the label ("### 答案") goes.
     for position, (index, raw) in enumerate(body):
-        if raw.strip():
+        if raw.strip() and not _IMAGE_ONLY.match(raw):  # a figure may come before "**Answer:** …"
             if is_answer_label(raw):
                 body[position] = (index, "")
                 break

@@ -206,7 +206,10 @@ def _title(lines: list[Line], found: Boilerplate) -> None:
             for i in content[1:]
             if lines[i].kind is LineKind.HEADING and lines[i].container is None and lines[i].level <= first.level
         ]
-        if not rivals and question_likeness(first.text) < STRONG:  # a lone "## 什么是过拟合？" is a question
+        following = lines[content[1]] if len(content) > 1 else None
+        # "# 企业A" right above "# 一面": a heading with nothing of its own names the document.
+        bare = following is not None and following.kind is LineKind.HEADING and following.level <= first.level
+        if (not rivals or bare) and question_likeness(first.text) < STRONG:  # a lone "## 什么是过拟合？" is a question
             found.skip(content[0], "document title")
             found.title = found.title or first.text
         return

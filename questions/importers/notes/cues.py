@@ -11,6 +11,7 @@ from .lines import strip_emphasis
 __all__ = [
     "question_likeness",
     "clean_question",
+    "strip_citations",
     "q_prefix",
     "split_inline_answer",
     "strip_answer_prefix",
@@ -64,6 +65,13 @@ _NUMBER = re.compile(r"^(?:(\d{1,3}(?:\.\d{1,3})*)(?:\s*[.．、:：)）]\s*|\s+
 _ANCHOR = re.compile(r"\s*(\{#[^}]*\}|<a\b[^>]*>\s*</a>)\s*")
 _BACK_LINK = re.compile(r"\s*\[[^\]]*\]\(#[^)]*\)\s*$")  # "### 什么是BN？ [↑](#目录)"
 _TRAILING_LINK = re.compile(r"^\[(?P<text>[^\]]+)\]\([^)]*\)$")
+# Citations after a question: "[[src](url)]", "[[src]](url)", "[src](url)", "[1]", "[^2]".
+_CITATION_TAIL = re.compile(
+    r"(?<=\S)\s*(?:\[\[[^\]]*\]\([^)]*\)\]|\[\[[^\]]*\]\]\([^)]*\)|\[\^?\d{1,3}\]"
+    r"|\[(?:src|source|link|ref|here|原文|来源|链接)\]\([^)]*\))\s*$",
+    re.I,
+)
+_LINK_AFTER_QUESTION = re.compile(r"(?<=[?？])\s*\[[^\]]+\]\([^)]*\)\s*$")  # "What is X? [blog](url)"
 
 _PLACEHOLDER = re.compile(
     r"^[\s_*()（）\[\]【】]*(?:to be filled|tbd|todo|待补充|待更新|待完善|待整理|暂无|略|未完待续|coming soon)[\s_*()（）\[\]【】.。…]*$",
@@ -79,7 +87,7 @@ for _reason, _names in {
         "references", "reference", "further reading", "resources", "links", "see also", "资料来源", "引用",
     ),
     "introduction": ("前言", "引言", "简介", "说明", "写在前面", "序", "introduction", "intro", "preface", "about", "overview"),
-    "closing remarks": ("总结", "结语", "后记", "写在最后", "最后", "conclusion", "summary"),
+    "closing remarks": ("总结", "小结", "结语", "后记", "写在最后", "最后", "conclusion", "summary"),
     "project boilerplate": (
         "致谢", "鸣谢", "acknowledgements", "acknowledgments", "license", "许可", "许可证", "版权声明", "contributing",
         "贡献", "如何贡献", "changelog", "更新日志", "更新记录", "star history", "联系方式", "联系我", "交流群",
@@ -107,9 +115,11 @@ def _fold(text: str) -> str:
 
 
 def clean_question(text: str) -> tuple[str, int | None]:
-    """Question text without emphasis, anchors, a Q: prefix or its own number; and that number."""
+    """Question text without emphasis, anchors, trailing citations, a Q: prefix or its own number;
+    and that number."""
     text = _ANCHOR.sub(" ", text).strip()
     text = strip_emphasis(text)
+    text = strip_citations(text)
     if not _TRAILING_LINK.match(text):
         text = _BACK_LINK.sub("", text)
     link = _TRAILING_LINK.match(text)
@@ -130,6 +140,15 @@ def clean_question(text: str) -> tuple[str, int | None]:
         text = text[numbered.end() :]
     text = strip_emphasis(text).strip()
     return text.strip(" \t*_"), number
+
+
+def strip_citations(text: str) -> str:
+    """"What is X? [[src](url)]" -> "What is X?" (a citation or a link after the question mark)."""
+    while True:
+        stripped = _LINK_AFTER_QUESTION.sub("", _CITATION_TAIL.sub("", text)).rstrip()
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def question_likeness(text: str) -> int:

@@ -16,6 +16,8 @@ from .lines import BOLD_LINE, Line, LineKind
 __all__ = ["Pattern", "Candidate", "pattern_of", "find_candidates", "pattern_stats", "eligible_patterns", "choose_pattern", "near_miss"]
 
 _SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I)
+_SUMMARY_ALONE = re.compile(r"^\s*<summary\b[^>]*>\s*$", re.I)
+_SUMMARY_CLOSE = re.compile(r"^\s*</summary\s*>\s*$", re.I)
 _BULLET_NUMBER = re.compile(r"^(?:\*\*|__)?\d{1,3}\s*[、.．]")
 _TAKEOVER = 1.5  # an inner pattern wins when it has this many times the outer one's questions
 
@@ -69,11 +71,28 @@ def _marker_class(line: Line) -> str:
     return "bullet-num" if _BULLET_NUMBER.match(line.text) else "bullet"
 
 
+def _summary_lines(lines: list[Line], opening: int) -> list[int]:
+    """The text lines of a summary spread over several lines (`<summary>`, its text, `</summary>`)."""
+    text: list[int] = []
+    for index in range(opening + 1, min(opening + 8, len(lines))):
+        if _SUMMARY_CLOSE.match(lines[index].raw):
+            return text if 1 <= len(text) <= 3 else []
+        if not lines[index].blank:
+            text.append(index)
+    return []
+
+
 def find_candidates(lines: list[Line], skipped: dict[int, str]) -> list[Candidate]:
     found: list[Candidate] = []
     stack: list[int] = []  # indents of the open list items
     for index, line in enumerate(lines):
         if line.container not in (None, "details") or line.blank:
+            continue
+        if line.container == "details" and _SUMMARY_ALONE.match(line.raw):
+            summary_lines = _summary_lines(lines, index)
+            if summary_lines and summary_lines[0] not in skipped:
+                text = " ".join(lines[k].text for k in summary_lines)
+                found.append(Candidate(summary_lines[0], pattern_of("summary"), text, clean_question(text)[1], question_likeness(text)))
             continue
         if line.container == "details":
             summary = _SUMMARY.search(line.raw)
@@ -180,6 +199,7 @@ def near_miss(candidates: list[Candidate]) -> str:
         counts = totals.setdefault(candidate.pattern, [0, 0])
         counts[0] += 1
         counts[1] += candidate.likeness > 0
-    pattern, (total, questions) = max(totals.items(), key=lambda item: (item[1][0], -item[0].rank))
+    # The closest: the most lines that read as questions, then the most lines.
+    pattern, (total, questions) = max(totals.items(), key=lambda item: (item[1][1], item[1][0], -item[0].rank))
     return f"{total} {pattern.describe()}, {questions} of which read as questions"
 

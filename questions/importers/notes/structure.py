@@ -8,9 +8,11 @@ has clearly more of them. Within that pattern a numbered list that restarts insi
 (1. 2. 3. under question 5) is answer content, not questions.
 
 A question's answer is everything after it up to the next question or the next heading at its own
-level or above. Lines outside every answer are the document's introduction, a section's
-introduction, or — when the section holds no questions at all — lines the structure cannot place,
-which the importer reports.
+level or above. Lines outside every answer are the document's introduction (before the first
+heading, or in a section that goes on to hold questions), a section's introduction, or — when their
+section holds no questions at all, before the questions or after them — lines the structure cannot
+place, which the importer reports. `Q：…`/`A：…` pairs in a section of their own are questions
+whatever the file's pattern; list items that do not ask, in a section where none does, are not.
 """
 
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..base import INTRODUCTION
 from .boilerplate import Boilerplate, section_end
 from .cues import STRONG, clean_question, has_answer_prefix, link_only, question_likeness, split_inline_answer
 from .headings import heading_reading
@@ -27,7 +30,7 @@ from .patterns import Candidate, Pattern, choose_pattern, eligible_patterns, fin
 
 __all__ = ["Pattern", "Candidate", "Question", "Structure", "read_structure"]
 
-_WRAPPER_ONLY = re.compile(r"^\s*</?details\b[^>]*>\s*$", re.I)
+_WRAPPER_ONLY = re.compile(r"^\s*</?(?:details|summary)\b[^>]*>\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,41 @@ def _is_stop(line: Line, pattern: Pattern, question: Line) -> bool:
     return question.kind is LineKind.ITEM and line.kind is LineKind.ITEM and line.indent < question.indent
 
 
+def _section_of(lines: list[Line], index: int) -> int:
+    """The nearest heading above a line (-1 when there is none)."""
+    return next(
+        (k for k in range(index - 1, -1, -1) if lines[k].kind is LineKind.HEADING and lines[k].container is None),
+        -1,
+    )
+
+
+def _answered_next(lines: list[Line], skipped: dict[int, str], index: int) -> bool:
+    """Whether the line after `index` (blank lines aside) is marked as an answer (A：, 答：)."""
+    following = next((k for k in range(index + 1, len(lines)) if not lines[k].blank and k not in skipped), None)
+    return following is not None and has_answer_prefix(lines[following].raw)
+
+
+def _with_paired_questions(
+    lines: list[Line], skipped: dict[int, str], candidates: list[Candidate], chosen: list[Candidate]
+) -> list[Candidate]:
+    """The chosen questions plus `Q：…`/`A：…` pairs in sections without them (a scenario round in
+    a numbered 面经): a question marked so, and answered so, is one whatever the file's pattern."""
+    taken = {_section_of(lines, c.index) for c in chosen}
+    paired = [
+        c for c in candidates
+        if c.pattern.kind == "qprefix" and c not in chosen and _section_of(lines, c.index) not in taken
+        and (split_inline_answer(c.text)[1] or _answered_next(lines, skipped, c.index))
+    ]  # fmt: skip
+    return sorted(chosen + paired, key=lambda c: c.index) if paired else chosen
+
+
+def _without_statements(lines: list[Line], chosen: list[Candidate]) -> list[Candidate]:
+    """List items that do not ask, in a section where none does (「新了解到的知识」 after the
+    rounds of a 面经), are notes, not questions: they are left for the importer to report."""
+    asking = {_section_of(lines, c.index) for c in chosen if c.likeness > 0}
+    return [c for c in chosen if c.likeness > 0 or c.pattern.kind != "item" or _section_of(lines, c.index) in asking]
+
+
 def _with_sibling_markers(
     lines: list[Line], candidates: list[Candidate], pattern: Pattern, stats: dict[Pattern, list[int]]
 ) -> list[Candidate]:
@@ -141,6 +179,8 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
         return structure
     else:
         chosen = _with_sibling_markers(lines, candidates, pattern, pattern_stats(countable))
+        if pattern.kind not in ("heading", "qprefix"):
+            chosen = _with_paired_questions(lines, skipped, candidates, _without_statements(lines, chosen))
     structure.pattern = pattern
     if pattern.kind not in ("heading", "headings"):
         chosen = [c for c in chosen if not (c.likeness == 0 and re.search(r"[:：]\s*$", strip_emphasis(c.text)))]
@@ -182,10 +222,14 @@ def read_structure(lines: list[Line], boilerplate: Boilerplate) -> Structure:
     structure.questions = [q for q in structure.questions if not _lists_questions(lines, skipped, q)]
     structure.questions = sorted(structure.questions + _open_items(lines, skipped, structure.questions), key=lambda q: q.index)
     spans = [(q.index, q.end) for q in structure.questions]
+    inside = {
+        other: sum(1 for c in candidates if c.pattern == other and c.likeness > 0 and any(f < c.index < e for f, e in spans))
+        for other, _ in notes
+    }
     structure.notes = [
         f"{count} {other.describe()} also read as questions; they were kept inside the answers"
-        for other, count in notes
-        if any(first < c.index < end for c in candidates if c.pattern == other for first, end in spans)
+        for other, count in inside.items()
+        if count
     ]
     _place_the_rest(lines, skipped, structure)
     structure.skipped = skipped
@@ -299,16 +343,20 @@ def _place_the_rest(lines: list[Line], skipped: dict[int, str], structure: Struc
             skipped[index] = "<details> wrapper"
             continue
         reads_as_question = line.container is None and question_likeness(line.text) == STRONG
+        heading = index if line.kind is LineKind.HEADING and line.container is None else _section_of(lines, index)
+        heading = None if heading < 0 or heading in skipped else heading
         if index < first_question:
-            if reads_as_question:
+            # The introduction: what stands before the first heading, or in a section that goes on
+            # to hold questions. A section before the questions that holds none is not placed.
+            holds = heading is None or any(heading < q < section_end(lines, heading) for q in starts)
+            if reads_as_question or not holds:
                 structure.unplaced.add(index)
             else:
-                skipped[index] = "introduction (before the first question)"
+                skipped[index] = INTRODUCTION
             continue
-        heading = next(
-            (k for k in range(index - 1, -1, -1) if lines[k].kind is LineKind.HEADING and lines[k].container is None),
-            None,
-        )
+        if line.kind is not LineKind.HEADING:
+            heading = _section_of(lines, index)
+            heading = None if heading < 0 else heading
         scope_start = heading if heading is not None else -1
         scope_end = section_end(lines, heading) if heading is not None else len(lines)
         opens_section = any(index < q < scope_end for q in starts) and not any(scope_start < q < index for q in starts)
