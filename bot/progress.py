@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from grading.i18n import LANGUAGES, N_, gettext
+
 from .scheduling import PASS_SCORE, AttemptLike, QuestionLike, ReviewState, _utc
 
 if TYPE_CHECKING:
@@ -171,26 +173,20 @@ _CJK_NAME = re.compile(
     re.IGNORECASE,
 )
 
-_TEXTS = {
-    "zh": {
-        "mastery": "各主题掌握度",
-        "history": "每日平均分",
-        "empty": "还没有练习记录",
-        "summary": "共练习 {n} 次 · 平均 {avg:.0f} 分 · 连续 {streak} 天",
-        "pass": "及格线",
-        "title": "练习进度",
-        "untried": "未练习",
-    },
-    "en": {
-        "mastery": "Mastery by topic",
-        "history": "Daily average score",
-        "empty": "No practice yet",
-        "summary": "{n} answers · average {avg:.0f} · {streak}-day streak",
-        "pass": "pass",
-        "title": "Practice progress",
-        "untried": "not tried",
-    },
+_CHART_TEXTS = {  # the chart's texts: name -> the catalog's message
+    "mastery": N_("chart.mastery"),
+    "history": N_("chart.history"),
+    "empty": N_("chart.empty"),
+    "summary": N_("chart.summary"),
+    "pass": N_("chart.pass"),
+    "title": N_("chart.title"),
+    "untried": N_("chart.untried"),
 }
+
+
+def _chart_texts(language: str) -> dict[str, str]:
+    """The chart's texts in `language`, by name, placeholders unfilled."""
+    return {name: gettext(msgid, language) for name, msgid in _CHART_TEXTS.items()}
 
 
 def find_cjk_font() -> str | None:
@@ -271,8 +267,8 @@ def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: i
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
-    if language not in _TEXTS:
-        raise ValueError(f"language must be one of {sorted(_TEXTS)}, got {language!r}")
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {sorted(LANGUAGES)}, got {language!r}")
     if width < MIN_WIDTH or height < MIN_HEIGHT:
         raise ValueError(f"chart size {width}x{height} is too small (at least {MIN_WIDTH}x{MIN_HEIGHT})")
     font_file = find_cjk_font() if language == "zh" else None
@@ -329,13 +325,13 @@ def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: i
 def _wording(taxonomy: Taxonomy, language: str, font_file: str | None) -> tuple[dict[str, str], Callable[[str], str]]:
     """The chart's texts and topic namer: Chinese only with a CJK font, else English and ids."""
     if language == "zh" and font_file is None:
-        return _TEXTS["en"], lambda topic_id: topic_id  # ASCII ids rather than tofu boxes
+        return _chart_texts("en"), lambda topic_id: topic_id  # ASCII ids rather than tofu boxes
 
     def name(topic_id: str) -> str:
         topic = taxonomy.by_id.get(topic_id)
         return topic.name(language) if topic else topic_id
 
-    return _TEXTS[language], name
+    return _chart_texts(language), name
 
 
 def _colour(percent: float) -> str:

@@ -17,9 +17,10 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.text import Text
 
+from grading.i18n import LANGUAGES, _, gettext
+
 from .engine import Action, PracticeEngine, Reply, ReplyKind
 from .engine.engine import ASKED
-from .engine.texts import wording
 
 __all__ = ["TerminalPractice", "COMMANDS"]
 
@@ -41,39 +42,6 @@ _OTHER = (":lang", ":topic", *_QUIT, *_HELP_COMMANDS)
 _KEEP_DRAFT = (":hint", ":stats", *_HELP_COMMANDS)  # look something up while typing the answer
 _COMMAND_OF = {action: command for command, action in COMMANDS.items()}
 _STYLES = {"✓": "green", "✗": "red", "～": "yellow", "~": "yellow", "⚠": "magenta"}
-_TEXTS = {
-    "intro": {
-        "zh": "写下你的回答（可以多行），空行提交；:help 查看全部命令，:quit 退出。",
-        "en": "Type your answer (several lines are fine) and end it with an empty line; :help lists every command, :quit ends.",
-    },
-    "help": {
-        "zh": "作答：直接输入，可以多行，空行提交；Ctrl-C 放弃正在输入的回答。\n"
-        ":hint 提示（扣 10 分）   :answer 看参考答案   :skip 跳过这题   :next 下一题（答完后也可以直接回车）\n"
-        ":followup 追问漏掉的要点   :again / :hard / :good / :easy 重新评级上一题\n"
-        ":topic 看主题   :topic cnn python 只练这些主题   :topic all 所有主题\n"
-        ":stats 进度和图表   :lang zh|en 切换语言   :help 本帮助   :quit 退出（也可以 Ctrl-D）",
-        "en": "Answer: just type, over several lines if you like; an empty line submits; Ctrl-C drops what you typed.\n"
-        ":hint a hint (−10)   :answer the reference answer   :skip skip this one   :next next question (or Enter after feedback)\n"
-        ":followup a follow-up on a missed point   :again / :hard / :good / :easy re-rate the last answer\n"
-        ":topic list topics   :topic cnn python only these topics   :topic all every topic\n"
-        ":stats progress and chart   :lang zh|en language   :help this help   :quit quit (or Ctrl-D)",
-    },
-    "unknown": {"zh": "不认识的命令 {command}。:help 查看全部命令。", "en": "Unknown command {command}. :help lists every command."},
-    "dropped": {"zh": "（没有提交的回答已丢弃。）", "en": "(The answer you were typing was dropped, not submitted.)"},
-    "interrupted": {
-        "zh": "（Ctrl-C：正在输入的内容已丢弃，没有提交。退出请输入 :quit 或按 Ctrl-D。）",
-        "en": "(Ctrl-C: what you were typing is dropped, not submitted. To quit, type :quit or press Ctrl-D.)",
-    },
-    "still_typing": {"zh": "（继续输入你的回答，空行提交。）", "en": "(Go on typing your answer; an empty line submits.)"},
-    "session": {"zh": "本次练习 {done}/{goal} 题", "en": "This session: {done}/{goal}"},
-    "session_over": {"zh": "本次练习 {done} 题（目标 {goal} 题 ✓）", "en": "This session: {done} (goal of {goal} ✓)"},
-    "goal": {
-        "zh": "🎉 完成了本次的 {goal} 题目标！回车继续练习，:quit 退出。",
-        "en": "🎉 Goal of {goal} reached! Press Enter to go on, :quit to stop.",
-    },
-    "chart": {"zh": "进度图已保存：{path}", "en": "Progress chart saved: {path}"},
-    "bye": {"zh": "再见！进度已保存。", "en": "Bye! Your progress is saved."},
-}
 
 
 def _readable(line: str) -> str:
@@ -88,10 +56,6 @@ def _readable(line: str) -> str:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         return raw.decode("utf-8", "replace")
-
-
-def _text(key: str, language: str, **values: object) -> str:
-    return wording(_TEXTS[key], language).format(**values)
 
 
 class TerminalPractice:
@@ -131,7 +95,7 @@ class TerminalPractice:
         """Practise until :quit, Ctrl-C at an empty prompt or end of input; returns the exit status."""
         opening = self.engine.start(self.user_key, now=self.clock())
         self.show(opening[:-1])
-        self.console.print(Text(_text("intro", self.language), style="dim"))
+        self.console.print(Text(_("terminal.intro", self.language), style="dim"))
         self.show(opening[-1:])
         while True:
             try:
@@ -144,9 +108,9 @@ class TerminalPractice:
                 self.show(replies)
             except KeyboardInterrupt:  # pressed while an answer was graded or shown: that step is done or undone
                 self.console.print()
-                self.console.print(Text(_text("interrupted", self.language), style="yellow"))
+                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-        self.console.print(_text("bye", self.language))
+        self.console.print(_("terminal.bye", self.language))
         return 0
 
     # ------------------------------------------------------------------ input
@@ -171,12 +135,12 @@ class TerminalPractice:
             except EOFError:
                 if lines:
                     self.console.print()
-                    self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                    self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
                 return None
             except KeyboardInterrupt:
                 self.console.print()
                 lines = []
-                self.console.print(Text(_text("interrupted", self.language), style="yellow"))
+                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
                 continue
             line = _readable(line)
             if line.lstrip().startswith("："):  # a Chinese input method's colon
@@ -187,9 +151,9 @@ class TerminalPractice:
             if command is not None:
                 if command.split()[0].lower() in _KEEP_DRAFT:
                     self.show(self.handle(command) or [])
-                    self.console.print(Text(_text("still_typing", self.language), style="dim"))
+                    self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
                     continue
-                self.console.print(Text(_text("dropped", self.language), style="yellow"))
+                self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
                 return command
             if not line.strip():
                 return "\n".join(lines)
@@ -199,19 +163,19 @@ class TerminalPractice:
         """Carry out one input: a command, an empty line, or an answer; None to end the session."""
         now = self.clock()
         if text.startswith(":"):
-            command, _, argument = text.partition(" ")
+            command, _space, argument = text.partition(" ")
             command = command.lower()
             if command in _QUIT:
                 return None
             if command in _HELP_COMMANDS:
-                return [Reply(ReplyKind.INFO, _text("help", self.language))]
+                return [Reply(ReplyKind.INFO, _("terminal.help", self.language))]
             if command == ":lang":
                 return [self.engine.set_language(self.user_key, argument.strip())]
             if command == ":topic":
                 return self._topic(argument.split())
             if command in COMMANDS:
                 return self.engine.press(self.user_key, COMMANDS[command], now=now)
-            return [Reply(ReplyKind.ERROR, _text("unknown", self.language, command=command))]
+            return [Reply(ReplyKind.ERROR, _("terminal.unknown", self.language, command=command))]
         state = self.engine.store.chat_state(self.user_key)
         if not text.strip():
             if state.state == ASKED:  # an empty answer: ask for one, keep the question open
@@ -227,7 +191,8 @@ class TerminalPractice:
         """`:topic` lists the topics; `:topic a b` keeps to those from now on; `:topic all` lifts it."""
         if not names:
             return [self.engine.topics(self.user_key)]
-        chosen = [] if [n.lower() for n in names] in (["all"], ["全部"]) else names
+        every = {"all", *(gettext("terminal.topic_all", language).lower() for language in LANGUAGES)}
+        chosen = [] if len(names) == 1 and names[0].lower() in every else names
         reply = self.engine.set_topics(self.user_key, chosen)
         if reply.kind is ReplyKind.ERROR:
             return [reply]
@@ -256,7 +221,7 @@ class TerminalPractice:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
-                self.console.print(_text("chart", self.language, path=path))
+                self.console.print(_("terminal.chart", self.language, path=path))
         elif reply.kind is ReplyKind.ERROR:
             self.console.print(Text(reply.text, style="bold red"))
         else:
@@ -272,7 +237,7 @@ class TerminalPractice:
         if reply.question_id != self._current:
             self.number += 1
             self._current = reply.question_id
-        header, _, body = reply.text.partition("\n\n") if "\n\n" in reply.text else ("", "", reply.text)
+        header, _gap, body = reply.text.partition("\n\n") if "\n\n" in reply.text else ("", "", reply.text)
         head = header.strip().splitlines()
         question = self.engine.bank.get(reply.question_id or "")
         if head and question is not None:
@@ -287,16 +252,16 @@ class TerminalPractice:
     def _render_progress(self) -> None:
         done = self.answered
         if done < self.goal:
-            label = _text("session", self.language, done=done, goal=self.goal)
+            label = _("terminal.session", self.language, done=done, goal=self.goal)
         else:
-            label = _text("session_over", self.language, done=done, goal=self.goal)
+            label = _("terminal.session_over", self.language, done=done, goal=self.goal)
         self.console.print(Text(label, style="bold"))
         self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
         if done == self.goal and not self._goal_shown:
             self._goal_shown = True
             self.console.line()  # the bar does not end its line
             self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-            self.console.print(Text(_text("goal", self.language, goal=self.goal), style="bold green"))
+            self.console.print(Text(_("terminal.goal", self.language, goal=self.goal), style="bold green"))
         self.console.line()
 
     @staticmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from .i18n import DEFAULT_LANGUAGE, N_, gettext
+
 __all__ = ["Verdict", "PointStatus", "PointResult", "MisconceptionResult", "GradeResult", "NotGradable"]
 
 
@@ -18,13 +20,20 @@ class Verdict(IntEnum):
     GOOD = 2  # 良好
     EXCELLENT = 3  # 优秀
 
-    def label(self, language: str = "zh") -> str:
-        return _VERDICT_LABELS[language if language in _VERDICT_LABELS else "zh"][self]
+    def label(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The verdict's word in `language` (the default language when unknown).
+
+        >>> Verdict.GOOD.label("zh"), Verdict.GOOD.label("en")
+        ('良好', 'good')
+        """
+        return gettext(_VERDICT_IDS[self], language)
 
 
-_VERDICT_LABELS = {
-    "zh": {Verdict.MISSED: "未答到要点", Verdict.PARTIAL: "部分正确", Verdict.GOOD: "良好", Verdict.EXCELLENT: "优秀"},
-    "en": {Verdict.MISSED: "missed the point", Verdict.PARTIAL: "partly right", Verdict.GOOD: "good", Verdict.EXCELLENT: "excellent"},
+_VERDICT_IDS = {  # the catalog's message of each verdict
+    Verdict.MISSED: N_("verdict.missed"),
+    Verdict.PARTIAL: N_("verdict.partial"),
+    Verdict.GOOD: N_("verdict.good"),
+    Verdict.EXCELLENT: N_("verdict.excellent"),
 }
 
 

@@ -171,7 +171,7 @@ def test_chart_names_topics_in_the_chosen_language(taxonomy) -> None:  # noqa: A
 def test_the_tofu_check_has_teeth(sample: Progress, taxonomy, monkeypatch) -> None:  # noqa: ANN001
     """Chinese text in a font without Chinese glyphs warns, so `draw` would catch tofu boxes."""
     monkeypatch.setattr(progress_module, "find_cjk_font", lambda: None)
-    monkeypatch.setattr(progress_module, "_wording", lambda t, lang, f: (progress_module._TEXTS["zh"], str))
+    monkeypatch.setattr(progress_module, "_wording", lambda t, lang, f: (progress_module._chart_texts("zh"), str))
     with pytest.warns(UserWarning, match="missing from font"):
         chart_png(sample, taxonomy=taxonomy, language="zh")
 

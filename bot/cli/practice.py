@@ -12,19 +12,14 @@ from rich.console import Console
 from rich.text import Text
 
 from grading.embeddings import ModelUnavailable
+from grading.i18n import LANGUAGES, _
 
 from ..config import database_path, legacy_databases, local_timezone, zone_name
-from ..engine.texts import wording
 from ..storage import StorageError, Store
 from ..terminal import TerminalPractice
 from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
-
-_LEGACY = {
-    "zh": "进度现在保存在 {database}；发现了旧版本的进度文件 {legacy}（要继续用它，见 `mockbot where`）。",
-    "en": "Progress is now kept in {database}; an older database was found at {legacy} (`mockbot where` says how to keep using it).",
-}
 
 
 def _time_zone(app: _App, given: str | None) -> str:
@@ -59,7 +54,7 @@ def _line_editing() -> None:
 @click.command()
 @click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of the texts (remembered).")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the texts (remembered).")
 @click.option("--goal", default=5, show_default=True, type=click.IntRange(1, 500), help="Questions to answer in this session (progress bar and summary).")
 @click.option("--tz", "time_zone", default=None, help="Time zone for due dates, e.g. Asia/Shanghai (default: config `timezone`, else this machine's).")
 @click.option("--seed", type=int, default=None, hidden=True)
@@ -88,16 +83,16 @@ def practice(
         store.update_user(user_key, timezone=zone)
         if lang:
             store.update_user(user_key, language=lang)
-        elif store.user(user_key).language not in ("zh", "en"):
+        elif store.user(user_key).language not in LANGUAGES:
             store.update_user(user_key, language=app.settings.language)
         if topics:
             engine.set_topics(user_key, chosen)
         console = Console(highlight=False)
         _line_editing()
         if first_run:
-            notice = wording(_LEGACY, store.user(user_key).language)
+            language = store.user(user_key).language
             for legacy in legacy_databases(app.settings):
-                console.print(Text(notice.format(database=database, legacy=legacy), style="dim"))
+                console.print(Text(_("practice.legacy_database", language, database=database, legacy=legacy), style="dim"))
         chart_dir = Path(app.settings.data_dir) / "charts"
         session = TerminalPractice(engine, user_key, console=console, goal=goal, chart_dir=chart_dir)
         session.run()

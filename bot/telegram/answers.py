@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
+from grading.i18n import _
+
 from ..engine import ASKED, PracticeEngine, Reply
 from . import send
 
@@ -33,10 +35,6 @@ ANSWER_WINDOW = 1.0  # seconds: messages of one chat closer together than this a
 WINDOW_KEY = "answer_window"  # bot_data: the window this application uses
 _HELD = "held_answers"
 _LOCKS = "answer_locks"
-_JOINED = {
-    "zh": "（你连续发的 {n} 条消息已合并为一个回答评分。）",
-    "en": "(Your {n} messages in a row were joined and graded as one answer.)",
-}
 
 
 @dataclass
@@ -55,7 +53,7 @@ def joined_note(count: int, language: str) -> str:
     >>> joined_note(3, "en")
     '(Your 3 messages in a row were joined and graded as one answer.)'
     """
-    return _JOINED.get(language, _JOINED["zh"]).format(n=count)
+    return _("telegram.joined_answers", language, n=count)
 
 
 def _lock(application: Application, key: str) -> asyncio.Lock:

@@ -39,8 +39,10 @@ from telegram.ext import (
     filters,
 )
 
+from grading.i18n import N_, _, in_every_language
+
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
-from ..engine.texts import t
+from ..engine.texts import LANGUAGES, t
 from . import admin, answers, buttons, daily, group, outbox, send
 from .answers import ANSWER_WINDOW
 from .ordering import ChatOrder
@@ -51,40 +53,26 @@ __all__ = ["build_application", "COMMANDS", "CONFLICT_PROBE", "ANSWER_WINDOW", "
 
 logger = logging.getLogger(__name__)
 
-# (command, zh description, en description), shown in Telegram's menu
-COMMANDS = (
-    ("question", "来一道题（可加主题）", "Get a question (optionally: a topic)"),
-    ("topics", "选择练习主题", "Choose topics"),
-    ("daily", "每日一题：/daily 08:30 Asia/Shanghai 或 /daily off", "Daily question: /daily 08:30 Europe/Berlin, /daily off"),
-    ("stats", "我的进度", "My progress"),
-    ("hint", "提示一个要点", "Reveal a key point"),
-    ("answer", "看参考答案", "Show the reference answer"),
-    ("skip", "跳过这题", "Skip this question"),
-    ("lang", "界面语言：/lang zh 或 /lang en", "Language: /lang zh or /lang en"),
-    ("forget", "删除我的全部数据", "Delete all my data"),
-    ("help", "帮助", "Help"),
-)
-_HELP = {
-    "zh": "我会出机器学习面试题，直接发文字作答即可。\n" + "\n".join(f"/{c} — {zh}" for c, zh, _ in COMMANDS),
-    "en": "I ask ML interview questions; just send your answer as text.\n" + "\n".join(f"/{c} — {en}" for c, _, en in COMMANDS),
+COMMANDS = {  # Telegram's command menu, in its order: command -> the catalog's message describing it
+    "question": N_("command.question"),
+    "topics": N_("command.topics"),
+    "daily": N_("command.daily"),
+    "stats": N_("command.stats"),
+    "hint": N_("command.hint"),
+    "answer": N_("command.answer"),
+    "skip": N_("command.skip"),
+    "lang": N_("command.lang"),
+    "forget": N_("command.forget"),
+    "help": N_("command.help"),
 }
-_NOT_TEXT = {
-    "zh": "我只能读文字回答哦：请用文字写下你的答案（贴纸、图片、语音和文件都看不懂）。",
-    "en": "I can only read text answers: please type your answer (stickers, photos, voice and files are not read).",
-}
-_EDITED = {
-    "zh": "修改过的消息不会重新评分：请把新的回答重新发一次。",
-    "en": "Edited messages are not graded again: please send the new answer as a new message.",
-}
-_UNKNOWN = {"zh": "不认识这个命令，发送 /help 查看可用命令。", "en": "Unknown command: /help lists what I understand."}
-_ONBOARD_LANGUAGE = "请选择语言 / Choose your language:"
-_ONBOARD_TOPICS = {"zh": "想练哪些主题？（可多选，选好点「完成」）", "en": "Which topics? (pick several, then Done)"}
-_ONBOARD_ZONE = {"zh": "你在哪个时区？（用于每日一题）", "en": "Your time zone? (for the daily question)"}
-_ONBOARD_DAILY = {"zh": "每天几点推送一道题？", "en": "When should the daily question come?"}
-_DONE = {"zh": "完成", "en": "Done"}
-_OFF = {"zh": "不用推送", "en": "No daily question"}
 _ZONES = ("Asia/Shanghai", "Asia/Singapore", "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 _TIMES = ("08:00", "12:30", "21:00")
+
+
+def _help_text(language: str) -> str:
+    """/help: what the bot does, then the menu's commands, one a line."""
+    lines = [f"/{command} — {_(msgid, language)}" for command, msgid in COMMANDS.items()]
+    return "\n".join([_("telegram.help", language), *lines])
 
 
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> PracticeEngine:
@@ -111,8 +99,8 @@ async def _language(context: ContextTypes.DEFAULT_TYPE, key: str) -> str:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user and ask for the language (onboarding: language, topics, time zone, daily time)."""
-    buttons = [[InlineKeyboardButton("中文", callback_data="lang:zh"), InlineKeyboardButton("English", callback_data="lang:en")]]
-    await _say(update, _ONBOARD_LANGUAGE, InlineKeyboardMarkup(buttons))
+    row = [InlineKeyboardButton(_("telegram.language_name", language), callback_data=f"lang:{language}") for language in LANGUAGES]
+    await _say(update, in_every_language("telegram.choose_language"), InlineKeyboardMarkup([row]))
 
 
 def _topics_keyboard(engine: PracticeEngine, key: str, language: str) -> InlineKeyboardMarkup:
@@ -121,7 +109,7 @@ def _topics_keyboard(engine: PracticeEngine, key: str, language: str) -> InlineK
         [InlineKeyboardButton(("✅ " if topic.id in chosen else "") + topic.name(language), callback_data=f"topic:{topic.id}")]
         for topic in engine.taxonomy.topics
     ]
-    rows.append([InlineKeyboardButton(_DONE[language], callback_data="topic:done")])
+    rows.append([InlineKeyboardButton(_("telegram.button_done", language), callback_data="topic:done")])
     return InlineKeyboardMarkup(rows)
 
 
@@ -131,10 +119,10 @@ async def onboarding_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await send.answer_query(query)
     key = user_key(update)
     engine = _engine(context)
-    kind, _, value = query.data.partition(":")  # type: ignore[union-attr]
+    kind, _colon, value = query.data.partition(":")  # type: ignore[union-attr]
     if kind == "lang":
         await _call(context, "set_language", key, value)
-        await send.call(query.edit_message_text, _ONBOARD_TOPICS[value], reply_markup=_topics_keyboard(engine, key, value))  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, _("telegram.onboard_topics", value), reply_markup=_topics_keyboard(engine, key, value))  # type: ignore[union-attr]
         return
     language = await _language(context, key)
     if kind == "topic" and value != "done":
@@ -144,11 +132,11 @@ async def onboarding_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await send.call(query.edit_message_reply_markup, _topics_keyboard(engine, key, language))  # type: ignore[union-attr]
     elif kind == "topic":
         zones = [[InlineKeyboardButton(zone, callback_data=f"tz:{zone}")] for zone in _ZONES]
-        await send.call(query.edit_message_text, _ONBOARD_ZONE[language], reply_markup=InlineKeyboardMarkup(zones))  # type: ignore[union-attr]
+        await send.call(query.edit_message_text, _("telegram.onboard_zone", language), reply_markup=InlineKeyboardMarkup(zones))  # type: ignore[union-attr]
     elif kind == "tz":
         await asyncio.to_thread(engine.store.update_user, key, timezone=value)
-        times = [[InlineKeyboardButton(x, callback_data=f"at:{x}") for x in _TIMES], [InlineKeyboardButton(_OFF[language], callback_data="at:off")]]
-        await send.call(query.edit_message_text, _ONBOARD_DAILY[language], reply_markup=InlineKeyboardMarkup(times))  # type: ignore[union-attr]
+        times = [[InlineKeyboardButton(x, callback_data=f"at:{x}") for x in _TIMES], [InlineKeyboardButton(_("telegram.button_no_daily", language), callback_data="at:off")]]
+        await send.call(query.edit_message_text, _("telegram.onboard_daily", language), reply_markup=InlineKeyboardMarkup(times))  # type: ignore[union-attr]
     elif kind == "at":
         reply = await _call(context, "unsubscribe" if value == "off" else "subscribe", key, *(() if value == "off" else (value,)))
         await send.call(query.edit_message_text, reply.text)  # type: ignore[union-attr]
@@ -197,7 +185,7 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     key = user_key(update)
     language = await _language(context, key)
     markup = await asyncio.to_thread(_topics_keyboard, _engine(context), key, language)
-    await _say(update, _ONBOARD_TOPICS[language], markup)
+    await _say(update, _("telegram.onboard_topics", language), markup)
 
 
 async def daily_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,7 +197,7 @@ async def daily_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     elif args:
         reply = await _call(context, "subscribe", key, args[0], args[1] if len(args) > 1 else None)
     else:
-        reply = Reply(ReplyKind.INFO, _HELP[await _language(context, key)])
+        reply = Reply(ReplyKind.INFO, _help_text(await _language(context, key)))
     daily.schedule_user(context.application, key)
     await _send(update, context, [reply])
 
@@ -227,22 +215,22 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot understands."""
-    await _say(update, _HELP[await _language(context, user_key(update))])
+    await _say(update, _help_text(await _language(context, user_key(update))))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice, files: say kindly that only text is read."""
-    await _say(update, _NOT_TEXT[await _language(context, user_key(update))])
+    await _say(update, _("telegram.not_text", await _language(context, user_key(update))))
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: not graded again (the first version was)."""
-    await send.send_text(context.bot, update.effective_chat.id, _EDITED[await _language(context, user_key(update))])  # type: ignore[union-attr]
+    await send.send_text(context.bot, update.effective_chat.id, _("telegram.edited", await _language(context, user_key(update))))  # type: ignore[union-attr]
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the bot does not know."""
-    await _say(update, _UNKNOWN[await _language(context, user_key(update))])
+    await _say(update, _("telegram.unknown_command", await _language(context, user_key(update))))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -343,8 +331,8 @@ async def _post_init(application: Application) -> None:
     """Make sure no other instance polls, register the command menu, rebuild the jobs from the database."""
     if application.bot_data.get(_POLLING):
         await _probe_for_another_poller(application)
-    for language in ("zh", "en"):
-        commands = [BotCommand(c, zh if language == "zh" else en) for c, zh, en in COMMANDS]
+    for language in LANGUAGES:
+        commands = [BotCommand(command, _(msgid, language)) for command, msgid in COMMANDS.items()]
         try:
             await send.call(application.bot.set_my_commands, commands, language_code=language)
         except TelegramError as exc:  # the menu is a nicety: never fail start-up on it

@@ -18,7 +18,8 @@ from telegram import Message
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from ...engine.texts import t, wording
+from grading.i18n import N_, _, gettext
+
 from .delivery import language_of, send_group
 from .players import thread_of
 
@@ -29,23 +30,9 @@ logger = logging.getLogger(__name__)
 NOTICE_GATHER = 1.0  # seconds a topic's acknowledgements are gathered into one message
 _NOTICES = "round_notices"  # (chat id, topic) -> notices waiting to be sent
 _NOTIFYING = "round_notifying"  # (chat id, topic) pairs a task is sending notices for
-_CLOSED = {
-    "zh": "这道题已经结束，这条回答不再计分。",
-    "en": "This question has closed; this answer does not count.",
-}
-# Notices of several replies in one message (one reply's use the engine's texts, or _CLOSED).
-_MANY = {
-    "received": {"zh": "收到 {names} 的回答。", "en": "Got answers from {names}."},
-    "already": {
-        "zh": "{names} 已经答过这题了，以第一次为准。",
-        "en": "{names} already answered; the first answers count.",
-    },
-    "closed": {
-        "zh": "这道题已经结束，{names} 的回答不再计分。",
-        "en": "This question has closed; not counted: {names}.",
-    },
-}
-_NAME_SEPARATOR = {"zh": "、", "en": ", "}
+# The message of one reply of each kind, and of several replies of it (one line, with their names)
+_ONE = {"received": N_("mock_received"), "already": N_("mock_already"), "closed": N_("group.closed")}
+_MANY = {"received": N_("group.many_received"), "already": N_("group.many_already"), "closed": N_("group.many_closed")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +57,13 @@ def notice_text(notices: Sequence[Notice], language: str) -> str:
     """
     if len(notices) == 1:
         one = notices[0]
-        return wording(_CLOSED, language) if one.kind == "closed" else t(f"mock_{one.kind}", language, name=one.name)
-    separator = wording(_NAME_SEPARATOR, language)
+        return _(_ONE[one.kind], language, name=one.name)
+    separator = gettext("group.name_separator", language)
     lines = []
-    for kind, texts in _MANY.items():
+    for kind, msgid in _MANY.items():
         names = list(dict.fromkeys(notice.name for notice in notices if notice.kind == kind))
         if names:
-            lines.append(wording(texts, language).format(names=separator.join(names)))
+            lines.append(_(msgid, language, names=separator.join(names)))
     return "\n".join(lines)
 
 
