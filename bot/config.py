@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 import tzlocal
@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from grading.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from grading.settings import GradingSettings
 from questions.bank import DEFAULT_BANK_DIR
 from questions.taxonomy import DEFAULT_TAXONOMY_PATH
 from questions.yamlio import YamlError, did_you_mean, line_of, load_yaml, plain_error
 
 __all__ = [
-    "BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "Settings", "ConfigError",
+    "BankSettings", "StorageSettings", "TelegramSettings", "PrivacySettings", "DeckSettings", "Settings", "ConfigError",
     "load_settings", "local_timezone", "zone_name", "database_path", "legacy_databases", "default_data_dir", "CONFIG_ENV",
     "DATABASE_NAME",
 ]  # fmt: skip
@@ -93,10 +94,25 @@ class PrivacySettings(BaseModel):
     answer_retention_days: int | None = Field(default=None, ge=1)
 
 
+class DeckSettings(BaseModel):
+    """What users may import as decks of their own (notes files sent to the Telegram bot)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The largest notes file read, in bytes.
+    max_file_bytes: int = Field(default=1_000_000, ge=1_000, le=20_000_000)
+    # Decks per user.
+    max_decks: int = Field(default=20, ge=1, le=1_000)
+    # Questions per deck.
+    max_questions: int = Field(default=500, ge=1, le=10_000)
+    # Minutes a preview's Import button works.
+    preview_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    language: Literal["zh", "en"] = "zh"
+    language: str = DEFAULT_LANGUAGE  # one of grading.i18n.LANGUAGES
     # Where progress is kept (the database, unless storage.url says otherwise) and the charts;
     # a relative path is relative to the config file. The same from any working directory.
     data_dir: Path = Field(default_factory=default_data_dir)
@@ -108,7 +124,17 @@ class Settings(BaseModel):
     storage: StorageSettings = StorageSettings()
     telegram: TelegramSettings = TelegramSettings()
     privacy: PrivacySettings = PrivacySettings()
+    decks: DeckSettings = DeckSettings()
     source: Path | None = None  # the file these settings were read from
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value in LANGUAGES:
+            return value
+        *others, last = (repr(language) for language in LANGUAGES)
+        choices = f"{', '.join(others)} or {last}" if others else last
+        raise ValueError(f"must be {choices} (got {value!r})")
 
     @field_validator("timezone")
     @classmethod

@@ -4,8 +4,8 @@ The texts live in gettext catalogs, one `.po` file a language
 (`grading/locale/<language>/LC_MESSAGES/mockbot.po`), read with Babel at first use and kept.
 A message id is symbolic (`welcome_back`, `terminal.help`, `feedback.tip_all`): the engine's
 texts have bare ids, every other front-end's carry its prefix (`terminal.`, `telegram.`,
-`command.`, `admin.`, `group.`, `practice.`, `chart.`, `feedback.`, `verdict.`). A plural's id is
-its noun (`answers`), with the language's gettext plural forms. Placeholders are `str.format`
+`command.`, `admin.`, `group.`, `decks.`, `practice.`, `chart.`, `feedback.`, `verdict.`). A plural's
+id is its noun (`answers`), with the language's gettext plural forms. Placeholders are `str.format`
 fields (`{name}`, `{average:.0f}`), filled in by the code.
 
 The catalog lives in `grading`, the lowest package that shows text to a user (the feedback and
@@ -32,7 +32,7 @@ __all__ = [
     "_", "N_", "gettext", "ngettext", "in_every_language", "locale", "catalog", "po_path",
 ]
 
-LANGUAGES = ("zh", "en")  # a catalog each; the first is the default
+LANGUAGES = ("zh", "en")  # a catalog each; the first is the default (the config and the store check against it)
 DEFAULT_LANGUAGE = LANGUAGES[0]
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "mockbot"

@@ -312,3 +312,28 @@ def test_local_timezone_is_the_setting_else_the_machines(tmp_path: Path, machine
     assert local_timezone(load_settings(path)) == "Europe/Berlin"
     assert local_timezone(Settings()) == "America/New_York"
     assert Settings().timezone is None
+
+
+def test_deck_limits_reach_the_engine(tmp_path: Path) -> None:
+    from bot.cli.common import _App, build_engine
+    from bot.storage import Store
+
+    path, _ = write(tmp_path / "config.yaml", "data_dir: data\ndecks:\n  max_decks: 3\n  max_questions: 40\n")
+    app = _App(path)
+    store = Store.open(app.settings.storage.url)
+    try:
+        limits = build_engine(app, store).deck_limits
+    finally:
+        store.close()
+    assert (limits.max_decks, limits.max_questions) == (3, 40)
+    assert (limits.max_file_bytes, limits.preview_minutes) == (1_000_000, 60)  # the defaults
+
+
+def test_the_language_is_one_of_the_catalogs(tmp_path: Path) -> None:
+    from grading.i18n import LANGUAGES
+
+    for language in LANGUAGES:
+        path, _ = write(tmp_path / "config.yaml", f"language: {language}\n")
+        assert load_settings(path).language == language
+    with pytest.raises(ValueError, match="must be 'zh' or 'en'"):
+        Settings(language="fr")

@@ -26,6 +26,7 @@ from questions.yamlio import YamlError
 
 from ..config import ConfigError, Settings, load_settings
 from ..engine import PracticeEngine
+from ..engine.library import DeckLimits
 from ..engine.texts import TERMINAL_COMMANDS
 from ..grading_app import build_grader
 from ..storage import Store
@@ -143,4 +144,5 @@ def build_engine(app: _App, store: Store, *, seed: int | None = None, terminal: 
         store, bank, grader, app.taxonomy, default_language=app.settings.language, rng=rng,
         answers_per_minute=None if terminal else privacy.answers_per_minute, store_answers=privacy.store_answers,
         answer_retention_days=privacy.answer_retention_days, commands=TERMINAL_COMMANDS if terminal else None,
+        deck_limits=DeckLimits(**app.settings.decks.model_dump()),
     )  # fmt: skip

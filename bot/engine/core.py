@@ -20,6 +20,7 @@ from questions.taxonomy import Taxonomy
 
 from ..scheduling import ReviewState, review
 from ..storage import Store
+from .library import DeckCache, DeckLimits, QuestionPool
 from .replies import Action, Button, Reply, ReplyKind
 from .texts import LANGUAGES, TELEGRAM_COMMANDS, t
 
@@ -60,6 +61,7 @@ class EngineCore:
         store_answers: bool = True,
         answer_retention_days: int | None = None,
         commands: dict[str, str] | None = None,
+        deck_limits: DeckLimits | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
@@ -71,6 +73,8 @@ class EngineCore:
         self.commands = commands or TELEGRAM_COMMANDS  # how the front-end spells its commands
         self.store_answers = store_answers  # False: attempts keep scores and key points, not the text
         self.answer_retention_days = answer_retention_days  # None: answer texts kept until /forget
+        self.deck_limits = deck_limits or DeckLimits()  # what users may import as decks of their own
+        self.deck_cache = DeckCache()  # parsed decks, shared by every user's calls
 
     def replace_bank(self, bank: Bank) -> None:
         """Serve questions from `bank` from now on (the bank files were edited and loaded again).
@@ -81,6 +85,11 @@ class EngineCore:
         self.bank = bank
 
     # ------------------------------------------------------------------ helpers
+
+    def library(self, user_key: str) -> QuestionPool:
+        """The questions this user may be asked or look up: the shared bank and the user's own
+        decks (never another user's)."""
+        return self.deck_cache.pool(self.store, self.bank, self.store.decks(user_key))
 
     def language(self, user_key: str) -> str:
         user = self.store.user(user_key)
@@ -98,20 +107,22 @@ class EngineCore:
         """`when` in the user's time zone, with the zone named: "2026-11-30 11:56 (Asia/Shanghai)"."""
         name = self.store.user(user_key).timezone
         local = when.astimezone(ZoneInfo(name)).strftime("%Y-%m-%d %H:%M")
-        return f"{local}（{name}）" if self.language(user_key) == "zh" else f"{local} ({name})"
+        return t("time_in_zone", self.language(user_key), time=local, zone=name)
 
     def _info(self, user_key: str, key: str, kind: ReplyKind = ReplyKind.INFO, **values: object) -> Reply:
         return Reply(kind, self.t(key, self.language(user_key), **values))
 
-    def question_title(self, question: Question, language: str, number: int) -> str:
-        """"第 3 题 · CNN与视觉  [004-…]": the first line of a question message."""
-        header = t("question", language, n=number, topic=self._topic_name(question.topic, language))
+    def question_title(self, question: Question, language: str, number: int, deck: str | None = None) -> str:
+        """"第 3 题 · CNN与视觉  [004-…]": the first line of a question message; a question of the
+        user's own deck names the deck after the topic."""
+        topic = self._topic_name(question.topic, language) + (f" · {deck}" if deck else "")
+        header = t("question", language, n=number, topic=topic)
         return f"{header}  [{question.id}]"
 
     def _question_message(
-        self, question: Question, language: str, count: int, *, prefix: str = "", hints: int = 0
+        self, question: Question, language: str, count: int, *, prefix: str = "", hints: int = 0, deck: str | None = None
     ) -> Reply:
-        lines = [prefix, self.question_title(question, language, max(count, 1)), "", question.question]
+        lines = [prefix, self.question_title(question, language, max(count, 1), deck), "", question.question]
         if not question.gradable:
             lines += ["", self.t("open_question", language)]
         text = "\n".join(line for line in lines if line is not None).lstrip("\n")

@@ -22,6 +22,8 @@ from questions.model import Question
 from ..grading_app import point_ref, reference_for
 from ..scheduling import choose_next, next_due, open_question_allowed, rating_for
 from .core import ASKED, FEEDBACK, HINT_COST, IDLE, as_utc, review_state
+from .library import QuestionPool
+from .decks import Decks
 from .presses import Presses
 from .replies import Action, Button, Reply, ReplyKind
 from .settings import Settings
@@ -42,7 +44,7 @@ class _Scheduled:
         self.id, self.topic, self.answered = question.id, question.topic, question.gradable
 
 
-class PracticeEngine(Presses, Settings):
+class PracticeEngine(Presses, Settings, Decks):
     """Drives practice for any number of chats; state lives in the `Store`.
 
     The conversation is here (greeting, asking, grading, skipping, what a button does); the parts
@@ -66,9 +68,13 @@ class PracticeEngine(Presses, Settings):
         if not attempts and self.store.chat_state(user_key).asked_count == 0:
             replies = [self._info(user_key, "welcome")]
         else:
-            due = sum(1 for r in self.store.reviews(user_key) if r.due <= now and self.bank.get(r.question_id))
-            key = "welcome_back" if attempts else "welcome_back_new"
-            replies = [self._info(user_key, key, answers=plural("answers", language, len(attempts)), due=due)]
+            library = self.library(user_key)
+            due = sum(1 for r in self.store.reviews(user_key) if r.due <= now and library.get(r.question_id))
+            answers = plural("answers", language, len(attempts))
+            if attempts:
+                replies = [self._info(user_key, "welcome_back", answers=answers, due=due)]
+            else:
+                replies = [self._info(user_key, "welcome_back_new", answers=answers, due=due)]
         topics = self.store.user(user_key).topics
         if topics:
             names = join_list((self._topic_name(x, language) for x in topics), language)
@@ -80,18 +86,18 @@ class PracticeEngine(Presses, Settings):
         state = self.store.chat_state(user_key)
         if state.state != ASKED or not state.question_id:
             return None
-        question = self.bank.get(state.question_id)
-        if question is None:  # removed from the bank meanwhile
+        library = self.library(user_key)
+        question = library.get(state.question_id)
+        if question is None:  # removed from the bank (or its deck deleted) meanwhile
             self.store.save_chat_state(user_key, state=IDLE, question_id=None)
             return None
         language = self.language(user_key)
         if state.followup_point is not None:
             return self._followup_reply(user_key, question, state.followup_point, prefix=t("resume", language))
-        return self._question_reply(user_key, question, prefix=t("resume", language))
-
-    def _question_reply(self, user_key: str, question: Question, *, prefix: str = "") -> Reply:
-        state = self.store.chat_state(user_key)
-        return self._question_message(question, self.language(user_key), state.asked_count, prefix=prefix, hints=state.hints_used)
+        return self._question_message(
+            question, language, state.asked_count, prefix=t("resume", language), hints=state.hints_used,
+            deck=library.deck_name(question.id),
+        )  # fmt: skip
 
     def next_question(self, user_key: str, topic: str | None = None, *, now: datetime | None = None) -> Reply:
         """Ask the next question of the user's topics (or of `topic`, this once): due reviews
@@ -99,34 +105,38 @@ class PracticeEngine(Presses, Settings):
         the next review falls due and which other topics have questions."""
         now = as_utc(now)
         user = self.store.user(user_key)
-        topics = list(user.topics)
+        once: list[str] | None = None
         if topic:
             found = self.taxonomy.resolve(topic)
             if found is None:
                 names = ", ".join(f"{x.id} ({x.name(self.language(user_key))})" for x in self.taxonomy.topics)
                 return self._info(user_key, "unknown_topic", ReplyKind.ERROR, topic=topic, topics=names)
-            topics = [found.id]
+            once = [found.id]
+        library = self.library(user_key)
         attempts = self.store.attempts(user_key)
         reviews = self.store.reviews(user_key)
         state = self.store.chat_state(user_key)
-        question_id = self._pick(topics, attempts, reviews, state, now)
+        question_id = self._pick(library.practised(user, once), attempts, reviews, state, now, library=library)
         if question_id is None:
-            return self._nothing_to_ask(user_key, topics, attempts, reviews, state, now)
-        return self._ask(user_key, self.bank.get(question_id), now=now)  # type: ignore[arg-type]
+            return self._nothing_to_ask(user_key, user, library, once, attempts, reviews, state, now)
+        question = library.get(question_id)
+        return self._ask(user_key, question, now=now, deck=library.deck_name(question_id))  # type: ignore[arg-type]
 
-    def _ask(self, user_key: str, question: Question, *, now: datetime, prefix: str = "") -> Reply:
+    def _ask(self, user_key: str, question: Question, *, now: datetime, prefix: str = "", deck: str | None = None) -> Reply:
         before = self.store.chat_state(user_key)
         count = before.asked_count + 1
         state = self.store.save_chat_state(
             user_key, state=ASKED, question_id=question.id, followup_point=None, hints_used=0, asked_at=now,
             asked_count=count, open_asked_count=before.open_asked_count if question.gradable else count,
         )  # fmt: skip
-        return self._question_message(question, self.language(user_key), state.asked_count, prefix=prefix)
+        return self._question_message(question, self.language(user_key), state.asked_count, prefix=prefix, deck=deck)
 
-    def _nothing_to_ask(self, user_key: str, topics, attempts, reviews, state, now: datetime) -> Reply:  # noqa: ANN001
-        """Why no question comes: the topics have none, or none is new or due (and when one is)."""
+    def _nothing_to_ask(self, user_key: str, user, library, once, attempts, reviews, state, now: datetime) -> Reply:  # noqa: ANN001
+        """Why no question comes: the topics have none, or none is new or due (and when one is).
+        `once` is the topic asked for this time (None: the user's choice of sources and topics)."""
         language = self.language(user_key)
-        in_scope = {q.id for q in self.bank.questions if not topics or q.topic in topics}
+        topics = list(user.topics if once is None else once)
+        in_scope = {q.id for q in library.practised(user, once)}
         if not in_scope:
             if topics:
                 names = join_list((self._topic_name(x, language) for x in topics), language)
@@ -139,10 +149,11 @@ class PracticeEngine(Presses, Settings):
         for topic in self.taxonomy.topics:
             if topic.id in topics or not topics:
                 continue
-            ready = self._pick([topic.id], attempts, reviews, state, now, rng=random.Random(0))
+            candidates = library.practised(user, [topic.id])
+            ready = self._pick(candidates, attempts, reviews, state, now, library=library, rng=random.Random(0))
             if ready is not None:
                 seen = {a.question_id for a in attempts} | {c.question_id for c in cards}
-                fresh = sum(1 for q in self.bank.questions if q.topic == topic.id and q.gradable and q.id not in seen)
+                fresh = sum(1 for q in candidates if q.gradable and q.id not in seen)
                 others.append(t("topic_ready", language, id=topic.id, name=topic.name(language),
                                 new=plural("new_questions", language, fresh)))  # fmt: skip
         names = join_list((self._topic_name(x, language) for x in topics), language) if topics else t("everything", language)
@@ -152,22 +163,25 @@ class PracticeEngine(Presses, Settings):
             tail = "" if topics else t("caught_up_all", language)
         return self._info(user_key, "caught_up", topics=names, when=when, others=tail)
 
-    def _pick(self, topics, attempts, reviews, state, now: datetime, *, rng: random.Random | None = None) -> str | None:  # noqa: ANN001 - store records
-        """The next question's id for one user (see `scheduling.choose_next`), None if none is new or due."""
+    def _pick(
+        self, questions: Sequence[Question], attempts, reviews, state, now: datetime, *, library: QuestionPool,  # noqa: ANN001 - store records
+        rng: random.Random | None = None,
+    ) -> str | None:
+        """The next question's id for one user, among `questions` (see `scheduling.choose_next`),
+        None if none is new or due."""
         cards = [review_state(r) for r in reviews]
         last = (state.last_question_id or state.question_id) if state is not None else None
-        last_question = self.bank.get(last) if last else None
+        last_question = library.get(last) if last else None
         asked = state.asked_count if state is not None else 0
         open_asked = state.open_asked_count if state is not None else None
         open_allowed = open_question_allowed(asked, open_asked, every=OPEN_EVERY) and (
             last_question is None or last_question.gradable
         )
         return choose_next(
-            questions=[_Scheduled(q) for q in self.bank.questions],
+            questions=[_Scheduled(q) for q in questions],
             due=[r for r in cards if r is not None],
             seen={a.question_id for a in attempts} | {r.question_id for r in cards if r},
             attempts=attempts,
-            topics=topics,
             last_question_id=last,
             now=now,
             rng=rng or self.rng,
@@ -186,14 +200,16 @@ class PracticeEngine(Presses, Settings):
         asked: dict[str, tuple[str, bool]] = {}
         for key, snap in snapshots.items():
             language = snap.user.language if snap.user.language in LANGUAGES else self.default_language
-            question_id = self._pick(list(snap.user.topics), snap.attempts, snap.reviews, snap.state, now)
-            question = self.bank.get(question_id) if question_id else None
+            library = self.deck_cache.pool(self.store, self.bank, snap.decks)
+            questions = library.practised(snap.user)
+            question_id = self._pick(questions, snap.attempts, snap.reviews, snap.state, now, library=library)
+            question = library.get(question_id) if question_id else None
             if question is None:
-                replies[key] = self._nothing_to_ask(key, list(snap.user.topics), snap.attempts, snap.reviews, snap.state, now)
+                replies[key] = self._nothing_to_ask(key, snap.user, library, None, snap.attempts, snap.reviews, snap.state, now)
                 continue
             asked[key] = (question.id, not question.gradable)
             count = (snap.state.asked_count if snap.state is not None else 0) + 1
-            replies[key] = self._question_message(question, language, count)
+            replies[key] = self._question_message(question, language, count, deck=library.deck_name(question.id))
         self.store.ask_many(asked, now)
         return replies
 
@@ -215,9 +231,10 @@ class PracticeEngine(Presses, Settings):
         now = as_utc(now)
         state = self.store.chat_state(user_key)
         language = self.language(user_key)
-        question = self.bank.get(state.question_id) if state.question_id else None
+        library = self.library(user_key)
+        question = library.get(state.question_id) if state.question_id else None
         if replying_to is not None and (state.state != ASKED or replying_to != state.question_id):
-            if self.bank.get(replying_to) is None:
+            if library.get(replying_to) is None:
                 return [self._info(user_key, "unknown_question", ReplyKind.ERROR, id=replying_to)]
             if state.state == ASKED and question is not None:
                 return [self._info(user_key, "stale_question", ReplyKind.ERROR, id=replying_to, open=question.id)]

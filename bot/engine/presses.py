@@ -11,6 +11,8 @@ from datetime import datetime
 
 import fsrs
 
+from grading.i18n import N_
+
 from ..scheduling import rerate
 from .core import ASKED, FEEDBACK, review_state
 from .replies import Action, Reply, ReplyKind
@@ -29,6 +31,12 @@ _BUTTON_TEXTS = {  # the label of each action's button, as the user saw it
     Action.RATE_EASY: "button_easy",
     Action.RATE_AGAIN: "rating_again",
     Action.RATE_GOOD: "rating_good",
+}
+_RATING_NAMES = {  # the catalog's name of each FSRS rating
+    fsrs.Rating.Again: N_("rating_again"),
+    fsrs.Rating.Hard: N_("rating_hard"),
+    fsrs.Rating.Good: N_("rating_good"),
+    fsrs.Rating.Easy: N_("rating_easy"),
 }
 _RATINGS = {
     Action.RATE_AGAIN: fsrs.Rating.Again,
@@ -69,7 +77,7 @@ class Presses(Reveals):
         """A button of a question that is closed: nothing was done, and what is open now."""
         language = self.language(user_key)
         label = t(_BUTTON_TEXTS.get(action, "button_next"), language)
-        open_now = self._open_now(state, language)
+        open_now = self._open_now(user_key, state, language)
         return self._info(user_key, "button_closed", button=label, id=question_id, now=open_now)
 
     def _given_up_last(self, user_key: str, question_id: str, state) -> bool:  # noqa: ANN001 - a ChatStateRecord
@@ -78,15 +86,15 @@ class Presses(Reveals):
         attempt = self.store.last_attempt(user_key)
         return attempt is not None and attempt.question_id == question_id and attempt.id != state.last_attempt_id
 
-    def _open_id(self, state) -> str | None:  # noqa: ANN001 - a ChatStateRecord
-        """The open question's id; None when none is open (or it has left the bank)."""
-        if state.state == ASKED and state.question_id and self.bank.get(state.question_id) is not None:
+    def _open_id(self, user_key: str, state) -> str | None:  # noqa: ANN001 - a ChatStateRecord
+        """The open question's id; None when none is open (or it has left the bank or its deck)."""
+        if state.state == ASKED and state.question_id and self.library(user_key).get(state.question_id) is not None:
             return state.question_id
         return None
 
-    def _open_now(self, state, language: str) -> str:  # noqa: ANN001 - a ChatStateRecord
+    def _open_now(self, user_key: str, state, language: str) -> str:  # noqa: ANN001 - a ChatStateRecord
         """「当前的题目是 [B]…」, or how to get a question when none is open."""
-        open_id = self._open_id(state)
+        open_id = self._open_id(user_key, state)
         return self.t("closed_open", language, open=open_id) if open_id else self.t("closed_none", language)
 
     def _closed_reference(self, user_key: str, question_id: str, state) -> Reply:  # noqa: ANN001 - a ChatStateRecord
@@ -95,15 +103,15 @@ class Presses(Reveals):
         another), and a question open now is not touched. Right after a give-up (a double tap)
         the reference is not sent a second time."""
         language = self.language(user_key)
-        question = self.bank.get(question_id)
-        if question is None:  # it has left the bank: nothing to show
+        question = self.library(user_key).get(question_id)
+        if question is None:  # it has left the bank, or is no question of this user's: nothing to show
             return self._closed(user_key, Action.ANSWER, question_id, state)
         last = state.state == FEEDBACK and state.last_question_id == question_id  # its result is the latest
         next_button = (self._next_button(language, question_id),)
         if last and self._given_up_last(user_key, question_id, state):
             return Reply(ReplyKind.INFO, t("reference_sent", language), next_button, question_id=question_id)
         text, images = self._reference(question, language)
-        if open_id := self._open_id(state):  # no 下一题 under it: that question waits
+        if open_id := self._open_id(user_key, state):  # no 下一题 under it: that question waits
             note = t("reference_closed_open", language, id=question_id, open=open_id)
             return Reply(ReplyKind.REFERENCE, f"{text}\n{note}", question_id=question_id, images=images)
         if not last:
@@ -125,7 +133,7 @@ class Presses(Reveals):
             now=record.updated_at if record else attempt.created_at, keep_previous=True,
         )  # fmt: skip
         self.store.set_attempt_rating(attempt.id, int(rating))
-        name = t(f"rating_{rating.name.lower()}", language)
+        name = t(_RATING_NAMES[rating], language)
         return self._info(user_key, "rerated", rating=name, due=self.format_time(user_key, after.due))
 
     def _last_rated(self, user_key: str):  # noqa: ANN202 - a storage AttemptRecord or None

@@ -35,11 +35,11 @@ class Reveals(EngineCore):
         shown by then (a double tap, an older hint button) is shown again, free, and none is taken.
         """
         state = self.store.chat_state(user_key)
-        question = self.bank.get(state.question_id) if state.question_id else None
+        question = self.library(user_key).get(state.question_id) if state.question_id else None
         if state.state != ASKED or question is None:
             return self._info(user_key, "no_question")
         if not question.key_points or state.followup_point is not None:
-            return self._info(user_key, "hint_open" if not question.key_points else "no_hint")
+            return self._info(user_key, "hint_open") if not question.key_points else self._info(user_key, "no_hint")
         language = self.language(user_key)
         if step is not None and 0 <= step < min(state.hints_used, len(question.key_points)):
             text = self.t("hint_again", language, point=self._gist(question, step, language))  # its 提示 gives the next one
@@ -56,7 +56,7 @@ class Reveals(EngineCore):
         now = as_utc(now)
         state = self.store.chat_state(user_key)
         question_id = state.question_id or state.last_question_id
-        question = self.bank.get(question_id) if question_id else None
+        question = self.library(user_key).get(question_id) if question_id else None
         language = self.language(user_key)
         if question is None:
             return self._info(user_key, "no_question")
@@ -116,8 +116,7 @@ class Reveals(EngineCore):
             return gist
         prepared = self.grader.prepare(reference_for(question))
         keywords = prepared.points[point].keywords[:2] if point < len(prepared.points) else ()
-        joiner = ", " if language == "en" else "、"
-        return joiner.join(keywords) if keywords else key_point.text[:8]
+        return t("list_separator", language).join(keywords) if keywords else key_point.text[:8]
 
     def _followup_text(self, question: Question, point: int, language: str) -> str:
         return t("followup", language, question=question.question, hint=self._gist(question, point, language))
@@ -133,11 +132,11 @@ class Reveals(EngineCore):
         now = as_utc(now)
         state = self.store.chat_state(user_key)
         attempt = self.store.last_attempt(user_key)
-        question = self.bank.get(attempt.question_id) if attempt else None
+        question = self.library(user_key).get(attempt.question_id) if attempt else None
         if state.state == ASKED:
             return self._info(user_key, "followup_after_answer")
         if state.state != FEEDBACK or attempt is None or question is None or attempt.is_followup:
-            return self._info(user_key, "no_followup" if attempt else "no_question")
+            return self._info(user_key, "no_followup") if attempt else self._info(user_key, "no_question")
         point = choose_followup_point(list(attempt.missed) + list(attempt.contradicted))
         if point is None:
             return self._info(user_key, "no_followup")

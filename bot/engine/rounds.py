@@ -21,18 +21,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from grading.i18n import N_
 from grading.result import PointStatus
+from questions.model import Question
 
 from ..grading_app import reference_for
 from ..storage import RoundRecord, RoundState
 from .core import as_utc
 from .engine import PracticeEngine
+from .library import deck_of
 from .replies import Reply, ReplyKind
-from .texts import t
+from .texts import join_list, t
 
 __all__ = [
     "RoundRules", "Answered", "parse_mock_args", "start_round", "question_reply", "question_posted", "round_answer",
-    "close_question", "stop_round", "MAX_NAME",
+    "close_question", "stop_round", "round_question", "MAX_NAME",
 ]
 
 MIN_QUESTIONS, MAX_QUESTIONS, DEFAULT_QUESTIONS = 1, 10, 3
@@ -56,23 +59,40 @@ class RoundRules:
 
 def parse_mock_args(args: list[str]) -> RoundRules | str:
     """`/mock [N] [topic] [seconds]`: numbers in order are N then seconds; anything else is the topic.
-    Returns the rules, or the reason they are not valid (a text key of texts.py)."""
+    Returns the rules, or the message id of why they are not valid."""
     numbers, words = [], []
     for arg in args:
         (numbers if arg.lstrip("-").isdigit() else words).append(arg)
     values = [int(n) for n in numbers]
     if len(values) > 2 or any(v <= 0 for v in values):
-        return "mock_usage"
+        return N_("mock_usage")
     count = values[0] if values else DEFAULT_QUESTIONS
     seconds = values[1] if len(values) > 1 else DEFAULT_SECONDS
     if not MIN_QUESTIONS <= count <= MAX_QUESTIONS or not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        return "mock_usage"
+        return N_("mock_usage")
     return RoundRules(count, " ".join(words) or None, seconds)
+
+
+def round_question(engine: PracticeEngine, question_id: str) -> Question | None:
+    """A question of a round: from the shared bank, or from the deck the group's admin attached
+    when the round started (None if that deck has been deleted since)."""
+    deck_id = deck_of(question_id)
+    if deck_id is None:
+        return engine.bank.get(question_id)
+    deck = engine.store.deck(deck_id)
+    questions = engine.deck_cache.questions(engine.store, deck) if deck is not None else ()
+    return next((q for q in questions if q.id == question_id), None)
+
+
+def _gone(question_id: str) -> Question:
+    """A stand-in for a question whose deck was deleted during the round (nothing to grade against)."""
+    return Question(id=question_id, topic="ml", question="…")
 
 
 def question_reply(engine: PracticeEngine, record: RoundRecord, language: str) -> Reply:
     """The round's current question, as the message to post."""
-    question = engine.bank.get(record.question_ids[record.current_index])
+    question_id = record.question_ids[record.current_index]
+    question = round_question(engine, question_id) or _gone(question_id)
     header = t(
         "mock_question", language, n=record.current_index + 1, total=len(record.question_ids), seconds=record.seconds
     )
@@ -105,7 +125,9 @@ def start_round(
             known = ", ".join(x.id for x in engine.taxonomy.topics)
             return None, Reply(ReplyKind.ERROR, t("unknown_topic", language, topic=rules.topic, topics=known))
         topic_id = found.id
-    pool = [q.id for q in engine.bank.questions if q.gradable and topic_id in (None, q.topic)]
+    deck = engine.store.group_deck(chat_key)  # a deck the group's admin attached, else the shared bank
+    questions = engine.deck_cache.questions(engine.store, deck) if deck is not None else engine.bank.questions
+    pool = [q.id for q in questions if q.gradable and topic_id in (None, q.topic)]
     if len(pool) < rules.questions:
         return None, Reply(ReplyKind.ERROR, t("no_topic_questions", language, topic=rules.topic or "*"))
     chosen = engine.rng.sample(sorted(pool), rules.questions)
@@ -130,8 +152,10 @@ def round_answer(
         return None  # a reply to an earlier question, which has closed meanwhile
     if not text.strip():
         return None
-    question = engine.bank.get(record.question_ids[record.current_index])
-    result = engine.grader.grade(reference_for(question), text)  # type: ignore[arg-type]
+    question = round_question(engine, record.question_ids[record.current_index])
+    if question is None or not question.gradable:
+        return None  # its deck was deleted meanwhile: nothing to grade against
+    result = engine.grader.grade(reference_for(question), text)
     covered = [i for i, p in enumerate(result.points) if p.status is PointStatus.COVERED]
     stored = engine.store.add_round_answer(
         round_id, record.current_index, user_key, name, text, result.score, covered, now=now
@@ -152,12 +176,13 @@ def close_question(engine: PracticeEngine, round_id: int, *, language: str, now:
         return None
     if record.message_id is None:
         return record  # not posted yet: nothing to close
-    question = engine.bank.get(record.question_ids[record.current_index])
+    question_id = record.question_ids[record.current_index]
+    question = round_question(engine, question_id) or _gone(question_id)
     answers = engine.store.round_answers(round_id, record.current_index)
     lines = [t("mock_results", language, n=record.current_index + 1, question=question.question)]  # type: ignore[union-attr]
     for number, point in enumerate(question.key_points):  # type: ignore[union-attr]
         names = [a.display_name for a in answers if number in a.covered]
-        lines.append(f"{number + 1}. {point}\n   ✓ {'、'.join(names) if names else '—'}")
+        lines.append(f"{number + 1}. {point}\n   ✓ {join_list(names, language) if names else '—'}")
     if answers:
         lines.append(" · ".join(f"{a.display_name} {a.score:.0f}" for a in sorted(answers, key=lambda a: -a.score)))
     else:

@@ -11,7 +11,7 @@ from ..progress import chart_png, progress
 from ..scheduling import next_due
 from .core import EngineCore, as_utc, review_state
 from .replies import Reply, ReplyKind
-from .texts import LANGUAGES, join_list, plural, t
+from .texts import LANGUAGES, join_list, language_list, plural, t
 
 __all__ = ["Settings"]
 
@@ -56,7 +56,7 @@ class Settings(EngineCore):
 
     def set_language(self, user_key: str, language: str) -> Reply:
         if language not in LANGUAGES:
-            return self._info(user_key, "unknown_language", ReplyKind.ERROR)
+            return self._info(user_key, "unknown_language", ReplyKind.ERROR, languages=language_list(self.language(user_key)))
         self.store.update_user(user_key, language=language)
         return self._info(user_key, "language_set")
 
@@ -101,7 +101,8 @@ class Settings(EngineCore):
         tried = [a for a in self.store.attempts(user_key, since=as_utc(since)) if not a.is_followup]
         attempts = [a for a in tried if not _gave_up(a)]
         cards = [c for c in (review_state(r) for r in self.store.reviews(user_key)) if c is not None]
-        cards = [c for c in cards if self.bank.get(c.question_id)]
+        library = self.library(user_key)
+        cards = [c for c in cards if library.get(c.question_id)]
         overdue = sum(1 for c in cards if c.due <= now)
         due_at = next_due(cards, {c.question_id for c in cards})
         if overdue:
@@ -114,7 +115,7 @@ class Settings(EngineCore):
             return Reply(ReplyKind.INFO, t("summary_none", language, due=due).strip())
         by_topic: dict[str, list[float]] = {}
         for attempt in attempts:
-            question = self.bank.get(attempt.question_id)
+            question = library.get(attempt.question_id)
             if question is not None:
                 by_topic.setdefault(question.topic, []).append(attempt.score)
         averages = sorted(((sum(v) / len(v), k) for k, v in by_topic.items()), key=lambda x: (-x[0], x[1]))
@@ -134,7 +135,7 @@ class Settings(EngineCore):
         user = self.store.user(user_key)
         attempts = [a for a in self.store.attempts(user_key) if not a.is_followup]
         reviews = [review_state(r) for r in self.store.reviews(user_key)]
-        questions = {q.id: q for q in self.bank.questions}
+        questions = {q.id: q for q in self.library(user_key).questions}
         summary = progress(attempts, questions, [r for r in reviews if r], now=now, timezone=user.timezone)
         image = chart_png(summary, taxonomy=self.taxonomy, language=language)
         if not summary.attempts:

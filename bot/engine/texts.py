@@ -14,7 +14,7 @@ from babel.lists import format_list
 
 from grading.i18n import LANGUAGES, gettext, locale, ngettext
 
-__all__ = ["t", "wording", "plural", "join_list", "LANGUAGES", "TELEGRAM_COMMANDS", "TERMINAL_COMMANDS"]
+__all__ = ["t", "wording", "plural", "join_list", "language_list", "LANGUAGES", "TELEGRAM_COMMANDS", "TERMINAL_COMMANDS"]
 
 TELEGRAM_COMMANDS = {"cmd_next": "/question", "cmd_skip": "/skip", "cmd_topics": "/topics", "cmd_followup": "/followup"}
 TERMINAL_COMMANDS = {"cmd_next": ":next", "cmd_skip": ":skip", "cmd_topics": ":topic", "cmd_followup": ":followup"}
@@ -55,3 +55,12 @@ def join_list(items: Iterable[str], language: str) -> str:
     ('Machine learning and PyTorch', '机器学习和PyTorch')
     """
     return format_list(list(items), locale=locale(language))
+
+
+def language_list(language: str) -> str:
+    """Every language of the catalog, by its code and its own name, listed in `language`.
+
+    >>> language_list("en")
+    'zh (中文) and en (English)'
+    """
+    return join_list((t("language_option", language, code=code, name=gettext("language_name", code)) for code in LANGUAGES), language)

@@ -8,14 +8,18 @@ from bot.storage.records import (
     AttemptRecord,
     ChatMove,
     ChatStateRecord,
+    DeckRecord,
+    DeckUploadRecord,
     OutboxRecord,
     PracticeSnapshot,
     ReviewRecord,
     RoundAnswerRecord,
     RoundRecord,
     RoundState,
+    UploadState,
     UserRecord,
 )
+from bot.storage.decks import ImportOutcome, ImportStatus
 from bot.storage.store import Store
 
 __all__ = [
@@ -31,4 +35,9 @@ __all__ = [
     "ChatMove",
     "OutboxRecord",
     "PracticeSnapshot",
+    "DeckRecord",
+    "DeckUploadRecord",
+    "UploadState",
+    "ImportOutcome",
+    "ImportStatus",
 ]

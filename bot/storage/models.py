@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,6 +39,9 @@ __all__ = [
     "Round",
     "RoundAnswer",
     "Outbox",
+    "Deck",
+    "DeckUpload",
+    "GroupDeck",
     "NAMING_CONVENTION",
     "DEFAULT_LANGUAGE",
     "DEFAULT_TIMEZONE",
@@ -105,6 +109,8 @@ class User(Base):
     daily_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local time, or no push
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Whether /question and /daily draw from the shared bank (the user's own decks say so themselves).
+    shared_bank: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ChatState(Base):
@@ -205,3 +211,46 @@ class Outbox(Base):
     # Who is sending the row right now, and until when that claim holds (see `RoundsOutboxStore.claim_pushes`).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Deck(Base):
+    """A user's own questions: a notes file imported in a chat, kept as the bank file's YAML text."""
+
+    __tablename__ = "decks"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text, deferred=True)  # the bank file (YAML), as `render_bank_file` writes it
+    questions: Mapped[int] = mapped_column(Integer, default=0)
+    practised: Mapped[bool] = mapped_column(Boolean, default=True)  # /question and /daily draw from it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeckUpload(Base):
+    """A notes file sent to the bot and previewed, waiting for its Import (or Cancel) button."""
+
+    __tablename__ = "deck_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    name: Mapped[str] = mapped_column(String(64))  # the deck it would make (or replace)
+    file_name: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)  # the file's text, decoded
+    state: Mapped[int] = mapped_column(Integer, default=0)  # 0 waiting, 1 imported, 2 cancelled
+    deck_id: Mapped[int | None] = mapped_column(Integer)  # the deck it was imported into
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GroupDeck(Base):
+    """The deck a group's admin attached for the group's /mock rounds."""
+
+    __tablename__ = "group_decks"
+
+    chat_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
+    attached_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,6 +22,9 @@ __all__ = [
     "RoundAnswerRecord",
     "OutboxRecord",
     "PracticeSnapshot",
+    "DeckRecord",
+    "DeckUploadRecord",
+    "UploadState",
     "to_record",
 ]
 
@@ -47,6 +50,7 @@ class UserRecord:
     daily_time: str | None
     topics: tuple[str, ...]
     created_at: datetime
+    shared_bank: bool = True  # /question and /daily draw from the shared bank
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,43 @@ class PracticeSnapshot:
     state: ChatStateRecord | None  # None: the user never had a question
     attempts: tuple[AttemptRecord, ...]  # oldest first
     reviews: tuple[ReviewRecord, ...]  # earliest due first
+    decks: tuple[DeckRecord, ...] = ()  # the user's own decks, oldest first
+
+
+class UploadState(IntEnum):
+    """Where a previewed notes file is; stored as `.value`."""
+
+    WAITING = 0
+    IMPORTED = 1
+    CANCELLED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DeckRecord:
+    """A user's deck, without its content (see `Store.deck_content`)."""
+
+    id: int
+    user_id: int
+    name: str
+    file_name: str
+    questions: int
+    practised: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeckUploadRecord:
+    """A previewed notes file waiting for its Import button (see `Store.add_upload`)."""
+
+    id: int
+    user_id: int
+    name: str
+    file_name: str
+    text: str
+    state: int
+    deck_id: int | None
+    created_at: datetime
 
 
 def _plain(value: Any) -> Any:

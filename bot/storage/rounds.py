@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.base import StoreBase, column_values, utc_now
+from bot.storage.decks import DecksStore
 from bot.storage.models import Outbox, Round, RoundAnswer, User, UTCDateTime
 from bot.storage.records import (
     ChatMove,
@@ -346,6 +347,7 @@ class RoundsOutboxStore(StoreBase):
                 update(Outbox).where(Outbox.user_key == old_key, Outbox.sent_at.is_(None)).values(user_key=new_key)
             ).rowcount
             settings = self._move_profile(session, old_key, new_key)
+            DecksStore._move_group_deck(session, old_key, new_key)
             rows = session.scalars(select(Round).where(Round.id.in_(moved_ids)).order_by(Round.id)) if moved_ids else []
             return ChatMove(tuple(to_record(RoundRecord, row) for row in rows), pushes, settings)
 

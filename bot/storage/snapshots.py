@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.storage.base import StoreBase, utc_now
-from bot.storage.models import Attempt, ChatState, Review, User
+from bot.storage.models import Attempt, ChatState, Deck, Review, User
 from bot.storage.records import (
     AttemptRecord,
     ChatStateRecord,
+    DeckRecord,
     PracticeSnapshot,
     ReviewRecord,
     UserRecord,
@@ -56,12 +57,16 @@ class SnapshotsStore(StoreBase):
                 select(Review).where(Review.user_id.in_(ids)).order_by(Review.due, Review.question_id)
             ):
                 reviews[row.user_id].append(to_record(ReviewRecord, row))
+            decks: dict[int, list[DeckRecord]] = defaultdict(list)
+            for row in session.scalars(select(Deck).where(Deck.user_id.in_(ids)).order_by(Deck.created_at, Deck.id)):
+                decks[row.user_id].append(to_record(DeckRecord, row))
             return {
                 row.key: PracticeSnapshot(
                     user=to_record(UserRecord, row),
                     state=to_record(ChatStateRecord, states[uid]) if uid in states else None,
                     attempts=tuple(attempts[uid]),
                     reviews=tuple(reviews[uid]),
+                    decks=tuple(decks[uid]),
                 )
                 for uid, row in users.items()
             }

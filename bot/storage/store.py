@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 from bot.storage.base import column_values, utc_now
 from bot.storage.models import Attempt, ChatState, Review, RoundAnswer, User
 from bot.storage.records import AttemptRecord, ReviewRecord, to_record
+from bot.storage.decks import DecksStore
 from bot.storage.rounds import RoundsOutboxStore
 from bot.storage.snapshots import SnapshotsStore
-from bot.storage.users import UsersStore
 
 __all__ = ["Store"]
 
 REVIEW_FIELDS = frozenset({"card", "due", "last_rating"})
 
 
-class Store(UsersStore, RoundsOutboxStore, SnapshotsStore):
+class Store(DecksStore, RoundsOutboxStore, SnapshotsStore):
     """The database behind the practice engine: `Store.open(url)`, use it, `close()`.
 
     Args:
@@ -218,7 +218,8 @@ class Store(UsersStore, RoundsOutboxStore, SnapshotsStore):
         return self._run(work)
 
     def delete_user_data(self, user_key: str) -> int:
-        """Forget a user: profile, chat state, attempts, reviews, round answers, queued pushes.
+        """Forget a user: profile, chat state, attempts, reviews, decks (and their group
+        attachments), previews of notes files, round answers, queued pushes.
 
         Rounds held in the user's own chat go too; in group rounds they started, the starter is
         blanked. Returns how many rows were deleted.
@@ -228,6 +229,7 @@ class Store(UsersStore, RoundsOutboxStore, SnapshotsStore):
             removed = self._forget_in_groups(session, user_key)
             user_id = self._user_id(session, user_key)
             if user_id is not None:
+                removed += self._forget_decks(session, user_id)
                 for model in (ChatState, Attempt, Review):
                     removed += session.execute(delete(model).where(model.user_id == user_id)).rowcount
                 removed += session.execute(delete(User).where(User.id == user_id)).rowcount

@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 from bot.storage.base import StoreBase, column_values, utc_now
 from bot.storage.models import ChatState, User
 from bot.storage.records import ChatStateRecord, UserRecord, to_record
+from grading.i18n import LANGUAGES
 
 __all__ = ["UsersStore"]
 
-USER_FIELDS = frozenset({"language", "timezone", "daily_time", "topics"})
+USER_FIELDS = frozenset({"language", "timezone", "daily_time", "topics", "shared_bank"})
 CHAT_STATE_FIELDS = frozenset({
     "state", "question_id", "followup_point", "hints_used", "asked_at", "last_attempt_id", "last_question_id",
     "asked_count", "open_asked_count",
 })
-LANGUAGES = frozenset({"zh", "en"})
 DAILY_TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 
 
@@ -61,7 +61,8 @@ class UsersStore(StoreBase):
         return found or self._run(lambda s: to_record(UserRecord, self._user_row(s, key, now)))
 
     def update_user(self, key: str, **fields: Any) -> UserRecord:
-        """Change some of `language`, `timezone`, `daily_time`, `topics` (creating the user if new).
+        """Change some of `language`, `timezone`, `daily_time`, `topics`, `shared_bank` (creating the
+        user if new).
 
         Raises:
             ValueError: an unknown field, or a bad language or "HH:MM" time.

@@ -43,7 +43,7 @@ from grading.i18n import N_, _, in_every_language
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import LANGUAGES, t
-from . import admin, answers, buttons, daily, group, outbox, send
+from . import admin, answers, buttons, daily, decks, group, outbox, send
 from .answers import ANSWER_WINDOW
 from .ordering import ChatOrder
 from .ratelimit import PacedRateLimiter
@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 COMMANDS = {  # Telegram's command menu, in its order: command -> the catalog's message describing it
     "question": N_("command.question"),
     "topics": N_("command.topics"),
+    "decks": N_("command.decks"),
     "daily": N_("command.daily"),
     "stats": N_("command.stats"),
     "hint": N_("command.hint"),
@@ -99,7 +100,7 @@ async def _language(context: ContextTypes.DEFAULT_TYPE, key: str) -> str:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet the user and ask for the language (onboarding: language, topics, time zone, daily time)."""
-    row = [InlineKeyboardButton(_("telegram.language_name", language), callback_data=f"lang:{language}") for language in LANGUAGES]
+    row = [InlineKeyboardButton(_("language_name", language), callback_data=f"lang:{language}") for language in LANGUAGES]
     await _say(update, in_every_language("telegram.choose_language"), InlineKeyboardMarkup([row]))
 
 
@@ -219,7 +220,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice, files: say kindly that only text is read."""
+    """Stickers, photos, voice (files go to the deck handlers): say kindly that only text is read."""
     await _say(update, _("telegram.not_text", await _language(context, user_key(update))))
 
 
@@ -371,6 +372,7 @@ def build_application(
     application.bot_data[answers.WINDOW_KEY] = answer_window
     application.bot_data[outbox.ON_CHAT_GONE] = daily.schedule_user  # a chat found gone loses its daily job
     private = filters.ChatType.PRIVATE
+    decks.add_handlers(application)  # before the catch-all handlers below
     application.add_handler(CommandHandler("start", start, filters=private))
     application.add_handler(CommandHandler("question", question, filters=private))
     application.add_handler(CommandHandler("topics", topics, filters=private))

@@ -25,7 +25,9 @@ from .delivery import RETRY_SECONDS, deliver, language_of, post_question
 from .notices import Notice, notify
 from .players import is_round_question, player_of, thread_of
 
-__all__ = ["mock", "mock_stop", "group_reply", "restore_rounds", "schedule_deadline", "open_question", "CLOSE_GRACE"]
+__all__ = [
+    "mock", "mock_stop", "group_reply", "restore_rounds", "schedule_deadline", "open_question", "is_admin", "CLOSE_GRACE",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +153,7 @@ async def mock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await open_question(context.application, record)
 
 
-async def _is_admin(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+async def is_admin(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
     """Whether the author of `message` is a chat admin: an anonymous admin (speaking as the group
     itself) is; a channel never is; a user is if Telegram says so."""
     if message.sender_chat is not None:
@@ -170,10 +172,10 @@ async def mock_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     timer then finds it ended)."""
     message: Message = update.effective_message  # type: ignore[assignment]
     player, _ = player_of(message)
-    is_admin = await _is_admin(context, message)
+    admin = await is_admin(context, message)
     engine = context.application.bot_data["engine"]
     reply = await asyncio.to_thread(
-        rounds.stop_round, engine, chat_key(message.chat_id), player, is_admin=is_admin,
+        rounds.stop_round, engine, chat_key(message.chat_id), player, is_admin=admin,
         language=language_of(context.application), thread_id=thread_of(message),
     )
     _answer_soon(context.application, message, reply.text)
