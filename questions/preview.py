@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .importer import SeedResult
+from .importers.notes import FORMAT as NOTES_FORMAT
+from .importers.notes.patterns import Pattern, described_pattern
 from .lint import lint_question
 from .kinds import AnswerKind
 from .model import Question
@@ -47,6 +49,7 @@ class ImportPreview:
     unplaced: list[tuple[int, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     to_review: int = 0  # key points the lint would flag (`mockbot bank validate` lists them)
+    pattern: Pattern | None = None  # `structure` as data, when it is a notes pattern (for front-ends that word it)
 
     @property
     def answered(self) -> int:
@@ -81,11 +84,12 @@ def preview_of(result: SeedResult, lines: list[str]) -> ImportPreview:
     """The preview of an import that was run without writing (`import_seed(..., write=False)`);
     `lines` are the source's lines, for quoting what was skipped."""
     parsed = result.parsed
+    structure = getattr(parsed, "structure", "")
     skipped = {n: r for n, r in (parsed.skipped.items() if parsed else ()) if n <= len(lines) and lines[n - 1].strip()}
     return ImportPreview(
         source=result.seed.name,
         format=result.format,
-        structure=getattr(parsed, "structure", ""),
+        structure=structure,
         bank_path=result.bank_path,
         new_file=result.new_file,
         changed=result.changed,
@@ -94,6 +98,7 @@ def preview_of(result: SeedResult, lines: list[str]) -> ImportPreview:
         unplaced=list(result.unaccounted),
         notes=list(getattr(parsed, "notes", [])),
         to_review=sum(1 for q in result.merged for loc, _ in lint_question(q) if loc.startswith("key_points")),
+        pattern=described_pattern(structure) if result.format == NOTES_FORMAT else None,
     )
 
 

@@ -135,3 +135,43 @@ def test_deleting_the_only_source_turns_the_shared_bank_on(engine: PracticeEngin
     assert engine.toggle_source(ANN, deck_id).code == "last_source"
     assert engine.delete_deck(ANN, deck_id).code == "deleted_bank_on"
     assert engine.store.user(ANN).shared_bank
+
+
+def _english_words(preview: DeckPreview) -> list[str]:
+    """The importer's English words in a preview: how questions were found and why lines were skipped."""
+    return [preview.structure, *(run.reason for run in preview.skipped)]
+
+
+@pytest.mark.parametrize("name", ["details_headings.md", "anchor_toc.md", "hexo_post.md", "interview_log.md"])
+def test_a_chinese_preview_words_the_importers_english_and_the_english_one_keeps_it(engine: PracticeEngine, name: str) -> None:
+    from bot.telegram.decks.texts import preview_text
+
+    preview = _preview(engine, ANN, name)
+    assert preview.pattern is not None or preview.structure
+    assert {run.reason for run in preview.skipped} - {"document title"}  # more reasons than the title
+    zh = preview_text(preview, "zh", topic_name=str, minutes=30)
+    leaked = [words for words in _english_words(preview) if words in zh]
+    assert not leaked, leaked
+    en = preview_text(preview, "en", topic_name=str, minutes=30)
+    assert f"Questions found as: {preview.structure}" in en
+    assert all(f"  {run.span}  {run.reason}: " in en for run in preview.skipped[:8])
+
+
+def test_the_importers_words_in_a_notice_are_worded_too() -> None:
+    from bot.telegram.decks.texts import notice_text, pattern_text, reason_text
+    from questions.importers.notes import near_miss
+    from questions.importers.notes.patterns import described_pattern
+
+    headings = "# 机器学习\n\n一些内容。\n\n# 深度学习\n\n一些内容。\n\n# 为什么要归一化？\n\n答案。\n\n# 优化器\n\n一些内容。\n"
+    detail = near_miss(headings)
+    zh = notice_text(DeckNotice("no_questions", {"detail": detail}), "zh")
+    assert "（4 处一级标题（# …），其中 1 处像题目）" in zh.replace("(", "（").replace(")", "）")
+    assert f"({detail})" in notice_text(DeckNotice("no_questions", {"detail": detail}), "en")
+    assert "JSON 数据" in notice_text(DeckNotice("not_notes", {"what": "JSON data"}), "zh")
+    assert "(it reads as JSON data)" in notice_text(DeckNotice("not_notes", {"what": "JSON data"}), "en")
+    for description in ("level-3 headings (### …)", "depth-1 numbered bulleted list items", "<details> summaries"):
+        pattern = described_pattern(description)
+        assert pattern is not None and pattern_text(pattern, "en") == description == pattern.describe()
+    assert pattern_text(described_pattern("level-3 headings (### …)"), "zh") == "三级标题（### …）"  # type: ignore[arg-type]
+    assert reason_text("a reason of tomorrow", "zh") == "a reason of tomorrow"  # not in the catalog: as it is
+    assert reason_text("text of the {% note %} box", "zh") == "{% note %} 提示框里的文字"

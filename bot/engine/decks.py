@@ -25,6 +25,7 @@ from questions.build import make_id
 from questions.importer import SeedResult, import_seed
 from questions.importers import SeedFormatError
 from questions.importers import notes as notes_format
+from questions.importers.notes.patterns import Pattern
 from questions.model import BankFile, Question
 from questions.preview import LineRun, preview_of
 
@@ -64,6 +65,7 @@ class DeckPreview:
     skipped: tuple[LineRun, ...]
     unplaced: int  # lines neither a question nor an answer
     replaces: int | None  # questions of the user's deck of that name, which importing replaces
+    pattern: Pattern | None = None  # `structure` as data, when it is a notes pattern
 
     @property
     def answered(self) -> int:
@@ -174,6 +176,7 @@ class Decks(EngineCore):
             structure=preview.structure, questions=questions,
             topics=tuple(Counter(q.topic for q in questions).most_common()), skipped=tuple(preview.skipped),
             unplaced=len(preview.unplaced), replaces=existing.questions if existing is not None else None,
+            pattern=preview.pattern,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ importing

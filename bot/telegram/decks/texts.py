@@ -3,14 +3,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from grading.i18n import LANGUAGES, N_, _, gettext
+from questions.importers.base import INTRODUCTION
+from questions.importers.hexo import STRUCTURE as POST_STRUCTURE
+from questions.importers.notes import PLACEHOLDER
+from questions.importers.notes.boilerplate import METADATA
+from questions.importers.notes.patterns import Pattern, described_pattern
 
 from ...engine.decks import DeckNotice, DeckOverview, DeckPreview
 from ...storage import ImportStatus
 
-__all__ = ["notice_text", "import_text", "preview_text", "overview_text", "off_words", "megabytes"]
+__all__ = [
+    "notice_text", "import_text", "preview_text", "overview_text", "off_words", "megabytes", "reason_text",
+    "pattern_text",
+]  # fmt: skip
 
 _NOTICES = {  # a DeckNotice's code -> its message
     "wrong_type": N_("decks.wrong_type"),
@@ -56,6 +65,119 @@ _IMPORTS = {  # what an Import press did -> its message
 }  # fmt: skip
 
 
+# The importers' English words (skip reasons, patterns, what a file that is not notes is) -> their
+# messages; words not listed here are shown as the importer wrote them.
+_REASONS = {
+    "front matter": N_("decks.reason.front_matter"),
+    "excerpt marker <!--more-->": N_("decks.reason.more_marker"),
+    "table of contents": N_("decks.reason.toc"),
+    "HTML comment": N_("decks.reason.html_comment"),
+    "title underline": N_("decks.reason.title_underline"),
+    "horizontal rule": N_("decks.reason.rule"),
+    "page boilerplate": N_("decks.reason.page_boilerplate"),
+    "badges": N_("decks.reason.badges"),
+    "back-to-top link": N_("decks.reason.back_to_top"),
+    "end mark": N_("decks.reason.end_mark"),
+    METADATA: N_("decks.reason.metadata"),
+    "question label (the question follows it)": N_("decks.reason.question_label"),
+    "empty heading": N_("decks.reason.empty_heading"),
+    "page header": N_("decks.reason.page_header"),
+    "document title": N_("decks.reason.title"),
+    "references": N_("decks.reason.references"),
+    "introduction": N_("decks.reason.introduction"),
+    "closing remarks": N_("decks.reason.closing"),
+    "project boilerplate": N_("decks.reason.project"),
+    "empty section heading": N_("decks.reason.empty_section"),
+    "<details> wrapper": N_("decks.reason.details_wrapper"),
+    INTRODUCTION: N_("decks.reason.intro"),
+    "section introduction (before its first question)": N_("decks.reason.section_intro"),
+    PLACEHOLDER: N_("decks.reason.placeholder"),
+    "Anki file header": N_("decks.reason.anki_header"),
+    "comment line (#…)": N_("decks.reason.comment_line"),
+    "header row (column names)": N_("decks.reason.header_row"),
+    "card without a front": N_("decks.reason.no_front"),
+    "card whose front is only an image": N_("decks.reason.image_front"),
+    "duplicate card (the same front and back as an earlier one)": N_("decks.reason.duplicate_card"),
+}
+_TAG_REASONS = (  # reasons that name a hexo tag
+    (re.compile(r"hexo tag \{% (\w+) %\}"), N_("decks.reason.hexo_tag")),
+    (re.compile(r"text of the \{% (\w+) %\} box \(page intro, not a question\)"), N_("decks.reason.hexo_intro")),
+    (re.compile(r"text of the \{% (\w+) %\} box"), N_("decks.reason.hexo_box")),
+)
+_PATTERNS = {  # a Pattern's kind (heading and item aside) -> its message
+    "headings": N_("decks.pattern.headings"),
+    "summary": N_("decks.pattern.summary"),
+    "qprefix": N_("decks.pattern.qprefix"),
+    "bold": N_("decks.pattern.bold"),
+    "quote": N_("decks.pattern.quote"),
+    "plain": N_("decks.pattern.plain"),
+}
+_MARKERS = {
+    "num": N_("decks.marker.num"), "paren": N_("decks.marker.num"), "bullet": N_("decks.marker.bullet"),
+    "bullet-num": N_("decks.marker.bullet_num"),
+}  # fmt: skip
+_NOT_NOTES = {  # what `content_reason` says a file is
+    "JSON data": N_("decks.what.json"),
+    "Python source code": N_("decks.what.python"),
+    "a table of comma-separated values (CSV)": N_("decks.what.csv"),
+    "a table of tab-separated values (TSV)": N_("decks.what.tsv"),
+    "a table of semicolon-separated values (CSV)": N_("decks.what.semicolon"),
+}
+_NEAR_MISS = re.compile(r"(\d+) (.+), (\d+) of which read as questions")
+
+
+def reason_text(reason: str, language: str) -> str:
+    """Why lines were skipped, in words (the importer's English for a reason not in the catalog).
+
+    >>> reason_text("table of contents", "en"), reason_text("hexo tag {% note %}", "en"), reason_text("new", "zh")
+    ('table of contents', 'hexo tag {% note %}', 'new')
+    """
+    if reason in _REASONS:
+        return _(_REASONS[reason], language)
+    for pattern, msgid in _TAG_REASONS:
+        if match := pattern.fullmatch(reason):
+            return _(msgid, language, tag=match.group(1))
+    return reason
+
+
+def pattern_text(pattern: Pattern, language: str) -> str:
+    """How questions were found, in words (`Pattern.describe()` in English).
+
+    >>> pattern_text(described_pattern("top-level numbered list items in bold"), "en")
+    'top-level numbered list items in bold'
+    """
+    if pattern.kind == "heading":
+        numerals = gettext("decks.level_numerals", language).split()
+        level = numerals[pattern.level - 1] if 0 < pattern.level <= len(numerals) else str(pattern.level)
+        return _("decks.pattern.heading", language, level=level, marks="#" * pattern.level)
+    if pattern.kind == "item" and pattern.marker in _MARKERS:
+        if pattern.level == 0:
+            where = _("decks.pattern.top_level", language)
+        else:
+            where = _("decks.pattern.depth", language, level=pattern.level)
+        marker = _(_MARKERS[pattern.marker], language)
+        if pattern.bold:
+            return _("decks.pattern.item_bold", language, where=where, marker=marker)
+        return _("decks.pattern.item", language, where=where, marker=marker)
+    return _(_PATTERNS[pattern.kind], language) if pattern.kind in _PATTERNS else pattern.describe()
+
+
+def _structure_text(preview: DeckPreview, language: str) -> str:
+    if preview.pattern is not None:
+        return pattern_text(preview.pattern, language)
+    return _("decks.pattern.post", language) if preview.structure == POST_STRUCTURE else preview.structure
+
+
+def _near_miss_text(detail: str, language: str) -> str:
+    """The importer's "48 level-1 headings (# …), 20 of which read as questions", in words."""
+    match = _NEAR_MISS.fullmatch(detail)
+    pattern = described_pattern(match.group(2)) if match else None
+    if match is None or pattern is None:
+        return detail
+    return _("decks.near_miss", language, total=int(match.group(1)), pattern=pattern_text(pattern, language),
+             questions=int(match.group(3)))  # fmt: skip
+
+
 def megabytes(size: int) -> str:
     """A size as users read it.
 
@@ -84,7 +206,9 @@ def notice_text(notice: DeckNotice, language: str) -> str:
         if notice.code == "too_large" and key in values:
             values[key] = megabytes(int(values[key]))  # type: ignore[call-overload]
     if notice.code == "no_questions" and values.get("detail"):
-        values["detail"] = f"({values['detail']})"
+        values["detail"] = f"({_near_miss_text(str(values['detail']), language)})"
+    if notice.code == "not_notes" and values.get("what") in _NOT_NOTES:
+        values["what"] = _(_NOT_NOTES[str(values["what"])], language)
     text = _(_NOTICES[notice.code], language, **values).strip()
     if notice.code in _WITH_HINT:
         text += "\n" + _("decks.send_notes", language)
@@ -111,7 +235,7 @@ def preview_text(preview: DeckPreview, language: str, *, topic_name: Callable[[s
     if preview.replaces is not None:
         lines.append(_("decks.preview_replaces", language, count=preview.replaces))
     if preview.structure:
-        lines.append(_("decks.preview_structure", language, structure=preview.structure))
+        lines.append(_("decks.preview_structure", language, structure=_structure_text(preview, language)))
     topics = _("list_separator", language).join(f"{topic_name(t)} {n}" for t, n in preview.topics)
     lines.append(_("decks.preview_topics", language, topics=topics))
     first = preview.questions[:shown]
@@ -128,7 +252,7 @@ def preview_text(preview: DeckPreview, language: str, *, topic_name: Callable[[s
         lines.append(_("decks.preview_more", language, n=count - len(first)))
     if preview.skipped:
         lines += ["", _("decks.preview_skipped", language, n=preview.skipped_lines)]
-        lines += [f"  {run.span}  {run.reason}: {_clip(run.text, 40)}" for run in preview.skipped[:8]]
+        lines += [f"  {run.span}  {reason_text(run.reason, language)}: {_clip(run.text, 40)}" for run in preview.skipped[:8]]
         if len(preview.skipped) > 8:
             lines.append("  …")
     if preview.unplaced:

@@ -7,13 +7,17 @@ unless an inner one has clearly more of them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from .cues import STRONG, clean_question, has_answer_prefix, q_prefix, question_likeness, split_inline_answer
 from .lines import BOLD_LINE, Line, LineKind
 
-__all__ = ["Pattern", "Candidate", "pattern_of", "find_candidates", "pattern_stats", "eligible_patterns", "choose_pattern", "near_miss"]
+__all__ = [
+    "Pattern", "Candidate", "pattern_of", "described_pattern", "find_candidates", "pattern_stats", "eligible_patterns",
+    "choose_pattern", "near_miss",
+]  # fmt: skip
 
 _SUMMARY = re.compile(r"<summary\b[^>]*>(.*?)</summary>", re.I)
 _SUMMARY_ALONE = re.compile(r"^\s*<summary\b[^>]*>\s*$", re.I)
@@ -51,6 +55,32 @@ class Pattern:
 def pattern_of(kind: str, level: int = 0, marker: str = "", bold: bool = False) -> Pattern:
     rank = {"heading": 0, "headings": 0, "summary": 10, "qprefix": 11, "bold": 12, "quote": 13, "item": 20, "plain": 40}[kind]
     return Pattern(rank + (level if kind in ("heading", "item") else 0), kind, level, marker, bold)
+
+
+def described_pattern(description: str) -> Pattern | None:
+    """The pattern whose `describe()` is `description` (None for any other text), for a front-end
+    that words the pattern itself. Numbered and parenthesised items read alike: "num" stands for both.
+
+    >>> described_pattern("level-3 headings (### …)")
+    Pattern(rank=3, kind='heading', level=3, marker='', bold=False)
+    >>> described_pattern("Anki text export") is None
+    True
+    """
+    return _descriptions().get(description)
+
+
+@functools.cache
+def _descriptions() -> dict[str, Pattern]:
+    patterns = [pattern_of("heading", level) for level in range(1, 7)]
+    patterns += [pattern_of(kind) for kind in ("headings", "summary", "qprefix", "bold", "quote", "plain")]
+    patterns += [
+        pattern_of("item", depth, marker, bold)
+        for depth in range(10) for marker in ("num", "bullet", "bullet-num", "paren") for bold in (False, True)
+    ]  # fmt: skip
+    found: dict[str, Pattern] = {}
+    for pattern in patterns:
+        found.setdefault(pattern.describe(), pattern)
+    return found
 
 
 @dataclass(frozen=True)
