@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .importer import SeedResult
-from .importers.notes import FORMAT as NOTES_FORMAT
-from .importers.notes.patterns import Pattern, described_pattern
+from .importers.notes.patterns import Pattern
 from .lint import lint_question
 from .kinds import AnswerKind
 from .model import Question
@@ -98,7 +97,7 @@ def preview_of(result: SeedResult, lines: list[str]) -> ImportPreview:
         unplaced=list(result.unaccounted),
         notes=list(getattr(parsed, "notes", [])),
         to_review=sum(1 for q in result.merged for loc, _ in lint_question(q) if loc.startswith("key_points")),
-        pattern=described_pattern(structure) if result.format == NOTES_FORMAT else None,
+        pattern=getattr(parsed, "pattern", None),
     )
 
 

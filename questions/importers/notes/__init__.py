@@ -14,6 +14,7 @@ from ..base import ParsedSeed, RawItem
 from .answers import build_answer
 from .boilerplate import Boilerplate, find_boilerplate
 from .lines import Line, classify_lines, strip_emphasis
+from .patterns import Pattern
 from .structure import Structure, read_structure
 from .sniff import NOTES_SUFFIXES, content_reason, suffix_reason
 
@@ -30,6 +31,7 @@ class NotesSeed(ParsedSeed):
 
     spans: list[tuple[int, int]] = field(default_factory=list)  # each item's first and last line
     notes: list[str] = field(default_factory=list)  # remarks on an ambiguous structure
+    pattern: Pattern | None = None  # the pattern the questions follow (`structure` says it in words)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def parse(text: str) -> NotesSeed:
     hints = _topic_hints(lines, structure, reading.boilerplate.hints)
     seed = NotesSeed(FORMAT, title=title)
     if structure.pattern is not None:
-        seed.structure = structure.pattern.describe()
+        seed.pattern, seed.structure = structure.pattern, structure.pattern.describe()
     seed.notes = list(structure.notes)
     for question in structure.questions:
         region = [i for i in range(question.index + 1, question.end) if i not in skipped]
