@@ -38,7 +38,8 @@ from bot.storage.models import Base, User, UTCDateTime
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 SHANGHAI = timezone(timedelta(hours=8))
-TABLES = {"users", "chat_states", "attempts", "reviews", "rounds", "round_answers", "outbox", "decks", "deck_uploads", "group_decks"}
+TABLES = {"users", "chat_states", "attempts", "reviews", "rounds", "round_answers", "outbox", "decks", "deck_uploads", "group_decks",
+          "jobs", "seen_updates", "send_pacing"}
 
 
 def url_of(path: Path) -> str:
@@ -89,7 +90,7 @@ def test_migrates_an_empty_database_then_is_idempotent(
     assert capfd.readouterr().out == ""
     with raw_engine(database_url) as engine:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0005"
+            assert current_revision(connection) == head_revision() == "0006"
         assert TABLES <= set(inspect(engine).get_table_names())
 
 

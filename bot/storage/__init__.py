@@ -10,6 +10,7 @@ from bot.storage.records import (
     ChatStateRecord,
     DeckRecord,
     DeckUploadRecord,
+    JobRecord,
     OutboxRecord,
     PracticeSnapshot,
     ReviewRecord,
@@ -19,6 +20,7 @@ from bot.storage.records import (
     UploadState,
     UserRecord,
 )
+from bot.storage.coordination import ChatLock
 from bot.storage.decks import ImportOutcome, ImportStatus
 from bot.storage.store import Store
 
@@ -40,4 +42,6 @@ __all__ = [
     "UploadState",
     "ImportOutcome",
     "ImportStatus",
+    "JobRecord",
+    "ChatLock",
 ]

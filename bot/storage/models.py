@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -42,6 +43,9 @@ __all__ = [
     "Deck",
     "DeckUpload",
     "GroupDeck",
+    "Job",
+    "SeenUpdate",
+    "SendPacing",
     "NAMING_CONVENTION",
     "DEFAULT_LANGUAGE",
     "DEFAULT_TIMEZONE",
@@ -254,3 +258,37 @@ class GroupDeck(Base):
     deck_id: Mapped[int] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
     attached_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Job(Base):
+    """Deferred work shared by every bot process: due at `due_at`, run by whoever claims it first."""
+
+    __tablename__ = "jobs"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # e.g. "deadline:tg:-100123"
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every (re)schedule
+    # The process running it now, and until when that claim holds (see `CoordinationStore.claim_due_jobs`).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SeenUpdate(Base):
+    """A Telegram update some bot process has handled, so no other handles it again."""
+
+    __tablename__ = "seen_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SendPacing(Base):
+    """The next free send slot of one pacing key ("all", or a group's chat key), shared by every process."""
+
+    __tablename__ = "send_pacing"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Seconds since the epoch: the database server's clock on PostgreSQL, the process's on SQLite.
+    next_at: Mapped[float] = mapped_column(Float)

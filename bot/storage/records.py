@@ -25,6 +25,7 @@ __all__ = [
     "DeckRecord",
     "DeckUploadRecord",
     "UploadState",
+    "JobRecord",
     "to_record",
 ]
 
@@ -211,6 +212,23 @@ class DeckUploadRecord:
     state: int
     deck_id: int | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A job of the shared `jobs` table (see `CoordinationStore.schedule_job`).
+
+    `version` grows with every (re)schedule of the name; `claimed_by` is the process running it
+    (see `claim_owner`) until `claimed_until`, or None while it waits.
+    """
+
+    name: str
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    version: int
+    claimed_by: str | None
+    claimed_until: datetime | None
 
 
 def _plain(value: Any) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.storage.base import column_values, utc_now
 from bot.storage.models import Attempt, ChatState, Review, RoundAnswer, User
 from bot.storage.records import AttemptRecord, ReviewRecord, to_record
+from bot.storage.coordination import CoordinationStore
 from bot.storage.decks import DecksStore
 from bot.storage.rounds import RoundsOutboxStore
 from bot.storage.snapshots import SnapshotsStore
@@ -31,7 +32,7 @@ __all__ = ["Store"]
 REVIEW_FIELDS = frozenset({"card", "due", "last_rating"})
 
 
-class Store(DecksStore, RoundsOutboxStore, SnapshotsStore):
+class Store(DecksStore, RoundsOutboxStore, SnapshotsStore, CoordinationStore):
     """The database behind the practice engine: `Store.open(url)`, use it, `close()`.
 
     Args:
