@@ -63,11 +63,14 @@ class BotMethods(UpdateQueue):
             "has_main_web_app": False,
         }
 
+    # Where updates go is up to the test (`deliver_by_webhook`), not to the bot's setWebhook and
+    # deleteWebhook: several workers each setting their own URL must not take turns at it.
+
     def _delete_webhook(self, p: dict[str, Any], files: dict[str, bytes]) -> bool:
         self._webhook_url = ""
+        self._webhook_secret = None
         if p.get("drop_pending_updates") is True:
-            self._updates.clear()
-            self._forced_in_queue = 0
+            self._drop_pending_updates()
         return True
 
     def _set_webhook(self, p: dict[str, Any], files: dict[str, bytes]) -> bool:
@@ -75,14 +78,20 @@ class BotMethods(UpdateQueue):
         if not isinstance(url, str):
             raise bad_request("bad webhook: Webhook URL must be provided")
         self._webhook_url = url
+        secret = p.get("secret_token")
+        self._webhook_secret = secret if isinstance(secret, str) and secret else None
+        allowed = p.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) if allowed else None
         if p.get("drop_pending_updates") is True:
-            self._updates.clear()
-            self._forced_in_queue = 0
+            self._drop_pending_updates()
         return True
 
     def _get_webhook_info(self, p: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        return {"url": self._webhook_url, "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        delivery = self._webhook
+        url = self._webhook_url or (delivery.targets[0] if delivery is not None else "")
+        return {"url": url, "has_custom_certificate": False,
+                "pending_update_count": self.pending_updates}
 
     def _commands_key(self, p: dict[str, Any]) -> tuple[str, str]:
         scope = p.get("scope") or {"type": "default"}

@@ -20,6 +20,7 @@ from .faults import FaultInjection
 from .methods import BotMethods
 from .recording import Recording
 from .users import UserActions
+from .webhook import WebhookDelivery
 from .wire import ApiError, bad_request, error_body, ok_body, parse_params, phrase, read_body
 
 if TYPE_CHECKING:
@@ -29,12 +30,14 @@ if TYPE_CHECKING:
 __all__ = ["FakeBotApi"]
 
 
-class FakeBotApi(UserActions, BotMethods, Recording, FaultInjection):
+class FakeBotApi(UserActions, BotMethods, WebhookDelivery, Recording, FaultInjection):
     """A fake Telegram Bot API server; see the package's docstring.
 
     Attributes you may set at any time: `admins` (chat id -> set of user ids that getChatMember
     reports as "administrator"), `delay`, `flood_rate`, `flood_retry_after`, `group_limit`,
-    `validate_html`.
+    `validate_html`. Webhook delivery (`deliver_by_webhook`, see `webhook`) counts its POSTs in
+    `webhook_attempts`, those answered 2xx in `webhook_deliveries`, the others in
+    `webhook_failures`.
     """
 
     @functools.cached_property
@@ -59,10 +62,12 @@ class FakeBotApi(UserActions, BotMethods, Recording, FaultInjection):
             raise RuntimeError("FakeBotApi did not start") from (failure[0] if failure else None)
 
     def stop(self) -> None:
-        """Stop serving: open connections are closed, waiting getUpdates calls end."""
+        """Stop serving: webhook delivery stops, open connections are closed, waiting getUpdates
+        calls end."""
         thread, loop = self._thread, self._loop
         if thread is None or loop is None:
             return
+        self.stop_webhook_delivery()
         with contextlib.suppress(RuntimeError):  # the loop is already closed
             loop.call_soon_threadsafe(loop.stop)
         thread.join(10)

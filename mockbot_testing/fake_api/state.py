@@ -12,9 +12,12 @@ import collections
 import itertools
 import random
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .records import QueuedUpdate, SentCall
+
+if TYPE_CHECKING:
+    from .webhook_run import WebhookRun
 
 __all__ = ["ServerState", "DEFAULT_TOKEN"]
 
@@ -58,6 +61,9 @@ class ServerState:
         self.sent: list[SentCall] = []
         self.rejected: list[SentCall] = []
         self.poll_count = 0
+        self.webhook_attempts = 0  # webhook POSTs sent
+        self.webhook_deliveries = 0  # ... answered 2xx: the update is confirmed
+        self.webhook_failures = 0  # ... refused, timed out or answered otherwise: sent again
         self._sent_by_chat: dict[int | str, list[SentCall]] = collections.defaultdict(list)
 
         self._lock = threading.RLock()
@@ -82,6 +88,8 @@ class ServerState:
         self._failures: dict[str, collections.deque[tuple[int, int, str | None]]] = {}
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._webhook_url = ""
+        self._webhook_secret: str | None = None  # setWebhook's secret_token
+        self._webhook: WebhookRun | None = None  # webhook delivery, while it is on
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -1,7 +1,8 @@
 """The update queue of the fake Bot API server and getUpdates: updates are queued for the bot
 (`push_update`), and getUpdates long-polls for them as Telegram's does: `offset` confirms and
 drops, `limit` and `allowed_updates` choose, and a newer getUpdates ends an older waiting one with
-409 Conflict, as does getUpdates while a webhook is set."""
+409 Conflict, as does getUpdates while a webhook is set or webhook delivery is on (then the queue
+is the webhook's, see `webhook`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ __all__ = ["UpdateQueue"]
 
 # Telegram does not send these update types unless they are asked for in `allowed_updates`.
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+_WEBHOOK_ACTIVE = ("Conflict: can't use getUpdates method while webhook is active; use "
+                   "deleteWebhook to delete the webhook first")
 
 
 class UpdateQueue(ChatModel):
@@ -39,17 +42,41 @@ class UpdateQueue(ChatModel):
             self._next_update_id = max(self._next_update_id, update_id + 1)
             payload["update_id"] = update_id
             self._remember(payload)
-            self._updates.append(QueuedUpdate(update_id, payload, forced))
-            if forced:
-                self._forced_in_queue += 1
-        self._wake_pollers()
+            queued = QueuedUpdate(update_id, payload, forced)
+            webhook = self._webhook
+            if webhook is not None:
+                webhook.enqueue(queued)
+            else:
+                self._updates.append(queued)
+                if forced:
+                    self._forced_in_queue += 1
+        if webhook is not None:
+            webhook.wake()
+        else:
+            self._wake_pollers()
         return update_id
 
     @property
     def pending_updates(self) -> int:
-        """Updates not yet confirmed by a getUpdates offset."""
+        """Updates not yet confirmed: by a getUpdates offset, or by a webhook target's 2xx."""
         with self._lock:
-            return len(self._updates)
+            webhook = self._webhook
+            return len(self._updates) + (webhook.pending if webhook is not None else 0)
+
+    def _drop_pending_updates(self) -> None:
+        """Forget every update not confirmed yet (drop_pending_updates)."""
+        with self._changed:
+            self._updates.clear()
+            self._forced_in_queue = 0
+            if self._webhook is not None:
+                self._webhook.drop_pending()
+            self._changed.notify_all()
+
+    def _wanted(self, update: QueuedUpdate) -> bool:
+        """Whether the bot gets this update's type (`allowed_updates`, else Telegram's default)."""
+        allowed = self._allowed_updates
+        return (update.kind in allowed) if allowed is not None else (
+            update.kind not in _NOT_BY_DEFAULT)
 
     def _wake_pollers(self) -> None:
         loop = self._loop
@@ -67,10 +94,8 @@ class UpdateQueue(ChatModel):
     async def _get_updates(self, params: dict[str, Any]) -> tuple[int, bytes]:
         loop = self._loop
         assert loop is not None
-        if self._webhook_url:
-            return 409, error_body(409, "Conflict: can't use getUpdates method while webhook "
-                                        "is active; use deleteWebhook to delete the webhook "
-                                        "first")
+        if self._webhook_url or self._webhook is not None:
+            return 409, error_body(409, _WEBHOOK_ACTIVE)
         try:
             offset = int(params.get("offset") or 0)
             limit = min(max(int(params.get("limit") or 100), 1), 100)
@@ -97,6 +122,8 @@ class UpdateQueue(ChatModel):
                     batch = self._collect(offset, limit)
                 if batch:
                     return 200, ok_body(batch)
+                if self._webhook is not None:  # delivery started while this one waited
+                    return 409, error_body(409, _WEBHOOK_ACTIVE)
                 if generation != self._poll_generation:
                     return 409, error_body(
                         409, "Conflict: terminated by other getUpdates request; make sure that "
@@ -125,11 +152,9 @@ class UpdateQueue(ChatModel):
             while len(queue) > -offset:
                 if queue.popleft().forced:
                     self._forced_in_queue -= 1
-        allowed = self._allowed_updates
         batch: list[QueuedUpdate] = []
         for update in queue:
-            if (update.kind in allowed) if allowed is not None else (
-                    update.kind not in _NOT_BY_DEFAULT):
+            if self._wanted(update):
                 batch.append(update)
                 if len(batch) >= limit:
                     break
