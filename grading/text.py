@@ -49,7 +49,7 @@ STOP_WORDS = frozenset(
 )
 _KEEP_WHOLE = ("这类", "那类", "此类", "该类", "各类")
 
-_stemmer = snowballstemmer.stemmer("english")
+_stemmers = threading.local()  # `_stem`: snowball stemmers are not thread-safe
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 _TERM_FREQ = 20000  # high enough that a registered term is never split
@@ -180,7 +180,12 @@ def _cut(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16384)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word) if word.isascii() and word.isalpha() and len(word) > 3 else word
+    if not (word.isascii() and word.isalpha() and len(word) > 3):
+        return word
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:  # a snowball stemmer keeps its state in itself: one per thread
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def _words(piece: str) -> list[str]:

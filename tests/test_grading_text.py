@@ -205,3 +205,18 @@ def test_buru_and_wulun_do_not_negate(glossary: Glossary, text: str) -> None:
 
 def test_wulun_clause_does_not_contradict_the_plain_statement(glossary: Glossary) -> None:
     assert flips(pol("batch大小都能用ln", glossary), pol("无论batch大小都能用ln", glossary), glossary) == 0
+
+
+def test_tokens_are_the_same_from_many_threads_at_once() -> None:
+    import concurrent.futures
+
+    from grading import text as text_module
+
+    words = [f"{stem}{ending}" for stem in ("normaliz", "regulariz", "generaliz", "optimiz", "initializ", "activat")
+             for ending in ("ation", "ational", "ization", "iveness", "fulness", "ousness", "ing", "ed")]
+    expected = [text_module.tokens(word) for word in words]
+    for _ in range(3):
+        text_module._stem.cache_clear()  # noqa: SLF001 - every call stems again
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(text_module.tokens, words * 50))
+        assert results == expected * 50
