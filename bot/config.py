@@ -69,6 +69,9 @@ class TelegramSettings(BaseModel):
     webhook_url: str | None = None
     listen: str = "0.0.0.0"
     port: int = 8443
+    # Webhook mode: how many connections Telegram may open at once to deliver updates (all
+    # workers together share them).
+    max_connections: int = Field(default=40, ge=1, le=100)
     # Telegram user ids allowed to use the admin commands (/reload, /add_question, /set_answer,
     # /edit_question, /broadcast); empty: nobody.
     admins: list[int] = []

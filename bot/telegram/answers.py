@@ -9,6 +9,10 @@ command, a button, a sticker) first grades what is held, so it always acts after
 A message that replies to another question than the open one, or arrives while no question is
 open, is handled at once as before. Held messages live in memory: a crash within the window
 loses them (a clean stop grades them first: PTB waits for the task that holds them).
+
+Workers sharing a database hold a chat's messages in a job row instead ("answer:<key>", due when
+the window ends, `coordination`), so the next message joins them whichever worker receives it,
+and a worker that dies within the window leaves them to be graded by another.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ import logging
 import weakref
 from dataclasses import dataclass, field, replace
 
+from datetime import datetime, timedelta, timezone
+
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from grading.i18n import _
 
 from ..engine import ASKED, PracticeEngine, Reply
+from ..storage import JobRecord
 from . import send
+from .coordination import Coordination, coordination_of
 
-__all__ = ["ANSWER_WINDOW", "answer", "flush_before_update", "joined_note"]
+__all__ = ["ANSWER_WINDOW", "answer", "flush_before_update", "joined_note", "JOB_KIND"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +43,8 @@ ANSWER_WINDOW = 1.0  # seconds: messages of one chat closer together than this a
 WINDOW_KEY = "answer_window"  # bot_data: the window this application uses
 _HELD = "held_answers"
 _LOCKS = "answer_locks"
+JOB_KIND = "answer"  # kind of the job rows holding messages, for workers sharing a database
+_JOB_PREFIX = "answer:"
 
 
 @dataclass
@@ -79,6 +89,10 @@ async def answer(
     """Handle a text message of a private chat: hold it (see the module's docstring) or grade it now.
     `update` is the message's update, for the error handlers should grading it later fail."""
     window = float(application.bot_data.get(WINDOW_KEY, ANSWER_WINDOW))
+    coordination = coordination_of(application)
+    if coordination is not None:
+        await _answer_shared(coordination, key, chat_id, text, replying_to, window, getattr(update, "update_id", None))
+        return
     loop = asyncio.get_running_loop()
     async with _lock(application, key):
         held = _held(application).get(key)
@@ -132,6 +146,12 @@ async def _grade(application: Application, key: str, held: _Held) -> None:
 
 async def flush(application: Application, key: str) -> None:
     """Grade at once what is held for this chat, if anything."""
+    coordination = coordination_of(application)
+    if coordination is not None:
+        held_job = await coordination.job(_JOB_PREFIX + key)
+        if held_job is not None:
+            await _grade_job(coordination, held_job)
+        return
     if key not in _held(application):
         return
     async with _lock(application, key):
@@ -150,3 +170,87 @@ async def flush_before_update(update: Update, context: ContextTypes.DEFAULT_TYPE
     if message is not None and message.text and not message.text.startswith("/"):
         return  # a new text: held with the others (see `answer`)
     await flush(context.application, send.chat_key(chat.id))
+
+
+# ---------------------------------------------------------------- workers sharing a database
+
+
+async def _answer_shared(
+    coordination: Coordination, key: str, chat_id: int, text: str, replying_to: str | None, window: float,
+    update_id: int | None,
+) -> None:
+    """`answer` with the held messages in a job row (the update holds the chat's lock). The row
+    keeps the ids of the updates it holds, so a message delivered again (its worker died before
+    confirming it) is not held twice."""
+    application = coordination.application
+    name = _JOB_PREFIX + key
+    now = datetime.now(timezone.utc)
+    held = await coordination.job(name)
+    if held is not None and replying_to in (None, held.payload.get("question_id")):
+        if update_id is not None and update_id in held.payload.get("updates", []):
+            return
+        payload = {**held.payload, "texts": [*held.payload.get("texts", []), text],
+                   "updates": [*held.payload.get("updates", []), update_id]}
+        await coordination.schedule(name, JOB_KIND, now + timedelta(seconds=window), payload)
+        return
+    if held is not None:  # it replies to another question: what is held goes first
+        await _grade_job(coordination, held)
+    engine = _engine(application)
+    state = await asyncio.to_thread(engine.store.chat_state, key)
+    if window <= 0 or state.state != ASKED or not state.question_id or replying_to not in (None, state.question_id):
+        replies = await asyncio.to_thread(engine.submit, key, text, replying_to=replying_to)
+        await send.send_replies(application.bot, chat_id, replies)
+        return
+    payload = {"key": key, "chat_id": chat_id, "question_id": state.question_id, "texts": [text],
+               "updates": [update_id], "after_attempt": state.last_attempt_id}
+    await coordination.schedule(name, JOB_KIND, now + timedelta(seconds=window), payload)
+
+
+async def _grade_job(coordination: Coordination, job: JobRecord) -> None:
+    """Grade the messages a job row holds as one answer, send the feedback, delete the row.
+
+    A worker that died after grading leaves the row: whoever takes it finds the chat moved on
+    (an attempt stored since the row was made, or another question open) and only deletes it, so
+    an answer is never graded twice (the feedback of that one answer may be lost)."""
+    application = coordination.application
+    engine = _engine(application)
+    payload = job.payload
+    key = str(payload["key"])
+    texts = [str(text) for text in payload.get("texts", [])]
+
+    def grade() -> tuple[list[Reply], str] | None:
+        state = engine.store.chat_state(key)
+        if state.state != ASKED or state.question_id != payload["question_id"] or (
+            state.last_attempt_id != payload.get("after_attempt")
+        ):
+            engine.store.cancel_job(job.name)
+            return None
+        return engine.submit(key, "\n".join(texts), replying_to=str(payload["question_id"])), engine.language(key)
+
+    graded = await asyncio.to_thread(grade)
+    if graded is None:
+        return
+    replies, language = graded
+    if len(texts) > 1 and replies:
+        first = replies[0]
+        replies = [replace(first, text=f"{first.text}\n{joined_note(len(texts), language)}"), *replies[1:]]
+    try:
+        await send.send_replies(application.bot, int(payload["chat_id"]), replies)
+    finally:
+        await asyncio.to_thread(engine.store.cancel_job, job.name)
+
+
+async def run_jobs(application: Application, jobs: list[JobRecord]) -> None:
+    """Claimed held-message rows whose window ended: each graded under its chat's lock, unless a
+    message came meanwhile (the row is due later then) or it was graded already."""
+    coordination = coordination_of(application)
+    assert coordination is not None
+
+    async def one(job: JobRecord) -> None:
+        key = str(job.payload.get("key", ""))
+        async with coordination.chat_lock(key):
+            current = await coordination.job(job.name)
+            if current is not None and current.due_at <= datetime.now(timezone.utc):
+                await _grade_job(coordination, current)
+
+    await asyncio.gather(*(one(job) for job in jobs))

@@ -4,6 +4,8 @@ Handlers parse the update, call the practice engine (in a worker thread: grading
 blocking) and send its replies. State lives in the engine's store, never in `user_data`. Every Bot
 API call goes through the one send policy of `send` (retries, flood control, 4xx never repeated).
 Updates of different chats are handled at once, the updates of one chat in order (`ordering`).
+Several worker processes may share one PostgreSQL database (`shared=True`): then each chat's order,
+the duplicate-update guard, the timers and the send budget live in the database (`coordination`).
 
 `mockbot run` polls only if no other instance polls with the same token: before doing anything it
 listens for `CONFLICT_PROBE` seconds, and a 409 Conflict in that time (the other instance's next
@@ -16,7 +18,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from telegram import (
@@ -43,10 +45,11 @@ from grading.i18n import N_, _, in_every_language
 
 from ..engine import Action, PracticeEngine, Reply, ReplyKind
 from ..engine.texts import LANGUAGES, t
-from . import admin, answers, buttons, daily, decks, group, outbox, send
+from ..storage import JobRecord, StorageError
+from . import admin, answers, buttons, coordination, daily, decks, group, outbox, send
 from .answers import ANSWER_WINDOW
-from .ordering import ChatOrder
-from .ratelimit import PacedRateLimiter
+from .ordering import ChatOrder, SharedChatOrder
+from .ratelimit import PacedRateLimiter, SharedRateLimiter
 from .send import send_replies, user_key
 
 __all__ = ["build_application", "COMMANDS", "CONFLICT_PROBE", "ANSWER_WINDOW", "SecondInstance"]
@@ -141,7 +144,7 @@ async def onboarding_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     elif kind == "at":
         reply = await _call(context, "unsubscribe" if value == "off" else "subscribe", key, *(() if value == "off" else (value,)))
         await send.call(query.edit_message_text, reply.text)  # type: ignore[union-attr]
-        daily.schedule_user(context.application, key)
+        await daily.reschedule(context.application, key)
         await _send(update, context, [await _call(context, "resume", key) or await _call(context, "next_question", key)])
 
 
@@ -199,7 +202,7 @@ async def daily_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         reply = await _call(context, "subscribe", key, args[0], args[1] if len(args) > 1 else None)
     else:
         reply = Reply(ReplyKind.INFO, _help_text(await _language(context, key)))
-    daily.schedule_user(context.application, key)
+    await daily.reschedule(context.application, key)
     await _send(update, context, [reply])
 
 
@@ -246,7 +249,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await send.answer_query(update.callback_query)
     key = user_key(update)
     reply = await _call(context, "forget", key)
-    daily.schedule_user(context.application, key)  # no subscription left: the job goes
+    await daily.reschedule(context.application, key)  # no subscription left: the job goes
     await send.call(update.callback_query.edit_message_text, reply.text)  # type: ignore[union-attr]
 
 
@@ -254,7 +257,10 @@ _SEEN_KEEP = 10_000
 
 
 async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Handle each update id once: Telegram may deliver one twice after a network hiccup."""
+    """Handle each update id once: Telegram may deliver one twice after a network hiccup. (Workers
+    sharing a database keep the handled ids there, once handled: `ordering.SharedChatOrder`.)"""
+    if coordination.coordination_of(context.application) is not None:
+        return
     seen = context.application.bot_data.setdefault("seen_updates", {})
     if update.update_id in seen:
         raise ApplicationHandlerStop
@@ -281,15 +287,34 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         logger.warning("polling for updates failed: %s", error)
     else:
         logger.error("error while handling an update", exc_info=error)
+        shared = coordination.coordination_of(context.application)
+        if shared is not None and isinstance(update, Update) and isinstance(error, StorageError):
+            shared.unconfirmed.add(update.update_id)  # the database was busy or away: Telegram sends it again
 
 
 RETENTION_EVERY = 6 * 3600.0  # seconds between passes that blank answers past privacy.answer_retention_days
+
+
+SEEN_UPDATES_KEPT = timedelta(days=1)  # how long workers sharing a database remember handled update ids
+_RETENTION = "retention"  # the retention pass's job (kind and name) when workers share a database
 
 
 async def _retention(context: ContextTypes.DEFAULT_TYPE) -> None:
     blanked = await _call(context, "apply_retention")
     if blanked:
         logger.info("retention: blanked the text of %d old answers", blanked)
+
+
+async def _retention_job(application: Application, jobs: list[JobRecord]) -> None:
+    """The retention pass of workers sharing a database (one of them runs it), and the next one's
+    schedule; handled update ids are forgotten after `SEEN_UPDATES_KEPT`."""
+    engine: PracticeEngine = application.bot_data["engine"]
+    now = datetime.now(timezone.utc)
+    blanked = await asyncio.to_thread(engine.apply_retention)
+    if blanked:
+        logger.info("retention: blanked the text of %d old answers", blanked)
+    await asyncio.to_thread(engine.store.forget_seen_updates, now - SEEN_UPDATES_KEPT)
+    await asyncio.to_thread(engine.store.schedule_job, _RETENTION, _RETENTION, now + timedelta(seconds=RETENTION_EVERY))
 
 
 CONFLICT_PROBE = 2  # seconds `mockbot run` listens for another poller before it starts (a whole number: Telegram's unit)
@@ -338,9 +363,25 @@ async def _post_init(application: Application) -> None:
             await send.call(application.bot.set_my_commands, commands, language_code=language)
         except TelegramError as exc:  # the menu is a nicety: never fail start-up on it
             logger.warning("could not set the command menu: %s", exc)
+    shared = coordination.coordination_of(application)
+    if shared is not None:
+        shared.on(answers.JOB_KIND, answers.run_jobs)
+        shared.on(_RETENTION, _retention_job)
+        if await shared.job(_RETENTION) is None:
+            await asyncio.to_thread(shared.store.schedule_job, _RETENTION, _RETENTION, datetime.now(timezone.utc))
     await daily.restore(application, now=datetime.now(timezone.utc))
-    application.job_queue.run_repeating(_retention, interval=RETENTION_EVERY, first=0, name="retention")
+    if shared is None:
+        application.job_queue.run_repeating(_retention, interval=RETENTION_EVERY, first=0, name="retention")
     await group.restore_rounds(application)
+    if shared is not None:
+        await shared.start()  # every kind's handler is known by now
+
+
+async def _post_stop(application: Application) -> None:
+    """Workers sharing a database: hand the jobs this one still claims to the others."""
+    shared = coordination.coordination_of(application)
+    if shared is not None:
+        await shared.stop()
 
 
 def build_application(
@@ -352,25 +393,34 @@ def build_application(
     admins: Iterable[int] = (),
     bank_dir: Path | None = None,
     answer_window: float = ANSWER_WINDOW,
+    shared: bool = False,
 ) -> Application:
     """The wired PTB application (polling or webhook is the caller's choice).
 
     `admins` are the Telegram user ids allowed to use the admin commands; `bank_dir` is the folder
     they edit and reload the bank from (default: the folder of the engine's bank files);
-    `answer_window` is how close together messages must be to count as one answer (0: never joined).
+    `answer_window` is how close together messages must be to count as one answer (0: never joined);
+    `shared`: this is one of several workers sharing the engine's (PostgreSQL) database.
     """
-    builder = ApplicationBuilder().application_class(_Application).token(token).post_init(_post_init)
-    builder = builder.concurrent_updates(ChatOrder())  # chats at once, each chat's updates in order
+    builder = ApplicationBuilder().application_class(_Application).token(token)
+    builder = builder.post_init(_post_init).post_stop(_post_stop)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     if rate_limit:
-        builder = builder.rate_limiter(PacedRateLimiter(max_retries=5))
+        builder = builder.rate_limiter(SharedRateLimiter(engine.store, max_retries=5) if shared else PacedRateLimiter(max_retries=5))
+    if shared:  # the processor needs the application's coordination: set below, before any update
+        processor = SharedChatOrder(None)  # type: ignore[arg-type]
+        builder = builder.concurrent_updates(processor)
+    else:
+        builder = builder.concurrent_updates(ChatOrder())  # chats at once, each chat's updates in order
     application = builder.build()
+    if shared:
+        processor.coordination = coordination.install(application, engine.store)
     application.bot_data["engine"] = engine
     application.bot_data["admins"] = frozenset(admins)
     application.bot_data["bank_dir"] = bank_dir
     application.bot_data[answers.WINDOW_KEY] = answer_window
-    application.bot_data[outbox.ON_CHAT_GONE] = daily.schedule_user  # a chat found gone loses its daily job
+    application.bot_data[outbox.ON_CHAT_GONE] = daily.chat_gone  # a chat found gone loses its daily job
     private = filters.ChatType.PRIVATE
     decks.add_handlers(application)  # before the catch-all handlers below
     application.add_handler(CommandHandler("start", start, filters=private))

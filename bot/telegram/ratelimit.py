@@ -28,7 +28,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["PacedRateLimiter", "STORM", "retry_seconds"]
+__all__ = ["PacedRateLimiter", "SharedRateLimiter", "STORM", "retry_seconds"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,17 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         """A request answered 429 sent nothing: the pace moves one slot back (never into the past)."""
         self._next = max(time.monotonic(), self._next - self._interval)
 
+    async def _take_group_slot(self, group: int | str) -> float:
+        """Seconds until the group's next slot, taken."""
+        return self._group_delay(group)
+
+    async def _take_slot(self) -> float:
+        """Seconds until the next overall slot, taken."""
+        return self._overall_delay()
+
+    async def _give_back_slot(self) -> None:
+        self._refund()
+
     def _note_429(self, retry_after: float) -> None:
         now = time.monotonic()
         self._recent_429.append(now)
@@ -124,11 +135,11 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         limited = chat_id is not None  # getMe, setMyCommands, …: not messages to a chat
         for attempt in range(retries + 1):
             if group is not None:  # first the group's slow pace, then a slot among all chats
-                delay = self._group_delay(group)
+                delay = await self._take_group_slot(group)
                 if delay > 0:
                     await asyncio.sleep(delay)
             if limited:
-                delay = self._overall_delay()
+                delay = await self._take_slot()
                 if delay > 0:
                     await asyncio.sleep(delay)
             try:
@@ -136,10 +147,32 @@ class PacedRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 if limited:
-                    self._refund()
+                    await self._give_back_slot()
                     self._note_429(wait)
                 if attempt == retries:
                     raise
                 logger.info("flood control on chat %s: retrying in %.1f s", chat_id, wait)
                 await asyncio.sleep(wait + 0.05)
         raise AssertionError("unreachable")
+
+
+class SharedRateLimiter(PacedRateLimiter):
+    """`PacedRateLimiter` whose slots are shared by every process using `store`'s database: the
+    limits are Telegram's per bot token, whatever number of workers send (`Store.take_send_slot`,
+    on the database server's clock). A burst of 429s still pauses only this process."""
+
+    OVERALL = "all"  # the pacing key of the overall budget; a group's is its chat id
+
+    def __init__(self, store: Any, **options: Any) -> None:  # the Store (bot.storage; not imported here)
+        super().__init__(**options)
+        self._store = store
+
+    async def _take_group_slot(self, group: int | str) -> float:
+        return await asyncio.to_thread(self._store.take_send_slot, f"group:{group}", self._group_interval)
+
+    async def _take_slot(self) -> float:
+        delay = await asyncio.to_thread(self._store.take_send_slot, self.OVERALL, self._interval)
+        return max(delay, self._paused_until - time.monotonic())
+
+    async def _give_back_slot(self) -> None:
+        await asyncio.to_thread(self._store.refund_send_slot, self.OVERALL, self._interval)

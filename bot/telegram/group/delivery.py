@@ -6,24 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import ChatMigrated, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from ...engine import rounds
-from ...storage import RoundRecord
+from ...storage import JobRecord, RoundRecord
 from .. import daily, send
+from ..coordination import coordination_of
 from ..outbox import GROUP, MAX_ATTEMPTS, deliver_chat
 from ..render import keyboard, to_html
 from ..send import chat_id_of, chat_key
 
-__all__ = ["language_of", "send_group", "deliver", "post_question", "chat_migrated", "migrate_chat", "RETRY_SECONDS"]
+__all__ = ["language_of", "send_group", "deliver", "post_question", "chat_migrated", "migrate_chat", "redeliver_jobs",
+           "RETRY_SECONDS", "DELIVERY_KIND"]
 
 logger = logging.getLogger(__name__)
 
 DELIVERY_PREFIX = "round-delivery:"
+DELIVERY_KIND = "round-delivery"  # kind of the retries' job rows of workers sharing a database
 RETRY_SECONDS = 30.0  # a question or results message that could not be sent is tried again this much later
 _LOCKS = "round_delivery_locks"
 _MOVING = "chat_move_lock"
@@ -71,13 +74,23 @@ async def deliver(application: Application, key: str) -> None:
         return
     if left:
         name = f"{DELIVERY_PREFIX}{key}"
-        if not application.job_queue.get_jobs_by_name(name):
+        coordination = coordination_of(application)
+        if coordination is not None:  # workers sharing a database: a job row any of them may run
+            if await coordination.job(name) is None:
+                logger.warning("%d round message(s) to %s not delivered; trying again in %.0f s", len(left), key, RETRY_SECONDS)
+                await coordination.schedule(name, DELIVERY_KIND, datetime.now(timezone.utc) + timedelta(seconds=RETRY_SECONDS), {"key": key})
+        elif not application.job_queue.get_jobs_by_name(name):
             logger.warning("%d round message(s) to %s not delivered; trying again in %.0f s", len(left), key, RETRY_SECONDS)
             application.job_queue.run_once(_redeliver, RETRY_SECONDS, name=name, data=key)
 
 
 async def _redeliver(context: ContextTypes.DEFAULT_TYPE) -> None:
     await deliver(context.application, context.job.data)  # type: ignore[union-attr,arg-type]
+
+
+async def redeliver_jobs(application: Application, jobs: list[JobRecord]) -> None:
+    """Claimed delivery retries (workers sharing a database): each chat's pending round messages."""
+    await asyncio.gather(*(deliver(application, str(job.payload["key"])) for job in jobs))
 
 
 async def post_question(application: Application, record: RoundRecord) -> list[Message]:
@@ -114,8 +127,8 @@ async def migrate_chat(application: Application, old_id: int, new_id: int) -> No
     logger.info("group %d is now supergroup %d: moved %d running round(s), %d pending message(s)%s",
                 old_id, new_id, len(moved.rounds), moved.pushes, " and its settings" if moved.settings else "")
     if moved.settings:
-        daily.unschedule(application, old_key)
-        daily.schedule_user(application, new_key)
+        await daily.reschedule(application, old_key)  # the old chat has no subscription left: its push goes
+        await daily.reschedule(application, new_key)
     for record in moved.rounds:
         if record.message_id is not None:
             application.create_task(_repost_question(application, record), name=f"round-repost:{record.id}")

@@ -17,11 +17,12 @@ from telegram.ext import Application, ContextTypes
 
 from ...engine import rounds
 from ...engine.texts import t
-from ...storage import RoundRecord, RoundState
+from ...storage import JobRecord, RoundRecord, RoundState
 from .. import send
+from ..coordination import coordination_of
 from ..outbox import GROUP, MAX_ATTEMPTS
 from ..send import chat_id_of, chat_key
-from .delivery import RETRY_SECONDS, deliver, language_of, post_question
+from .delivery import DELIVERY_KIND, RETRY_SECONDS, deliver, language_of, post_question, redeliver_jobs
 from .notices import Notice, notify
 from .players import is_round_question, player_of, thread_of
 
@@ -32,14 +33,27 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "round:"
+JOB_KIND = "round"  # kind of the timers' job rows of workers sharing a database
+SWEEP_EVERY = 30.0  # seconds between looks for round messages left pending (workers sharing a database)
 CLOSE_GRACE = 2.0  # seconds a question stays open past its deadline for replies sent in time that are on their way
 _GRADING = "round_grading"  # round id -> the update tasks grading a reply to it
 _CLOSING = "round_closing"  # ids of rounds whose open question is being closed
 
 
-def schedule_deadline(application: Application, round_id: int, chat_id: int, when: datetime) -> None:
+def _chat_lock(application: Application, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+    """The chat's lock across the workers sharing a database; nothing for a single process (its
+    timers and the chat's updates take turns on its event loop, see `ordering`)."""
+    coordination = coordination_of(application)
+    return coordination.chat_lock(key) if coordination is not None else contextlib.nullcontext()
+
+
+async def schedule_deadline(application: Application, round_id: int, chat_id: int, when: datetime) -> None:
     """(Re)place the round's timer: at `when` it closes the open question (or, if the current
-    question was never posted, posts it)."""
+    question was never posted, posts it). Workers sharing a database keep it as a job row."""
+    coordination = coordination_of(application)
+    if coordination is not None:
+        await coordination.schedule(f"{JOB_PREFIX}{round_id}", JOB_KIND, when, {"round_id": round_id})
+        return
     queue = application.job_queue
     for job in queue.get_jobs_by_name(f"{JOB_PREFIX}{round_id}"):
         job.schedule_removal()
@@ -47,36 +61,37 @@ def schedule_deadline(application: Application, round_id: int, chat_id: int, whe
     queue.run_once(_deadline, delay, name=f"{JOB_PREFIX}{round_id}", data=round_id, chat_id=chat_id)
 
 
-def _schedule_close(application: Application, record: RoundRecord, *, not_before: datetime | None = None) -> None:
+async def _schedule_close(application: Application, record: RoundRecord, *, not_before: datetime | None = None) -> None:
     """Close the open question `CLOSE_GRACE` seconds after its deadline (or after `not_before`,
     if that is later: at start-up, an overdue question)."""
     when = record.deadline_at or datetime.now(timezone.utc)
     if not_before is not None:
         when = max(when, not_before)
-    schedule_deadline(application, record.id, chat_id_of(record.chat_key), when + timedelta(seconds=CLOSE_GRACE))
+    await schedule_deadline(application, record.id, chat_id_of(record.chat_key), when + timedelta(seconds=CLOSE_GRACE))
 
 
 async def open_question(application: Application, record: RoundRecord) -> None:
     """Post the round's current question and store its message at once: members answer by
     replying to it, and it is open for the round's time from now."""
     engine = application.bot_data["engine"]
-    current = await asyncio.to_thread(engine.store.round, record.id)
-    if current is None or current.state != RoundState.RUNNING or current.message_id is not None:
-        return  # stopped meanwhile, or already posted
-    record = current
-    try:
-        messages = await post_question(application, record)
-    except (Forbidden, BadRequest) as exc:  # the bot left the group, the chat is gone: the round cannot go on
-        logger.warning("round %d in %s stopped: its question cannot be posted (%s)", record.id, record.chat_key, exc)
-        await asyncio.to_thread(engine.store.update_round, record.id, state=RoundState.STOPPED.value, deadline_at=None)
-        return
-    except TelegramError as exc:  # flood control, network: the timer posts it later
-        logger.warning("round %d: question not posted (%s); trying again in %.0f s", record.id, exc, RETRY_SECONDS)
-        chat_id = chat_id_of(record.chat_key)
-        schedule_deadline(application, record.id, chat_id, datetime.now(timezone.utc) + timedelta(seconds=RETRY_SECONDS))
-        return
-    record = await asyncio.to_thread(rounds.question_posted, engine, record, messages[0].message_id)
-    _schedule_close(application, record)
+    async with _chat_lock(application, record.chat_key):  # another worker may be posting it too
+        current = await asyncio.to_thread(engine.store.round, record.id)
+        if current is None or current.state != RoundState.RUNNING or current.message_id is not None:
+            return  # stopped meanwhile, or already posted
+        record = current
+        try:
+            messages = await post_question(application, record)
+        except (Forbidden, BadRequest) as exc:  # the bot left the group, the chat is gone: the round cannot go on
+            logger.warning("round %d in %s stopped: its question cannot be posted (%s)", record.id, record.chat_key, exc)
+            await asyncio.to_thread(engine.store.update_round, record.id, state=RoundState.STOPPED.value, deadline_at=None)
+            return
+        except TelegramError as exc:  # flood control, network: the timer posts it later
+            logger.warning("round %d: question not posted (%s); trying again in %.0f s", record.id, exc, RETRY_SECONDS)
+            chat_id = chat_id_of(record.chat_key)
+            await schedule_deadline(application, record.id, chat_id, datetime.now(timezone.utc) + timedelta(seconds=RETRY_SECONDS))
+            return
+        record = await asyncio.to_thread(rounds.question_posted, engine, record, messages[0].message_id)
+        await _schedule_close(application, record)
 
 
 # ---------------------------------------------------------------- closing a question
@@ -112,11 +127,15 @@ async def _step(application: Application, round_id: int) -> None:
     record = await asyncio.to_thread(engine.store.round, round_id)
     if record is None or record.state != RoundState.RUNNING:
         return
+    shared = coordination_of(application) is not None
+    if shared and record.deadline_at is not None and record.deadline_at > datetime.now(timezone.utc):
+        return  # a late run of a question's timer (its lease ran out): the open question has its own
     closing: set[int] = application.bot_data.setdefault(_CLOSING, set())
     closing.add(round_id)  # replies handled from now on are too late for this question's results
     try:
-        await _replies_graded(application, round_id)
-        going_on = await asyncio.to_thread(rounds.close_question, engine, round_id, language=language_of(application))
+        async with _chat_lock(application, record.chat_key):  # replies being graded by other workers
+            await _replies_graded(application, round_id)
+            going_on = await asyncio.to_thread(rounds.close_question, engine, round_id, language=language_of(application))
     finally:
         closing.discard(round_id)
     latest = await asyncio.to_thread(engine.store.round, round_id)  # the chat may have moved meanwhile
@@ -127,6 +146,11 @@ async def _step(application: Application, round_id: int) -> None:
 
 async def _deadline(context: ContextTypes.DEFAULT_TYPE) -> None:
     await _step(context.application, context.job.data)  # type: ignore[union-attr,arg-type]
+
+
+async def _run_jobs(application: Application, jobs: list[JobRecord]) -> None:
+    """Claimed round timers (workers sharing a database): each round's step, rounds at once."""
+    await asyncio.gather(*(_step(application, int(job.payload["round_id"])) for job in jobs))
 
 
 # ---------------------------------------------------------------- commands and replies
@@ -219,16 +243,33 @@ async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         notify(application, message, Notice("closed", name, message.message_id))
 
 
+async def _deliver_pending(application: Application, now: datetime) -> None:
+    """Send every group's pending round messages (each group's delivery claims its rows)."""
+    store = application.bot_data["engine"].store
+    pending = await asyncio.to_thread(store.pending, now, kind=GROUP, max_attempts=MAX_ATTEMPTS)
+    for key in dict.fromkeys(item.user_key for item in pending):
+        await deliver(application, key)
+
+
+async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Workers sharing a database: round messages a worker claimed and died before sending are
+    sent by another (a restart is what sends them for a single process)."""
+    await _deliver_pending(context.application, datetime.now(timezone.utc) - timedelta(seconds=SWEEP_EVERY))
+
+
 async def restore_rounds(application: Application) -> None:
     """At start-up, before updates are handled: send the round messages a crash left pending, post
     the questions that were never posted, and rebuild the timers of the posted ones."""
     engine = application.bot_data["engine"]
     now = datetime.now(timezone.utc)
-    pending = await asyncio.to_thread(engine.store.pending, now, kind=GROUP, max_attempts=MAX_ATTEMPTS)
-    for key in dict.fromkeys(item.user_key for item in pending):
-        await deliver(application, key)
+    coordination = coordination_of(application)
+    if coordination is not None:  # the timers are rows: only rounds without one (none yet) get one
+        coordination.on(JOB_KIND, _run_jobs)
+        coordination.on(DELIVERY_KIND, redeliver_jobs)
+        application.job_queue.run_repeating(_sweep, interval=SWEEP_EVERY, first=SWEEP_EVERY, name="round:sweep")
+    await _deliver_pending(application, now)
     for record in await asyncio.to_thread(engine.store.active_rounds):
         if record.message_id is None:
             await open_question(application, record)
-        else:
-            _schedule_close(application, record, not_before=now)
+        elif coordination is None or await coordination.job(f"{JOB_PREFIX}{record.id}") is None:
+            await _schedule_close(application, record, not_before=now)

@@ -1,0 +1,216 @@
+"""Three `mockbot run` webhook workers share one PostgreSQL database; the fake Bot API spreads the
+updates over them as a load balancer in front of Telegram's webhook would. 300 users answer a
+question, three groups run a round, 2,000 subscribers get today's push, and one worker is
+SIGKILLed in the middle: every answer is graded once, every round's questions, results and
+leaderboard are posted once and in order, every push is delivered once (none lost, none doubled).
+
+The kill comes while the fake server holds every sendMessage: the killed worker's held messages
+never reach "Telegram" (as a message whose request was cut off), so exactly-once is checked
+without the at-least-once instant between Telegram accepting a message and the row being marked.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from bot_process import TOKEN, BotProcess, until  # tests/ is on sys.path
+
+from bot.storage import Store
+from mockbot_testing.fake_api import FakeBotApi, SentCall
+from questions.bank import Bank
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+WORKERS = 3
+USERS = 300
+SUBSCRIBERS = 2_000
+GROUPS = (-100_501, -100_502, -100_503)
+MEMBERS = {3001: "Ann", 3002: "Ben"}
+FIRST_USER = 9_100_001
+SUBSCRIBER_CHATS = [8_100_001 + number for number in range(SUBSCRIBERS)]
+SECRET = "workers-test-secret"
+QUESTION_ID = re.compile(r"\[(\d{3}-[0-9a-f]{6})\]")
+WAIT = 240.0  # seconds for the whole run's traffic: 2,000 pushes alone take 67 s at 30 msg/s
+# A round's one question is open this long: replies wait their turn behind 2,000 pushes (one 30 msg/s
+# budget) and 300 users' updates (40 connections), as they would in Telegram.
+ROUND_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _zone_past(daily_time: str = "00:30") -> str:
+    """A time zone where `daily_time` has passed today and today lasts another hour at least."""
+    for zone in ("UTC", "Asia/Shanghai", "America/New_York", "Asia/Tokyo", "Europe/Berlin"):
+        if "01:00" <= datetime.now(ZoneInfo(zone)).strftime("%H:%M") <= "22:59":
+            return zone
+    raise AssertionError("no zone found")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return json.load(answer).get("ok") is True
+    except OSError:
+        return False
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeBotApi]:
+    with FakeBotApi(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture()
+def workers(tmp_path: Path, fake: FakeBotApi, postgres_database_url: str,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[BotProcess, int]]]:
+    monkeypatch.setenv("MOCKBOT_WEBHOOK_SECRET", SECRET)
+    zone = _zone_past()
+    with Store.open(postgres_database_url) as store:  # today's slot has passed: the workers find the pushes due
+        for chat in SUBSCRIBER_CHATS:
+            store.update_user(f"tg:{chat}", daily_time="00:30", timezone=zone)
+    started: list[tuple[BotProcess, int]] = []
+    try:
+        for number in range(WORKERS):
+            port = _free_port()
+            folder = tmp_path / f"worker{number}"
+            folder.mkdir()
+            telegram = {"webhook_url": f"http://127.0.0.1:{port}/hook", "listen": "127.0.0.1", "port": port}
+            process = BotProcess(folder, fake, postgres_database_url, {"telegram": telegram})
+            process.start(wait=False)
+            started.append((process, port))
+        for process, port in started:
+            until(lambda: _healthy(port) or process.process.poll() is not None, 180.0, "a worker to be healthy")  # type: ignore[union-attr]
+            assert _healthy(port), process.log()
+        yield started
+    finally:
+        for process, _port in started:
+            process.stop()
+
+
+def _said(fake: FakeBotApi) -> dict[int, list[SentCall]]:
+    by_chat: dict[int, list[SentCall]] = collections.defaultdict(list)
+    with fake._lock:  # noqa: SLF001 - a consistent copy while the workers send
+        for call in fake.sent:
+            if call.method == "sendMessage" and isinstance(call.chat_id, int):
+                by_chat[call.chat_id].append(call)
+    return by_chat
+
+
+def _round_kind(call: SentCall) -> str | None:
+    text = call.text or ""
+    if found := re.search(r"模拟面试 第 (\d+)/\d+ 题", text):
+        return f"q{found.group(1)}"
+    if found := re.search(r"第 (\d+) 题结束", text):
+        return f"r{found.group(1)}"
+    return "board" if "模拟面试结束" in text else None  # (with a leaderboard, or "nobody answered")
+
+
+def _group_posts(fake: FakeBotApi, group: int) -> list[SentCall]:
+    return [call for call in _said(fake)[group] if _round_kind(call) is not None]
+
+
+def test_three_workers_one_killed_nothing_lost_nothing_doubled(
+    fake: FakeBotApi, workers: list[tuple[BotProcess, int]], postgres_database_url: str, bank: Bank
+) -> None:
+    subscribers = SUBSCRIBER_CHATS
+    users = [FIRST_USER + number for number in range(USERS)]
+    with Store.open(postgres_database_url) as store:
+        fake.deliver_by_webhook([f"http://127.0.0.1:{port}/hook" for _process, port in workers], secret_token=SECRET)
+
+        for group in GROUPS:
+            fake.send_text(group, 3001, f"/mock 1 python {ROUND_SECONDS}", first_name="Ann", chat_type="supergroup")
+        for user in users:
+            fake.send_text(user, user, "/question")
+        asked: dict[int, str] = {}
+
+        def all_asked() -> bool:
+            for chat, calls in _said(fake).items():
+                if chat in users and chat not in asked:
+                    found = next((QUESTION_ID.search(c.text or "") for c in calls if QUESTION_ID.search(c.text or "")), None)
+                    if found:
+                        asked[chat] = found.group(1)
+            return len(asked) == USERS
+
+        until(all_asked, WAIT, "every user to be asked a question")
+
+        def answer_round(number: int) -> None:
+            for group in GROUPS:
+                until(lambda: any(_round_kind(c) == f"q{number}" for c in _said(fake)[group]), WAIT, f"q{number} in {group}")
+                posted = next(c for c in _said(fake)[group] if _round_kind(c) == f"q{number}")
+                (record,) = store.active_rounds(f"tg:{group}")
+                points = bank.get(record.question_ids[number - 1]).point_texts  # type: ignore[union-attr]
+                for member, name in MEMBERS.items():
+                    fake.send_text(group, member, "\n".join(points[: 1 + member % 2]), first_name=name,
+                                   chat_type="supergroup", reply_to_message_id=posted.message_id)
+
+        def answer(batch: list[int]) -> None:
+            for user in batch:
+                fake.send_text(user, user, "\n".join(bank.get(asked[user]).point_texts))  # type: ignore[union-attr]
+
+        answer_round(1)
+        answer(users[: USERS // 2])  # the round's question is open meanwhile
+        fake.hold("sendMessage")  # every worker's next messages wait; the killed one's never arrive
+        until(lambda: fake.held >= WORKERS, 60.0, "sendMessage calls of the workers to be held")
+        time.sleep(0.5)  # the "sent" marks of messages accepted just before are committed
+        victim, _port = workers[1]
+        victim.kill()
+        fake.release()
+        answer(users[USERS // 2 :])
+
+        graded: dict[int, int] = {}
+        deadline = time.monotonic() + WAIT
+        while True:  # every push, round and answer
+            said = _said(fake)
+            pushed = sum(1 for chat in subscribers if said.get(chat))
+            boards = sum(1 for group in GROUPS if any(_round_kind(c) == "board" for c in said[group]))
+            for user in users:
+                if graded.get(user) != 1:
+                    graded[user] = len(store.attempts(f"tg:{user}"))
+            answered = sum(1 for user in users if graded[user] >= 1)
+            if pushed == SUBSCRIBERS and boards == len(GROUPS) and answered == USERS:
+                break
+            assert time.monotonic() < deadline, (
+                f"after {WAIT:.0f} s: {pushed}/{SUBSCRIBERS} pushed, {boards}/{len(GROUPS)} rounds ended, "
+                f"{answered}/{USERS} answers graded; rounds: "
+                f"{[(g, [_round_kind(c) for c in _group_posts(fake, g)], store.active_rounds(f'tg:{g}')) for g in GROUPS]}"
+                f"; jobs: {[job for job in store.jobs() if not job.name.startswith('daily:')]}"
+                f"; group messages pending: {store.pending(datetime.now(ZoneInfo('UTC')), kind='group')}"
+            )
+            time.sleep(0.5)
+        time.sleep(3.0)  # anything sent twice would come now
+        said = _said(fake)
+        for user in users:
+            graded[user] = len(store.attempts(f"tg:{user}"))
+        pending = store.pending(datetime.now(ZoneInfo("UTC")))
+        active = [record for group in GROUPS for record in store.active_rounds(f"tg:{group}")]
+
+    dropped = len(fake.dropped)
+    pushes = collections.Counter(len(said.get(chat, [])) for chat in subscribers)
+    assert pushes == {1: SUBSCRIBERS}, f"pushes per subscriber: {dict(pushes)}"
+    assert all(QUESTION_ID.search(said[chat][0].text or "") for chat in subscribers)
+    assert collections.Counter(graded.values()) == {1: USERS}, "every answer graded exactly once"
+    feedback = collections.Counter(sum("/100" in (c.text or "") for c in said.get(user, [])) for user in users)
+    assert set(feedback) <= {0, 1}, f"feedback messages per user: {dict(feedback)}"
+    assert feedback[0] <= dropped, f"{feedback[0]} users without feedback, {dropped} messages cut off by the kill"
+    for group in GROUPS:
+        kinds = [_round_kind(call) for call in _group_posts(fake, group)]
+        assert kinds == ["q1", "r1", "board"], f"group {group}: {kinds}"
+        posts = [call.text or "" for call in _group_posts(fake, group)]
+        assert all(name in posts[-1] for name in MEMBERS.values()), "\n---\n".join(posts)
+    assert active == [] and pending == []
+    assert fake.webhook_failures >= 1, "the killed worker's updates were delivered again elsewhere"
+    assert "Traceback" not in "".join(process.log() for process, _port in workers)
