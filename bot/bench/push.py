@@ -14,6 +14,15 @@ number of senders, nothing else to do; a 429 puts the message back in the queue 
 what python-telegram-bot and the fake server alone reach (`bare_msgs_per_s`): absolute rates on a
 shared 2-core machine swing from run to run, the push path's ratio to it (`push_ratio`) does not.
 
+With `workers` > 1 (a PostgreSQL database), the same subscribers then get two more days' pushes from
+that many worker processes sharing the database (`push_workers.PushTeam`), all released together:
+
+* rate limiter off: `workers_msgs_per_s` (messages over the seconds in which some worker was
+  delivering, the `retry_after` waits counted apart as above; `workers_unlimited_wall_s` has them)
+  and `workers_ratio`, its ratio to `push_msgs_per_s` of the same run;
+* rate limiter on (one 30 msg/s budget for all workers): `workers_limited_total_s` until every
+  subscriber has the push, against the floor (`workers_limited_ratio`).
+
 Every subscriber must get exactly one push per run: `lost` and `duplicated` count the misses.
 
 The fake server is test support, not part of the bot: it lives in the repository's
@@ -23,6 +32,7 @@ The fake server is test support, not part of the bot: it lives in the repository
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import os
@@ -39,13 +49,14 @@ from typing import Any
 
 from ..cli.common import Report, _App
 
-__all__ = ["run_push_bench", "FLOOR_RATE", "FakeApiMissing"]
+__all__ = ["run_push_bench", "FLOOR_RATE", "FakeApiMissing", "DAY0"]
 
 FLOOR_RATE = 30.0  # messages per second Telegram allows a bot overall
 ZONE = "Asia/Shanghai"
 DAILY_AT = "08:00"
 BARE_TEXT = "今日一题：什么是dropout？训练和测试时有什么不同？"  # about as long as a pushed question
 POLL_S = 0.5  # how often the fake server is asked how many messages arrived, for the progress bar
+DAY0 = datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai (after the slot); run i: day i
 _FAKE_API = "mockbot_testing.fake_api"
 
 
@@ -116,6 +127,29 @@ def _start_server(flood_rate: float, seed: int) -> _Server:
     process = context.Process(target=_serve, args=(theirs, flood_rate, seed), daemon=True)
     process.start()
     return _Server(process, ours, ours.recv())
+
+
+def _keys(subscribers: int) -> list[str]:
+    """The subscribers' user keys (private chats, so the chat id is the number)."""
+    return [f"tg:{1_000_000 + number}" for number in range(subscribers)]
+
+
+def _enqueue_day(store: Any, keys: list[str], now: datetime) -> float:
+    """Queue `now`'s local day's push for every key, due at the top of the hour; returns seconds taken."""
+    slot = now.replace(minute=0)
+    day = (now + timedelta(hours=8)).date().isoformat()  # the day in ZONE (UTC+8)
+    began = time.perf_counter()
+    for key in keys:
+        store.enqueue(key, "daily", {"day": day}, slot)
+    return time.perf_counter() - began
+
+
+def _tally(server: _Server, keys: list[str]) -> tuple[int, int, int]:
+    """(lost, duplicated, 429s) of the run the fake server has just seen; its record is then cleared."""
+    counts, rejected = server.counts()
+    lost = sum(1 for key in keys if counts.get(int(key[3:]), 0) == 0)
+    duplicated = sum(max(0, n - 1) for n in counts.values())
+    return lost, duplicated, rejected
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -206,7 +240,7 @@ async def _run(
     token = _fake_api().DEFAULT_TOKEN
 
     store = engine.store
-    keys = [f"tg:{1_000_000 + number}" for number in range(subscribers)]
+    keys = _keys(subscribers)
     if progress:
         progress("setting up the subscribers", 0, None)
     started = time.perf_counter()
@@ -215,8 +249,7 @@ async def _run(
     setup_s = time.perf_counter() - started
 
     figures: dict[str, Any] = {"subscribers": subscribers, "setup_s": round(setup_s, 2)}
-    day0 = datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc)  # 08:30 in Shanghai, after the slot
-    runs = [("unlimited", False, day0)] + ([("limited", True, day0 + timedelta(days=1))] if limited else [])
+    runs = [("unlimited", False, DAY0)] + ([("limited", True, DAY0 + timedelta(days=1))] if limited else [])
     lost = duplicated = 0
     sent_total = 0
     for name, rate_limit, now in runs:
@@ -231,19 +264,12 @@ async def _run(
                                                       senders_for(application))
                 server.counts()  # forget them: the push run is counted on its own
                 figures["bare_msgs_per_s"] = round(bare_sent / bare_s, 1) if bare_s else 0.0
-            slot = now.replace(minute=0)
-            day = (now + timedelta(hours=8)).date().isoformat()
-            began = time.perf_counter()
-            for key in keys:
-                store.enqueue(key, "daily", {"day": day}, slot)
-            enqueue_s = time.perf_counter() - began
+            enqueue_s = _enqueue_day(store, keys, now)
             label = "push, rate limiter on" if rate_limit else "push, rate limiter off"
             sent, busy, wall = await _deliver_watched(application, server, now, retry_wait, label, subscribers, progress)
         finally:
             await application.shutdown()
-        counts, rejected = server.counts()
-        run_lost = sum(1 for key in keys if counts.get(int(key[3:]), 0) == 0)
-        run_duplicated = sum(max(0, n - 1) for n in counts.values())
+        run_lost, run_duplicated, rejected = _tally(server, keys)
         lost, duplicated, sent_total = lost + run_lost, duplicated + run_duplicated, sent_total + sent
         figures[f"{name}_enqueue_s"] = round(enqueue_s, 2)
         figures[f"{name}_429s"] = rejected
@@ -262,16 +288,23 @@ async def _run(
 
 def run_push_bench(
     app: _App, *, subscribers: int, flood_rate: float = 0.05, limited: bool = True, database: str | None = None,
-    seed: int = 7, progress: Report | None = None,
+    seed: int = 7, progress: Report | None = None, workers: int = 1,
 ) -> dict[str, Any]:
     """Run the bench (see the module's docstring) and return its figures.
 
     With `progress`, the messages that have arrived are reported twice a second during each run
-    (None: the fake server is not asked, so nothing but the push path runs). Raises `FakeApiMissing`
-    if the fake server cannot be imported."""
+    (None: the fake server is not asked, so nothing but the push path runs). `workers` > 1 adds the
+    runs of that many worker processes (`push_workers.PushTeam`; `database` must then be an
+    empty PostgreSQL database). Raises `FakeApiMissing` if the fake server cannot be imported,
+    `ValueError` if `workers` and `database` do not fit (`push_workers.workers_problem`), and
+    `push_workers.WorkerFailed` if a worker process fails."""
     from ..cli.common import build_engine
     from ..storage import Store
+    from .push_workers import workers_problem
 
+    problem = workers_problem(workers, database)
+    if problem:
+        raise ValueError(problem)
     _fake_api()  # here, before its process starts, so that a missing server is said plainly
 
     # Every injected 429 would log a line; the figures say how many there were.
@@ -290,13 +323,58 @@ def run_push_bench(
                 load_s = time.perf_counter() - started
                 figures = asyncio.run(_run(engine, server, subscribers, limited, retry_wait=1.0, progress=progress))
                 current, peak = _rss_mb()
+                if workers > 1:
+                    _worker_runs(app, url, store, server, figures, workers, limited, seed, progress)
     finally:
         server.stop()
     figures.update(
         flood_rate=flood_rate, model_load_s=round(load_s, 2), rss_mb=round(current, 1), peak_rss_mb=round(peak, 1),
-        database="sqlite" if database is None else database.split(":", 1)[0], cores=os.cpu_count(),
+        database="sqlite" if database is None else database.split(":", 1)[0], cores=os.cpu_count(), workers=workers,
     )
     return figures
+
+
+def _worker_runs(
+    app: _App, url: str, store: Any, server: _Server, figures: dict[str, Any], workers: int, limited: bool, seed: int,
+    progress: Report | None,
+) -> None:
+    """The runs of `workers` worker processes (days 2 and 3), their figures added to `figures`."""
+    from .push_workers import PushTeam
+
+    keys = _keys(figures["subscribers"])
+    runs = [("workers_unlimited", False, DAY0 + timedelta(days=2))]
+    runs += [("workers_limited", True, DAY0 + timedelta(days=3))] if limited else []
+    if progress:
+        progress(f"starting {workers} workers", 0, None)
+    base_url = f"http://127.0.0.1:{server.port}/bot"
+    with PushTeam(app, url, workers=workers, base_url=base_url, token=_fake_api().DEFAULT_TOKEN,
+                  runs=[(rate_limit, now) for _, rate_limit, now in runs], seed=seed) as team:
+        figures["workers_load_s"] = round(team.load_s, 2)
+        for name, rate_limit, now in runs:
+            figures[f"{name}_enqueue_s"] = round(_enqueue_day(store, keys, now), 2)
+            label = f"{workers} workers, rate limiter {'on' if rate_limit else 'off'}"
+            show = None if progress is None else functools.partial(_show_arrived, server, label, len(keys), progress)
+            run = team.run(show)
+            lost, duplicated, rejected = _tally(server, keys)
+            figures.update(sent=figures["sent"] + run.sent, lost=figures["lost"] + lost,
+                           duplicated=figures["duplicated"] + duplicated)
+            figures[f"{name}_429s"] = rejected
+            figures[f"{name}_sent_by_worker"] = run.sent_by_worker
+            if rate_limit:
+                floor = len(keys) / FLOOR_RATE
+                figures.update(workers_limited_total_s=round(run.wall_s, 2), floor_s=round(floor, 2),
+                               workers_limited_ratio=round(run.wall_s / floor, 3))
+            else:
+                rate = round(run.sent / run.busy_s, 1) if run.busy_s else 0.0
+                one = figures["push_msgs_per_s"]
+                figures.update(workers_msgs_per_s=rate, workers_ratio=round(rate / one, 3) if one else 0.0,
+                               workers_unlimited_busy_s=round(run.busy_s, 2),
+                               workers_unlimited_wall_s=round(run.wall_s, 2))
+    figures["worker_peak_rss_mb"] = round(team.peak_rss_mb or 0.0, 1)
+
+
+def _show_arrived(server: _Server, description: str, total: int, progress: Report) -> None:
+    progress(description, min(total, server.arrived()), total)
 
 
 def _any_reference(engine: Any) -> Any:

@@ -58,21 +58,31 @@ def bench_grading(app: _App, as_json: bool, devset: Path, rounds: int) -> None:
 @click.option("--no-limited", "skip_limited", is_flag=True,
               help="Skip the run with the rate limiter on (it takes subscribers/30 seconds).")
 @click.option("--database", default=None, help="SQLAlchemy URL of an empty database (default: a temporary SQLite file).")
+@click.option("--workers", default=1, show_default=True,
+              help="Also push from this many worker processes sharing --database (more than 1: PostgreSQL).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with the figures.")
 @pass_app
-def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: bool, database: str | None, as_json: bool) -> None:
+def bench_push(
+    app: _App, subscribers: int, flood_rate: float, skip_limited: bool, database: str | None, workers: int, as_json: bool
+) -> None:
     """Push a daily question to N subscribers through the fake Bot API server: speed, losses, duplicates."""
     from ..bench.push import FakeApiMissing, run_push_bench
+    from ..bench.push_workers import WorkerFailed, workers_problem
 
     if subscribers < 1 or not 0 <= flood_rate < 1:
         _fail("--subscribers must be at least 1 and --flood in [0, 1)", ExitStatus.USAGE)
+    problem = workers_problem(workers, database)
+    if problem:
+        _fail(problem, ExitStatus.USAGE)
     try:
         with progress_bar(enabled=not as_json) as report:
             shown = None if report is silent else report  # None: the fake server is never asked
             figures = run_push_bench(app, subscribers=subscribers, flood_rate=flood_rate, limited=not skip_limited,
-                                     database=database, progress=shown)
+                                     database=database, progress=shown, workers=workers)
     except (ModelUnavailable, FakeApiMissing) as exc:
         _fail(str(exc), ExitStatus.USAGE)
+    except WorkerFailed as exc:
+        _fail(str(exc))
     if as_json:
         click.echo(json.dumps(tidy(figures), indent=2))
         return
@@ -88,6 +98,20 @@ def bench_push(app: _App, subscribers: int, flood_rate: float, skip_limited: boo
             f"rate limiter on: {figures['limited_total_s']:.1f} s vs the 30 msg/s floor {figures['floor_s']:.1f} s "
             f"= {figures['limited_ratio']:.3f}x"
         )
+    if "workers_msgs_per_s" in figures:
+        lines.append(
+            f"{workers} workers, rate limiter off: {figures['workers_msgs_per_s']:.0f} messages/s "
+            f"= {figures['workers_ratio']:.2f}x one worker ({figures['workers_unlimited_wall_s']:.1f} s wall, "
+            f"incl. waiting out retry_after; per worker {figures['workers_unlimited_sent_by_worker']})"
+        )
+    if "workers_limited_total_s" in figures:
+        lines.append(
+            f"{workers} workers, rate limiter on: {figures['workers_limited_total_s']:.1f} s "
+            f"vs the 30 msg/s floor {figures['floor_s']:.1f} s = {figures['workers_limited_ratio']:.3f}x "
+            "(target: at most 1.05x)"
+        )
     lines.append(f"sent {figures['sent']}, lost {figures['lost']}, duplicated {figures['duplicated']}")
     lines.append(f"bot RSS with the model loaded: {figures['rss_mb']:.0f} MB (peak {figures['peak_rss_mb']:.0f} MB)")
+    if "worker_peak_rss_mb" in figures:
+        lines.append(f"worker peak RSS (no model): {figures['worker_peak_rss_mb']:.0f} MB")
     click.echo("\n".join(lines))
