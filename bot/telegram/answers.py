@@ -30,7 +30,7 @@ from telegram.ext import Application, ContextTypes
 from grading.i18n import _
 
 from ..engine import ASKED, PracticeEngine, Reply
-from ..storage import JobRecord
+from ..storage import ChatStateRecord, JobRecord
 from . import send
 from .coordination import Coordination, coordination_of
 
@@ -102,15 +102,26 @@ async def answer(
             return
         if held is not None:  # it replies to another question: what is held goes first
             await _grade(application, key, _held(application).pop(key))
-        engine = _engine(application)
-        state = await asyncio.to_thread(engine.store.chat_state, key)
-        if window <= 0 or state.state != ASKED or not state.question_id or replying_to not in (None, state.question_id):
-            replies = await asyncio.to_thread(engine.submit, key, text, replying_to=replying_to)
-            await send.send_replies(application.bot, chat_id, replies)
+        state = await _to_hold(application, key, chat_id, text, replying_to, window)
+        if state is None:
             return
-        held = _Held(chat_id, state.question_id, [text], loop.time())
+        held = _Held(chat_id, state.question_id, [text], loop.time())  # type: ignore[arg-type]
         _held(application)[key] = held
     application.create_task(_grade_when_quiet(application, key, held, window), update=update, name=f"answer:{key}")
+
+
+async def _to_hold(
+    application: Application, key: str, chat_id: int, text: str, replying_to: str | None, window: float
+) -> ChatStateRecord | None:
+    """The chat's state if `text` is to be held (a question is open and the message replies to no
+    other); else it is handled at once (graded, or told why not) and None is returned."""
+    engine = _engine(application)
+    state = await asyncio.to_thread(engine.store.chat_state, key)
+    if window > 0 and state.state == ASKED and state.question_id and replying_to in (None, state.question_id):
+        return state
+    replies = await asyncio.to_thread(engine.submit, key, text, replying_to=replying_to)
+    await send.send_replies(application.bot, chat_id, replies)
+    return None
 
 
 async def _grade_when_quiet(application: Application, key: str, held: _Held, window: float) -> None:
@@ -195,11 +206,8 @@ async def _answer_shared(
         return
     if held is not None:  # it replies to another question: what is held goes first
         await _grade_job(coordination, held)
-    engine = _engine(application)
-    state = await asyncio.to_thread(engine.store.chat_state, key)
-    if window <= 0 or state.state != ASKED or not state.question_id or replying_to not in (None, state.question_id):
-        replies = await asyncio.to_thread(engine.submit, key, text, replying_to=replying_to)
-        await send.send_replies(application.bot, chat_id, replies)
+    state = await _to_hold(application, key, chat_id, text, replying_to, window)
+    if state is None:
         return
     payload = {"key": key, "chat_id": chat_id, "question_id": state.question_id, "texts": [text],
                "updates": [update_id], "after_attempt": state.last_attempt_id}
