@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,7 @@ def grader(bank):  # noqa: ANN001, ANN201 - grading.grader.Grader
 # server and prints the `export` line.
 
 POSTGRES_URL_ENV = "MOCKBOT_TEST_POSTGRES_URL"
+DROP_TRIES = 20  # a test database is dropped with FORCE, which cannot end an autovacuum worker in it
 
 
 def postgres_server_url() -> str:
@@ -110,9 +112,16 @@ def postgres_database(server_url: str) -> Iterator[str]:
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         with psycopg.connect(_libpq(server_url), autocommit=True) as connection:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            connection.execute(drop)
+            for attempt in range(DROP_TRIES):
+                try:
+                    connection.execute(drop)
+                    break
+                except psycopg.errors.InsufficientPrivilege:  # an autovacuum worker is in it: soon done
+                    if attempt == DROP_TRIES - 1:
+                        raise
+                    time.sleep(0.5)
 
 
 @pytest.fixture
