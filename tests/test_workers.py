@@ -23,13 +23,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import create_engine, text
 from bot_process import TOKEN, BotProcess, until  # tests/ is on sys.path
 
 from bot.storage import Store
 from mockbot_testing.fake_api import FakeBotApi, SentCall
 from questions.bank import Bank
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# Several bot processes under load: never at the same time as the other module doing so (pytest -n).
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.xdist_group("workers")]
 
 WORKERS = 3
 USERS = 300
@@ -119,6 +121,50 @@ def _round_kind(call: SentCall) -> str | None:
     return "board" if "模拟面试结束" in text else None  # (with a leaderboard, or "nobody answered")
 
 
+def _pushes_settled(fake: FakeBotApi, subscribers: list[int], database_url: str) -> bool:
+    """Whether every subscriber the fake accepted a push for has that push marked sent, twice in
+    a row 0.2 s apart (a request that passed the fake's hold check just before may still land)."""
+    engine = create_engine(database_url)
+    try:
+        for attempt in range(2):
+            said = _said(fake)
+            accepted = {f"tg:{chat}" for chat in subscribers if said.get(chat)}
+            with engine.connect() as connection:
+                marked = set(connection.execute(
+                    text("SELECT user_key FROM outbox WHERE kind = 'daily' AND sent_at IS NOT NULL")).scalars())
+            if not accepted <= marked:
+                return False
+            if attempt == 0:
+                time.sleep(0.2)
+        return True
+    finally:
+        engine.dispose()
+
+
+def _doubled_pushes(fake: FakeBotApi, said: dict[int, list[SentCall]], subscribers: list[int], database_url: str,
+                    killed_at: float, workers: list[tuple[BotProcess, int]]) -> str:
+    """What is known of the subscribers that got more than one push: when each came (seconds
+    after the kill), their outbox rows, and the workers' log lines naming them."""
+    doubled = [chat for chat in subscribers if len(said.get(chat, [])) > 1]
+    lines = [f"{len(doubled)} subscribers got several pushes; {len(fake.dropped)} calls cut off"]
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            for chat in doubled[:5]:
+                rows = connection.execute(text(
+                    "SELECT id, due_at, sent_at, attempts, last_error, claimed_by FROM outbox WHERE user_key = :key"),
+                    {"key": f"tg:{chat}"}).all()
+                lines.append(f"{chat}: sent at {[round(call.time - killed_at, 2) for call in said[chat]]}; rows {rows}")
+                for number, (process, _port) in enumerate(workers):
+                    lines += [f"  worker {number}: {line}" for line in process.log().splitlines() if str(chat) in line][:5]
+        for number, (process, _port) in enumerate(workers):
+            lines += [f"  worker {number}: {line}" for line in process.log().splitlines()
+                      if "retrying" in line or "push" in line][:8]
+    finally:
+        engine.dispose()
+    return "\n".join(lines)
+
+
 def _group_posts(fake: FakeBotApi, group: int) -> list[SentCall]:
     return [call for call in _said(fake)[group] if _round_kind(call) is not None]
 
@@ -165,9 +211,13 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
         answer(users[: USERS // 2])  # the round's question is open meanwhile
         fake.hold("sendMessage")  # every worker's next messages wait; the killed one's never arrive
         until(lambda: fake.held >= WORKERS, 60.0, "sendMessage calls of the workers to be held")
-        time.sleep(0.5)  # the "sent" marks of messages accepted just before are committed
+        # Every push accepted before the hold is marked sent before the kill (however slow a busy
+        # machine makes that commit): what the kill can repeat is that instant, by design.
+        until(lambda: _pushes_settled(fake, subscribers, postgres_database_url), 60.0,
+              "the pushes accepted before the hold to be marked sent")
         victim, _port = workers[1]
         victim.kill()
+        killed_at = time.monotonic()
         fake.release()
         answer(users[USERS // 2 :])
 
@@ -200,22 +250,26 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
 
     dropped = len(fake.dropped)
     pushes = collections.Counter(len(said.get(chat, [])) for chat in subscribers)
-    assert pushes == {1: SUBSCRIBERS}, f"pushes per subscriber: {dict(pushes)}"
+    assert pushes == {1: SUBSCRIBERS}, _doubled_pushes(fake, said, subscribers, postgres_database_url, killed_at, workers)
     assert all(QUESTION_ID.search(said[chat][0].text or "") for chat in subscribers)
     assert collections.Counter(graded.values()) == {1: USERS}, "every answer graded exactly once"
     feedback = collections.Counter(sum("/100" in (c.text or "") for c in said.get(user, [])) for user in users)
     assert set(feedback) <= {0, 1}, f"feedback messages per user: {dict(feedback)}"
     assert feedback[0] <= dropped, f"{feedback[0]} users without feedback, {dropped} messages cut off by the kill"
+    counted = 0
     for group in GROUPS:
         kinds = [_round_kind(call) for call in _group_posts(fake, group)]
         assert kinds == ["q1", "r1", "board"], f"group {group}: {kinds}"
         posts = [call.text or "" for call in _group_posts(fake, group)]
         received = {name for call in said[group] if "的回答。" in (call.text or "") and (call.text or "").startswith("收到")
                     for name in MEMBERS.values() if name in (call.text or "")}
-        assert received, f"group {group}: no answer acknowledged"
-        # An acknowledged answer counts: it is in the results and on the board (a reply that reached
-        # the bot after the question closed is told so instead, as under any load it may).
+        # An acknowledged answer counts: it is in the results and on the board. (A reply that reached
+        # the bot after the question closed is told so instead, as under any load it may; an
+        # acknowledgement the killed worker was sending is cut off with it.)
         assert all(name in posts[1] and name in posts[2] for name in received), "\n---\n".join(posts)
+        counted += sum(name in posts[1] and name in posts[2] for name in MEMBERS.values())
+    assert counted >= 1, "no group answer counted in any round"
     assert active == [] and pending == []
     assert fake.webhook_failures >= 1, "the killed worker's updates were delivered again elsewhere"
-    assert "Traceback" not in "".join(process.log() for process, _port in workers)
+    logs = "".join(process.log() for process, _port in workers)
+    assert "Traceback" not in logs, logs[max(0, logs.find("Traceback") - 1500) : logs.find("Traceback") + 6000]

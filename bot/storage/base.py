@@ -31,8 +31,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked (or loses a race)
+DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked (see RACE_RETRIES for races)
 DEFAULT_RETRY_DELAY = 0.05  # seconds before the second try; doubles after each
+# A PostgreSQL transaction that lost a race (serialization failure, deadlock) is tried at least this
+# often: hundreds of chats writing at once make SERIALIZABLE transactions abort each other often
+# (small tables are read whole, so their predicate locks cover every row), and each retry is cheap.
+RACE_RETRIES = 12
+RACES = frozenset({"serialization failure", "deadlock"})  # the reasons `engine.retry_reason` gives for it
+MAX_RETRY_PAUSE = 0.5  # seconds: the longest pause between two tries (about 4 s for all 12)
 DEFAULT_BUSY_TIMEOUT_MS = 1000  # SQLite's own wait for a lock, within each try
 
 
@@ -148,12 +154,15 @@ class StoreBase:
     def _retrying(self, attempt: Callable[[], T], *, failure: str, serializable: bool = False) -> T:
         """Run `attempt`, again after a growing pause while it fails in a way a retry can fix.
 
-        SQLite: "database is locked". PostgreSQL: serialization failures and deadlocks, and unique
-        violations in SERIALIZABLE transactions (see `engine.retry_reason`); there the pause is
-        jittered, so transactions that collided do not collide again in step.
+        SQLite: "database is locked". PostgreSQL: serialization failures and deadlocks (at least
+        `RACE_RETRIES` tries), and unique violations in SERIALIZABLE transactions (see
+        `engine.retry_reason`); there the pause is jittered, so transactions that collided do not
+        collide again in step. Otherwise `retries` tries; a pause is at most `MAX_RETRY_PAUSE`.
         """
         delay = self._retry_delay
-        for number in range(1, self._retries + 1):
+        number = 0
+        while True:
+            number += 1
             try:
                 return attempt()
             except DBAPIError as exc:
@@ -162,7 +171,7 @@ class StoreBase:
                     if isinstance(exc, OperationalError):
                         raise StorageError(f"{failure} {self.location}: {first_line(exc)}") from exc
                     raise
-                if number == self._retries:
+                if number >= (max(self._retries, RACE_RETRIES) if reason in RACES else self._retries):
                     if reason == "locked":
                         raise StorageError(
                             f"database is locked: {self.location} (still locked after {number} tries)"
@@ -172,7 +181,9 @@ class StoreBase:
                     raise StorageError(
                         f"database is busy: {self.location} ({reason} {number} times)"
                     ) from exc
-                pause = delay if reason == "locked" else delay * random.uniform(0.5, 1.5)
+                pause = min(delay, MAX_RETRY_PAUSE)
+                if reason != "locked":
+                    pause *= random.uniform(0.5, 1.5)
                 logger.info("database %s is %s; try %d in %.0f ms", self.location,
                             "locked" if reason == "locked" else f"busy ({reason})", number + 1, 1000 * pause)
                 time.sleep(pause)
@@ -181,4 +192,3 @@ class StoreBase:
                 if isinstance(exc.orig, ValueError | TypeError):
                     raise exc.orig from None
                 raise
-        raise AssertionError("unreachable")

@@ -285,11 +285,14 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
             logger.error("409 from Telegram: %s (is another instance running with this token?)", error)
     elif update is None and context.job is None and isinstance(error, NetworkError):  # from polling
         logger.warning("polling for updates failed: %s", error)
+    elif (isinstance(update, Update) and isinstance(error, StorageError)
+          and (shared := coordination.coordination_of(context.application)) is not None):
+        # The database was busy or away: the update stays unconfirmed and Telegram sends it again,
+        # so this is a condition, not a bug (one line).
+        shared.unconfirmed.add(update.update_id)
+        logger.warning("update %d not handled, Telegram will send it again: %s", update.update_id, error)
     else:
         logger.error("error while handling an update", exc_info=error)
-        shared = coordination.coordination_of(context.application)
-        if shared is not None and isinstance(update, Update) and isinstance(error, StorageError):
-            shared.unconfirmed.add(update.update_id)  # the database was busy or away: Telegram sends it again
 
 
 RETENTION_EVERY = 6 * 3600.0  # seconds between passes that blank answers past privacy.answer_retention_days
