@@ -8,6 +8,7 @@ passed as `now`, so nothing depends on the clock.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib.util
 import logging
@@ -23,16 +24,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, func, inspect, make_url, select, text
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.storage import RoundState, StorageError, Store, UserRecord
+from bot.storage.base import RACE_RETRIES
 from bot.storage.migrate import current_revision, head_revision
 from bot.storage.models import Base, User, UTCDateTime
 
@@ -637,4 +640,30 @@ def test_a_conflicting_transaction_is_retried(postgres_database_url: str, caplog
         assert any("serialization failure" in record.getMessage() for record in caplog.records)
     finally:
         other.dispose()
+        store.close()
+
+
+def test_a_lost_race_is_tried_more_often_in_a_worker_thread_than_on_an_event_loop(postgres_database_url: str) -> None:
+    """Serialization failures are tried RACE_RETRIES times in a thread, but only `retries` times on
+    an event loop's thread, where each pause would stall every request in flight."""
+    store = Store.open(postgres_database_url, retries=3, retry_delay=0.001)
+    tries: list[int] = []
+
+    def lose() -> None:
+        tries.append(1)
+        raise OperationalError("COMMIT", {}, psycopg.errors.SerializationFailure("could not serialize access"))
+
+    def count(run: Callable[[], None]) -> int:
+        tries.clear()
+        with pytest.raises(StorageError, match=r"database is busy: .*\(serialization failure \d+ times\)"):
+            run()
+        return len(tries)
+
+    async def on_loop() -> None:
+        store._retrying(lose, failure="database", serializable=True)  # noqa: SLF001
+
+    try:
+        assert count(lambda: store._retrying(lose, failure="database", serializable=True)) == RACE_RETRIES  # noqa: SLF001
+        assert count(lambda: asyncio.run(on_loop())) == 3
+    finally:
         store.close()

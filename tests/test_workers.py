@@ -154,7 +154,8 @@ def _doubled_pushes(fake: FakeBotApi, said: dict[int, list[SentCall]], subscribe
                 rows = connection.execute(text(
                     "SELECT id, due_at, sent_at, attempts, last_error, claimed_by FROM outbox WHERE user_key = :key"),
                     {"key": f"tg:{chat}"}).all()
-                lines.append(f"{chat}: sent at {[round(call.time - killed_at, 2) for call in said[chat]]}; rows {rows}")
+                sends = [(round(call.time - killed_at, 2), (call.text or "")[:60]) for call in said[chat]]
+                lines.append(f"{chat}: sent (s after the kill, text) {sends}; rows {rows}")
                 for number, (process, _port) in enumerate(workers):
                     lines += [f"  worker {number}: {line}" for line in process.log().splitlines() if str(chat) in line][:5]
         for number, (process, _port) in enumerate(workers):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -33,13 +34,24 @@ T = TypeVar("T")
 
 DEFAULT_RETRIES = 5  # tries of a transaction that finds the database locked (see RACE_RETRIES for races)
 DEFAULT_RETRY_DELAY = 0.05  # seconds before the second try; doubles after each
-# A PostgreSQL transaction that lost a race (serialization failure, deadlock) is tried at least this
-# often: hundreds of chats writing at once make SERIALIZABLE transactions abort each other often
-# (small tables are read whole, so their predicate locks cover every row), and each retry is cheap.
+# A PostgreSQL transaction that lost a race (serialization failure, deadlock) in a worker thread is
+# tried at least this often: hundreds of chats writing at once make SERIALIZABLE transactions abort
+# each other often (small tables are read whole, so their predicate locks cover every row), and each
+# retry is cheap. On an event loop's thread the pauses would stall every request in flight (a stall
+# past the Bot API read timeout makes a sent message look failed): there `retries` tries.
 RACE_RETRIES = 12
 RACES = frozenset({"serialization failure", "deadlock"})  # the reasons `engine.retry_reason` gives for it
 MAX_RETRY_PAUSE = 0.5  # seconds: the longest pause between two tries (about 4 s for all 12)
 DEFAULT_BUSY_TIMEOUT_MS = 1000  # SQLite's own wait for a lock, within each try
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread is running an asyncio event loop (where sleeping blocks everything)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def utc_now(now: datetime | None = None, name: str = "now") -> datetime:
@@ -155,7 +167,7 @@ class StoreBase:
         """Run `attempt`, again after a growing pause while it fails in a way a retry can fix.
 
         SQLite: "database is locked". PostgreSQL: serialization failures and deadlocks (at least
-        `RACE_RETRIES` tries), and unique violations in SERIALIZABLE transactions (see
+        `RACE_RETRIES` tries off an event loop), and unique violations in SERIALIZABLE transactions (see
         `engine.retry_reason`); there the pause is jittered, so transactions that collided do not
         collide again in step. Otherwise `retries` tries; a pause is at most `MAX_RETRY_PAUSE`.
         """
@@ -171,7 +183,8 @@ class StoreBase:
                     if isinstance(exc, OperationalError):
                         raise StorageError(f"{failure} {self.location}: {first_line(exc)}") from exc
                     raise
-                if number >= (max(self._retries, RACE_RETRIES) if reason in RACES else self._retries):
+                if number >= (max(self._retries, RACE_RETRIES) if reason in RACES and not _on_event_loop()
+                              else self._retries):
                     if reason == "locked":
                         raise StorageError(
                             f"database is locked: {self.location} (still locked after {number} tries)"
