@@ -28,7 +28,7 @@ from mockbot_testing.fake_api import ApplicationThread, FakeBotApi, SentCall
 from questions.bank import Bank
 from questions.taxonomy import Taxonomy
 
-# Several bot processes under load: never at the same time as the other module doing so (pytest -n).
+# Several bot workers under load: never at the same time as the other module doing so (pytest -n).
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.xdist_group("workers")]
 
 CHAT = 5151

@@ -30,7 +30,7 @@ from bot.storage import Store
 from mockbot_testing.fake_api import FakeBotApi, SentCall
 from questions.bank import Bank
 
-# Several bot processes under load: never at the same time as the other module doing so (pytest -n).
+# Several bot workers under load: never at the same time as the other module doing so (pytest -n).
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.xdist_group("workers")]
 
 WORKERS = 3

@@ -167,9 +167,9 @@ class StoreBase:
         """Run `attempt`, again after a growing pause while it fails in a way a retry can fix.
 
         SQLite: "database is locked". PostgreSQL: serialization failures and deadlocks (at least
-        `RACE_RETRIES` tries off an event loop), and unique violations in SERIALIZABLE transactions (see
-        `engine.retry_reason`); there the pause is jittered, so transactions that collided do not
-        collide again in step. Otherwise `retries` tries; a pause is at most `MAX_RETRY_PAUSE`.
+        `RACE_RETRIES` tries off an event loop), and unique violations in SERIALIZABLE transactions
+        (see `engine.retry_reason`); there the pause is jittered, so transactions that collided do
+        not collide again in step. Otherwise `retries` tries; a pause is at most `MAX_RETRY_PAUSE`.
         """
         delay = self._retry_delay
         number = 0
