@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage import migrate
 from bot.storage.engine import (
+    RACE_REASONS,
     database_label,
     first_line,
     is_serializable,
@@ -40,7 +41,6 @@ DEFAULT_RETRY_DELAY = 0.05  # seconds before the second try; doubles after each
 # retry is cheap. On an event loop's thread the pauses would stall every request in flight (a stall
 # past the Bot API read timeout makes a sent message look failed): there `retries` tries.
 RACE_RETRIES = 12
-RACES = frozenset({"serialization failure", "deadlock"})  # the reasons `engine.retry_reason` gives for it
 MAX_RETRY_PAUSE = 0.5  # seconds: the longest pause between two tries (about 4 s for all 12)
 DEFAULT_BUSY_TIMEOUT_MS = 1000  # SQLite's own wait for a lock, within each try
 
@@ -183,7 +183,7 @@ class StoreBase:
                     if isinstance(exc, OperationalError):
                         raise StorageError(f"{failure} {self.location}: {first_line(exc)}") from exc
                     raise
-                if number >= (max(self._retries, RACE_RETRIES) if reason in RACES and not _on_event_loop()
+                if number >= (max(self._retries, RACE_RETRIES) if reason in RACE_REASONS and not _on_event_loop()
                               else self._retries):
                     if reason == "locked":
                         raise StorageError(

@@ -25,12 +25,13 @@ from sqlalchemy.pool import StaticPool
 from bot.storage.errors import StorageError
 
 __all__ = ["open_engine", "database_label", "is_locked", "retry_reason", "is_serializable", "first_line",
-           "WRITE_OPTION"]
+           "WRITE_OPTION", "RACE_REASONS"]
 
 WRITE_OPTION = "mockbot_write"  # execution option: this engine's transactions will write
 
 # PostgreSQL SQLSTATEs that mean "run the transaction again": it lost a race, nothing is wrong.
 _POSTGRES_RETRY = {"40001": "serialization failure", "40P01": "deadlock"}
+RACE_REASONS = frozenset(_POSTGRES_RETRY.values())  # what `retry_reason` says of a lost race
 _UNIQUE_VIOLATION = "23505"
 
 
