@@ -21,7 +21,7 @@ def point_ref(point: KeyPoint) -> Point:
 def reference_for(question: Question) -> Reference:
     """The grading reference of a bank question (its key points, keyword overrides, misconceptions)."""
     keywords = {number: tuple(words) for number, words in question.keywords.items()}
-    misconceptions = tuple(Misconception(m.claim, m.correction) for m in question.misconceptions)
+    misconceptions = tuple(Misconception(m.claim, m.correction, m.claim_en or "") for m in question.misconceptions)
     points = tuple(point_ref(p) for p in question.key_points)
     return Reference(question.question, question.answer, points, keywords, misconceptions)
 

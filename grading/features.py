@@ -129,6 +129,20 @@ def _statement_share(raw: str, tokens_: list[str]) -> float:
     return min(1.0, sum(t in STOP_WORDS for t in tokens_) / len(tokens_) / 0.08)
 
 
+def _lean_sides(prepared: PreparedReference, sims: np.ndarray, foreign: bool) -> tuple[np.ndarray, np.ndarray]:
+    """What a reply's lean is measured between: rows of `sims` (the points' wordings x the reply's
+    units) and the wrong claims' vectors. A reply in the other language is weighed in one language:
+    the English wordings of both where the bank has them, else the Chinese ones of both (a cosine
+    across languages runs lower, so mixing them tilts the lean)."""
+    translated = prepared.translated
+    if foreign and translated is not None and translated.any():
+        if prepared.translated_claim_vectors is not None:
+            return sims[translated], prepared.translated_claim_vectors
+        if not translated.all():
+            return sims[~translated], prepared.claim_vectors
+    return sims, prepared.claim_vectors  # type: ignore[return-value]
+
+
 def _coverage(keywords: KeywordSet, reply: ReplyAnalysis, flipped: set[int]) -> float:
     """IDF-weighted share of the keywords in the reply; a keyword said only in clauses that turn
     the point around earns nothing."""
@@ -160,6 +174,7 @@ def reply_features(
     the whole reply when the reply has more than two clauses."""
     sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
     n_points = len(prepared.points)
+    foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
     # Contradiction cues look at single clauses that state something (not 如果…/不然…).
     claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
     claim_sims = (
@@ -193,8 +208,9 @@ def reply_features(
     if prepared.claim_vectors is not None and len(prepared.misconceptions):
         # A reply closer to a known wrong claim than to any wording of a key point leans wrong
         # (a weak cue on its own: embeddings hardly see negation; the score weighs it).
-        lean = float((prepared.claim_vectors @ whole).max() - (prepared.variant_vectors @ whole).max())
-        lean_units = float((prepared.claim_vectors @ unit_vectors.T).max() - sims.max())
+        rows, wrong = _lean_sides(prepared, sims, foreign)
+        lean = float((wrong @ whole).max() - rows[:, -1].max())
+        lean_units = float((wrong @ unit_vectors.T).max() - rows.max())
     return ReplyFeatures(
         points=tuple(points),
         recall=recall,
@@ -212,5 +228,5 @@ def reply_features(
         relevance=float(sims.max()) if sims.size else 0.0,
         overlap=bool(reply.index.exact & prepared.vocabulary),
         question_relevance=float((unit_vectors @ prepared.question_vector).max()) if prepared.question_vector is not None else 0.0,
-        foreign=prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x"),
+        foreign=foreign,
     )

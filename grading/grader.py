@@ -135,6 +135,8 @@ class Grader:
         at_question = add([reference.question or joined])
         at_subclaims = add(subclaims)
         at_claims = add([m.claim for m in misconceptions])
+        english = language == "zh" and any(m.en for m in reference.misconceptions)
+        at_claims_en = add([m.en or m.claim for m in reference.misconceptions]) if english else None
         at_parts = [(add(_clauses(m.claim)), add(_clauses(m.correction or m.claim))) for m in misconceptions]
         at_demoted = add([demoted_text(joined, demote, self.glossary)]) if params.score.demoted_cosine else None
         vectors = self._cache.encode(self.embedder(language), batch)
@@ -144,6 +146,10 @@ class Grader:
             points=tuple(prepared_points),
             variant_vectors=vectors[at_variants],
             variant_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.variants], dtype=np.int32),
+            translated=np.array(
+                [language == "zh" and v == q.en != q.text for q, p in zip(points, prepared_points) for v in p.variants],
+                dtype=bool,
+            ),
             reference_vector=vectors[at_reference][0],
             demoted_reference_vector=vectors[at_demoted][0] if at_demoted else None,
             question_vector=vectors[at_question][0],
@@ -154,6 +160,7 @@ class Grader:
             ),
             vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
             claim_vectors=vectors[at_claims] if misconceptions else None,
+            translated_claim_vectors=vectors[at_claims_en] if at_claims_en else None,
             subclaim_vectors=vectors[at_subclaims] if subclaims else None,
             subclaim_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.claims], dtype=np.int32)
             if subclaims

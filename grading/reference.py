@@ -40,6 +40,7 @@ class Misconception:
 
     claim: str
     correction: str = ""
+    en: str = ""  # the claim in English, for weighing an English reply to a Chinese question
 
 
 @dataclass(frozen=True)

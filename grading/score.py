@@ -14,13 +14,15 @@ from .settings import LanguageParams
 __all__ = ["point_score", "feature_vector", "combine", "apply_curve", "relevance_gate", "PENALTIES"]
 
 
-def point_score(features: PointFeatures, params: LanguageParams) -> float:
-    """0-1 evidence that the point is stated: keywords say what, similarity says it is addressed."""
+def point_score(features: PointFeatures, params: LanguageParams, *, foreign: bool = False) -> float:
+    """0-1 evidence that the point is stated: keywords say what, similarity says it is addressed.
+    `foreign`: the reply is in the other language, whose cosines run lower (`foreign_shift`)."""
     if features.contradicted:
         return 0.0
     p = params.point
+    floor = p.sim_floor - (p.foreign_shift if foreign else 0.0)
     span = max(p.sim_ceiling - p.sim_floor, 1e-6)
-    similarity = min(1.0, max(0.0, (features.similarity - p.sim_floor) / span))
+    similarity = min(1.0, max(0.0, (features.similarity - floor) / span))
     # A point whose every word is the question's own is judged by similarity alone; one with a
     # single keyword leans on it half as much (one word choice should not decide the point).
     keyword = p.keyword * min(1.0, features.keywords / 2)
@@ -31,7 +33,7 @@ def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dic
     """The named features the score weighs, and each point's status and score."""
     statuses = []
     for point in features.points:
-        value = point_score(point, params)
+        value = point_score(point, params, foreign=features.foreign)
         if point.contradicted:
             status = PointStatus.CONTRADICTED
         elif value >= params.point.covered:
@@ -124,7 +126,8 @@ def relevance_gate(features: ReplyFeatures, params: LanguageParams) -> float:
     relevance = max(features.relevance, features.question_relevance if p.gate_overlap else 0.0)
     if p.gate_overlap and features.overlap:
         return 1.0
-    gate = min(1.0, max(0.0, (relevance - p.gate_floor) / p.gate_span))
+    floor = p.gate_floor - (p.foreign_shift if features.foreign else 0.0)
+    gate = min(1.0, max(0.0, (relevance - floor) / p.gate_span))
     if p.gate_recall > 0:
         gate = max(gate, min(1.0, features.recall / p.gate_recall))
     return gate

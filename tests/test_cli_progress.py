@@ -30,11 +30,15 @@ BAR = re.compile(r"━{5,}")  # rich's bar
 
 
 def small_devset(folder: Path, questions: int) -> Path:
-    """The dev set's first `questions` questions (six replies each)."""
+    """The dev set's first `questions` questions (six or seven replies each)."""
     head, *entries = DEVSET.read_text(encoding="utf-8").split("\n- question_id:")
     path = folder / "dev.yaml"
     path.write_text(head + "".join("\n- question_id:" + entry for entry in entries[:questions]) + "\n", encoding="utf-8")
     return path
+
+
+def reply_count(devset: Path) -> int:
+    return sum(len(entry["replies"]) for entry in yaml.safe_load(devset.read_text(encoding="utf-8")))
 
 
 def command(tmp_path: Path, *args: str, questions: int) -> list[str]:
@@ -68,11 +72,12 @@ def test_calibrate_on_a_terminal_shows_a_bar_on_stderr_and_rounded_text_on_stdou
     terminal = child.before
     assert child.exitstatus == 0, terminal
     assert "zh: calibrating on the dev and held-out sets" in terminal and BAR.search(terminal)
-    assert "30/30" in terminal  # every reply of the 5 questions counted
+    replies = reply_count(tmp_path / "dev.yaml")
+    assert replies >= 30 and f"{replies}/{replies}" in terminal  # every reply of the 5 questions counted
     text = out.read_text(encoding="utf-8")
     assert "\x1b" not in text and "━" not in text  # the bar stayed on stderr
     report = yaml.safe_load(text.split("# for config.yaml")[0].split("\n", 1)[1])["cross_validated"]
-    assert report["replies"] == 30
+    assert report["replies"] == replies
     assert decimals(report["pearson_r"]) <= 3 and decimals(report["pass_fail_agreement"]) <= 3
     assert decimals(report["mae"]) <= 1
     assert all(decimals(value) <= 1 for value in report["median_score"].values())
@@ -87,7 +92,7 @@ def test_evaluate_piped_shows_no_bar_and_prints_json_without_float_noise(tmp_pat
     assert completed.returncode == 0, completed.stderr
     assert not BAR.search(completed.stderr) and "dev (fitted on)" not in completed.stderr
     output = json.loads(completed.stdout)
-    assert output["zh"]["dev (fitted on)"]["replies"] == 12
+    assert output["zh"]["dev (fitted on)"]["replies"] == reply_count(tmp_path / "dev.yaml") >= 12
     assert floats(output) and all(decimals(value) <= 4 for value in floats(output))
 
 

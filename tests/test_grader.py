@@ -354,6 +354,20 @@ def test_complete_dropout_answer_in_english_scores_at_least_70(grader: Grader, b
     assert result.language == "zh"  # graded against the Chinese points through the multilingual model
 
 
+def test_an_english_reply_is_weighed_against_the_english_wordings_of_the_wrong_claims(grader: Grader, bank) -> None:  # noqa: ANN001
+    # Weighed across languages (Chinese claims, English reply), a wrong claim said in English leaned
+    # barely towards the claim (0.02); in one language it is clear, and a right reply leans away.
+    reference = reference_for(bank.get(DROPOUT))
+    assert reference.misconceptions and all(m.en for m in reference.misconceptions)
+    replies = (
+        "At test time dropout still randomly drops neurons, exactly like in training.",
+        "At test time nothing is dropped; all neurons are used, and the scaling by p during training keeps the expectation equal.",
+    )  # fmt: skip
+    wrong, right = cal.features_for(grader, [cal.DevReply(DROPOUT, reference, "english", text, 0.0) for text in replies])
+    assert wrong.foreign and right.foreign
+    assert wrong.lean_units > 0.1 and right.lean_units < 0.0, (wrong.lean_units, right.lean_units)
+
+
 def test_wrong_reason_for_averaging_the_loss_scores_at_most_20_and_is_named(grader: Grader, bank) -> None:  # noqa: ANN001
     answer = "求平均是为了让梯度变得更大，这样模型收敛更快。如果不求平均，梯度会太小，训练很慢"
     result = grade(grader, bank, "004-013952", answer)
@@ -620,8 +634,9 @@ def test_chinese_feedback_lists_covered_and_missed_points_in_the_references_word
     assert lines[missed_at + 1] == f"  · {feedback.missed[0]}"
     tip = lines[-1]
     assert tip == feedback.tip and "\n" not in feedback.tip
-    assert tip.startswith("建议补充：")
-    assert tip.removeprefix("建议补充：") in result.missed
+    # The missed point (tuples as dict keys) is a detail: the core is made, and the tip says so.
+    assert tip.startswith("核心要点都答到了，还可以补充：")
+    assert tip.removeprefix("核心要点都答到了，还可以补充：") in result.missed
 
 
 ENGLISH = Reference(
