@@ -331,7 +331,26 @@ def report(replies: Sequence[DevReply], predicted: Sequence[float], *, pass_line
             for kind in KINDS
             if any(r.kind == kind for r in replies)
         }
+        if any(r.kind == "english" for r in replies):
+            out["english_by_band"] = _english_by_band(replies, values, gold)
         out["misordered"] = misordered[:20]
+    return out
+
+
+def _english_by_band(replies: Sequence[DevReply], values: np.ndarray, gold: np.ndarray) -> dict[str, dict[str, float]]:
+    """English replies (of any quality) by the band of their fair score: good (>= 65), partial (30-65),
+    wrong or off topic (< 30), each with the mean score given and the mean fair score."""
+    bands = {"good": (65.0, 101.0), "partial": (30.0, 65.0), "wrong_or_off_topic": (0.0, 30.0)}
+    english = np.array([r.kind == "english" for r in replies])
+    out = {}
+    for band, (low, high) in bands.items():
+        chosen = english & (gold >= low) & (gold < high)
+        if chosen.any():
+            out[band] = {
+                "replies": int(chosen.sum()),
+                "mean_score": round(float(values[chosen].mean()), 1),
+                "mean_gold": round(float(gold[chosen].mean()), 1),
+            }
     return out
 
 
