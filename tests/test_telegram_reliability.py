@@ -7,7 +7,9 @@ HTTP against the fake Bot API server; storage on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import html
+import logging
 import random
+import sqlite3
 import re
 import threading
 import time
@@ -67,6 +69,35 @@ def _reply(fake: FakeBotApi, since: int, text: str = "") -> SentCall:
 def _shown(call: SentCall) -> str:
     """What the user sees of a message (the fake answers with the parsed text)."""
     return str(call.result["text"])
+
+
+def test_a_push_pass_that_finds_the_database_busy_stops_with_one_warning_and_the_push_goes_later(
+    fake: FakeBotApi, engine: PracticeEngine, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite only: another connection holds the file's write lock")
+    monkeypatch.setattr(send, "BACKOFF", 0.01)
+    engine.subscribe(KEY, "00:30", _zone_past_its_slot())
+    fake.fail_next("sendMessage", times=send.RETRIES + 1, status=502)  # the start-up pass leaves it pending
+    with _bot(fake, engine) as running:
+        until(lambda: any(item.attempts for item in _pending(engine)), 20.0, "the failed try to be counted")
+        blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.1)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock: the pass can read, not claim
+        caplog.clear()  # the start-up pass's warning about the 502
+        try:
+            with caplog.at_level(logging.WARNING, logger="bot.telegram.outbox"):
+                assert running.run(outbox.deliver_pending(running.application)) == 0  # no exception
+        finally:
+            blocker.rollback()
+            blocker.close()
+        said = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.outbox"]
+        assert len(said) == 1 and said[0].startswith("push pass stopped early, 1 pushes wait for the next pass"), said
+        assert "database is locked" in said[0]
+        assert len(_pending(engine)) == 1  # nothing lost
+        running.run(outbox.deliver_pending(running.application))  # the next pass
+        until(lambda: not _pending(engine), 20.0, "the push to be sent")
+    assert len([c for c in fake.sent if c.chat_id == CHAT]) == 1
 
 
 # ---------------------------------------------------------------- 6. lengths in UTF-16 units

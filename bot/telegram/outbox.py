@@ -125,12 +125,19 @@ async def _one_pass(application: Application, now: datetime, concurrency: int) -
     queue: asyncio.Queue[_ChatBatch | None] = asyncio.Queue(maxsize=CHUNK // 2)
 
     async def produce() -> None:
-        for start in range(0, len(items), CHUNK):
-            chunk = _claimed(engine.store, items[start : start + CHUNK], owner, now)  # on the loop: see CHUNK
-            ready = _prepare(engine, chunk, now)
-            await asyncio.sleep(0)  # let waiting updates and senders in between chunks
-            for batch in _by_chat(ready):
-                await queue.put(batch)
+        start = 0
+        try:
+            for start in range(0, len(items), CHUNK):
+                chunk = _claimed(engine.store, items[start : start + CHUNK], owner, now)  # on the loop: see CHUNK
+                ready = _prepare(engine, chunk, now)
+                await asyncio.sleep(0)  # let waiting updates and senders in between chunks
+                for batch in _by_chat(ready):
+                    await queue.put(batch)
+        except StorageError as exc:
+            # The database stayed busy (e.g. PostgreSQL races, retried less on the event loop): what
+            # is queued still goes out, and the rest stay pending, claimed by this sender, for the
+            # next pass. Stopping the senders instead could cut off a message Telegram accepted.
+            logger.warning("push pass stopped early, %d pushes wait for the next pass: %s", len(items) - start, exc)
         for _ in range(concurrency):
             await queue.put(None)  # one "done" per sender
 
