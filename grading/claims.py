@@ -129,6 +129,13 @@ def stated_misconceptions(
         alone = alone or list(range(len(m.parts)))  # no part stands alone: the claim as a whole
         if alone and (stated[alone[0]] and m.wrong_alone[alone[0]] or all(stated[i] for i in alone)):
             found.append(index)
+        elif m.whole is not None and prepared.claim_vectors is not None and _states_part(
+            # The whole claim in one clause ("只要样本够多就不需要增广"): its parts' polarities cannot be
+            # compared with that clause one by one.
+            m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
+            said, rights, right_sims, glossary, params.point,
+        ):
+            found.append(index)
     return tuple(found)
 
 

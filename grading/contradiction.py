@@ -48,9 +48,15 @@ _NOT_NEGATING = frozenset(
 # Adverbs (degree, hedges), prepositions and the copula a negation reads past to the word it denies
 # ("不会太大", "并不直接约束", "不是以0为中心"); no content of their own.
 _TRANSPARENT = frozenset(
-    "太 很 直接 并 一定 完全 总是 总 必须 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
+    "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来".split()
 )
+# Need and must, and the light verbs: "不需要额外操作" denies the extra work, not the needing, and
+# "不做增广" the augmentation, so a negation reads past them to the word it denies, as "不用额外处理"
+# does; "没必要" is such a negation.
+_NEEDS = frozenset("需要 需 要 必要 必须 做 进行 加以".split())
+_ANY = "任何"  # "不需要任何额外操作": the negation covers the phrase that follows, two words
+_WHAT = frozenset({"什么", _ANY})
 
 
 _SYMBOL = re.compile(r"^([0-9.]+|[a-z])$")
@@ -88,7 +94,14 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     carried = 0  # the negations that applied to the previous word: "不会太大或者太小" denies both
     dismissed = False
     than: set[str] | None = None  # the words after 比, once it is met
-    for token in tokens:
+    # A negation with no word after it denies what came before: "什么额外操作都不用做" the extra work
+    # (the words since 什么/任何), "测试时dropout不用" dropout.
+    topic: list[str] | None = None  # content words since 什么/任何, outside a negation
+    denied: list[str] | None = None  # what a negation denies if nothing follows it
+    verb: str | None = None  # the last need or light verb a negation read past
+    for token in _without_a_not_a(tokens):
+        if token in _WHAT and not pending:
+            topic = []
         if token == _THAN and than is None:
             than, before = set(), set(words)
             continue
@@ -111,9 +124,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             words.add(MODAL)
             (negated if pending % 2 else plain).add(MODAL)
             if pending:
-                window, pending = 0, 0
+                window, pending, denied = 0, 0, []
             continue
         if token in negations or token in _NEGATED_MODALS:
+            if token not in _NEGATED_MODALS:  # "不能" carries its own polarity
+                denied = _denied_before(topic, previous)
             pending += 1
             window = NEGATION_WINDOW
             continue
@@ -121,13 +136,19 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
         if token[:1] in _PREFIXES and token not in _NOT_NEGATING:
             prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
-        if prefix and base in STOP_WORDS:  # "不想", "不要", "没法": a negation of what follows
+        if prefix and (base in STOP_WORDS or base in _NEEDS):  # "不想", "不要", "没必要": denies what follows
+            denied = _denied_before(topic, previous)
             pending += 1
             window = NEGATION_WINDOW
             continue
-        if base in _TRANSPARENT:  # "不是以0为中心", "并不直接约束": read past
+        if base in _TRANSPARENT or base in _NEEDS:  # "不是以0为中心", "并不直接约束": read past
+            if pending and base in _NEEDS:
+                verb = base
             continue
-        if base in STOP_WORDS:  # "不需要任何……": the negation ends with the verb it denies
+        if base == _ANY:
+            window = max(window, 2) if pending else window
+            continue
+        if base in STOP_WORDS:  # "不想让……": the negation ends with the verb it denies
             if window:
                 window -= 1
                 pending = pending if window else 0
@@ -135,6 +156,10 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
         words.add(base)
         if than is not None:
             than.add(base)
+        if pending and window:
+            denied = []  # the negation found its word
+        elif topic is not None:
+            topic.append(base)
         carried = pending if window else 0
         if (pending + (1 if prefix else 0)) % 2:
             negated.add(base)
@@ -145,11 +170,42 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             window -= 1
             if not window:
                 pending = 0
+    if pending and not denied and verb:  # "测试时什么都不做": the verb itself is what is denied
+        denied = [verb]
+        words.add(verb)
+    for word in denied if pending and denied else ():  # a negation still open at the end
+        if word not in negated:
+            negated.add(word)
+            plain.discard(word)
     if dismissed or "关系" in negated:
         return Polarity(frozenset(words), frozenset(words))
     mixed = negated & plain
     compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())
     return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared)
+
+
+def _without_a_not_a(tokens: Sequence[str]) -> list[str]:
+    """The tokens without the "not A" of an A-not-A question ("顺序对不对", "是不是", "要不要"): it asks,
+    it does not deny."""
+    out: list[str] = []
+    skip = 0
+    for i, token in enumerate(tokens):
+        if skip:
+            skip -= 1
+            continue
+        if token in _PREFIXES and 0 < i < len(tokens) - 1 and tokens[i - 1] == tokens[i + 1]:
+            skip = 1
+            continue
+        if i and token[:1] in _PREFIXES and token[1:] == tokens[i - 1]:  # "用不用", "能不能"
+            continue
+        out.append(token)
+    return out
+
+
+def _denied_before(topic: list[str] | None, previous: str | None) -> list[str]:
+    if topic is not None:
+        return list(topic)
+    return [previous] if previous else []
 
 
 def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:

@@ -209,6 +209,7 @@ class Grader:
             parts=parts,
             correction_parts=tuple(self._polarity(c) for c in _clauses(misconception.correction or misconception.claim)),
             dependent=tuple(number > 0 and self._goes_on(text, part) for number, (text, part) in enumerate(zip(texts, parts))),
+            whole=self._polarity(misconception.claim) if len(parts) > 1 else None,
         )
 
     def _goes_on(self, text: str, part: Polarity) -> bool:

@@ -65,6 +65,7 @@ class PreparedMisconception:
     wrong_alone: tuple[bool, ...] = ()  # per part: wrong on its own (no key point or correction says it)
     cruxes: tuple[frozenset[str], ...] = ()  # per part: its words no right statement uses ("只能", "类别")
     dependent: tuple[bool, ...] = ()  # per part: goes on about the part before ("……，也是在约束权重的大小")
+    whole: Polarity | None = None  # the claim read as one statement, when it has several parts
 
 
 @dataclass(frozen=True)

@@ -493,6 +493,8 @@ OWN_WORDS_WRONG = [
     ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),
     ("001-dcb403", "SOP的负样本也是从别的文档里随机抽的句子，跟NSP一样。", "SOP的负样本也是从其他文档随机取的句子"),
     ("000-6080e0", "列表就是迭代器，直接next就行，另外也可以用yield写生成器。", "list本身就是迭代器"),
+    # the whole claim in one clause, its negation before 需要/做 ("不用做增广")
+    ("004-552a28", "只要样本数量足够多就不用做增广了吧", "只要样本数量足够多"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
@@ -522,6 +524,29 @@ def test_a_right_answer_sharing_a_misconceptions_words_is_not_flagged(grader: Gr
     result = grade(grader, bank, question_id, reply)
     assert result.misconceptions == []
     assert result.score > grader.params("zh").score.misconception_cap
+
+
+# A stated misconception marks the key point it turns around: the one its claim and its correction
+# are both about, not one that merely shares the claim's subject.
+REVERSED_POINTS = [
+    ("000-11a67e", "线性回归的输出就是类别，本来就是用来做分类的。", "它是回归任务，预测的是连续值"),
+    ("004-b353ca", "SVM特别适合大规模数据集，数据越多它的优势越明显", "SVM在大数据集上计算开销大"),
+    ("001-3ea210", "全零初始化的问题就是会导致梯度爆炸", "全零初始化时同一层所有神经元的输出相同"),
+]
+
+
+@pytest.mark.parametrize(("question_id", "reply", "point"), REVERSED_POINTS)
+def test_a_misconception_marks_the_point_its_correction_states(grader: Grader, bank, question_id: str, reply: str, point: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, reply)
+    assert result.misconceptions, result
+    assert [text[: len(point)] for text in result.contradicted] == [point]
+
+
+def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
+    """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
+    不需要 into 不/需要, and the negation of 需要 carries on to 额外."""
+    result = grade(grader, bank, DROPOUT, "dropout在训练时随机丢弃神经元，测试时就不用额外处理了，直接用全部神经元")
+    assert result.contradicted == [] and result.misconceptions == []
 
 
 def test_stating_the_right_statement_is_not_a_misconception(grader: Grader, bank) -> None:  # noqa: ANN001

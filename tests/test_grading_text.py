@@ -171,6 +171,19 @@ def test_negation_of_a_verb_ends_with_it(glossary: Glossary) -> None:
     assert flips(pol("测试时不需要任何额外操作", glossary), pol("测试阶段不用做任何操作", glossary), glossary) % 2 == 0
 
 
+def test_a_negation_reads_past_need_and_light_verbs(glossary: Glossary) -> None:
+    """"不需要额外操作" denies the extra work and "不做增广" the augmentation: the negation of 需要/做
+    carries on to the word after it, as "不用额外处理" does; "没必要" negates too."""
+    point = pol("测试时不需要任何额外操作", glossary)
+    assert "额外" in point.negated
+    assert flips(point, pol("测试时就不用额外处理了", glossary), glossary) == 0
+    assert flips(point, pol("测试时还需要额外缩放", glossary), glossary) % 2 == 1
+    augment = glossary.canonical("增广")
+    assert pol("多样性足够大就可以不做增广", glossary).negated == {augment}
+    assert pol("样本够多就没必要做增广", glossary).negated == {augment}
+    assert flips(pol("用了Adam就不需要调学习率", glossary), pol("用Adam也需要调学习率", glossary), glossary) % 2 == 1
+
+
 def test_a_negated_number_is_not_a_flip(glossary: Glossary) -> None:
     """"不是以0为中心" denies the centre, not the number: "输出在0到1" does not turn it around."""
     assert flips(pol("sigmoid的输出不是以0为中心", glossary), pol("sigmoid输出在0到1之间", glossary), glossary) == 0
