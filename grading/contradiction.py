@@ -17,7 +17,7 @@ from functools import lru_cache
 from .glossary import Glossary
 from .text import STOP_WORDS
 
-__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL"]
+__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL", "MUST"]
 
 NEGATION_WINDOW = 1  # a negation applies to the next content word: 不可|修改, 没有|激活函数
 
@@ -41,20 +41,22 @@ _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不�
 _PREFIXES = ("不", "没", "无", "非")
 # Words that start like a negation but do not negate: 不如 (worse than), 无论 (no matter), 非常 (very).
 _NOT_NEGATING = frozenset(
-    "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 无需 非要 不止 不但 无比 无数 不然".split()
+    "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 非要 不止 不但 无比 无数 不然".split()
 )
 
 
-# Adverbs (degree, hedges), prepositions and the copula a negation reads past to the word it denies
-# ("不会太大", "并不直接约束", "不是以0为中心"); no content of their own.
+# Adverbs (degree, hedges, 再/还), prepositions, the copula and the causatives a negation reads past to
+# the word it denies ("不会太大", "并不直接约束", "不是以0为中心", "没必要再缩放", "不会让输出变成……");
+# no content of their own.
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
-    "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来".split()
+    "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
+    "再 还 另外 单独 让 使 使得".split()
 )
 # Need and must, and the light verbs: "不需要额外操作" denies the extra work, not the needing, and
 # "不做增广" the augmentation, so a negation reads past them to the word it denies, as "不用额外处理"
 # does; "没必要" is such a negation.
-_NEEDS = frozenset("需要 需 要 必要 必须 做 进行 加以".split())
+_NEEDS = frozenset("需要 需 要 必要 必 做 进行 加以 加".split())
 _ANY = "任何"  # "不需要任何额外操作": the negation covers the phrase that follows, two words
 _WHAT = frozenset({"什么", _ANY})
 
@@ -69,6 +71,11 @@ _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".
 MODAL = "能"
 _MODALS = frozenset({"可以", "能", "能够", "可", "允许", "can", "could"})
 _NEGATED_MODALS = frozenset({"不能", "不可以", "不可", "无法", "没法", "不行", "不允许", "不能够", "cannot", "can't"})
+# "必须" and "一定要" make a claim about necessity: "转置卷积必须用双线性插值初始化" is not "可以用……".
+# Recorded as the one word MUST, negated by "不一定要"; "不能不"/"不得不" are a must.
+MUST = "必须"
+_MUSTS = frozenset({MUST, "必需", "务必", "非得", "非要", "不能不", "不得不"})
+_MUST_AFTER = {"一定": frozenset({"要", "得"})}  # "一定要": a must; "一定" alone: surely
 
 
 @lru_cache(maxsize=8)
@@ -99,7 +106,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     topic: list[str] | None = None  # content words since 什么/任何, outside a negation
     denied: list[str] | None = None  # what a negation denies if nothing follows it
     verb: str | None = None  # the last need or light verb a negation read past
-    for token in _without_a_not_a(tokens):
+    for token in _normalized(tokens):
         if token in _WHAT and not pending:
             topic = []
         if token == _THAN and than is None:
@@ -116,6 +123,12 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             if previous is not None:
                 negated ^= {previous}
                 plain.discard(previous)
+            continue
+        if token in _MUSTS:
+            words.add(MUST)
+            (negated if pending % 2 else plain).add(MUST)
+            if pending:
+                window, pending, denied = 0, 0, []
             continue
         if token in _NEGATED_MODALS:
             words.add(MODAL)
@@ -145,8 +158,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
             if pending and base in _NEEDS:
                 verb = base
             continue
-        if base == _ANY:
-            window = max(window, 2) if pending else window
+        if base == _ANY and pending:
+            window = max(window, 2)
             continue
         if base in STOP_WORDS:  # "不想让……": the negation ends with the verb it denies
             if window:
@@ -184,20 +197,28 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
     return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared)
 
 
-def _without_a_not_a(tokens: Sequence[str]) -> list[str]:
-    """The tokens without the "not A" of an A-not-A question ("顺序对不对", "是不是", "要不要"): it asks,
-    it does not deny."""
+def _normalized(tokens: Sequence[str]) -> list[str]:
+    """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
+    ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, and "并不相同"
+    as "不相同"."""
     out: list[str] = []
     skip = 0
     for i, token in enumerate(tokens):
         if skip:
             skip -= 1
             continue
-        if token in _PREFIXES and 0 < i < len(tokens) - 1 and tokens[i - 1] == tokens[i + 1]:
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _PREFIXES and 0 < i and tokens[i - 1] == following:
             skip = 1
             continue
         if i and token[:1] in _PREFIXES and token[1:] == tokens[i - 1]:  # "用不用", "能不能"
             continue
+        if following in _MUST_AFTER.get(token, ()):
+            out.append(MUST)
+            skip = 1
+            continue
+        if token[:1] == "并" and token[1:2] in _PREFIXES and len(token) > 2:
+            token = token[1:]
         out.append(token)
     return out
 

@@ -90,9 +90,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.0602, points=0.0, core=0.2475, detail=0.0895, covered=0.1647, recall=0.2018, cosine=0.3211,
-        contradiction=0.0, misconception=0.3558, lean=0.2238, lean_units=0.3443, foreign=0.0481,
-        curve=(0.0, 17.0, 37.7, 59.9, 82.9, 90.1),
+        intercept=0.0847, points=0.0, core=0.2658, detail=0.0826, covered=0.1596, recall=0.2003, cosine=0.3098,
+        contradiction=0.0105, misconception=0.3647, lean=0.2019, lean_units=0.3075, foreign=0.0329,
+        curve=(5.0, 16.9, 35.4, 59.4, 85.7, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

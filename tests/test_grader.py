@@ -495,6 +495,10 @@ OWN_WORDS_WRONG = [
     ("000-6080e0", "列表就是迭代器，直接next就行，另外也可以用yield写生成器。", "list本身就是迭代器"),
     # the whole claim in one clause, its negation before 需要/做 ("不用做增广")
     ("004-552a28", "只要样本数量足够多就不用做增广了吧", "只要样本数量足够多"),
+    # 任何 is the claim's crux: not read past outside a negation
+    ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
+    # a must ("一定要") where the right statement says "可以"
+    ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
@@ -509,6 +513,8 @@ RIGHT_WITH_WRONG_WORDS = [
     ("000-6080e0", "list只是可迭代对象，不是迭代器，要先iter(list)才能next；也可以用yield写生成器。"),
     # a bare "No" denies the question it answers ("通道数的增加表示信息被放大了吗？")
     ("004-c19059", "No. More channels just means more feature maps, it doesn't create information."),
+    # "可以加也可以不加" is no must
+    ("004-70bf19", "时序数据也能用卷积，池化层可以加也可以不加"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading.contradiction import Polarity, flips, polarity
+from grading.contradiction import MUST, Polarity, flips, polarity
 from grading.fuzzy import ReplyIndex, keyword_score
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, split_clauses, tokens
@@ -182,6 +182,31 @@ def test_a_negation_reads_past_need_and_light_verbs(glossary: Glossary) -> None:
     assert pol("多样性足够大就可以不做增广", glossary).negated == {augment}
     assert pol("样本够多就没必要做增广", glossary).negated == {augment}
     assert flips(pol("用了Adam就不需要调学习率", glossary), pol("用Adam也需要调学习率", glossary), glossary) % 2 == 1
+
+
+def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
+    """"没必要再缩放了" denies the scaling; "不会让输出变成one-hot" the output; "并不相同" is 不相同."""
+    assert pol("没必要再缩放了", glossary).negated == {"缩放"}
+    assert "输出" in pol("softmax输入大一点不会让输出变成one-hot", glossary).negated
+    assert pol("全零初始化时输出并不相同", glossary).negated == {"相同"}
+
+
+def test_any_is_a_word_of_its_own_outside_a_negation(glossary: Glossary) -> None:
+    """"任何MLP加上BN都会变好" claims something of every MLP: 任何 is what makes it wrong."""
+    assert "任何" in pol("任何MLP加上BN效果都会明显变好", glossary).words
+    assert "任何" not in pol("测试时不需要任何额外操作", glossary).words
+
+
+def test_a_must_is_a_claim_of_its_own(glossary: Glossary) -> None:
+    """"必须用双线性插值初始化" is not "可以用……": 必须/一定要 are recorded as MUST, which "不一定要"
+    negates and "不能不" asserts; "一定会" (surely) is no must."""
+    must = pol("转置卷积必须用双线性插值初始化", glossary)
+    assert MUST in must.words and MUST not in must.negated
+    assert MUST in pol("转置卷积一定要用双线性插值初始化", glossary).words
+    assert flips(must, pol("转置卷积不一定要用双线性插值初始化", glossary), glossary) % 2 == 1
+    assert MUST not in pol("转置卷积可以用双线性插值初始化", glossary).words
+    assert MUST in pol("不能不做增广", glossary).words - pol("不能不做增广", glossary).negated
+    assert MUST not in pol("学习率太大一定会震荡", glossary).words
 
 
 def test_a_negated_number_is_not_a_flip(glossary: Glossary) -> None:
