@@ -42,7 +42,9 @@ _DONT_KNOW = re.compile(
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A clause that says what would happen otherwise ("不然网络只能表示线性函数", "如果不加……") or under a
 # condition is not a claim of the reply: contradiction cues skip it.
-_HYPOTHETICAL = re.compile(r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I)
+_HYPOTHETICAL = re.compile(
+    r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|(并|也)?不是说|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I
+)
 # A bare yes or no ("能用啊", "不能。", "对的") answers the question itself.
 _BARE_ANSWER = re.compile(
     r"^(不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?|yes|no|sure|of course|not really)"
@@ -111,7 +113,8 @@ def analyse_reply(
 
 
 def is_hypothetical(clause: str) -> bool:
-    """Does the clause say what would happen otherwise or under a condition (如果…, 不然…, …的话)?"""
+    """Does the clause say what would happen otherwise or under a condition (如果…, 不然…, …的话), or
+    deny a claim as a whole (不是说…)? Either way it states nothing to weigh on its own."""
     return bool(_HYPOTHETICAL.search(normalize(clause)))
 
 

@@ -548,6 +548,14 @@ def test_a_misconception_marks_the_point_its_correction_states(grader: Grader, b
     assert [text[: len(point)] for text in result.contradicted] == [point]
 
 
+def test_a_clause_that_denies_a_claim_as_a_whole_states_nothing(grader: Grader, bank) -> None:  # noqa: ANN001
+    """"不是说用了BN就不能用dropout" denies what it goes on to say: it does not turn "用了BN的网络仍可以在
+    全连接层使用dropout" around."""
+    reply = "不是说用了BN就不能用dropout。它们作用的位置不一样：卷积那块用BN，dropout一般不会加在卷积后面，只加在最后几层全连接。所以该加还是可以加。"
+    result = grade(grader, bank, "004-083769", reply)
+    assert result.contradicted == [] and result.misconceptions == []
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""
