@@ -124,18 +124,13 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
                 negated ^= {previous}
                 plain.discard(previous)
             continue
-        if token in _MUSTS:
-            words.add(MUST)
-            (negated if pending % 2 else plain).add(MUST)
-            if pending:
-                window, pending, denied = 0, 0, []
-            continue
         if token in _NEGATED_MODALS:
             words.add(MODAL)
             (plain if pending % 2 else negated).add(MODAL)
-        elif token in _MODALS:
-            words.add(MODAL)
-            (negated if pending % 2 else plain).add(MODAL)
+        elif token in _MODALS or token in _MUSTS:  # the marker takes the open negation: "不一定要"
+            marker = MUST if token in _MUSTS else MODAL
+            words.add(marker)
+            (negated if pending % 2 else plain).add(marker)
             if pending:
                 window, pending, denied = 0, 0, []
             continue
