@@ -15,7 +15,7 @@ from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
 
-__all__ = ["contradicting_clauses", "stated_misconceptions", "right_statements", "cruxes", "wrong_alone"]
+__all__ = ["contradicting_clauses", "stated_misconceptions", "right_statements", "cruxes", "wrong_alone", "reversed_point"]
 
 
 def _about(
@@ -184,6 +184,18 @@ def _states_part(
         if similarity + words - rival >= margin:
             return True
     return False
+
+
+def reversed_point(prepared: PreparedReference, index: int) -> int:
+    """The key point misconception `index` turns around: the one closest to the wrong claim and to its
+    correction together ("线性回归用来做分类" turns "它是回归任务，预测连续值" around, not the point
+    that shares its subject, "线性回归用一条直线描述……"). Needs the reference's claim vectors."""
+    assert prepared.claim_vectors is not None
+    closeness = prepared.variant_point_sims(prepared.claim_vectors[index])
+    fixes = prepared.misconceptions[index].correction_vectors
+    if fixes is not None and len(fixes):
+        closeness = closeness + np.max([prepared.variant_point_sims(row) for row in fixes], axis=0)
+    return int(np.argmax(closeness))
 
 
 def right_statements(

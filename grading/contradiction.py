@@ -41,7 +41,7 @@ _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不�
 _PREFIXES = ("不", "没", "无", "非")
 # Words that start like a negation but do not negate: 不如 (worse than), 无论 (no matter), 非常 (very).
 _NOT_NEGATING = frozenset(
-    "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 非要 不止 不但 无比 无数 不然".split()
+    "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 不止 不但 无比 无数 不然".split()
 )
 
 

@@ -146,18 +146,6 @@ def _lean_sides(prepared: PreparedReference, sims: np.ndarray, foreign: bool) ->
     return sims, prepared.claim_vectors  # type: ignore[return-value]
 
 
-def _reversed_point(prepared: PreparedReference, index: int) -> int:
-    """The key point a misconception turns around: the one closest to the wrong claim and to its
-    correction together ("线性回归用来做分类" turns "它是回归任务，预测连续值" around, not the point
-    that shares its subject, "线性回归用一条直线描述……")."""
-    assert prepared.claim_vectors is not None  # a stated misconception was found with them
-    closeness = prepared.variant_point_sims(prepared.claim_vectors[index])
-    fixes = prepared.misconceptions[index].correction_vectors
-    if fixes is not None and len(fixes):
-        closeness = closeness + np.max([prepared.variant_point_sims(row) for row in fixes], axis=0)
-    return int(np.argmax(closeness))
-
-
 def _coverage(keywords: KeywordSet, reply: ReplyAnalysis, flipped: set[int]) -> float:
     """IDF-weighted share of the keywords in the reply; a keyword said only in clauses that turn
     the point around earns nothing."""
@@ -235,7 +223,7 @@ def reply_features(
         contradiction=sum(p.contradicted for p in core) / len(core) if n_points else 0.0,
         conflict=sum(p.contradicted for p in points) / n_points if n_points else 0.0,
         misconceptions=misconceptions,
-        reversed_points=tuple(_reversed_point(prepared, i) for i in misconceptions),
+        reversed_points=tuple(prepared.misconceptions[i].reversed_point for i in misconceptions),
         lean=lean,
         lean_units=lean_units,
         relevance=float(sims.max()) if sims.size else 0.0,

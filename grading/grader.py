@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .claims import cruxes, right_statements, wrong_alone
+from .claims import cruxes, reversed_point, right_statements, wrong_alone
 from .contradiction import Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
@@ -167,6 +167,9 @@ class Grader:
             else None,
             subclaims=tuple(c for p in prepared_points for c in p.claims),
         )
+        # Which point each misconception turns around depends on the question alone: found once here.
+        marked = (replace(m, reversed_point=reversed_point(prepared, i)) for i, m in enumerate(prepared.misconceptions))
+        prepared = replace(prepared, misconceptions=tuple(marked))
         with self._lock:
             self._prepared[key] = prepared
             while len(self._prepared) > _PREPARED_KEEP:

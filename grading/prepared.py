@@ -66,6 +66,7 @@ class PreparedMisconception:
     cruxes: tuple[frozenset[str], ...] = ()  # per part: its words no right statement uses ("只能", "类别")
     dependent: tuple[bool, ...] = ()  # per part: goes on about the part before ("……，也是在约束权重的大小")
     whole: Polarity | None = None  # the claim read as one statement, when it has several parts
+    reversed_point: int = 0  # the key point a reply stating it turns around (claims.reversed_point)
 
 
 @dataclass(frozen=True)
