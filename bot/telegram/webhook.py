@@ -40,6 +40,8 @@ from telegram.ext import Application, ExtBot
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from .ordering import UpdateFailed
+
 __all__ = [
     "serve", "bind_shared", "webhook_secret", "Health", "HealthCheck", "HealthSource", "store_health",
     "SecretError", "SECRET_ENV", "DRAIN_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "OK",
@@ -175,6 +177,9 @@ class _Worker:
             if not task.cancelled():
                 raise  # this request itself is cancelled
             return HTTPStatus.SERVICE_UNAVAILABLE  # cut off at shutdown: Telegram sends it again
+        except UpdateFailed as failed:  # the error handler logged why (one line): a condition, not a bug
+            logger.debug("%s", failed)
+            return HTTPStatus.INTERNAL_SERVER_ERROR
         except Exception:
             logger.exception("update %d could not be handled; Telegram will send it again", update.update_id)
             return HTTPStatus.INTERNAL_SERVER_ERROR
