@@ -134,8 +134,11 @@ class SentenceTransformerEmbedder:
                 source = self._resolve()
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as transformers_logging
                 except ImportError as exc:
                     raise ModelUnavailable("sentence-transformers is not installed") from exc
+                # Its "Loading weights" bar would land in logs and after `grade --jsonl`'s output.
+                transformers_logging.disable_progress_bar()
                 try:
                     self._model = SentenceTransformer(source, device="cpu")
                 except Exception as exc:  # noqa: BLE001 - any load failure means: not usable here

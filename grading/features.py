@@ -26,7 +26,7 @@ import numpy as np
 
 from .claims import contradicting_clauses, stated_misconceptions
 from .contradiction import polarity
-from .fuzzy import ReplyIndex, keyword_score
+from .fuzzy import ReplyIndex, keyword_score, knows_any
 from .glossary import Glossary
 from .prepared import KeywordSet, PointFeatures, PreparedReference, ReplyAnalysis, ReplyFeatures
 from .settings import LanguageParams
@@ -35,9 +35,12 @@ from .text import STOP_WORDS, normalize, polarity_tokens, reply_clauses, tokens
 __all__ = ["analyse_reply", "reply_features", "demoted_text", "is_hypothetical"]
 
 _QUESTION_END = re.compile(r"[吗嘛么呢？?。\s]+$")
+# "Don't know" in so many words, maybe with a subject and an apology ("我不知道", "no idea, sorry").
 _DONT_KNOW = re.compile(
-    r"^(不知道|不清楚|不太清楚|不会|不懂|忘了|忘记了|没学过|不记得了?|跳过|pass|idk|i ?don'?t know|no idea|dunno)"
-    r"[啊呀哦吧呢了。.!！~～…\s]*$"
+    r"^(?:我|俺|i\s*)?(?:真的?|确实|实在|也|还)?"
+    r"(不知道|不清楚|不太清楚|不会|不懂|忘了|忘记了|没学过|不记得了?|答不上来|跳过|pass|idk|dunno|no clue"
+    r"|(?:really |just )?(?:do ?n[o']?t|do not) know|(?:have )?no idea|(?:am |'m )?not sure|no answer|not answered)"
+    r"(?:[,，。.!！~～…\s]*(?:sorry|抱歉|对不起|不好意思))?[啊呀哦吧呢了。.!！~～…\s]*$"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # A clause that says what would happen otherwise ("不然网络只能表示线性函数", "如果不加……") or under a
@@ -227,7 +230,18 @@ def reply_features(
         lean=lean,
         lean_units=lean_units,
         relevance=float(sims.max()) if sims.size else 0.0,
-        overlap=bool(reply.index.exact & prepared.vocabulary),
+        overlap=(overlap := bool(reply.index.exact & prepared.vocabulary)),
         question_relevance=float((unit_vectors @ prepared.question_vector).max()) if prepared.question_vector is not None else 0.0,
         foreign=foreign,
+        known=overlap or _known(reply, prepared.field),
     )
+
+
+# Code or a formula ("a[i] = *(a+i)", "O(log n)"): the embeddings judge it, the vocabulary cannot.
+_CODE = re.compile(r"[\[\](){}*&+=<>/^%|]|\d")
+
+
+def _known(reply: ReplyAnalysis, field: frozenset[str]) -> bool:
+    """Does the reply use a word of the field (`PreparedReference.field`), or code, or no content word?"""
+    words = [w for w in reply.index.tokens if w not in STOP_WORDS]
+    return not words or bool(_CODE.search(reply.text)) or knows_any(words, field)

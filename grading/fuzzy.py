@@ -8,13 +8,14 @@ inside "训练集" unless the segmenter split it there.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
-__all__ = ["ReplyIndex", "keyword_score", "LATIN_MIN_RATIO", "CJK_MIN_RATIO"]
+__all__ = ["ReplyIndex", "keyword_score", "knows_any", "LATIN_MIN_RATIO", "CJK_MIN_RATIO"]
 
 LATIN_MIN_RATIO = 85.0  # "dorpout" ~ "dropout" (85.7); "batch" !~ "match" (80)
 CJK_MIN_RATIO = 75.0  # for Chinese words of 4+ characters: one wrong character in four
@@ -106,3 +107,26 @@ def _close_word(keyword: str, words: list[str], *, slack: int, cutoff: float) ->
     """A word of about the keyword's length that is a typo of it (rapidfuzz ratio >= cutoff)."""
     candidates = [w for w in words if abs(len(w) - len(keyword)) <= slack]
     return bool(candidates) and process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
+
+
+_LATIN_WORD = re.compile(r"[a-z]{3,}")
+
+
+def knows_any(words: Iterable[str], vocabulary: Collection[str]) -> bool:
+    """Is any of `words` in `vocabulary`: as it is, misspelt (a word of 5+ letters within
+    LATIN_MIN_RATIO: "paremeters"), or glued after a known word of 3+ letters ("logn", "stackpush")?
+
+    >>> knows_any(["logn"], {"log", "tree"}), knows_any(["banana"], {"log", "tree"})
+    (True, False)
+    """
+    glued = [v for v in vocabulary if _LATIN_WORD.fullmatch(v)]
+    for word in words:
+        if word in vocabulary:
+            return True
+        if not _LATIN_WORD.fullmatch(word):
+            continue
+        if len(word) >= 5 and _close_word(word, glued, slack=2, cutoff=LATIN_MIN_RATIO):
+            return True
+        if any(word.startswith(v) for v in glued):
+            return True
+    return False

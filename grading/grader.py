@@ -87,6 +87,10 @@ class Grader:
         self.settings = settings or GradingSettings()
         self.glossary = glossary or load_glossary(self.settings.glossary or DEFAULT_GLOSSARY_PATH)
         self.idf = idf or Idf.from_texts([], self.glossary)
+        # The words of the field (see `PreparedReference.field`): the keyword corpus and the glossary's terms.
+        self._corpus = frozenset(self.idf.weights) | frozenset(
+            w for group in self.glossary.groups for term in group for w in content_words(term)
+        )
         self._embedders: dict[str, Embedder] = dict(embedders or {})
         self._cache = EmbeddingCache(self.settings.cache)
         self._prepared: OrderedDict[tuple, PreparedReference] = OrderedDict()
@@ -158,7 +162,8 @@ class Grader:
                 self._place_misconception(m, vectors[parts], vectors[fixes], prepared_points, vectors[at_subclaims])
                 for m, (parts, fixes) in zip(misconceptions, at_parts)
             ),
-            vocabulary=demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words),
+            vocabulary=(vocabulary := demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words)),
+            field=vocabulary | self._corpus | frozenset(content_words(self.glossary.canonical(reference.answer))),
             claim_vectors=vectors[at_claims] if misconceptions else None,
             translated_claim_vectors=vectors[at_claims_en] if at_claims_en else None,
             subclaim_vectors=vectors[at_subclaims] if subclaims else None,

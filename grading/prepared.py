@@ -81,6 +81,7 @@ class PreparedReference:
     demote: frozenset[str]  # the question's own words
     misconceptions: tuple[PreparedMisconception, ...] = ()
     vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
+    field: frozenset[str] = frozenset()  # ... and of the reference and the keyword corpus (the bank's answers)
     question_vector: np.ndarray | None = None
     claim_vectors: np.ndarray | None = None  # one row per misconception
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
@@ -142,3 +143,5 @@ class ReplyFeatures:
     overlap: bool = False  # the reply shares a content word with the question or a key point
     question_relevance: float = 0.0  # the best similarity of the question with the reply
     foreign: bool = False  # the reply is written in another language than the reference (English to 中文)
+    known: bool = True  # the reply uses a word of the field (see `PreparedReference.field`), or code, or no
+    # content word at all

@@ -126,7 +126,8 @@ def relevance_gate(features: ReplyFeatures, params: LanguageParams) -> float:
     relevance = max(features.relevance, features.question_relevance if p.gate_overlap else 0.0)
     if p.gate_overlap and features.overlap:
         return 1.0
-    floor = p.gate_floor - (p.foreign_shift if features.foreign else 0.0)
+    floor = p.gate_floor if features.known or p.gate_unknown_floor is None else p.gate_unknown_floor
+    floor -= p.foreign_shift if features.foreign else 0.0
     gate = min(1.0, max(0.0, (relevance - floor) / p.gate_span))
     if p.gate_recall > 0:
         gate = max(gate, min(1.0, features.recall / p.gate_recall))

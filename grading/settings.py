@@ -32,6 +32,9 @@ class PointParams(_Strict):
     # the points, and counts the reply's similarity with the question as well (English: Mohler's graders
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
+    gate_unknown_floor: float | None = None  # gate_floor for a reply with content words of which the field
+    # knows none, even misspelt (not the question's, the reference's, nor the keyword corpus's): to the
+    # embeddings "banana" is as close to a short question as a terse right answer, to the vocabulary never
     gate_recall: float = 0.0  # > 0: keyword recall opens the gate too, fully from this recall on: a reply
     # saying the reference's words is on the subject however little the embeddings see (sas-zh LE r 0.72 -> 0.77)
     misconception_floor: float = 0.55  # cosine a clause needs with a wrong claim to be suspected of it
@@ -99,11 +102,11 @@ CALIBRATED_EN = LanguageParams(
     model="all-MiniLM-L6-v2",
     point=PointParams(
         keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, gate_floor=0.1,
-        gate_overlap=True, gate_span=0.1,
+        gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28,
     ),
     score=ScoreWeights(
-        intercept=0.5019, points=0.0707, covered=0.065, recall=0.087, cosine=0.1249, demoted_cosine=0.1463,
-        shortness=0.1134, contradiction_cap=100.0, pass_core_share=0.0,
+        intercept=0.5231, points=0.0887, covered=0.0666, recall=0.0898, cosine=0.0854, demoted_cosine=0.1453,
+        shortness=0.1031, contradiction_cap=100.0, pass_core_share=0.0,
     ),
 )
 

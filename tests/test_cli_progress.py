@@ -114,3 +114,16 @@ def test_progress_bar_is_silent_when_stderr_is_not_a_terminal(capsys: pytest.Cap
         report("working", 1, 2)
     assert report is silent
     assert capsys.readouterr() == ("", "")
+
+
+def test_grade_jsonl_piped_writes_nothing_to_stderr_for_an_english_question() -> None:
+    """Loading the English model (sentence-transformers) shows no "Loading weights" bar either."""
+    line = {"question": "What is overfitting?", "reference": "The model fits the noise of its training data.",
+            "answer": "It memorises the training data and does badly on new data."}  # fmt: skip
+    completed = subprocess.run(
+        [MOCKBOT, "grade", "--jsonl"], input=json.dumps(line) + "\n",
+        capture_output=True, text=True, encoding="utf-8", timeout=180, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert json.loads(completed.stdout)["score"] > 50

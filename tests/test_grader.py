@@ -8,6 +8,7 @@ The `grader` and `bank` fixtures (session-scoped, one model load per session) ar
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -249,13 +250,18 @@ def test_degenerate_reply_gives_a_valid_result(grader: Grader, bank, answer: str
     render_text(feedback_for(result))  # renders without error
 
 
-@pytest.mark.parametrize("answer", ["", "   \n\t  ", "👍🔥😂", "不知道", "不知道。"])
+@pytest.mark.parametrize("answer", ["", "   \n\t  ", "👍🔥😂", "不知道", "不知道。", "我不知道", "我真不知道啊", "no idea, sorry", "I don't know"])
 def test_empty_or_dont_know_reply_covers_nothing(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
     result = grade(grader, bank, DROPOUT, answer)
     assert result.score == 0.0
     assert result.verdict is Verdict.MISSED
     assert result.covered == []
     assert len(result.missed) == len(result.points)
+
+
+def test_a_reply_that_starts_with_dont_know_and_goes_on_is_graded(grader: Grader, bank) -> None:  # noqa: ANN001
+    result = grade(grader, bank, DROPOUT, "不知道为什么要除以p，只记得训练时会随机丢弃一部分神经元，测试时不丢弃")
+    assert result.score > 0 and result.covered
 
 
 def test_ten_thousand_character_reply_is_truncated_and_feedback_says_so(grader: Grader, bank) -> None:  # noqa: ANN001
@@ -720,6 +726,36 @@ def test_english_answer_making_every_point_is_praised(grader: Grader) -> None:
     feedback = feedback_for(result)
     assert feedback.covered == list(ENGLISH.key_points)
     assert feedback.tip == "Every key point made. Keep it up!"
+
+
+MOHLER = REPO.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"
+# Not among the replies the English calibration keeps under 10 (`calibrate.UNRELATED_EN`).
+UNRELATED = ("banana", "I had a sandwich for lunch.", "The movie was great", "purple", "good morning")
+
+
+def test_an_unrelated_reply_scores_under_10_on_every_mohler_question(grader: Grader) -> None:
+    if not MOHLER.is_file():
+        message = f"Mohler dataset not found at {MOHLER}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert not set(UNRELATED) & set(cal.UNRELATED_EN)
+    questions = {row.reference.question: row.reference for row in cal.load_mohler(MOHLER)}
+    assert len(questions) >= 79
+    for text in UNRELATED:
+        scores = [grader.grade(reference, text).score for reference in questions.values()]
+        print(f"{text!r}: mean {np.mean(scores):.1f}, max {max(scores):.1f} over {len(scores)} questions")
+        assert max(scores) < cal.UNRELATED_MAX, text
+
+
+def test_a_terse_misspelt_english_answer_still_counts(grader: Grader) -> None:
+    """"paremeters" shares no word with the reference; the field knows it misspelt, so the gate that
+    keeps "banana" at 0 lets it through to the embeddings."""
+    reference = Reference(
+        "How are overloaded functions differentiated by the compiler?",
+        "Based on the function signature: the number and the types of the parameters.",
+    )
+    assert grader.grade(reference, "paremeters").score > grader.grade(reference, "banana").score + 10
 
 
 def test_chinese_reference_gets_chinese_feedback_even_for_an_english_reply(grader: Grader, bank) -> None:  # noqa: ANN001

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from grading.contradiction import MUST, Polarity, flips, polarity
-from grading.fuzzy import ReplyIndex, keyword_score
+from grading.fuzzy import ReplyIndex, keyword_score, knows_any
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, split_clauses, tokens
 
@@ -258,3 +258,23 @@ def test_tokens_are_the_same_from_many_threads_at_once() -> None:
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             results = list(pool.map(text_module.tokens, words * 50))
         assert results == expected * 50
+
+
+# ---------------------------------------------------------------- the field's vocabulary
+
+
+@pytest.mark.parametrize(
+    ("words", "known"),
+    [
+        pytest.param(["pointer"], True, id="as-it-is"),
+        pytest.param(["paremet"], True, id="misspelt"),  # "paremeters" ~ "parameters"
+        pytest.param(["logn"], True, id="glued-after-a-word"),
+        pytest.param(["banana"], False, id="foreign"),  # "nan" inside it does not count
+        pytest.param(["poin"], False, id="short-words-are-not-fuzzed"),
+        pytest.param(["指针"], True, id="chinese-as-it-is"),
+        pytest.param(["指标"], False, id="chinese-not-fuzzed"),
+    ],
+)
+def test_knows_any_accepts_a_field_word_as_it_is_misspelt_or_glued(words: list[str], known: bool) -> None:
+    vocabulary = frozenset({"pointer", "paramet", "log", "nan", "指针", "tree"})
+    assert knows_any(words, vocabulary) is known
