@@ -51,8 +51,11 @@ _NOT_NEGATING = frozenset(
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
-    "再 还 另外 单独 让 使 使得".split()
+    "再 还 另外 单独 让 使 使得 这个 那个 这些 那些 此".split()
 )
+# Determiners with content of their own: "不依赖当前batch" denies the current batch, so the negation
+# covers the word after them too.
+_DETERMINERS = frozenset("当前 整个 每个 所有 单个 某个 各个".split())
 # Need and must, and the light verbs: "不需要额外操作" denies the extra work, not the needing, and
 # "不做增广" the augmentation, so a negation reads past them to the word it denies, as "不用额外处理"
 # does; "没必要" is such a negation.
@@ -174,7 +177,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
         else:
             plain.add(base)
         previous = base
-        if window:
+        if window and base not in _DETERMINERS:
             window -= 1
             if not window:
                 pending = 0

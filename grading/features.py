@@ -55,6 +55,10 @@ _BARE_ANSWER = re.compile(
     re.I,
 )
 _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|not\b)", re.I)
+# An A-not-A question asks ("是不是", "能不能"); its own last negation ("是不是就不需要增广") is what a
+# bare "no" takes back: "不是" to it says "就需要增广", not "不……不需要增广".
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+_OWN_NEGATION = re.compile(r"(不|没有|没)(?!如|同|断|仅|但|管|论|过|久|少|错|一定)(?=[\u4e00-\u9fff])")
 # "列表和元组都可以当字典的key" says it of each: read as "列表可以……" and "元组可以……" as well, so
 # that a claim true of one side only is judged on that side.
 _BOTH = re.compile(
@@ -83,7 +87,12 @@ def analyse_reply(
         stem = _QUESTION_END.sub("", question.strip())
         # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
         negative = _NEGATIVE_ANSWER.match(normalize(clauses[0]))
-        clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
+        asked = _A_NOT_A.sub(r"\1", stem)
+        own = list(_OWN_NEGATION.finditer(asked)) if negative else []
+        if own:
+            clauses[0] = asked[: own[-1].start()] + asked[own[-1].end() :]
+        else:
+            clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
     canonical = [glossary.canonical(c) for c in clauses]
     by_clause = [tokens(c) for c in canonical]
     words = [token for clause in by_clause for token in clause]

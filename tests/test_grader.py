@@ -562,6 +562,33 @@ def test_a_clause_that_denies_a_claim_as_a_whole_states_nothing(grader: Grader, 
     assert result.contradicted == [] and result.misconceptions == []
 
 
+def test_a_no_to_a_question_that_holds_a_negation_takes_that_negation_back(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「样本数量足够多, 是不是就不需要增广?」: 「不是的」 says 「……就需要增广」, not the misconception
+    「只要样本数量足够多，就一定不需要数据增广」; 「是的」 says it."""
+    no = grade(grader, bank, "004-552a28", "不是的，关键看多样性，不是说数量多就够了")
+    assert no.misconceptions == [] and no.contradicted == []
+    yes = grade(grader, bank, "004-552a28", "是的")
+    assert [m.claim for m in yes.misconceptions] == ["只要样本数量足够多，就一定不需要数据增广"]
+
+
+def test_a_negation_covers_the_word_after_a_determiner(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「测试时不用batch的统计量」 says what the point's wording 「测试时不用当前batch的统计量」 says: the
+    negation covers 当前 and the batch after it, so the complete answer is not capped at 55."""
+    reply = ("不一样。训练时用当前batch的均值和方差，同时更新滑动平均；测试时不用batch的统计量，"
+             "而是用训练时累计的滑动平均均值和方差。")  # fmt: skip
+    result = grade(grader, bank, BN, reply)
+    assert result.contradicted == [] and result.misconceptions == []
+    assert result.score >= 75
+
+
+def test_swapping_the_conv_and_the_fully_connected_layer_turns_the_point_around(grader: Grader, bank) -> None:  # noqa: ANN001
+    """卷积层/全连接层 is an antonym pair: dropout after the conv layers and not in the FC layers is
+    the point 「dropout基本只用于全连接层，一般不用在卷积层」 turned around."""
+    result = grade(grader, bank, "004-083769", "BN和dropout一般都放在卷积层后面，全连接层反而不用dropout。")
+    assert "dropout基本只用于全连接层，一般不用在卷积层" in result.contradicted
+    assert result.score < 50
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""

@@ -191,6 +191,14 @@ def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
     assert pol("全零初始化时输出并不相同", glossary).negated == {"相同"}
 
 
+def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> None:
+    """"不用当前batch的统计量" denies the current batch; "不用这个batch的" the batch."""
+    batch = glossary.canonical("batch")
+    assert pol("测试时不用当前batch的统计量", glossary).negated == {"当前", batch}
+    assert pol("测试时不用这个batch的统计量", glossary).negated == {batch}
+    assert flips(pol("测试时不用当前batch的统计量", glossary), pol("测试时不用batch的统计量", glossary), glossary) == 0
+
+
 def test_any_is_a_word_of_its_own_outside_a_negation(glossary: Glossary) -> None:
     """"任何MLP加上BN都会变好" claims something of every MLP: 任何 is what makes it wrong."""
     assert "任何" in pol("任何MLP加上BN效果都会明显变好", glossary).words
