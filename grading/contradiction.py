@@ -10,7 +10,7 @@ logic rather than contradicting it, so only an odd number of flips is a contradi
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,7 +88,7 @@ def _prefixes(negations: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(chinese, key=len, reverse=True))
 
 
-def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
+def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str, str] | None = None) -> Polarity:
     """Content words of a clause's tokens, and which of them a negation applies to.
 
     >>> p = polarity(["元组", "不可", "修改"], frozenset({"不可"}))
@@ -147,6 +147,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str]) -> Polarity:
         if token[:1] in _PREFIXES and token not in _NOT_NEGATING:
             prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
+        base = same.get(base, base) if same else base  # "后面" is read as "之后"
         if prefix and (base in STOP_WORDS or base in _NEEDS):  # "不想", "不要", "没必要": denies what follows
             denied = _denied_before(topic, previous)
             pending += 1

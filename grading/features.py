@@ -100,7 +100,7 @@ def analyse_reply(
     derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
     said = [polarity_tokens(c) if "比" in c else toks for c, toks in zip(canonical, by_clause)]
     said += [polarity_tokens(glossary.canonical(c)) for c in derived]
-    polarities = tuple(polarity(toks, glossary.negation_words) for toks in said)
+    polarities = tuple(polarity(toks, glossary.negation_words, glossary.synonym_of) for toks in said)
     content = [w for w in words if w not in STOP_WORDS]
     # A bare list of keywords is not an answer ("神经元 概率 丢弃 保留 输出 测试"); terse technical
     # clauses are ("用0填充或者复制边缘像素", "列表可变，元组不可变").

@@ -48,6 +48,7 @@ class Glossary:
     groups: tuple[tuple[str, ...], ...]
     negations: tuple[str, ...] = ()
     antonyms: tuple[tuple[str, str], ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()  # everyday words a claim says either way (之后/后面)
     _canonical_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,6 +118,12 @@ class Glossary:
         kept = (t for t in found if not _CJK.search(t) or t in words or t.startswith(_NEGATION_PREFIXES))
         return list(dict.fromkeys(kept))
 
+    @cached_property
+    def synonym_of(self) -> dict[str, str]:
+        """Each everyday word of a `synonyms` group -> the group's first word, as claims read it
+        ("卷积后面接BN" says what "卷积之后加BN" says); keywords do not use it."""
+        return {normalize(w): normalize(group[0]) for group in self.synonyms for w in group[1:]}
+
     def is_term(self, word: str) -> bool:
         return normalize(word) in self._canonical_of
 
@@ -125,7 +132,7 @@ def load_glossary(path: Path = DEFAULT_GLOSSARY_PATH) -> Glossary:
     """Read the glossary file; raise `YamlError` naming the file and line on problems."""
     data = load_yaml(path)
     if not isinstance(data, dict):
-        raise YamlError(path, 1, "expected a mapping with 'aliases', 'negations' and 'antonyms'")
+        raise YamlError(path, 1, "expected a mapping with 'aliases', 'negations', 'antonyms' and 'synonyms'")
     groups = data.get("aliases") or []
     for index, group in enumerate(groups):
         if not isinstance(group, list) or not group or not all(isinstance(a, (str, int)) for a in group):
@@ -134,9 +141,14 @@ def load_glossary(path: Path = DEFAULT_GLOSSARY_PATH) -> Glossary:
     for index, pair in enumerate(antonyms):
         if not isinstance(pair, list) or len(pair) != 2:
             raise YamlError(path, antonyms.item_lines[index], "each antonym entry must be a pair [a, b]")
+    synonyms = data.get("synonyms") or []
+    for index, group in enumerate(synonyms):
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) for w in group):
+            raise YamlError(path, synonyms.item_lines[index], "each synonym group must be a list of two or more words")
     negations = data.get("negations") or []
     return Glossary(
         groups=tuple(tuple(str(a) for a in group) for group in groups),
         negations=tuple(normalize(str(n)) for n in negations),
         antonyms=tuple((normalize(str(a)), normalize(str(b))) for a, b in antonyms),
+        synonyms=tuple(tuple(group) for group in synonyms),
     )

@@ -182,7 +182,7 @@ class Grader:
         return prepared
 
     def _polarity(self, text: str) -> Polarity:
-        return polarity(polarity_tokens(self.glossary.canonical(text)), self.glossary.negation_words)
+        return polarity(polarity_tokens(self.glossary.canonical(text)), self.glossary.negation_words, self.glossary.synonym_of)
 
     def _prepare_point(self, number: int, point: Point, reference: Reference, demote: frozenset[str]) -> PreparedPoint:
         sets = []

@@ -13,6 +13,7 @@ import pytest
 from grading.contradiction import Polarity, flips, polarity
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, tokens
+from questions.yamlio import YamlError
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NEGATION_PREFIXES = ("不", "没", "无", "非")
@@ -28,7 +29,7 @@ def glossary() -> Glossary:
 
 def pol(text: str, glossary: Glossary) -> Polarity:
     """A clause's polarity exactly as the grader computes it."""
-    return polarity(tokens(glossary.canonical(text)), glossary.negation_words)
+    return polarity(tokens(glossary.canonical(text)), glossary.negation_words, glossary.synonym_of)
 
 
 # ---------------------------------------------------------------- size and consistency
@@ -280,3 +281,37 @@ def test_nms_is_not_read_as_a_negation(glossary: Glossary) -> None:
     """非极大值抑制 is a name: its 非 negates nothing, and 做NMS stays 做 + the term."""
     assert tokens(glossary.canonical("做非极大值抑制")) == tokens(glossary.canonical("做NMS")) == ["做", "nms"]
     assert not polarity(tokens(glossary.canonical("按类别分别做非极大值抑制")), glossary.negation_words).negated
+
+
+# ---------------------------------------------------------------- everyday synonyms in claims
+
+
+def test_synonym_groups_are_everyday_words_not_terms(glossary: Glossary) -> None:
+    words = [normalize(w) for group in glossary.synonyms for w in group]
+    assert len(words) == len(set(words)), "a word in two synonym groups"
+    assert not [w for w in words if glossary.is_term(w)], "a synonym that is also a glossary term"
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("每个卷积后面先接dropout", "卷积之后加dropout"),
+        ("把这些样本删掉", "把这些样本去除"),
+        ("测试时采用全局均值", "测试时用全局均值"),
+    ],
+)
+def test_a_claim_reads_an_everyday_synonym_as_its_group(glossary: Glossary, text: str, same_as: str) -> None:
+    assert pol(text, glossary).words >= pol(same_as, glossary).words - {"每个", "这些", "把"}
+
+
+def test_a_negated_synonym_is_still_a_negation(glossary: Glossary) -> None:
+    """"不接池化层" reads past the light verb as "不加池化层" does: the pooling layer is denied."""
+    assert pol("卷积后面不接池化层", glossary).negated == pol("卷积之后不加池化层", glossary).negated == {"池化层"}
+
+
+def test_a_synonym_group_of_one_word_names_the_file_and_line(tmp_path) -> None:  # noqa: ANN001
+    path = tmp_path / "glossary.yaml"
+    path.write_text("aliases:\n  - [bn, batchnorm]\nsynonyms:\n  - [之后, 后面]\n  - [之前]\n", encoding="utf-8")
+    with pytest.raises(YamlError) as info:
+        load_glossary(path)
+    assert "glossary.yaml" in str(info.value) and ":5" in str(info.value)

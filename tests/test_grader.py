@@ -589,6 +589,15 @@ def test_swapping_the_conv_and_the_fully_connected_layer_turns_the_point_around(
     assert result.score < 50
 
 
+def test_a_misconception_said_with_an_everyday_synonym_is_caught(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「dropout一般加在卷积层之后」 said as 「接在每个卷积层后面」 (接 for 加, 后面 for 之后); the right
+    placement said the same way is not flagged."""
+    wrong = grade(grader, bank, "004-083769", "dropout最好接在每个卷积层后面，全连接层用不用都行。")
+    assert [m.claim for m in wrong.misconceptions] == ["dropout一般加在卷积层之后"]
+    right = grade(grader, bank, "004-083769", "可以一起用，BN在卷积层后面，dropout在全连接层后面，位置不同。")
+    assert right.misconceptions == [] and right.contradicted == []
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""

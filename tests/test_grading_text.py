@@ -19,7 +19,7 @@ def glossary() -> Glossary:
 
 def pol(text: str, glossary: Glossary) -> Polarity:
     """A clause's polarity exactly as the grader computes it."""
-    return polarity(tokens(glossary.canonical(text)), glossary.negation_words)
+    return polarity(tokens(glossary.canonical(text)), glossary.negation_words, glossary.synonym_of)
 
 
 def index(reply: str, glossary: Glossary) -> ReplyIndex:
