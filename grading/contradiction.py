@@ -79,6 +79,8 @@ _NEGATED_MODALS = frozenset({"不能", "不可以", "不可", "无法", "没法"
 MUST = "必须"
 _MUSTS = frozenset({MUST, "必需", "务必", "非得", "非要", "不能不", "不得不"})
 _MUST_AFTER = {"一定": frozenset({"要", "得"})}  # "一定要": a must; "一定" alone: surely
+_NEED_PREFIX = frozenset("要得")
+_SHORT_VERBS = frozenset("加 接 用 做 放 有".split())
 
 
 @lru_cache(maxsize=8)
@@ -200,6 +202,8 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
     ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, and "并不相同"
     as "不相同"."""
+    # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
+    tokens = [piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else (t,))]
     out: list[str] = []
     skip = 0
     for i, token in enumerate(tokens):

@@ -598,6 +598,14 @@ def test_a_misconception_said_with_an_everyday_synonym_is_caught(grader: Grader,
     assert right.misconceptions == [] and right.contradicted == []
 
 
+def test_a_must_glued_to_its_verb_states_the_misconception(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「卷积后面一定要接池化层」 (jieba: 一定|要接) states 「对时序数据用卷积时必须加池化层」; 「不一定要接」 does not."""
+    wrong = grade(grader, bank, "004-70bf19", "时序数据也能用一维卷积，不过卷积后面一定要接池化层才行")
+    assert [m.claim for m in wrong.misconceptions] == ["对时序数据用卷积时必须加池化层"]
+    right = grade(grader, bank, "004-70bf19", "时序数据也能用一维卷积，池化层不一定要接，看任务")
+    assert right.misconceptions == [] and right.contradicted == []
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""

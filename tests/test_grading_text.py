@@ -217,6 +217,13 @@ def test_a_must_is_a_claim_of_its_own(glossary: Glossary) -> None:
     assert MUST not in pol("学习率太大一定会震荡", glossary).words
 
 
+def test_a_must_is_read_when_the_segmenter_glues_its_verb(glossary: Glossary) -> None:
+    """jieba keeps "要接"/"要加" whole; "一定要接池化层" is a must all the same, and "不一定要接" denies it."""
+    must = pol("卷积后面一定要接池化层", glossary)
+    assert MUST in must.words and MUST not in must.negated and "池化层" in must.words
+    assert MUST in pol("卷积后面不一定要接池化层", glossary).negated
+
+
 def test_a_negated_number_is_not_a_flip(glossary: Glossary) -> None:
     """"不是以0为中心" denies the centre, not the number: "输出在0到1" does not turn it around."""
     assert flips(pol("sigmoid的输出不是以0为中心", glossary), pol("sigmoid输出在0到1之间", glossary), glossary) == 0
