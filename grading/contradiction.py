@@ -159,7 +159,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             if pending and base in _NEEDS:
                 verb = base
             continue
-        if base == _ANY and pending:
+        if base in _WHAT and pending:  # "不需要任何额外操作", "没有什么共性": the phrase after it
             window = max(window, 2)
             continue
         if base in STOP_WORDS:  # "不想让……": the negation ends with the verb it denies

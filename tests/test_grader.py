@@ -606,6 +606,20 @@ def test_a_must_glued_to_its_verb_states_the_misconception(grader: Grader, bank)
     assert right.misconceptions == [] and right.contradicted == []
 
 
+def test_nothing_after_a_negation_covers_the_word_after_it(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「同一位置的词没有什么共性」 says what the point 「……同一位置的词之间没有共性」 says."""
+    result = grade(grader, bank, "002-529acc", "BN按位置归一化不合理，同一位置的词没有什么共性；LN对每个样本自己归一化。")
+    assert result.contradicted == [] and result.misconceptions == []
+
+
+def test_the_true_half_of_a_misconception_said_alone_is_not_flagged(grader: Grader, bank) -> None:  # noqa: ANN001
+    """Deeper plain networks do get worse (degradation); only blaming overfitting is the misconception."""
+    result = grade(grader, bank, "001-4d5bff", "解决了深层网络的退化问题，网络变深效果反而变差。")
+    assert result.misconceptions == []
+    wrong = grade(grader, bank, "001-4d5bff", "深层网络效果变差是因为过拟合")
+    assert [m.claim for m in wrong.misconceptions] == ["深层网络效果变差是因为过拟合"]
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""

@@ -199,6 +199,12 @@ def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> No
     assert flips(pol("测试时不用当前batch的统计量", glossary), pol("测试时不用batch的统计量", glossary), glossary) == 0
 
 
+def test_what_after_a_negation_covers_the_phrase_after_it(glossary: Glossary) -> None:
+    """"没有什么共性" denies the common ground as "没有共性" does; "不需要做什么额外操作" the extra work."""
+    assert pol("同一位置的词没有什么共性", glossary).negated == {"共性"}
+    assert "额外" in pol("测试时不需要做什么额外操作", glossary).negated
+
+
 def test_any_is_a_word_of_its_own_outside_a_negation(glossary: Glossary) -> None:
     """"任何MLP加上BN都会变好" claims something of every MLP: 任何 is what makes it wrong."""
     assert "任何" in pol("任何MLP加上BN效果都会明显变好", glossary).words
