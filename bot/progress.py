@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from grading.i18n import LANGUAGES, N_, gettext
+from grading.i18n import LANGUAGES, N_, gettext, ngettext
 
 from .scheduling import PASS_SCORE, AttemptLike, QuestionLike, ReviewState, _utc
 
@@ -279,8 +279,8 @@ def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: i
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     bars, line = fig.subplots(1, 2, width_ratios=(1, 1.2))
-    summary = texts["summary"].format(n=p.attempts, avg=p.average, streak=p.streak_days)
-    fig.suptitle(summary if p.attempts else texts["title"], fontproperties=font, fontsize=13)
+    shown = "en" if language == "zh" and font_file is None else language  # the texts' language
+    fig.suptitle(_title(texts, p, shown), fontproperties=font, fontsize=13)
 
     bars.set_title(texts["mastery"], fontproperties=font)
     bars.set_xlim(0, 100)
@@ -320,6 +320,14 @@ def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: i
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def _title(texts: Mapping[str, str], p: Progress, language: str) -> str:
+    """The chart's title in `language` (that of `texts`): "1 answer · average 80 · 2-day streak"."""
+    if not p.attempts:
+        return texts["title"]
+    answers = ngettext("answers", "answers", p.attempts, language).format(n=p.attempts)
+    return texts["summary"].format(answers=answers, avg=p.average, streak=p.streak_days)
 
 
 def _wording(taxonomy: Taxonomy, language: str, font_file: str | None) -> tuple[dict[str, str], Callable[[str], str]]:

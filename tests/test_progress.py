@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import struct
 import subprocess
@@ -166,6 +168,13 @@ def test_chart_names_topics_in_the_chosen_language(taxonomy) -> None:  # noqa: A
     assert (zh_texts["mastery"], en_texts["mastery"]) == ("各主题掌握度", "Mastery by topic")
     assert (zh_texts["empty"], en_texts["empty"]) == ("还没有练习记录", "No practice yet")
     assert en_name("not-a-topic") == "not-a-topic"
+
+
+def test_chart_title_counts_answers_in_the_right_plural(sample: Progress) -> None:  # noqa: ANN001
+    one = dataclasses.replace(sample, attempts=1)
+    assert progress_module._title(progress_module._chart_texts("en"), one, "en").startswith("1 answer ·")
+    assert progress_module._title(progress_module._chart_texts("en"), sample, "en").startswith(f"{sample.attempts} answers ·")
+    assert progress_module._title(progress_module._chart_texts("zh"), one, "zh").startswith("共练习 1 次 ·")
 
 
 def test_the_tofu_check_has_teeth(sample: Progress, taxonomy, monkeypatch) -> None:  # noqa: ANN001
