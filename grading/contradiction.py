@@ -91,7 +91,8 @@ def _prefixes(negations: frozenset[str]) -> tuple[str, ...]:
 
 
 def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str, str] | None = None) -> Polarity:
-    """Content words of a clause's tokens, and which of them a negation applies to.
+    """Content words of a clause's tokens, and which of them a negation applies to. `same` maps an
+    everyday word to the one claims read for it (the glossary's `synonyms`: 后面 -> 之后).
 
     >>> p = polarity(["元组", "不可", "修改"], frozenset({"不可"}))
     >>> sorted(p.words), sorted(p.negated)

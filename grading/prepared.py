@@ -81,7 +81,7 @@ class PreparedReference:
     demote: frozenset[str]  # the question's own words
     misconceptions: tuple[PreparedMisconception, ...] = ()
     vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
-    field: frozenset[str] = frozenset()  # ... and of the reference and the keyword corpus (the bank's answers)
+    field: frozenset[str] = frozenset()  # ... and of the reference, the keyword corpus (the bank's answers), the glossary
     question_vector: np.ndarray | None = None
     claim_vectors: np.ndarray | None = None  # one row per misconception
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order

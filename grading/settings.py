@@ -33,7 +33,7 @@ class PointParams(_Strict):
     # give half marks to short, barely related answers)
     gate_span: float = 0.0  # > 0: scores grow to full size as that similarity rises gate_span above gate_floor
     gate_unknown_floor: float | None = None  # gate_floor for a reply with content words of which the field
-    # knows none, even misspelt (not the question's, the reference's, nor the keyword corpus's): to the
+    # knows none, even misspelt (not the question's, the reference's, the keyword corpus's nor the glossary's): to the
     # embeddings "banana" is as close to a short question as a terse right answer, to the vocabulary never
     gate_recall: float = 0.0  # > 0: keyword recall opens the gate too, fully from this recall on: a reply
     # saying the reference's words is on the subject however little the embeddings see (sas-zh LE r 0.72 -> 0.77)
