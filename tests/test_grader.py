@@ -800,8 +800,9 @@ def test_an_unrelated_reply_scores_under_10_on_every_mohler_question(grader: Gra
     assert not set(UNRELATED) & set(cal.UNRELATED_EN)
     questions = {row.reference.question: row.reference for row in cal.load_mohler(MOHLER)}
     assert len(questions) >= 79
-    for text in UNRELATED:
-        scores = [grader.grade(reference, text).score for reference in questions.values()]
+    results = grader.grade_many([(reference, text) for text in UNRELATED for reference in questions.values()])
+    for number, text in enumerate(UNRELATED):
+        scores = [r.score for r in results[number * len(questions) : (number + 1) * len(questions)]]
         print(f"{text!r}: mean {np.mean(scores):.1f}, max {max(scores):.1f} over {len(scores)} questions")
         assert max(scores) < cal.UNRELATED_MAX, text
 
