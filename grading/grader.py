@@ -64,7 +64,9 @@ def _subclaims(point: Point) -> list[str]:
     for variant in (point.text, *point.aliases):
         clauses = _clauses(variant)
         out += [c for i, c in enumerate(clauses) if not is_hypothetical(c) and not (i and is_hypothetical(clauses[i - 1]))]
-    return list(dict.fromkeys(out))
+    # "再慢慢调大直到训练有进展": what comes after 直到 is when to stop, not a claim ("训练没进展就往上调"
+    # says the same).
+    return list(dict.fromkeys(c.split("直到")[0] if c.split("直到")[0].strip() else c for c in out))
 
 
 # Conjunctions that may open a statement before its subject, and words that open a clause going

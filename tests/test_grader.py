@@ -620,6 +620,12 @@ def test_the_true_half_of_a_misconception_said_alone_is_not_flagged(grader: Grad
     assert [m.claim for m in wrong.misconceptions] == ["深层网络效果变差是因为过拟合"]
 
 
+def test_what_comes_after_until_in_a_point_is_no_claim(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「……再慢慢调大直到训练有进展」: 「训练没什么进展再把方差慢慢调大」 says the same, not the opposite."""
+    result = grade(grader, bank, "004-7f0013", "权重初始化用均值0、方差小一点的分布，训练没什么进展再把方差慢慢调大。")
+    assert result.contradicted == [] and result.misconceptions == []
+
+
 def test_a_negation_before_need_reads_on_to_what_is_not_needed(grader: Grader, bank) -> None:  # noqa: ANN001
     """"测试时就不用额外处理了" says what the point "……测试时不需要任何额外操作" says: jieba splits
     不需要 into 不/需要, and the negation of 需要 carries on to 额外."""
