@@ -279,8 +279,7 @@ def chart_png(p: Progress, *, taxonomy: Taxonomy, language: str = "zh", width: i
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     bars, line = fig.subplots(1, 2, width_ratios=(1, 1.2))
-    shown = "en" if language == "zh" and font_file is None else language  # the texts' language
-    fig.suptitle(_title(texts, p, shown), fontproperties=font, fontsize=13)
+    fig.suptitle(_title(texts, p, _shown(language, font_file)), fontproperties=font, fontsize=13)
 
     bars.set_title(texts["mastery"], fontproperties=font)
     bars.set_xlim(0, 100)
@@ -330,9 +329,14 @@ def _title(texts: Mapping[str, str], p: Progress, language: str) -> str:
     return texts["summary"].format(answers=answers, avg=p.average, streak=p.streak_days)
 
 
+def _shown(language: str, font_file: str | None) -> str:
+    """The language the chart is written in: Chinese only with a CJK font, else English."""
+    return "en" if language == "zh" and font_file is None else language
+
+
 def _wording(taxonomy: Taxonomy, language: str, font_file: str | None) -> tuple[dict[str, str], Callable[[str], str]]:
     """The chart's texts and topic namer: Chinese only with a CJK font, else English and ids."""
-    if language == "zh" and font_file is None:
+    if _shown(language, font_file) != language:
         return _chart_texts("en"), lambda topic_id: topic_id  # ASCII ids rather than tofu boxes
 
     def name(topic_id: str) -> str:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from .glossary import Glossary
 from .text import STOP_WORDS
 
-__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL", "MUST"]
+__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL", "MUST", "NOT_NEGATING"]
 
 NEGATION_WINDOW = 1  # a negation applies to the next content word: 不可|修改, 没有|激活函数
 
@@ -40,7 +40,7 @@ _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", 
 _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
 _PREFIXES = ("不", "没", "无", "非")
 # Words that start like a negation but do not negate: 不如 (worse than), 无论 (no matter), 非常 (very).
-_NOT_NEGATING = frozenset(
+NOT_NEGATING = frozenset(
     "不如 不断 不仅 不过 不管 不论 无论 非常 不少 不久 没错 不错 无非 不妨 不止 不但 无比 无数 不然".split()
 )
 
@@ -147,7 +147,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             window = NEGATION_WINDOW
             continue
         prefix = None
-        if token[:1] in _PREFIXES and token not in _NOT_NEGATING:
+        if token[:1] in _PREFIXES and token not in NOT_NEGATING:
             prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
         base = same.get(base, base) if same else base  # "后面" is read as "之后"

@@ -25,7 +25,7 @@ import re
 import numpy as np
 
 from .claims import contradicting_clauses, stated_misconceptions
-from .contradiction import polarity
+from .contradiction import NOT_NEGATING, polarity
 from .fuzzy import ReplyIndex, keyword_score, knows_any
 from .glossary import Glossary
 from .prepared import KeywordSet, PointFeatures, PreparedReference, ReplyAnalysis, ReplyFeatures
@@ -58,7 +58,12 @@ _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|not\b)", re.I)
 # An A-not-A question asks ("是不是", "能不能"); its own last negation ("是不是就不需要增广") is what a
 # bare "no" takes back: "不是" to it says "就需要增广", not "不……不需要增广".
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
-_OWN_NEGATION = re.compile(r"(不|没有|没)(?!如|同|断|仅|但|管|论|过|久|少|错|一定)(?=[\u4e00-\u9fff])")
+# Not a negation there: the words that only start like one (不如, 不过, 没错 …), 不同 and 不一定.
+_OWN_NEGATION = re.compile(
+    r"(不|没有|没)(?!{})(?=[\u4e00-\u9fff])".format(
+        "|".join(sorted({w[1:] for w in NOT_NEGATING if w[0] in "不没"} | {"如", "同", "一定"}, key=len, reverse=True))
+    )
+)
 # "列表和元组都可以当字典的key" says it of each: read as "列表可以……" and "元组可以……" as well, so
 # that a claim true of one side only is judged on that side.
 _BOTH = re.compile(

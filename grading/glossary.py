@@ -13,7 +13,7 @@ from pathlib import Path
 
 from questions.yamlio import YamlError, load_yaml
 
-from .text import normalize, register_terms, tokens
+from .text import content_words, normalize, register_terms, tokens
 
 __all__ = ["Glossary", "load_glossary", "DEFAULT_GLOSSARY_PATH"]
 
@@ -117,6 +117,11 @@ class Glossary:
         words = set(tokens(self.canonical(text)))
         kept = (t for t in found if not _CJK.search(t) or t in words or t.startswith(_NEGATION_PREFIXES))
         return list(dict.fromkeys(kept))
+
+    @cached_property
+    def term_words(self) -> frozenset[str]:
+        """The content words of every alias of every group (a field's vocabulary, see `Grader`)."""
+        return frozenset(w for group in self.groups for term in group for w in content_words(term))
 
     @cached_property
     def synonym_of(self) -> dict[str, str]:

@@ -66,7 +66,8 @@ def _subclaims(point: Point) -> list[str]:
         out += [c for i, c in enumerate(clauses) if not is_hypothetical(c) and not (i and is_hypothetical(clauses[i - 1]))]
     # "再慢慢调大直到训练有进展": what comes after 直到 is when to stop, not a claim ("训练没进展就往上调"
     # says the same).
-    return list(dict.fromkeys(c.split("直到")[0] if c.split("直到")[0].strip() else c for c in out))
+    heads = (c.partition("直到")[0] for c in out)
+    return list(dict.fromkeys(head if head.strip() else c for head, c in zip(heads, out)))
 
 
 # Conjunctions that may open a statement before its subject, and words that open a clause going
@@ -90,9 +91,7 @@ class Grader:
         self.glossary = glossary or load_glossary(self.settings.glossary or DEFAULT_GLOSSARY_PATH)
         self.idf = idf or Idf.from_texts([], self.glossary)
         # The words of the field (see `PreparedReference.field`): the keyword corpus and the glossary's terms.
-        self._corpus = frozenset(self.idf.weights) | frozenset(
-            w for group in self.glossary.groups for term in group for w in content_words(term)
-        )
+        self._corpus = frozenset(self.idf.weights) | self.glossary.term_words
         self._embedders: dict[str, Embedder] = dict(embedders or {})
         self._cache = EmbeddingCache(self.settings.cache)
         self._prepared: OrderedDict[tuple, PreparedReference] = OrderedDict()
