@@ -8,7 +8,7 @@ inside "训练集" unless the segmenter split it there.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -103,7 +103,7 @@ def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
     return 0.0
 
 
-def _close_word(keyword: str, words: list[str], *, slack: int, cutoff: float) -> bool:
+def _close_word(keyword: str, words: Sequence[str], *, slack: int, cutoff: float) -> bool:
     """A word of about the keyword's length that is a typo of it (rapidfuzz ratio >= cutoff)."""
     candidates = [w for w in words if abs(len(w) - len(keyword)) <= slack]
     return bool(candidates) and process.extractOne(keyword, candidates, scorer=fuzz.ratio, score_cutoff=cutoff) is not None
@@ -112,14 +112,21 @@ def _close_word(keyword: str, words: list[str], *, slack: int, cutoff: float) ->
 _LATIN_WORD = re.compile(r"[a-z]{3,}")
 
 
-def knows_any(words: Iterable[str], vocabulary: Collection[str]) -> bool:
+@lru_cache(maxsize=64)
+def _latin_words(vocabulary: frozenset[str]) -> tuple[str, ...]:
+    """The Latin words of a field's vocabulary (one per prepared question, reused for every reply)."""
+    return tuple(v for v in vocabulary if _LATIN_WORD.fullmatch(v))
+
+
+def knows_any(words: Iterable[str], vocabulary: frozenset[str]) -> bool:
     """Is any of `words` in `vocabulary`: as it is, misspelt (a word of 5+ letters within
     LATIN_MIN_RATIO: "paremeters"), or glued after a known word of 3+ letters ("logn", "stackpush")?
 
-    >>> knows_any(["logn"], {"log", "tree"}), knows_any(["banana"], {"log", "tree"})
+    >>> field = frozenset({"log", "tree"})
+    >>> knows_any(["logn"], field), knows_any(["banana"], field)
     (True, False)
     """
-    glued = [v for v in vocabulary if _LATIN_WORD.fullmatch(v)]
+    glued = _latin_words(vocabulary)
     for word in words:
         if word in vocabulary:
             return True
