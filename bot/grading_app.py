@@ -10,7 +10,7 @@ from grading.settings import GradingSettings
 from questions.bank import Bank
 from questions.model import KeyPoint, Question
 
-__all__ = ["build_grader", "reference_for", "point_ref", "warm_up"]
+__all__ = ["build_grader", "reference_for", "english_reference", "point_ref", "warm_up"]
 
 
 def point_ref(point: KeyPoint) -> Point:
@@ -24,6 +24,22 @@ def reference_for(question: Question) -> Reference:
     misconceptions = tuple(Misconception(m.claim, m.correction, m.claim_en or "") for m in question.misconceptions)
     points = tuple(point_ref(p) for p in question.key_points)
     return Reference(question.question, question.answer, points, keywords, misconceptions)
+
+
+def english_reference(question: Question) -> Reference | None:
+    """A Chinese bank question as an English question would be graded: its key points' English
+    wordings (each its level) and its misconceptions' English claims and corrections, with no
+    question text (the bank has none in English). None when a key point has no English wording.
+
+    Calibration grades the dev set's English replies against it: English replies scored on the fair
+    scale, for English questions (`mockbot grading calibrate --lang en`)."""
+    if not question.key_points or not all(p.en for p in question.key_points):
+        return None
+    points = tuple(Point(p.en or "", core=p.core) for p in question.key_points)
+    misconceptions = tuple(
+        Misconception(m.claim_en, m.correction_en or "") for m in question.misconceptions if m.claim_en
+    )
+    return Reference("", "\n".join(p.text for p in points), points, {}, misconceptions)
 
 
 def build_grader(settings: GradingSettings, bank: Bank | None = None) -> Grader:

@@ -4,7 +4,10 @@
   fair senior interviewer gives (0-100); six kinds per question (excellent, good, partial, wrong,
   off_topic, english). Weights are fitted with cross-validation by question, so every reported
   figure comes from questions the weights never saw. `holdout.yaml` is never fitted on.
-- English: the Mohler et al. (2011) short-answer set (gold 0-5, read as 0-100).
+- English: the Mohler et al. (2011) short-answer set (gold 0-5, read as 0-100) for the order of
+  the replies, and the dev set's English replies graded against the bank's English wordings (fair
+  scores) for the meaning of the scale: Mohler's graders give about half marks to a wrong answer on
+  the subject, a fair interviewer does not.
 - Public Chinese sets (`sas-zh`: ASAG, LE): only measured, with the Chinese parameters as fitted.
 
 One set of parameters per language serves every question. Verdict thresholds are not fitted: they
@@ -51,6 +54,9 @@ __all__ = [
     "calibrate_en",
     "UNRELATED_EN",
     "UNRELATED_MAX",
+    "FAIR_WEIGHTS",
+    "CURVE_BLENDS",
+    "MOHLER_FLOOR",
     "evaluate",
     "mohler_idf",
 ]
@@ -77,6 +83,14 @@ UNRELATED_EN = (
     "Paris is the capital of France.", "hello", "blue", "asdf", "football",
 )  # fmt: skip
 UNRELATED_MAX = 10.0
+# English on the fair scale: the weights are fitted on Mohler and the fair English replies together
+# (a fair reply weighing FAIR_WEIGHTS times a Mohler one), the score curve is the fair replies',
+# blended with the identity (CURVE_BLENDS: 0 none, 1 all of it); the pair with the lowest
+# cross-validated MAE on the fair replies wins among those that keep Mohler's cross-validated r at
+# MOHLER_FLOOR or more (the issue's target) and unrelated replies under UNRELATED_MAX.
+FAIR_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+CURVE_BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MOHLER_FLOOR = 0.60
 
 
 def _rules(params: LanguageParams) -> dict[str, float]:
@@ -329,7 +343,8 @@ def report(replies: Sequence[DevReply], predicted: Sequence[float], *, pass_line
         "pass_fail_agreement": round(float(np.mean((values >= pass_line) == (gold >= pass_line))), 4),
     }
     if any(r.kind for r in replies):
-        out["ordering"] = round(ordering, 4)
+        if any(r.kind in _ORDER for r in replies):  # English replies alone have no order of kinds
+            out["ordering"] = round(ordering, 4)
         out["median_score"] = {
             kind: round(float(np.median([v for r, v in zip(replies, values) if r.kind == kind])), 1)
             for kind in KINDS
@@ -393,15 +408,25 @@ def calibrate_zh(
     return params, out
 
 
-def calibrate_en(grader: Grader, rows: Sequence[DevReply]) -> tuple[LanguageParams, dict[str, object]]:
-    """Fit the English score weights on Mohler (one global fit; 5-fold cross-validation by question
-    reported as well) with a relevance gate, so that an unrelated reply (`UNRELATED_EN`, to every
-    Mohler question) scores under UNRELATED_MAX."""
+def calibrate_en(
+    grader: Grader,
+    rows: Sequence[DevReply],
+    *,
+    fair: Sequence[DevReply] = (),
+    fair_holdout: Sequence[DevReply] = (),
+    fair_grader: Grader | None = None,
+) -> tuple[LanguageParams, dict[str, object]]:
+    """Fit the English parameters on Mohler (`rows`; 5-fold cross-validation by question reported)
+    with a relevance gate, so that an unrelated reply (`UNRELATED_EN`, to every Mohler question)
+    scores under UNRELATED_MAX; then, given English replies scored on the fair scale (`fair`, graded
+    by `fair_grader`, by default `grader`), the scale (see FAIR_WEIGHTS). `fair_holdout` is only
+    measured."""
     params = grader.params("en")
     if not params.score.demoted_cosine:  # the demoted cosine must be computed to be weighed
-        grader.settings = grader.settings.model_copy(
-            update={"en": params.model_copy(update={"score": params.score.model_copy(update={"demoted_cosine": 1.0})})}
-        )
+        weighed = params.score.model_copy(update={"demoted_cosine": 1.0})
+        settings = grader.settings.model_copy(update={"en": params.model_copy(update={"score": weighed})})
+        for each in {id(g): g for g in (grader, fair_grader or grader)}.values():
+            each.settings = settings
     features = features_for(grader, rows)
     questions = {r.reference.question: r.reference for r in rows}
     unrelated = features_for(grader, [DevReply("", q, "", t, 0.0) for q in questions.values() for t in UNRELATED_EN])
@@ -426,11 +451,75 @@ def calibrate_en(grader: Grader, rows: Sequence[DevReply]) -> tuple[LanguagePara
     # English negation cues are weak (no curated misconceptions, free word order): Mohler loses
     # r 0.03 when a turned-around point caps the score, so English replies are not capped.
     _, r, params, worst = best
+    scale: dict[str, object] = {}
+    if fair:
+        fair_features = features_for(fair_grader or grader, fair)
+        params, r, scale = _fit_fair_scale(features, rows, fair_features, fair, unrelated, params, r)
+        worst = max(combine(f, params)[0] for f in unrelated)
+        if fair_holdout:
+            held = features_for(fair_grader or grader, fair_holdout)
+            scale["holdout"] = report(fair_holdout, [combine(f, params)[0] / 100.0 for f in held], pass_line=params.verdicts.good)
     values = [combine(f, params)[0] / 100.0 for f in features]
     out = report(rows, values, pass_line=params.verdicts.good)
     out["grouped_5fold_cv_pearson_r"] = round(r, 4)
     out["unrelated_max"] = round(worst, 1)
+    if scale:
+        out["fair_scale"] = scale
     return params, out
+
+
+def _fit_fair_scale(
+    features: Sequence[ReplyFeatures],
+    rows: Sequence[DevReply],
+    fair_features: Sequence[ReplyFeatures],
+    fair: Sequence[DevReply],
+    unrelated: Sequence[ReplyFeatures],
+    params: LanguageParams,
+    mohler_r: float,
+) -> tuple[LanguageParams, float, dict[str, object]]:
+    """The English weights and curve on the fair scale (see FAIR_WEIGHTS): the parameters, Mohler's
+    cross-validated r with them, and the fair replies' cross-validated report."""
+    x, fx = _matrix(features, params), _matrix(fair_features, params)
+    y, fy = np.array([r.target for r in rows]), np.array([r.target for r in fair])
+    folds, fair_folds = _folds(rows, 5, 0), _folds(fair, 5, 0)
+    by_fold = np.array([folds[r.question_id] for r in rows])
+    fair_by_fold = np.array([fair_folds[r.question_id] for r in fair])
+
+    def fitted(weight: float, blend: float, train: np.ndarray, fair_train: np.ndarray) -> LanguageParams:
+        root = np.sqrt(weight)
+        weights = _fit(np.vstack([x[train], fx[fair_train] * root]), np.r_[y[train], fy[fair_train] * root], EN_FEATURES)
+        curve = fit_curve(_predict(fx[fair_train], weights), fy[fair_train]) if blend else ()
+        identity = np.linspace(0.0, 100.0, len(curve))
+        curve = tuple(round(float(blend * c + (1.0 - blend) * i), 1) for c, i in zip(curve, identity))
+        return params.model_copy(update={"score": weights.model_copy(update={"curve": curve, **_rules(params)})})
+
+    every, every_fair = np.ones(len(rows), bool), np.ones(len(fair), bool)
+    best: tuple[float, float, LanguageParams, np.ndarray, float, float] | None = None
+    for weight, blend in itertools.product(FAIR_WEIGHTS, CURVE_BLENDS):
+        predicted, fair_predicted = np.zeros(len(rows)), np.zeros(len(fair))
+        for fold in range(5):
+            trial = fitted(weight, blend, by_fold != fold, every_fair)
+            for i in np.flatnonzero(by_fold == fold):
+                predicted[i] = combine(features[i], trial)[0] / 100.0
+            trial = fitted(weight, blend, every, fair_by_fold != fold)
+            for i in np.flatnonzero(fair_by_fold == fold):
+                fair_predicted[i] = combine(fair_features[i], trial)[0] / 100.0
+        r = pearson(predicted, y)
+        final = fitted(weight, blend, every, every_fair)
+        if r < MOHLER_FLOOR or max((combine(f, final)[0] for f in unrelated), default=0.0) >= UNRELATED_MAX:
+            continue
+        mae = float(np.mean(np.abs(fair_predicted - fy)))
+        if best is None or mae < best[0] - 1e-9:
+            best = (mae, r, final, fair_predicted, weight, blend)
+    if best is None:  # no pair keeps Mohler's order: Mohler's scale, as without fair replies
+        return params, mohler_r, {}
+    _, r, final, fair_predicted, weight, blend = best
+    scale: dict[str, object] = {
+        "fair_weight": weight,
+        "curve_blend": blend,
+        "cross_validated": report(fair, fair_predicted, pass_line=params.verdicts.good),
+    }
+    return final, r, scale
 
 
 def mohler_idf(rows: Sequence[DevReply], glossary: Glossary) -> Idf:

@@ -105,8 +105,8 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28,
     ),
     score=ScoreWeights(
-        intercept=0.5231, points=0.0887, covered=0.0666, recall=0.0898, cosine=0.0854, demoted_cosine=0.1453,
-        shortness=0.1031, contradiction_cap=100.0, pass_core_share=0.0,
+        intercept=0.5399, points=0.1736, covered=0.0383, recall=0.1005, cosine=0.0918, demoted_cosine=0.0704,
+        shortness=0.0685, curve=(0.5, 10.5, 20.5, 30.5, 61.8, 94.0), contradiction_cap=100.0, pass_core_share=0.0,
     ),
 )
 

@@ -1,6 +1,7 @@
 """Pieces of the score that calibration relies on: the curve fitted by `mockbot grading calibrate`
-(monotone, on the 0-100 scale, through the mean fair score at each raw score), the relevance gate, and
-the lower similarity floors of a reply in the other language."""
+(monotone, on the 0-100 scale, through the mean fair score at each raw score), the relevance gate,
+the lower similarity floors of a reply in the other language, and the English scale (fair replies
+set it, Mohler's order is kept)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from grading.calibrate import fit_curve
+from grading import calibrate as cal
+from grading.calibrate import DevReply, fit_curve
 from grading.prepared import PointFeatures, ReplyFeatures
-from grading.score import apply_curve, point_score, relevance_gate
-from grading.settings import CALIBRATED_ZH
+from grading.reference import Reference
+from grading.score import apply_curve, combine, point_score, relevance_gate
+from grading.settings import CALIBRATED_EN, CALIBRATED_ZH, LanguageParams, ScoreWeights
 
 
 def test_curve_is_monotone_on_the_scale_even_when_the_targets_are_not() -> None:
@@ -74,3 +77,46 @@ def test_a_reply_in_the_other_language_meets_similarity_floors_lowered_by_the_fo
     assert relevance_gate(replace(at_floor, foreign=True), params) == pytest.approx(shift / params.point.gate_span)
     unshifted = params.model_copy(update={"point": params.point.model_copy(update={"foreign_shift": 0.0})})
     assert point_score(point, unshifted, foreign=True) == native
+
+
+def _rows(targets: np.ndarray, prefix: str) -> list[DevReply]:
+    reference = Reference("q", "a")
+    return [DevReply(f"{prefix}{i % 20}", reference, "", "", float(t)) for i, t in enumerate(targets)]
+
+
+def _english(cosines: np.ndarray) -> list[ReplyFeatures]:
+    return [replace(_features(float(c), float(c)), overlap=True) for c in cosines]
+
+
+def test_the_english_scale_comes_from_the_fair_replies_while_mohlers_order_is_kept() -> None:
+    rng = np.random.default_rng(3)
+    # Mohler's graders: half marks for an answer on the subject however wrong; a fair interviewer
+    # gives it nothing. Both order the replies by the same evidence.
+    mohler_cos, fair_cos = rng.uniform(0.2, 0.9, 600), rng.uniform(0.2, 0.9, 200)
+    mohler = np.clip(0.5 + 0.6 * (mohler_cos - 0.2) + rng.normal(0.0, 0.12, 600), 0.0, 1.0)
+    fair = np.clip(2.2 * (fair_cos - 0.45) + rng.normal(0.0, 0.08, 200), 0.0, 1.0)
+    rows, fair_rows = _rows(mohler, "m"), _rows(fair, "f")
+    features, fair_features = _english(mohler_cos), _english(fair_cos)
+    unrelated = [ReplyFeatures((PointFeatures(0.0, 0.0, False),), 0.0, 0.0, 0.0, 0.0, 0.0)]
+    params = CALIBRATED_EN.model_copy(update={"score": ScoreWeights(intercept=0.5, cosine=0.5, pass_core_share=0.0)})
+    mohler_only = params.model_copy(update={"score": cal._fit(cal._matrix(features, params), mohler, cal.EN_FEATURES)})
+
+    fitted, r, scale = cal._fit_fair_scale(features, rows, fair_features, fair_rows, unrelated, params, 0.7)
+
+    def mae(p: LanguageParams) -> float:
+        return float(np.mean([abs(combine(f, p)[0] / 100.0 - t) for f, t in zip(fair_features, fair)]))
+
+    assert r >= cal.MOHLER_FLOOR and scale["curve_blend"] > 0.0 and fitted.score.curve
+    assert scale["cross_validated"]["mae"] < 100.0 * mae(mohler_only) - 10.0  # the wrong ones no longer get half marks
+    assert combine(_english(np.array([0.3]))[0], fitted)[0] < combine(_english(np.array([0.3]))[0], mohler_only)[0] - 20.0
+    assert combine(unrelated[0], fitted)[0] < cal.UNRELATED_MAX
+
+
+def test_without_a_pair_that_keeps_mohlers_order_the_english_scale_stays_mohlers() -> None:
+    rng = np.random.default_rng(4)
+    mohler_cos, fair_cos = rng.uniform(0.2, 0.9, 300), rng.uniform(0.2, 0.9, 100)
+    noise = rng.uniform(0.0, 1.0, 300)  # Mohler's scores unrelated to the evidence: no r reaches the floor
+    rows, fair_rows = _rows(noise, "m"), _rows(np.clip(2.0 * (fair_cos - 0.4), 0.0, 1.0), "f")
+    params = CALIBRATED_EN
+    fitted, r, scale = cal._fit_fair_scale(_english(mohler_cos), rows, _english(fair_cos), fair_rows, [], params, 0.123)
+    assert (fitted, r, scale) == (params, 0.123, {})

@@ -218,7 +218,7 @@ def test_bench_grading_json_reports_positive_figures() -> None:
 # ---------------------------------------------------------------- English: Mohler
 
 
-def test_grading_evaluate_english_on_mohler_reaches_pearson_0_60() -> None:
+def test_grading_evaluate_english_on_mohler_reaches_pearson_0_60_and_puts_wrong_english_answers_under_the_pass_line() -> None:
     if not MOHLER.is_file():
         message = f"Mohler dataset not found at {MOHLER}"
         if os.environ.get("CI"):
@@ -227,6 +227,13 @@ def test_grading_evaluate_english_on_mohler_reaches_pearson_0_60() -> None:
     result = mockbot("grading", "evaluate", "--lang", "en", "--json", "--mohler", str(MOHLER))
     assert result.exit_code == 0, (result.output, result.stderr)
     report = json.loads(result.stdout)["en"]
-    print(f"\nMohler: {report}")
-    assert report["replies"] > 2000
-    assert report["pearson_r"] >= 0.60
+    mohler, held = report["Mohler"], report["holdout English, fair scale"]
+    print(f"\nMohler: {mohler}\nheld-out English replies against English references: {held}")
+    assert mohler["replies"] > 2000
+    assert mohler["pearson_r"] >= 0.60
+    # English questions on the fair scale (replies never fitted on; on Mohler's scale alone: MAE 41.9,
+    # wrong or off-topic replies 75 on average, a pass).
+    assert held["replies"] >= 100
+    assert held["mae"] <= 32.0
+    bands = held["english_by_band"]
+    assert bands["wrong_or_off_topic"]["mean_score"] < 60.0 <= bands["good"]["mean_score"]

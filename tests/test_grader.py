@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from bot.config import load_settings
-from bot.grading_app import reference_for
+from bot.grading_app import english_reference, reference_for
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
 from grading.features import analyse_reply
@@ -790,6 +790,25 @@ def test_english_answer_making_every_point_is_praised(grader: Grader) -> None:
     feedback = feedback_for(result)
     assert feedback.covered == list(ENGLISH.key_points)
     assert feedback.tip == "Every key point made. Keep it up!"
+
+
+def test_the_english_reference_of_a_bank_question_holds_its_english_wordings(grader: Grader, bank) -> None:  # noqa: ANN001
+    question = bank.get(LIST_TUPLE)
+    english = english_reference(question)
+    assert english is not None and english.language == "en" and english.question == ""
+    assert [(p.text, p.core) for p in english.points()] == [(p.en, p.core) for p in question.key_points]
+    assert [(m.claim, m.correction) for m in english.misconceptions] == [
+        (m.claim_en, m.correction_en) for m in question.misconceptions
+    ]
+    # Graded as an English question: English parameters, the English wording of each point.
+    result = grader.grade(english, "Lists can be modified; a tuple cannot be changed once it is defined.")
+    assert result.language == "en"
+    assert [p.text for p in result.points] == [p.en for p in question.key_points]
+    # A point without its English wording: no English reference.
+    untranslated = question.model_copy(
+        update={"key_points": [question.key_points[0].model_copy(update={"en": None}), *question.key_points[1:]]}
+    )
+    assert english_reference(untranslated) is None
 
 
 MOHLER = REPO.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,7 +20,7 @@ from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, Verdict
 from grading.settings import LanguageParams
 
-from ..grading_app import build_grader, reference_for
+from ..grading_app import build_grader, english_reference, reference_for
 from .common import (
     DEFAULT_DEVSET, DEFAULT_HOLDOUT, DEFAULT_MOHLER, DEFAULT_SAS, ExitStatus, Report, _App, _fail, pass_app, progress_bar, tidy,
 )
@@ -208,6 +209,19 @@ def _sets(app: _App, devset: Path, holdout: Path) -> tuple[list, list]:
     return dev, held
 
 
+def _english_sets(app: _App, devset: Path, holdout: Path) -> tuple[list, list]:
+    """The dev and held-out sets' English replies, graded against the bank's English wordings
+    (`english_reference`): English replies scored on the fair scale."""
+    bank = app.bank()
+    english = {q.id: ref for q in bank.questions if q.gradable and (ref := english_reference(q)) is not None}
+
+    def pick(replies: list) -> list:
+        return [replace(r, reference=english[r.question_id]) for r in replies if r.kind == "english" and r.question_id in english]
+
+    dev, held = _sets(app, devset, holdout)
+    return pick(dev), pick(held)
+
+
 def _mohler_grader(grader: Grader, mohler: Path) -> tuple[Grader, list]:
     """The English grader with Mohler's keyword weights, and Mohler's rows."""
     if not mohler.is_file():
@@ -261,8 +275,12 @@ def grading_calibrate(
                         params, fit = cal.calibrate_zh(grader, dev, holdout=held)
                 else:
                     english, rows = _mohler_grader(grader, mohler)
-                    with _tracking(english, report, "en: calibrating on Mohler", len(rows)):
-                        params, fit = cal.calibrate_en(english, rows)
+                    fair, fair_held = _english_sets(app, devset, holdout)
+                    with (
+                        _tracking(grader, report, "en: the dev set's English replies", len(fair) + len(fair_held)),
+                        _tracking(english, report, "en: calibrating on Mohler", len(rows)),
+                    ):
+                        params, fit = cal.calibrate_en(english, rows, fair=fair, fair_holdout=fair_held, fair_grader=grader)
                 output[language] = {"report": fit, "params": params.model_dump(mode="json")}
                 fitted[language] = params
     except ModelUnavailable as exc:
@@ -288,6 +306,19 @@ def _evaluate_zh(app: _App, grader: Grader, devset: Path, holdout: Path, sas: Pa
     return out
 
 
+def _evaluate_en(app: _App, grader: Grader, devset: Path, holdout: Path, mohler: Path, report: Report) -> dict[str, Any]:
+    english, rows = _mohler_grader(grader, mohler)
+    out: dict[str, Any] = {}
+    with _tracking(english, report, "en: Mohler", len(rows)):
+        out["Mohler"] = cal.evaluate(english, rows, "en")
+    fair, fair_held = _english_sets(app, devset, holdout)
+    for name, replies in (("dev English, fair scale (fitted on)", fair), ("holdout English, fair scale", fair_held)):
+        if replies:
+            with _tracking(grader, report, f"en: {name}", len(replies)):
+                out[name] = cal.evaluate(grader, replies, "en")
+    return out
+
+
 @grading.command("evaluate")
 @click.option("--lang", "languages", multiple=True, type=click.Choice(["zh", "en"]), default=("zh", "en"))
 @click.option("--devset", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_DEVSET, show_default=True)
@@ -309,9 +340,7 @@ def grading_evaluate(
                 if language == "zh":
                     output["zh"] = _evaluate_zh(app, grader, devset, holdout, sas, report)
                 else:
-                    english, rows = _mohler_grader(grader, mohler)
-                    with _tracking(english, report, "en: Mohler", len(rows)):
-                        output["en"] = cal.evaluate(english, rows, "en")
+                    output["en"] = _evaluate_en(app, grader, devset, holdout, mohler, report)
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
     if as_json:
