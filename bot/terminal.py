@@ -8,13 +8,15 @@ typed, never more; `:quit` or Ctrl-D (end of input) ends the session, dropping a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from grading.i18n import LANGUAGES, _, gettext
@@ -42,6 +44,7 @@ _OTHER = (":lang", ":topic", *_QUIT, *_HELP_COMMANDS)
 _KEEP_DRAFT = (":hint", ":stats", *_HELP_COMMANDS)  # look something up while typing the answer
 _COMMAND_OF = {action: command for command, action in COMMANDS.items()}
 _STYLES = {"✓": "green", "✗": "red", "～": "yellow", "~": "yellow", "⚠": "magenta"}
+_BULLET = re.compile(r"^\s+[·•-]\s")  # "  · 列表可变": a point under a heading of the feedback
 
 
 def _readable(line: str) -> str:
@@ -201,6 +204,8 @@ class TerminalPractice:
             question = self.engine.bank.get(state.question_id or "")
             if question is not None and (not chosen or question.topic in self.engine.store.user(self.user_key).topics):
                 return [reply]  # the open question is on a chosen topic: answer it first
+            # Off the chosen topics: skipped, and said so (a due review waits, as with :skip).
+            return [reply, *self.engine.skip(self.user_key, now=self.clock())]
         return [reply, self.engine.next_question(self.user_key, now=self.clock())]
 
     # ------------------------------------------------------------------ rendering
@@ -269,11 +274,20 @@ class TerminalPractice:
         return Panel(Text(reply.text), border_style="green", expand=False)
 
     @staticmethod
-    def _feedback(text: str) -> Text:
-        out = Text()
-        # A long Chinese point wraps inside its line, never right after its bullet or label.
-        text = text.replace("· ", "·\u00a0").replace(": ", ":\u00a0")
+    def _feedback(text: str) -> Group:
+        parts: list[Text | Table] = []
+        # A long Chinese point wraps inside its line, never right after its label.
+        text = text.replace(": ", ":\u00a0")
         for number, line in enumerate(text.splitlines()):
             style = "bold" if number == 0 else _STYLES.get(line.strip()[:1], "")
-            out.append(line + "\n", style=style)
-        return out
+            bullet = _BULLET.match(line)
+            if bullet is None:
+                parts.append(Text(line, style=style))
+                continue
+            # A wrapped point goes on under its own text, not under the bullet.
+            row = Table.grid()
+            row.add_column(no_wrap=True)
+            row.add_column()
+            row.add_row(Text(bullet.group(0), style=style), Text(line[bullet.end() :], style=style, overflow="fold"))
+            parts.append(row)
+        return Group(*parts)

@@ -126,7 +126,7 @@ def test_a_topic_stays_chosen_through_skips_and_restarts(practice_config: Path, 
         shown += questions_on(term.send(":skip"))
     assert len(shown) == 7 and {bank.get(q).topic for _, q in shown} == {"python"}  # type: ignore[union-attr]
     screen = term.send(":topic pytorch")
-    assert "PyTorch" in screen
+    assert "PyTorch" in screen and "已跳过这题" in screen  # the open Python question is set aside, and told
     shown = questions_on(screen)
     for _ in range(4):
         shown += questions_on(term.send(":skip"))
@@ -325,3 +325,22 @@ def test_ctrl_c_drops_the_draft_even_when_started_with_ctrl_c_ignored(practice_c
     child.expect("回答是空的")
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_a_key_point_wrapped_at_80_columns_goes_on_under_its_own_text() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from bot.terminal import TerminalPractice
+
+    point = "训练时每个神经元以概率p保留、以1-p的概率输出0，保留下来的输出除以p，这样测试阶段不用做任何操作，输出的期望和训练时一致"
+    english = "the kept outputs are divided by p during training so that nothing needs to be done at test time at all"
+    screen = StringIO()
+    console = Console(file=screen, width=80, color_system=None)
+    console.print(TerminalPractice._feedback(f"得分 38/100 · 部分正确\n✗ 没答到的要点\n  · {point}\n  · {english}\n建议补充：{point}"))
+    lines = screen.getvalue().splitlines()
+    assert lines[2].startswith("  · ") and lines[3].startswith("    ") and lines[3].strip()  # wrapped, indented
+    assert "".join(line.strip(" ·") for line in lines[2:4]) == point  # nothing cut or lost
+    assert lines[4].startswith("  · ") and lines[5].startswith("    ") and " ".join(x.strip(" ·") for x in lines[4:6]) == english
+    assert not lines[7].startswith(" ")  # the tip is not a point: it wraps to the margin
