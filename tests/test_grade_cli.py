@@ -126,6 +126,20 @@ def test_grade_jsonl_bad_lines_get_an_error_line_in_their_place(bank, open_quest
     assert "5 input line(s) could not be graded" in result.stderr
 
 
+def test_grade_jsonl_says_what_is_wrong_with_a_line_that_is_not_json_or_has_no_reference() -> None:
+    stdin = jsonl(
+        '{"question": "Why dropout?", "reference": "It regularises.", "answer": "to regularise"',  # unclosed {
+        '{"question": "Why dropout?", "reference": "It regularises.", "answer": "to regularise}',  # unclosed string
+        '{"question" "Why dropout?"}',
+        {"question": "Why dropout?", "reference": " ", "answer": "to regularise"},
+    )
+    errors = [line["error"] for line in output_lines(mockbot("grade", "--jsonl", stdin=stdin), status=1)]
+    assert "ends before the JSON does" in errors[0] and "column 1" not in errors[0]
+    assert errors[1] == "not JSON (Unterminated string starting at column 72)"
+    assert errors[2] == "not JSON (Expecting ':' delimiter at column 13)"
+    assert '"reference" is empty' in errors[3] and "open question" not in errors[3]
+
+
 def test_grade_jsonl_answers_blank_lines_so_output_lines_up_with_input(bank) -> None:  # noqa: ANN001
     entry = {"question_id": DROPOUT, "answer": "训练时以p的概率保留神经元"}
     stdin = "\n" + jsonl(entry) + "\n  \n" + jsonl(entry)

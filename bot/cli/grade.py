@@ -106,6 +106,8 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
     key_points = entry.get("key_points") or []
     if not isinstance(key_points, list) or not all(isinstance(p, str) for p in key_points):
         raise ValueError('"key_points" must be a list of strings')
+    if not reference.strip() and not any(p.strip() for p in key_points):
+        raise ValueError('"reference" is empty: give the reference answer (or "key_points") to grade against')
     return Reference(question_text, reference, tuple(key_points)), answer
 
 
@@ -114,10 +116,14 @@ def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[An
     `id` if it gave one; an `error` and the `line` number when it cannot be graded."""
     if not line.strip():
         return None, {"error": "blank line: nothing to grade", "line": number}
+    line = line.rstrip("\r\n")
     try:
         entry = json.loads(line)
     except json.JSONDecodeError as exc:
-        return None, {"error": f"not JSON ({exc.msg} at column {exc.colno})", "line": number}
+        if exc.pos >= len(line.rstrip()):  # nothing wrong until the line ran out: something left open
+            return None, {"error": "not JSON (the line ends before the JSON does: an unclosed {, [ or string?)", "line": number}
+        where = "column" if exc.msg.endswith(" at") else "at column"  # "Unterminated string starting at"
+        return None, {"error": f"not JSON ({exc.msg} {where} {exc.colno})", "line": number}
     echo = {"id": entry["id"]} if isinstance(entry, dict) and "id" in entry else {}
     try:
         reference, answer = _reference_from(entry, app)
