@@ -6,6 +6,7 @@ The home folder, the platform data folder and the working directory are all unde
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def where(capsys: pytest.CaptureFixture[str], *argv: str, command: str = "where"
     for line in out.splitlines():
         label, sep, value = line.partition(": ")
         if sep and not line.startswith(" ") and label in {"config file", "data folder", "database", "bank", "topics",
-                                                           "model (zh)", "model (en)", "time zone"}:
+                                                           "model (zh)", "model (en)", "grading cache", "time zone"}:
             rows[label] = value.strip()
         elif line.strip():
             notes.append(line)
@@ -73,8 +74,20 @@ def test_where_prints_every_place_in_use(home: Path, tmp_path: Path, capsys: pyt
     assert rows["topics"] == str(REPO / "questions" / "topics.yaml")
     defaults = GradingSettings()
     assert (rows["model (zh)"], rows["model (en)"]) == (defaults.zh.model, defaults.en.model)
+    assert rows["grading cache"].startswith("none: reference embeddings are kept in memory only")
     assert rows["time zone"].startswith("Asia/Tokyo (this machine's")
     assert rows["notes"] == ""
+
+
+def test_where_shows_the_grading_cache_beside_the_config_file_it_is_relative_to(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "project", "grading:\n  cache: .cache/embeddings.sqlite3\n")
+    cache = tmp_path / "project" / ".cache" / "embeddings.sqlite3"
+    assert where(capsys, "--config", str(config))["grading cache"] == f"{cache} (not created yet; reference embeddings only, never replies)"
+    cache.parent.mkdir()
+    cache.write_bytes(b"\0" * 300_000)
+    assert where(capsys, "--config", str(config))["grading cache"].startswith(f"{cache} (0.3 MB;")
 
 
 def test_doctor_is_the_same_command(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,7 +119,7 @@ def test_the_password_of_a_database_url_is_masked(home: Path, tmp_path: Path, ca
     status = main(["where", "--config", str(config)])
     out, _ = capsys.readouterr()
     assert status == 0
-    assert "database:    postgresql+psycopg://bob:***@db.example/mockbot" in out
+    assert re.search(r"^database: +postgresql\+psycopg://bob:\*\*\*@db\.example/mockbot$", out, re.M), out
     assert "s3cret" not in out
 
 

@@ -1,5 +1,5 @@
 """`mockbot where` and its alias `mockbot doctor`: what is in use (config file, data folder,
-database, bank, models, time zone)."""
+database, bank, models, grading cache, time zone)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ __all__ = ["where", "doctor"]
 @click.command()
 @pass_app
 def where(app: _App) -> None:
-    """Show what is in use: config file, data folder, database, bank, models and time zone."""
+    """Show what is in use: config file, data folder, database, bank, models, grading cache and time zone."""
     settings = app.settings
     rows = [
         ("config file", str(settings.source) if settings.source else "built-in defaults (no config file found)"),
@@ -29,6 +29,7 @@ def where(app: _App) -> None:
         ("bank", _bank_line(app)),
         ("topics", str(settings.bank.topics)),
         *((f"model ({language})", settings.grading.for_language(language).model) for language in ("zh", "en")),
+        ("grading cache", _cache_line(settings)),
         ("time zone", _zone_line(settings)),
     ]
     width = max(len(label) for label, _ in rows) + 1
@@ -59,6 +60,14 @@ def _database_line(settings: Settings) -> str:
         return _masked(settings.storage.url)
     state = f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
     return f"{_masked(settings.storage.url)} ({state})"
+
+
+def _cache_line(settings: Settings) -> str:
+    path = settings.grading.cache
+    if path is None:
+        return "none: reference embeddings are kept in memory only (set grading.cache to keep them)"
+    state = f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
+    return f"{path} ({state}; reference embeddings only, never replies)"
 
 
 def _bank_line(app: _App) -> str:
