@@ -448,8 +448,6 @@ def calibrate_en(
         if best is None or key > best[0]:
             best = (key, r, trial, worst)
     assert best is not None
-    # English negation cues are weak (no curated misconceptions, free word order): Mohler loses
-    # r 0.03 when a turned-around point caps the score, so English replies are not capped.
     _, r, params, worst = best
     scale: dict[str, object] = {}
     if fair:

@@ -77,10 +77,18 @@ class Glossary:
         """Antonym pairs in canonical spelling ("训练时/测试时" and "训练/测试" become one pair)."""
         pairs: dict[tuple[str, ...], tuple[str, str]] = {}
         for a, b in self.antonyms:
-            ca, cb = self.canonical(a), self.canonical(b)
+            ca, cb = self._antonym_word(a), self._antonym_word(b)
             if ca != cb:
                 pairs.setdefault(tuple(sorted((ca, cb))), (ca, cb))
         return tuple(pairs.values())
+
+    def _antonym_word(self, word: str) -> str:
+        """An antonym as replies' tokens spell it: canonical, and an English word stemmed as
+        `tokens` stems it ("increase" -> "increas", so "increases" and "increased" match too)."""
+        canonical = self.canonical(word)
+        if canonical.isascii() and len(stemmed := tokens(canonical)) == 1:
+            return stemmed[0]
+        return canonical
 
     @cached_property
     def opposites(self) -> dict[str, frozenset[str]]:

@@ -77,7 +77,8 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
     raw = w.intercept + sum(getattr(w, name) * value * (-1.0 if name in PENALTIES else 1.0) for name, value in named.items())
     score = apply_curve(float(np.clip(raw * 100.0 * relevance_gate(features, params), 0.0, 100.0)), w.curve)
     # Every core point clearly made is a pass, details missing or not; every point, excellent.
-    sure = [value >= params.point.sure and status is not PointStatus.CONTRADICTED for status, value in statuses]
+    bar = params.point.sure
+    sure = [bar is not None and value >= bar and status is not PointStatus.CONTRADICTED for status, value in statuses]
     core_sure = [ok for ok, f in zip(sure, features.points) if f.core]
     if core_sure and all(core_sure):
         score = max(score, params.verdicts.good)

@@ -23,7 +23,9 @@ class PointParams(_Strict):
     # (English to a Chinese question): a cross-language cosine runs lower for the same claim
     covered: float = 0.5  # point score from which the point is covered
     partly: float = 0.3  # ... partly covered
-    sure: float = 0.5  # point score from which a point is clearly made (every core point so: a pass)
+    sure: float | None = 0.5  # point score from which a point is clearly made (every core point so: a
+    # pass); None: never from the score alone (English: MiniLM rates a wrong claim on the subject as
+    # close as a right one and few cues catch it, so "every point made" does not mean a pass)
     relevance: float = 0.34  # share of a point's words a clause needs to be "about" the point
     contradiction_floor: float = 0.65  # cosine a reply unit needs with a sub-claim to be checked against it
     contradiction_margin: float = 0.0  # ... and how much closer than any clause that states the sub-claim
@@ -102,11 +104,11 @@ CALIBRATED_EN = LanguageParams(
     model="all-MiniLM-L6-v2",
     point=PointParams(
         keyword=0.5, sim_floor=0.2, sim_ceiling=0.7, covered=0.5, partly=0.3, gate_floor=0.1,
-        gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28,
+        gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5399, points=0.1736, covered=0.0383, recall=0.1005, cosine=0.0918, demoted_cosine=0.0704,
-        shortness=0.0685, curve=(0.5, 10.5, 20.5, 30.5, 61.8, 94.0), contradiction_cap=100.0, pass_core_share=0.0,
+        intercept=0.5398, points=0.1737, covered=0.0383, recall=0.1004, cosine=0.0917, demoted_cosine=0.0705,
+        shortness=0.0686, curve=(0.5, 10.5, 20.5, 30.5, 61.8, 94.0), pass_core_share=0.0,
     ),
 )
 

@@ -192,6 +192,12 @@ SWAPS = [
     ("layer norm对每个样本归一化", "batch norm对每个样本归一化"),
     ("Adam用到了一阶矩", "Adam用到了二阶矩"),
     ("weight decay makes weights smaller", "weight decay makes weights larger"),
+    # English antonyms match in any form (stemmed as replies are): "decreases" for decrease.
+    ("a larger batch decreases the gradient noise", "a larger batch increases the gradient noise"),
+    ("L1 gives sparse weights", "L2 gives sparse weights"),
+    ("precision is the share of predicted positives that are correct", "recall is the share of predicted positives that are correct"),
+    ("reshape may copy the data", "view may copy the data"),
+    ("normalise before the activation", "normalise after the activation"),
 ]
 
 

@@ -21,12 +21,12 @@ from bot.grading_app import english_reference, reference_for
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
 from grading.features import analyse_reply
-from grading.prepared import PointFeatures
+from grading.prepared import PointFeatures, ReplyFeatures
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, PointStatus, Verdict
-from grading.score import point_score
-from grading.settings import CALIBRATED_ZH, GradingSettings
+from grading.score import combine, point_score
+from grading.settings import CALIBRATED_EN, CALIBRATED_ZH, GradingSettings, ScoreWeights
 from questions.model import AnswerKind
 
 REPO = Path(__file__).resolve().parents[1]
@@ -790,6 +790,33 @@ def test_english_answer_making_every_point_is_praised(grader: Grader) -> None:
     feedback = feedback_for(result)
     assert feedback.covered == list(ENGLISH.key_points)
     assert feedback.tip == "Every key point made. Keep it up!"
+
+
+REGULARISATION = Reference(
+    "What is the difference between L1 and L2 regularisation?",
+    key_points=(
+        "L1 penalises the absolute values of the weights and gives sparse weights, many exactly zero",
+        "L2 penalises the squared weights and shrinks them smoothly without making them zero",
+    ),
+)
+
+
+def test_an_english_reply_that_swaps_the_sides_is_contradicted_and_not_a_pass(grader: Grader) -> None:
+    right = grader.grade(REGULARISATION, "L1 gives sparse weights, lots of them exactly zero; L2 just shrinks every weight smoothly.")
+    swapped = grader.grade(REGULARISATION, "L2 gives sparse weights, lots of them exactly zero; L1 just shrinks every weight smoothly.")
+    assert right.verdict in (Verdict.GOOD, Verdict.EXCELLENT) and not right.contradicted
+    assert swapped.contradicted and swapped.score <= grader.params("en").score.contradiction_cap < 60.0
+
+
+def test_with_no_sure_bar_every_point_made_is_not_lifted_to_a_pass() -> None:
+    points = tuple(PointFeatures(keyword_coverage=0.9, similarity=0.9, contradicted=False) for _ in range(2))
+    features = ReplyFeatures(points, recall=0.0, cosine=0.0, demoted_cosine=0.0, shortness=0.0, contradiction=0.0, relevance=0.9)
+    low = ScoreWeights(intercept=0.3, points=0.0, pass_core_share=0.0)  # the sum alone: 30
+    lifted = CALIBRATED_EN.model_copy(update={"score": low, "point": CALIBRATED_EN.point.model_copy(update={"sure": 0.5})})
+    kept = lifted.model_copy(update={"point": lifted.point.model_copy(update={"sure": None})})
+    assert combine(features, lifted)[0] == lifted.verdicts.excellent  # every point clearly made: the floor rule
+    assert combine(features, kept)[0] == 30.0
+    assert CALIBRATED_EN.point.sure is None and CALIBRATED_ZH.point.sure is not None
 
 
 def test_the_english_reference_of_a_bank_question_holds_its_english_wordings(grader: Grader, bank) -> None:  # noqa: ANN001
