@@ -87,10 +87,11 @@ UNRELATED_MAX = 10.0
 # (a fair reply weighing FAIR_WEIGHTS times a Mohler one), the score curve is the fair replies',
 # blended with the identity (CURVE_BLENDS: 0 none, 1 all of it); the pair with the lowest
 # cross-validated MAE on the fair replies wins among those that keep Mohler's cross-validated r at
-# MOHLER_FLOOR or more (the issue's target) and unrelated replies under UNRELATED_MAX.
+# MOHLER_FLOOR or more (the target, 0.60, and a margin: a figure at 0.6002 fails on another
+# machine's arithmetic) and unrelated replies under UNRELATED_MAX.
 FAIR_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 CURVE_BLENDS = (0.0, 0.25, 0.5, 0.75, 1.0)
-MOHLER_FLOOR = 0.60
+MOHLER_FLOOR = 0.605
 
 
 def _rules(params: LanguageParams) -> dict[str, float]:

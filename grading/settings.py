@@ -107,8 +107,8 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5398, points=0.1737, covered=0.0383, recall=0.1004, cosine=0.0917, demoted_cosine=0.0705,
-        shortness=0.0686, curve=(0.5, 10.5, 20.5, 30.5, 61.8, 94.0), pass_core_share=0.0,
+        intercept=0.5594, points=0.2903, covered=0.0375, recall=0.0439, cosine=0.0, demoted_cosine=0.0797,
+        shortness=0.052, curve=(0.4, 10.4, 20.4, 30.5, 60.0, 94.0), pass_core_share=0.0,
     ),
 )
 

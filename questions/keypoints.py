@@ -242,20 +242,32 @@ def _clauses(sentence: str) -> list[str]:
     return clauses
 
 
+# How much of a Chinese character an English sentence's character says: a 5-letter word and its
+# space carry about what 2 Chinese characters do. An English sentence is then cut as rarely as a
+# Chinese one of the same content ("In deep networks, gradients shrink …" stays whole, not "In deep
+# networks" + the rest); a Chinese sentence with Latin terms counts as it is.
+_ENGLISH_CHAR = 0.4
+
+
 def _split_long(sentence: str, rules: Rules) -> list[str]:
-    if len(sentence) <= MAX_POINT_CHARS + MAX_POINT_CHARS // 3:
+    scale = 1.0 if _CJK.search(sentence) else _ENGLISH_CHAR
+
+    def _size(text: str) -> float:
+        return scale * len(text)
+
+    if _size(sentence) <= MAX_POINT_CHARS + MAX_POINT_CHARS // 3:
         return [sentence]
     pieces: list[str] = []
     current = ""
     for clause in _clauses(sentence):
         lead_in = rules.tidy and len(current.strip()) < _LEAD_IN_CHARS and not _CJK.search(current)
-        if current and len(current) + len(clause) > MAX_POINT_CHARS and not lead_in:
+        if current and _size(current) + _size(clause) > MAX_POINT_CHARS and not lead_in:
             pieces.append(current)
             current = ""
         current += clause
     if current:
         # A short tail belongs to the piece before it.
-        if pieces and len(current) < MAX_POINT_CHARS // 4:
+        if pieces and _size(current) < MAX_POINT_CHARS // 4:
             pieces[-1] += current
         else:
             pieces.append(current)

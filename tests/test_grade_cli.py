@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from questions.model import AnswerKind
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config.yaml"
 MOHLER = REPO.parent / "shared" / "benchmarks" / "mohler" / "mohler_dataset_edited.csv"
+MOCKBOT = str(Path(sys.executable).with_name("mockbot"))  # the console script, as a user runs it
 
 DROPOUT = "000-93d25c"
 LIST_TUPLE = "000-3e6fd4"
@@ -138,6 +141,18 @@ def test_grade_jsonl_says_what_is_wrong_with_a_line_that_is_not_json_or_has_no_r
     assert errors[1] == "not JSON (Unterminated string starting at column 72)"
     assert errors[2] == "not JSON (Expecting ':' delimiter at column 13)"
     assert '"reference" is empty' in errors[3] and "open question" not in errors[3]
+
+
+def test_grade_jsonl_says_a_line_that_is_not_utf8_is_not_and_grades_the_next() -> None:
+    gbk = '{"question_id": "000-93d25c", "answer": "测试时不丢弃"}\n'.encode("gbk")
+    utf8 = '{"question_id": "000-93d25c", "answer": "测试时不丢弃"}\n'.encode("utf-8")
+    completed = subprocess.run(
+        [MOCKBOT, "--config", str(CONFIG), "grade", "--jsonl"], input=gbk + utf8, capture_output=True, timeout=300, check=False
+    )
+    lines = [json.loads(line) for line in completed.stdout.decode("utf-8").splitlines()]
+    assert completed.returncode == 1 and len(lines) == 2
+    assert lines[0] == {"error": "not UTF-8 (byte 0xb2 at column 42): save the input as UTF-8", "line": 1}
+    assert "score" in lines[1]  # the good line after it is graded
 
 
 def test_grade_jsonl_answers_blank_lines_so_output_lines_up_with_input(bank) -> None:  # noqa: ANN001

@@ -45,6 +45,22 @@ def test_sentences_split_and_long_ones_cut_at_commas_outside_brackets() -> None:
     assert all(p.count("（") == p.count("）") for p in rest)  # never cut inside brackets
 
 
+def test_an_english_sentence_is_cut_as_rarely_as_a_chinese_one_of_the_same_content() -> None:
+    vanishing = (
+        "In deep networks, gradients shrink as they are multiplied through many layers with small derivatives, "
+        "so early layers learn very slowly. ReLU, residual connections and careful initialization help."
+    )
+    assert analyse_answer(vanishing).key_points == [
+        "In deep networks, gradients shrink as they are multiplied through many layers with small derivatives, "
+        "so early layers learn very slowly",
+        "ReLU, residual connections and careful initialization help",
+    ]
+    # Much longer, it is still cut at its commas, into pieces that each say something.
+    rambling = ", ".join(f"step {i} multiplies the sequence by the weight matrix W{i} of shape dim by dim" for i in range(6))
+    pieces = analyse_answer(rambling + ".").key_points
+    assert len(pieces) > 1 and all(len(p) > 60 for p in pieces)
+
+
 def test_literal_asterisks_survive_and_bold_markers_do_not() -> None:
     points = analyse_answer("softmax(q*k/(dk)^0.5)里的q*k方差为dk\n\n适合一次性搬进**缓存**").key_points
     assert points == ["softmax(q*k/(dk)^0.5)里的q*k方差为dk", "适合一次性搬进缓存"]

@@ -705,9 +705,12 @@ def test_key_points_leave_out_tables_formulas_reading_lists_and_stray_words(tmp_
     assert not any("reading" in p.lower() or p in ("Dropout", "LayerNorm") or p.startswith("Related") for p in points)
     assert all(" " in p or not p.isascii() for p in points)  # no one-word fragment
     f1 = next(q for q in result.merged if q.question.startswith("How are precision"))
+    # The sentence stays whole (an English sentence is cut as rarely as a Chinese one of the same
+    # content), so the table's two rows, more than the text's one point, carry the definitions.
     assert [p.text for p in f1.key_points] == [
-        "F1 is the harmonic mean of precision and recall",
-        "so it is low when either of them is low",
+        "F1 is the harmonic mean of precision and recall, so it is low when either of them is low",
+        "Precision: TP / (TP + FP)",
+        "Recall: TP / (TP + FN)",
     ]
     from questions.keypoints import extract_key_points
 

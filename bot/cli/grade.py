@@ -117,6 +117,10 @@ def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[An
     if not line.strip():
         return None, {"error": "blank line: nothing to grade", "line": number}
     line = line.rstrip("\r\n")
+    undecodable = next((i for i, char in enumerate(line) if "\udc80" <= char <= "\udcff"), None)
+    if undecodable is not None:  # stdin reads bytes that are not UTF-8 as surrogates
+        byte = ord(line[undecodable]) - 0xDC00
+        return None, {"error": f"not UTF-8 (byte 0x{byte:02x} at column {undecodable + 1}): save the input as UTF-8", "line": number}
     try:
         entry = json.loads(line)
     except json.JSONDecodeError as exc:
