@@ -288,7 +288,12 @@ def _topic(app: _App, name: str) -> Topic:
 @click.option("--topic", "topic_name", default=None, help="Only this topic (id, Chinese or English name).")
 @pass_app
 def bank_list(app: _App, topic_name: str | None) -> None:
-    """List questions: id, topic, answer kind and question text."""
+    """List questions: id, topic, answer kind and question text.
+
+    \b
+    Answer kinds: text (prose or bullets) and code (with a code block), graded by their key
+    points; image and link (only pictures or links), graded only when their key points were
+    written by hand; none (no reference answer): an open question, practised, never graded."""
     questions = app.bank().questions
     if topic_name:
         topic = _topic(app, topic_name)
