@@ -51,7 +51,10 @@ NOT_NEGATING = frozenset(
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
-    "再 还 另外 单独 让 使 使得 这个 那个 这些 那些 此".split()
+    "再 还 另外 单独 让 使 使得 这个 那个 这些 那些 此 "
+    # English copulas and auxiliaries, as tokens spell them ("does" -> "doe"): "nothing is dropped"
+    # denies the dropping.
+    "is are was were be been get got do doe did".split()
 )
 # Determiners with content of their own: "不依赖当前batch" denies the current batch, so the negation
 # covers the word after them too.

@@ -101,7 +101,9 @@ class Glossary:
 
     @cached_property
     def negation_words(self) -> frozenset[str]:
-        return frozenset(self.negations)
+        """The negations, an English one also as replies' tokens spell it ("nothing" -> "noth")."""
+        stemmed = (tokens(n) for n in self.negations if n.isascii())
+        return frozenset(self.negations) | frozenset(t[0] for t in stemmed if len(t) == 1)
 
     def canonical(self, text: str) -> str:
         """Normalised text with every alias replaced by its canonical term.

@@ -321,3 +321,21 @@ def test_a_synonym_group_of_one_word_names_the_file_and_line(tmp_path) -> None: 
     with pytest.raises(YamlError) as info:
         load_glossary(path)
     assert "glossary.yaml" in str(info.value) and ":5" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("point", "agreeing", "opposite"),
+    [
+        # "nothing" denies past the copula; "does" is read past as "is" is
+        ("测试时不丢弃任何神经元", "at test time nothing is dropped", "at test time everything is dropped"),
+        ("dropout测试时不丢弃神经元", "dropout does not drop neurons at test time", "dropout does drop neurons at test time"),
+        # Python's None denies nothing
+        ("不调用backward的话grad是None", "without calling backward the grad is None", None),
+    ],
+)
+def test_english_negations_agree_with_the_chinese_point_they_restate(
+    glossary: Glossary, point: str, agreeing: str, opposite: str | None
+) -> None:
+    assert flips(pol(point, glossary), pol(agreeing, glossary), glossary) == 0
+    if opposite is not None:
+        assert flips(pol(point, glossary), pol(opposite, glossary), glossary) % 2 == 1
