@@ -95,9 +95,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.0766, points=0.0, core=0.2651, detail=0.0868, covered=0.1575, recall=0.1918, cosine=0.3334,
-        contradiction=0.0221, misconception=0.3808, lean=0.197, lean_units=0.3054, foreign=0.0281,
-        curve=(5.5, 16.8, 34.6, 60.0, 85.4, 90.0),
+        intercept=0.0773, points=0.0, core=0.2606, detail=0.0913, covered=0.1612, recall=0.188, cosine=0.3309,
+        contradiction=0.0135, misconception=0.381, lean=0.202, lean_units=0.3016, foreign=0.0226,
+        curve=(5.0, 16.8, 35.1, 59.0, 84.9, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
