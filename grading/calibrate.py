@@ -425,9 +425,9 @@ def calibrate_en(
     params = grader.params("en")
     if not params.score.demoted_cosine:  # the demoted cosine must be computed to be weighed
         weighed = params.score.model_copy(update={"demoted_cosine": 1.0})
-        settings = grader.settings.model_copy(update={"en": params.model_copy(update={"score": weighed})})
-        for each in {id(g): g for g in (grader, fair_grader or grader)}.values():
-            each.settings = settings
+        grader.settings = grader.settings.model_copy(update={"en": params.model_copy(update={"score": weighed})})
+        if fair_grader is not None:
+            fair_grader.settings = grader.settings
     features = features_for(grader, rows)
     questions = {r.reference.question: r.reference for r in rows}
     unrelated = features_for(grader, [DevReply("", q, "", t, 0.0) for q in questions.values() for t in UNRELATED_EN])

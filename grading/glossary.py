@@ -77,18 +77,10 @@ class Glossary:
         """Antonym pairs in canonical spelling ("训练时/测试时" and "训练/测试" become one pair)."""
         pairs: dict[tuple[str, ...], tuple[str, str]] = {}
         for a, b in self.antonyms:
-            ca, cb = self._antonym_word(a), self._antonym_word(b)
+            ca, cb = _as_token(self.canonical(a)), _as_token(self.canonical(b))
             if ca != cb:
                 pairs.setdefault(tuple(sorted((ca, cb))), (ca, cb))
         return tuple(pairs.values())
-
-    def _antonym_word(self, word: str) -> str:
-        """An antonym as replies' tokens spell it: canonical, and an English word stemmed as
-        `tokens` stems it ("increase" -> "increas", so "increases" and "increased" match too)."""
-        canonical = self.canonical(word)
-        if canonical.isascii() and len(stemmed := tokens(canonical)) == 1:
-            return stemmed[0]
-        return canonical
 
     @cached_property
     def opposites(self) -> dict[str, frozenset[str]]:
@@ -102,8 +94,7 @@ class Glossary:
     @cached_property
     def negation_words(self) -> frozenset[str]:
         """The negations, an English one also as replies' tokens spell it ("nothing" -> "noth")."""
-        stemmed = (tokens(n) for n in self.negations if n.isascii())
-        return frozenset(self.negations) | frozenset(t[0] for t in stemmed if len(t) == 1)
+        return frozenset(self.negations) | frozenset(_as_token(n) for n in self.negations)
 
     def canonical(self, text: str) -> str:
         """Normalised text with every alias replaced by its canonical term.
@@ -141,6 +132,14 @@ class Glossary:
 
     def is_term(self, word: str) -> bool:
         return normalize(word) in self._canonical_of
+
+
+def _as_token(word: str) -> str:
+    """A glossary word as replies' tokens spell it: an English word stemmed as `tokens` stems it
+    ("increase" -> "increas", so "increases" and "increased" match too); anything else as it is."""
+    if word.isascii() and len(stemmed := tokens(word)) == 1:
+        return stemmed[0]
+    return word
 
 
 def load_glossary(path: Path = DEFAULT_GLOSSARY_PATH) -> Glossary:

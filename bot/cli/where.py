@@ -4,6 +4,7 @@ database, bank, models, grading cache, time zone)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 from sqlalchemy.engine import make_url
@@ -58,16 +59,19 @@ def _database_line(settings: Settings) -> str:
     path = database_path(settings)
     if path is None:
         return _masked(settings.storage.url)
-    state = f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
-    return f"{_masked(settings.storage.url)} ({state})"
+    return f"{_masked(settings.storage.url)} ({_file_state(path)})"
 
 
 def _cache_line(settings: Settings) -> str:
     path = settings.grading.cache
     if path is None:
         return "none: reference embeddings are kept in memory only (set grading.cache to keep them)"
-    state = f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
-    return f"{path} ({state}; reference embeddings only, never replies)"
+    return f"{path} ({_file_state(path)}; reference embeddings only, never replies)"
+
+
+def _file_state(path: Path) -> str:
+    """A file's size in MB, or that it is not there yet."""
+    return f"{path.stat().st_size / 1e6:.1f} MB" if path.is_file() else "not created yet"
 
 
 def _bank_line(app: _App) -> str:
