@@ -144,14 +144,15 @@ def test_grade_jsonl_says_what_is_wrong_with_a_line_that_is_not_json_or_has_no_r
 
 
 def test_grade_jsonl_says_a_line_that_is_not_utf8_is_not_and_grades_the_next() -> None:
-    gbk = '{"question_id": "000-93d25c", "answer": "测试时不丢弃"}\n'.encode("gbk")
+    """The error line keeps the input's `id` when the rest of the line reads as JSON."""
+    gbk = '{"id": "q7", "question_id": "000-93d25c", "answer": "测试时不丢弃"}\n'.encode("gbk")
     utf8 = '{"question_id": "000-93d25c", "answer": "测试时不丢弃"}\n'.encode("utf-8")
     completed = subprocess.run(
         [MOCKBOT, "--config", str(CONFIG), "grade", "--jsonl"], input=gbk + utf8, capture_output=True, timeout=300, check=False
     )
     lines = [json.loads(line) for line in completed.stdout.decode("utf-8").splitlines()]
     assert completed.returncode == 1 and len(lines) == 2
-    assert lines[0] == {"error": "not UTF-8 (byte 0xb2 at column 42): save the input as UTF-8", "line": 1}
+    assert lines[0] == {"id": "q7", "error": "not UTF-8 (byte 0xb2 at column 54): save the input as UTF-8", "line": 1}
     assert "score" in lines[1]  # the good line after it is graded
 
 

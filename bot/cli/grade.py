@@ -111,6 +111,16 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
     return Reference(question_text, reference, tuple(key_points)), answer
 
 
+def _echo_of(undecodable: str) -> dict[str, Any]:
+    """The `id` of a line that is not UTF-8, when the rest of it still reads as JSON (the bad bytes
+    are usually in the answer), so that its error line can be matched to its input."""
+    try:
+        entry = json.loads("".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in undecodable))
+    except json.JSONDecodeError:
+        return {}
+    return {"id": entry["id"]} if isinstance(entry, dict) and "id" in entry else {}
+
+
 def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[Any, dict[str, Any]]:
     """(what to grade, or None) and the fields every output line of this input carries: its
     `id` if it gave one; an `error` and the `line` number when it cannot be graded."""
@@ -120,7 +130,8 @@ def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[An
     undecodable = next((i for i, char in enumerate(line) if "\udc80" <= char <= "\udcff"), None)
     if undecodable is not None:  # stdin reads bytes that are not UTF-8 as surrogates
         byte = ord(line[undecodable]) - 0xDC00
-        return None, {"error": f"not UTF-8 (byte 0x{byte:02x} at column {undecodable + 1}): save the input as UTF-8", "line": number}
+        error = f"not UTF-8 (byte 0x{byte:02x} at column {undecodable + 1}): save the input as UTF-8"
+        return None, {**_echo_of(line), "error": error, "line": number}
     try:
         entry = json.loads(line)
     except json.JSONDecodeError as exc:
