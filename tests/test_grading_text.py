@@ -191,6 +191,16 @@ def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
     assert pol("全零初始化时输出并不相同", glossary).negated == {"相同"}
 
 
+def test_a_negation_glued_to_a_degree_word_still_negates(glossary: Glossary) -> None:
+    """jieba keeps "不太", "不太会", "不怎么" whole: "不太适用" denies 适用 as "不适用" does."""
+    assert pol("Xavier对ReLU网络不太适用", glossary).negated == {"适用"}
+    assert pol("BN不太会影响前一层的权重", glossary).negated == {"影响"}
+    assert pol("效果不怎么好", glossary).negated == {"好"}
+    point = pol("Xavier初始化对ReLU网络不适用", glossary)
+    assert flips(point, pol("Xavier对ReLU网络不太适用", glossary), glossary) == 0
+    assert flips(point, pol("Xavier对ReLU网络很适用", glossary), glossary) % 2 == 1
+
+
 def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> None:
     """"不用当前batch的统计量" denies the current batch; "不用这个batch的" the batch."""
     batch = glossary.canonical("batch")
