@@ -64,7 +64,7 @@ _DETERMINERS = frozenset("当前 整个 每个 所有 单个 某个 各个".spli
 # does; "没必要" is such a negation.
 _NEEDS = frozenset("需要 需 要 必要 必 做 进行 加以 加".split())
 _ANY = "任何"  # "不需要任何额外操作": the negation covers the phrase that follows, two words
-_WHAT = frozenset({"什么", _ANY})
+_WHAT = frozenset({"什么", "啥", _ANY})  # "没啥共性" says "没什么共性"
 
 
 _SYMBOL = re.compile(r"^([0-9.]+|[a-z])$")

@@ -210,8 +210,11 @@ def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> No
 
 
 def test_what_after_a_negation_covers_the_phrase_after_it(glossary: Glossary) -> None:
-    """"没有什么共性" denies the common ground as "没有共性" does; "不需要做什么额外操作" the extra work."""
+    """"没有什么共性" (and "没啥共性") denies the common ground as "没有共性" does; "不需要做什么额外操作"
+    the extra work."""
     assert pol("同一位置的词没有什么共性", glossary).negated == {"共性"}
+    assert pol("同一位置的词没啥共性", glossary).negated == {"共性"}
+    assert pol("对结果没啥影响", glossary).negated == {"影响"}
     assert "额外" in pol("测试时不需要做什么额外操作", glossary).negated
 
 
