@@ -501,6 +501,11 @@ OWN_WORDS_WRONG = [
     ("000-6080e0", "列表就是迭代器，直接next就行，另外也可以用yield写生成器。", "list本身就是迭代器"),
     # the whole claim in one clause, its negation before 需要/做 ("不用做增广")
     ("004-552a28", "只要样本数量足够多就不用做增广了吧", "只要样本数量足够多"),
+    # curated from the interview topics, caught as candidates put them
+    ("000-cf420e", "缩放主要是怕数值太大，除以根号d_k是为了防止梯度爆炸，让方差变回1。", "除以根号d_k是为了防止梯度爆炸"),
+    ("002-ec236e", "attention本身是无序的，但transformer用了multi-head，不同的head会关注不同位置，顺序信息就是靠多头注意力学到的。", "顺序信息是靠多头注意力捕获的"),
+    ("004-69782c", "现在少用池化，是因为池化层要学的参数太多，容易过拟合，所以换成stride卷积。", "池化层参数太多"),
+    ("000-6080e0", "自己实现的话，类里写__iter__返回self，__next__每次返回下一个值，取完了返回None就行。", "__next__取完元素后返回None"),
     # 任何 is the claim's crux: not read past outside a negation
     ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
     # a must ("一定要") where the right statement says "可以"
@@ -521,6 +526,10 @@ RIGHT_WITH_WRONG_WORDS = [
     ("004-c19059", "No. More channels just means more feature maps, it doesn't create information."),
     # "可以加也可以不加" is no must
     ("004-70bf19", "时序数据也能用卷积，池化层可以加也可以不加"),
+    # "numpy比list快" is true: only the GPU as the reason is the misconception
+    ("003-35659b", "numpy比list快，因为是C实现而且内存连续。"),
+    # what the output is, not how it depends on the input
+    ("000-8e0dd0", "逻辑回归输出的是0到1之间的概率，用来做二分类。"),
 ]
 
 
