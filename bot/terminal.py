@@ -2,8 +2,9 @@
 
 Type the answer over as many lines as you like and end it with an empty line. A command (`:hint`,
 `:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`, `:stats` and
-`:help` keep what you have typed so far; the others drop it and say so. Ctrl-C drops what is being
-typed, never more; `:quit` or Ctrl-D (end of input) ends the session, dropping an unsent draft.
+`:help` keep what you have typed so far; the others drop it and say so; a mistyped one is named as
+unknown and is not added to the answer. Ctrl-C drops what is being typed, never more; `:quit` or
+Ctrl-D (end of input) ends the session, dropping an unsent draft.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _HELP_COMMANDS = (":help", ":h", ":?")
 _OTHER = (":lang", ":topic", *_QUIT, *_HELP_COMMANDS)
 _KEEP_DRAFT = (":hint", ":stats", *_HELP_COMMANDS)  # look something up while typing the answer
 _COMMAND_OF = {action: command for command, action in COMMANDS.items()}
+# A line that is only a command word, known or not (":tpoic python", ":foo"); an answer line that starts
+# with a colon ("：因为……", ":3 取前三个") is none.
+_MISTYPED = re.compile(r"^:[A-Za-z]+(\s+[\w\u4e00-\u9fff-]+)*$")
 _STYLES = {"✓": "green", "✗": "red", "～": "yellow", "~": "yellow", "⚠": "magenta"}
 _BULLET = re.compile(r"^\s+[·•-]\s")  # "  · 列表可变": a point under a heading of the feedback
 
@@ -151,6 +155,10 @@ class TerminalPractice:
             if not lines and line.strip().startswith(":"):
                 return line.strip()
             command = self._command(line) if lines else None
+            if command is None and lines and _MISTYPED.match(line.strip()):  # ":tpoic": not part of the answer
+                self.show(self.handle(line.strip().split()[0]) or [])
+                self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
+                continue
             if command is not None:
                 if command.split()[0].lower() in _KEEP_DRAFT:
                     self.show(self.handle(command) or [])

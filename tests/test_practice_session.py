@@ -197,6 +197,27 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(pract
         store.close()
 
 
+def test_a_mistyped_command_inside_an_answer_is_named_and_not_graded(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    (_, first), = questions_on(term.opening)
+    term.child.sendline("dropout训练时随机丢弃神经元")
+    term.child.expect(PROMPT)
+    screen = term.send(":tpoic python")
+    assert "不认识的命令 :tpoic" in screen and "继续输入你的回答" in screen
+    term.child.sendline("测试时不丢弃")
+    term.child.expect(PROMPT)
+    screen = term.send("")
+    assert "得分" in screen
+    term.send(":quit")
+    term.close()
+    store = stored(practice_config)
+    try:
+        (attempt,) = store.attempts("term:alice")
+        assert attempt.question_id == first and attempt.answer == "dropout训练时随机丢弃神经元\n测试时不丢弃"
+    finally:
+        store.close()
+
+
 def test_no_flood_limit_at_the_keyboard(practice_config: Path) -> None:
     term = Terminal(practice_config, "--goal", "14")
     graded = 0
