@@ -48,9 +48,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HYPOTHETICAL = re.compile(
     r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|(并|也)?不是说|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I
 )
-# A bare yes or no ("能用啊", "不能。", "对的") answers the question itself.
+# A bare yes or no ("能用啊", "不能。", "对的", hedged "不太行吧") answers the question itself.
 _BARE_ANSWER = re.compile(
-    r"^(不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?|yes|no|sure|of course|not really)"
+    r"^(不太(?:行|能用?|可以|会|对)|不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?"
+    r"|yes|no|sure|of course|not really)"
     r"[啊呀吧的呢哦嗯了,，.。!！\s]*$",
     re.I,
 )
@@ -97,7 +98,8 @@ def analyse_reply(
         if own:
             clauses[0] = asked[: own[-1].start()] + asked[own[-1].end() :]
         else:
-            clauses[0] = f"{clauses[0].strip(' ,，.。!！')}：{stem}" if negative else f"{stem}：{clauses[0]}"
+            answer = re.sub(r"^不太", "不", clauses[0].strip(" ,，.。!！"))  # "不太行" said softly is "不行"
+            clauses[0] = f"{answer}：{stem}" if negative else f"{stem}：{clauses[0]}"
     canonical = [glossary.canonical(c) for c in clauses]
     by_clause = [tokens(c) for c in canonical]
     words = [token for clause in by_clause for token in clause]

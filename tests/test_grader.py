@@ -571,6 +571,15 @@ def test_a_clause_that_denies_a_claim_as_a_whole_states_nothing(grader: Grader, 
     assert result.contradicted == [] and result.misconceptions == []
 
 
+def test_a_hedged_no_answers_the_question_as_a_no_does(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「BN能用在MLP中吗?」: 「不太行吧」 is a no said softly, and turns 「BN可以用在MLP中」 around as 「不行吧」 does."""
+    point = point_number(bank, "004-34fa87", "BN可以用在MLP")
+    for opening in ("不行吧", "不太行吧"):
+        result = grade(grader, bank, "004-34fa87", f"{opening}，BN是给CNN设计的，MLP的全连接层没有channel，所以一般用不了")
+        assert result.points[point].status is PointStatus.CONTRADICTED, opening
+        assert result.score <= grader.params("zh").score.contradiction_cap
+
+
 def test_a_no_to_a_question_that_holds_a_negation_takes_that_negation_back(grader: Grader, bank) -> None:  # noqa: ANN001
     """「样本数量足够多, 是不是就不需要增广?」: 「不是的」 says 「……就需要增广」, not the misconception
     「只要样本数量足够多，就一定不需要数据增广」; 「是的」 says it."""
