@@ -95,9 +95,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.089, points=0.0, core=0.2585, detail=0.113, covered=0.1616, recall=0.1737, cosine=0.3103,
-        contradiction=0.0033, misconception=0.3804, lean=0.2373, lean_units=0.2836, foreign=0.0104,
-        curve=(5.0, 16.5, 35.7, 58.6, 86.3, 89.6),
+        intercept=0.0895, points=0.0, core=0.2586, detail=0.1126, covered=0.1611, recall=0.1743, cosine=0.3096,
+        contradiction=0.0039, misconception=0.38, lean=0.2325, lean_units=0.2888, foreign=0.0108,
+        curve=(5.0, 16.6, 37.9, 58.9, 86.3, 89.6),
     ),
 )
 CALIBRATED_EN = LanguageParams(
