@@ -206,9 +206,8 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
     ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, and "并不相同"
     as "不相同"."""
-    # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must; and
-    # "不太", "不太会", "不怎么" whole: read without the degree word ("不太会影响" denies 影响).
-    tokens = [piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _hedged(t))]
+    # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
+    tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else (t,))])
     out: list[str] = []
     skip = 0
     for i, token in enumerate(tokens):
@@ -231,14 +230,20 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-# Degree words jieba glues to a negation: "不太适用" is "不适用", said softly.
+# Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
 
 
-def _hedged(token: str) -> tuple[str, ...]:
-    """A negation glued to a degree word, without it: "不太" -> "不", "不太会" -> "不会"."""
-    degree = next((d for d in _DEGREES if token.startswith(d, 1)), None) if token[:1] == "不" else None
-    return (token[0] + token[1 + len(degree) :],) if degree else (token,)
+def _unhedged(tokens: list[str]) -> list[str]:
+    """The tokens with a negation's degree word dropped, whether jieba glued them ("不太会" -> "不会",
+    "不太" -> "不") or split them ("不" | "太行" -> "不行": a no said softly, not the mountains)."""
+    out: list[str] = []
+    for token in tokens:
+        if out and out[-1] == "不" and token.startswith(_DEGREES):
+            token = out.pop() + token
+        degree = next((d for d in _DEGREES if token.startswith(d, 1)), None) if token[:1] == "不" else None
+        out.append(token[0] + token[1 + len(degree) :] if degree else token)
+    return out
 
 
 def _denied_before(topic: list[str] | None, previous: str | None) -> list[str]:

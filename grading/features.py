@@ -98,7 +98,8 @@ def analyse_reply(
         if own:
             clauses[0] = asked[: own[-1].start()] + asked[own[-1].end() :]
         else:
-            answer = re.sub(r"^不太", "不", clauses[0].strip(" ,，.。!！"))  # "不太行" said softly is "不行"
+            # Embedded as a plain no: "不太行吧：……" sits further from the point it denies than "不行吧：……".
+            answer = re.sub(r"^不太", "不", clauses[0].strip(" ,，.。!！"))
             clauses[0] = f"{answer}：{stem}" if negative else f"{stem}：{clauses[0]}"
     canonical = [glossary.canonical(c) for c in clauses]
     by_clause = [tokens(c) for c in canonical]

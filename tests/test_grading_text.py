@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading.contradiction import MUST, Polarity, flips, polarity
+from grading.contradiction import MODAL, MUST, Polarity, flips, polarity
 from grading.fuzzy import ReplyIndex, keyword_score, knows_any
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, split_clauses, tokens
@@ -192,13 +192,16 @@ def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
 
 
 def test_a_negation_glued_to_a_degree_word_still_negates(glossary: Glossary) -> None:
-    """jieba keeps "不太", "不太会", "不怎么" whole: "不太适用" denies 适用 as "不适用" does."""
+    """jieba keeps "不太", "不太会", "不怎么" whole, or splits "不" | "太行": "不太适用" denies 适用 as
+    "不适用" does."""
     assert pol("Xavier对ReLU网络不太适用", glossary).negated == {"适用"}
     assert pol("BN不太会影响前一层的权重", glossary).negated == {"影响"}
     assert pol("效果不怎么好", glossary).negated == {"好"}
     point = pol("Xavier初始化对ReLU网络不适用", glossary)
     assert flips(point, pol("Xavier对ReLU网络不太适用", glossary), glossary) == 0
     assert flips(point, pol("Xavier对ReLU网络很适用", glossary), glossary) % 2 == 1
+    # jieba splits "不太行" as 不 | 太行 (the mountains): still a no
+    assert pol("BN在MLP里不太行", glossary).negated == pol("BN在MLP里不行", glossary).negated == {MODAL}
 
 
 def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> None:
