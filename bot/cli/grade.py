@@ -115,7 +115,7 @@ def _echo_of(undecodable: str) -> dict[str, Any]:
     """The `id` of a line that is not UTF-8, when the rest of it still reads as JSON (the bad bytes
     are usually in the answer), so that its error line can be matched to its input."""
     try:
-        entry = json.loads("".join("\ufffd" if "\udc80" <= char <= "\udcff" else char for char in undecodable))
+        entry = json.loads(undecodable.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
     except json.JSONDecodeError:
         return {}
     return {"id": entry["id"]} if isinstance(entry, dict) and "id" in entry else {}
