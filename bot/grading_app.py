@@ -21,25 +21,17 @@ def point_ref(point: KeyPoint) -> Point:
 def reference_for(question: Question) -> Reference:
     """The grading reference of a bank question (its key points, keyword overrides, misconceptions)."""
     keywords = {number: tuple(words) for number, words in question.keywords.items()}
-    misconceptions = tuple(Misconception(m.claim, m.correction, m.claim_en or "") for m in question.misconceptions)
+    misconceptions = tuple(
+        Misconception(m.claim, m.correction, m.claim_en or "", m.correction_en or "") for m in question.misconceptions
+    )
     points = tuple(point_ref(p) for p in question.key_points)
     return Reference(question.question, question.answer, points, keywords, misconceptions)
 
 
 def english_reference(question: Question) -> Reference | None:
-    """A Chinese bank question as an English question would be graded: its key points' English
-    wordings (each its level) and its misconceptions' English claims and corrections, with no
-    question text (the bank has none in English). None when a key point has no English wording.
-
-    Calibration grades the dev set's English replies against it: English replies scored on the fair
-    scale, for English questions (`mockbot grading calibrate --lang en`)."""
-    if not question.key_points or not all(p.en for p in question.key_points):
-        return None
-    points = tuple(Point(p.en or "", core=p.core) for p in question.key_points)
-    misconceptions = tuple(
-        Misconception(m.claim_en, m.correction_en or "") for m in question.misconceptions if m.claim_en
-    )
-    return Reference("", "\n".join(p.text for p in points), points, {}, misconceptions)
+    """A Chinese bank question as an English question would be graded (`Reference.english`): None
+    when a key point has no English wording."""
+    return reference_for(question).english() if question.key_points else None
 
 
 def build_grader(settings: GradingSettings, bank: Bank | None = None) -> Grader:

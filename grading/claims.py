@@ -107,6 +107,8 @@ def stated_misconceptions(
         return ()
     clause_vectors = unit_vectors[claims]
     said = [reply.clauses[reply.unit_clauses[u][0]] for u in claims]
+    # The clause before each: "During training, | dropout randomly drops neurons" is about training.
+    before = [reply.clauses[i - 1] if (i := reply.unit_clauses[u][0]) else None for u in claims]
     point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):
@@ -118,7 +120,7 @@ def stated_misconceptions(
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
         # it is right on its own and said word for word.
         stated = [
-            _states_part(part, crux, sims, m.word_weights, said, rights, right_sims, glossary, params.point, strict=wrong)
+            _states_part(part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong)
             for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
@@ -133,7 +135,7 @@ def stated_misconceptions(
             # The whole claim in one clause ("只要样本够多就不需要增广"): its parts' polarities cannot be
             # compared with that clause one by one.
             m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
-            said, rights, right_sims, glossary, params.point,
+            said, before, rights, right_sims, glossary, params.point,
         ):
             found.append(index)
     return tuple(found)
@@ -150,6 +152,7 @@ def _states_part(
     sims: np.ndarray,
     weights: dict[str, float],
     said: list[Polarity],
+    before: list[Polarity | None],
     rights: list[tuple[Polarity, dict[str, float]]],
     right_sims: np.ndarray,
     glossary: Glossary,
@@ -169,6 +172,11 @@ def _states_part(
         if crux and not crux & clause.words:
             continue
         if not (part.negated - {MODAL}) <= clause.words:  # "非结构化数据" does not say "……用不了"
+            continue
+        # A word of the claim left unsaid whose other side the clause before says: "During training,
+        # dropout randomly drops neurons" does not say it drops them at test time.
+        context = before[best]
+        if context is not None and any(glossary.opposites.get(w, frozenset()) & context.words for w in part.words - clause.words):
             continue
         # "1x1卷积不看空间邻域" agrees with no part of "1x1卷积能提取空间邻域的特征"; a clause of
         # the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.

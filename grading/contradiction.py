@@ -52,9 +52,9 @@ _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
     "再 还 另外 单独 让 使 使得 这个 那个 这些 那些 此 "
-    # English copulas and auxiliaries, as tokens spell them ("does" -> "doe"): "nothing is dropped"
-    # denies the dropping.
-    "is are was were be been get got do doe did".split()
+    # English copulas, auxiliaries, "have" and articles, as tokens spell them ("does" -> "doe"):
+    # "nothing is dropped" denies the dropping, "does not have a return type" the return type (没有返回类型).
+    "is are was were be been get got do doe did have has had a an the".split()
 )
 # Determiners with content of their own: "不依赖当前batch" denies the current batch, so the negation
 # covers the word after them too.
@@ -63,6 +63,8 @@ _DETERMINERS = frozenset("当前 整个 每个 所有 单个 某个 各个".spli
 # "不做增广" the augmentation, so a negation reads past them to the word it denies, as "不用额外处理"
 # does; "没必要" is such a negation.
 _NEEDS = frozenset("需要 需 要 必要 必 做 进行 加以 加".split())
+# "all" says what 所有 says ("acts on all input channels" is the wrong half of a claim): a claim's word.
+_QUANTIFIERS = frozenset({"all"})
 _ANY = "任何"  # "不需要任何额外操作": the negation covers the phrase that follows, two words
 _WHAT = frozenset({"什么", "啥", _ANY})  # "没啥共性" says "没什么共性"
 
@@ -166,7 +168,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         if base in _WHAT and pending:  # "不需要任何额外操作", "没有什么共性": the phrase after it
             window = max(window, 2)
             continue
-        if base in STOP_WORDS:  # "不想让……": the negation ends with the verb it denies
+        if base in STOP_WORDS and base not in _QUANTIFIERS:  # "不想让……": the negation ends with the verb it denies
             if window:
                 window -= 1
                 pending = pending if window else 0

@@ -213,6 +213,13 @@ def reply_features(
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
     misconceptions = stated_misconceptions(prepared, reply, claims, unit_vectors, claim_sims, glossary, params)
+    english = prepared.english
+    if foreign and english is not None and claims:
+        # An English reply to a Chinese question states a wrong claim in English words: it is read
+        # against the misconceptions' English wordings as well.
+        english_sims = english.subclaim_vectors @ unit_vectors[claims].T if english.subclaim_vectors is not None else None
+        stated = stated_misconceptions(english, reply, claims, unit_vectors, english_sims, glossary, params)
+        misconceptions = tuple(sorted({*misconceptions, *(prepared.english_misconceptions[i] for i in stated)}))
     weights = [w for p in prepared.points for w in p.weights]
     hits = [
         w * keyword_score(k, reply.index) * (0.0 if f.contradicted else 1.0)

@@ -27,7 +27,7 @@ from .reference import Misconception, Point, Reference
 from .result import GradeResult, MisconceptionResult, NotGradable, PointResult, PointStatus, Verdict
 from .score import combine
 from .settings import GradingSettings, LanguageParams
-from .text import content_words, normalize, polarity_tokens, reply_clauses, tokens
+from .text import STOP_WORDS, content_words, normalize, polarity_tokens, reply_clauses, tokens
 
 __all__ = ["Reference", "Point", "Misconception", "Grader"]
 
@@ -110,12 +110,15 @@ class Grader:
 
     def prepare(self, reference: Reference) -> PreparedReference:
         """Keywords, polarity and embeddings of the reference side (cached)."""
+        return self._prepare(reference, reference.language)
+
+    def _prepare(self, reference: Reference, language: str) -> PreparedReference:
+        """`prepare`, weighed with the model and parameters of `language`."""
         points = reference.points()
         if not reference.answer.strip() and not reference.key_points:
             raise NotGradable("this question has no reference answer: practise it as an open question")
         if not points:
             raise NotGradable("the reference answer has no statements to grade against (only images, links or code)")
-        language = reference.language
         key = (reference.question, points, tuple(sorted(reference.keywords.items())), reference.misconceptions, language)
         with self._lock:
             if key in self._prepared:
@@ -163,7 +166,11 @@ class Grader:
                 self._place_misconception(m, vectors[parts], vectors[fixes], prepared_points, vectors[at_subclaims])
                 for m, (parts, fixes) in zip(misconceptions, at_parts)
             ),
-            vocabulary=(vocabulary := demote | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words)),
+            # (a claim's quantifier, "all", is no word of the subject: "my cat sleeps all day")
+            vocabulary=(
+                vocabulary := demote
+                | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words if w not in STOP_WORDS)
+            ),
             field=vocabulary | self._corpus | frozenset(content_words(self.glossary.canonical(reference.answer))),
             claim_vectors=vectors[at_claims] if misconceptions else None,
             translated_claim_vectors=vectors[at_claims_en] if at_claims_en else None,
@@ -176,6 +183,22 @@ class Grader:
         # Which point each misconception turns around depends on the question alone: found once here.
         marked = (replace(m, reversed_point=reversed_point(prepared, i)) for i, m in enumerate(prepared.misconceptions))
         prepared = replace(prepared, misconceptions=tuple(marked))
+        twin = reference.english() if language == "zh" and english else None
+        if twin is not None and twin.misconceptions:
+            # An English reply states a wrong claim in English words: read against the English
+            # wordings, with the same model (the reply's vectors are this language's).
+            index = tuple(i for i, m in enumerate(reference.misconceptions) if m.en)
+            in_english = self._prepare(twin, language)
+            # A part is wrong on its own only when the Chinese wording says so too: the English points
+            # are terser and may leave the claim's true half unsaid ("Adam adapts the learning rate").
+            alone = [
+                tuple(a and b for a, b in zip(m.wrong_alone, prepared.misconceptions[i].wrong_alone))
+                if len(m.parts) == len(prepared.misconceptions[i].parts)
+                else (False,) * len(m.parts)
+                for m, i in zip(in_english.misconceptions, index)
+            ]
+            in_english = replace(in_english, misconceptions=tuple(replace(m, wrong_alone=a) for m, a in zip(in_english.misconceptions, alone)))
+            prepared = replace(prepared, english=in_english, english_misconceptions=index)
         with self._lock:
             self._prepared[key] = prepared
             while len(self._prepared) > _PREPARED_KEEP:

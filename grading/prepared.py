@@ -90,6 +90,9 @@ class PreparedReference:
     translated_claim_vectors: np.ndarray | None = None  # one row per misconception: its English wording
     translated: np.ndarray | None = None  # per row of variant_vectors: is it a point's wording in the other
     # language (`Point.en` of a Chinese question)?
+    english: PreparedReference | None = None  # the points and misconceptions in their English wordings,
+    # with this reference's model: which wrong claims an English reply states (`Reference.english`)
+    english_misconceptions: tuple[int, ...] = ()  # for each of `english`'s misconceptions, its index here
 
     def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
         """Each point's best cosine with `vector` over its wordings."""

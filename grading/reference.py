@@ -41,6 +41,7 @@ class Misconception:
     claim: str
     correction: str = ""
     en: str = ""  # the claim in English, for weighing an English reply to a Chinese question
+    correction_en: str = ""  # the right statement in English
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,18 @@ class Reference:
         if self.key_points:
             return tuple(p if isinstance(p, Point) else Point(p) for p in self.key_points if str(_text(p)).strip())
         return tuple(Point(p) for p in extract_key_points(self.answer)) if self.answer.strip() else ()
+
+    def english(self) -> Reference | None:
+        """The same question in its points' and misconceptions' English wordings (each point its
+        level; no question text, as the bank has none in English), or None when a key point has no
+        English wording. What an English reply's wrong claims are read against, and what English
+        replies are calibrated on (`mockbot grading calibrate --lang en`)."""
+        points = self.points()
+        if not points or not all(p.en for p in points):
+            return None
+        english = tuple(Point(p.en, core=p.core) for p in points)
+        misconceptions = tuple(Misconception(m.en, m.correction_en) for m in self.misconceptions if m.en)
+        return Reference("", "\n".join(p.text for p in english), english, {}, misconceptions)
 
     @property
     def language(self) -> str:

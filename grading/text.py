@@ -55,14 +55,29 @@ _jieba_ready = False
 _TERM_FREQ = 20000  # high enough that a registered term is never split
 
 
-def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, one spelling for kernel sizes, single spaces.
+# English negations written short ("isn't", "don’t", typed "doesnt"): the word splitter would cut
+# them into "isn" + "t" and the negation would go unread.
+_SHORT_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b|n['’]t\b|\b(do|does|did|is|are|was|were|has|have|had|could|should|would|must|need)nt\b|\b(ca|wo)nt\b")
+_LONG_NOT = {"ca": "cannot", "wo": "will not", "sha": "shall not"}
 
-    >>> normalize("ＢＮ与 1*1 卷积")
-    'bn与 1x1 卷积'
+
+def _long_not(match: re.Match[str]) -> str:
+    head = match.group(1) or match.group(3)
+    if head:
+        return _LONG_NOT[head]
+    return f"{match.group(2)} not" if match.group(2) else " not"
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, one spelling for kernel sizes, English negations
+    spelt out, single spaces.
+
+    >>> normalize("ＢＮ与 1*1 卷积"), normalize("It isn't, and lists can’t")
+    ('bn与 1x1 卷积', 'it is not, and lists cannot')
     """
     text = unicodedata.normalize("NFKC", text).lower()
     text = _KERNEL.sub(r"\1x\2", text)
+    text = _SHORT_NOT.sub(_long_not, text)
     return _SPACES.sub(" ", text).strip()
 
 

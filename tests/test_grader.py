@@ -510,6 +510,10 @@ OWN_WORDS_WRONG = [
     ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
     # a must ("一定要") where the right statement says "可以"
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
+    # English replies to Chinese questions, read against the misconceptions' English wordings
+    ("004-c2f841", "The absolute loss isn't differentiable anywhere, so you can't use gradient descent on it.", "绝对值损失处处不可导"),
+    ("004-a76d2b", "A small batch gives an inaccurate estimate of the gradient, so the final model will always be worse.", "batch太小梯度不准"),
+    ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
@@ -530,6 +534,13 @@ RIGHT_WITH_WRONG_WORDS = [
     ("003-35659b", "numpy比list快，因为是C实现而且内存连续。"),
     # what the output is, not how it depends on the input
     ("000-8e0dd0", "逻辑回归输出的是0到1之间的概率，用来做二分类。"),
+    # English: "lists can't" denies (the misconception: a list can be a dict key); "each input channel"
+    # is not "all input channels"; a low temperature is not a higher one; Adam's adaptivity is the
+    # true half of "Adam adapts the learning rate, so it needs no tuning"
+    ("000-3e6fd4", "Tuples are immutable, so they can be dict keys and lists can't."),
+    ("001-380b92", "A depthwise conv gives each input channel its own 3x3 filter, then a 1x1 pointwise conv mixes the channels."),
+    ("003-a8c760", "They use Gumbel-softmax with a low temperature so the assignment is close to hard 0/1 while staying differentiable."),
+    ("000-88f41b", "Adam is an adaptive method: it keeps running averages of the gradient and of its square per parameter, so it is momentum plus RMSProp."),
 ]
 
 

@@ -204,6 +204,40 @@ def test_a_negation_glued_to_a_degree_word_still_negates(glossary: Glossary) -> 
     assert pol("BN在MLP里不太行", glossary).negated == pol("BN在MLP里不行", glossary).negated == {MODAL}
 
 
+@pytest.mark.parametrize(
+    ("written", "spelt"),
+    [
+        ("It isn't differentiable", "it is not differentiable"),
+        ("lists can’t", "lists cannot"),  # a typographic apostrophe
+        ("it won't work", "it will not work"),
+        ("BN doesnt need it", "bn does not need it"),  # typed without the apostrophe
+        ("we dont drop", "we do not drop"),
+        ("Cantonese", "cantonese"),
+    ],
+)
+def test_normalize_spells_out_english_negations(written: str, spelt: str) -> None:
+    assert normalize(written) == spelt
+
+
+def test_an_english_negation_written_short_negates(glossary: Glossary) -> None:
+    """Cut at the apostrophe, "isn't" was "isn" + "t" and denied nothing."""
+    assert pol("the absolute loss isn't differentiable at zero", glossary).negated == pol(
+        "the absolute loss is not differentiable at zero", glossary
+    ).negated == {"differenti"}
+    assert MODAL in pol("and lists can't", glossary).negated
+    assert "return" in pol("constructors don't have a return type", glossary).negated  # as 没有 denies
+    right = pol("a list can be used as a dictionary key", glossary)
+    assert flips(right, pol("a list can't be used as a dictionary key", glossary), glossary) % 2 == 1
+
+
+def test_all_is_a_word_of_a_claim_and_high_is_the_other_side_of_low(glossary: Glossary) -> None:
+    """"acts on all input channels" turns on "all" as "作用在所有输入通道上" on 所有; "a low
+    temperature" is the other side of "a higher temperature"."""
+    assert "all" in pol("each kernel acts on all input channels", glossary).words
+    higher = pol("the higher the softmax temperature", glossary)
+    assert flips(higher, pol("softmax with a low temperature", glossary), glossary) == 1
+
+
 def test_a_negation_covers_the_word_after_a_determiner(glossary: Glossary) -> None:
     """"不用当前batch的统计量" denies the current batch; "不用这个batch的" the batch."""
     batch = glossary.canonical("batch")
