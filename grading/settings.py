@@ -95,9 +95,9 @@ CALIBRATED_ZH = LanguageParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_span=0.3, gate_recall=0.3,
     ),
     score=ScoreWeights(
-        intercept=0.0895, points=0.0, core=0.2586, detail=0.1126, covered=0.1611, recall=0.1743, cosine=0.3096,
-        contradiction=0.0039, misconception=0.38, lean=0.2325, lean_units=0.2888, foreign=0.0108,
-        curve=(5.0, 16.6, 37.9, 58.9, 86.3, 89.6),
+        intercept=0.0927, points=0.0, core=0.27, detail=0.1117, covered=0.1537, recall=0.158, cosine=0.3203,
+        contradiction=0.0249, misconception=0.3785, lean=0.2358, lean_units=0.2314, foreign=0.041,
+        curve=(5.8, 16.3, 35.4, 60.1, 84.7, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
@@ -107,8 +107,8 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5594, points=0.2903, covered=0.0375, recall=0.0439, cosine=0.0, demoted_cosine=0.0797,
-        shortness=0.052, curve=(0.4, 10.4, 20.4, 30.5, 60.0, 94.0), pass_core_share=0.0,
+        intercept=0.5508, points=0.2376, covered=0.0484, recall=0.0474, cosine=0.0, demoted_cosine=0.1183,
+        shortness=0.0707, curve=(0.4, 10.4, 20.4, 30.6, 58.4, 93.5), pass_core_share=0.0,
     ),
 )
 
