@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, _
-from .result import GradeResult, PointStatus
+from .result import GradeResult, PointStatus, Verdict
 
 __all__ = ["Feedback", "feedback_for", "render_text"]
 
@@ -49,6 +49,11 @@ def feedback_for(result: GradeResult, language: str | None = None) -> Feedback:
     elif any(p.core for p in missing):
         # the reference lists the most important first
         tip = _("feedback.tip_missed", language, point=next(p.text for p in missing if p.core))
+    elif result.verdict < Verdict.GOOD:
+        # Every core point touched on, yet not a pass: they are not said clearly enough. Name the
+        # weakest (never "要点都答到了" under a partial score).
+        weakest = min((p for p in result.points if p.core), key=lambda p: p.score, default=result.points[0])
+        tip = _("feedback.tip_unclear", language, point=weakest.text)
     elif missing:
         tip = _("feedback.tip_details", language, point=missing[0].text)
     else:

@@ -24,7 +24,7 @@ from grading.features import analyse_reply
 from grading.prepared import PointFeatures, ReplyFeatures
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
-from grading.result import GradeResult, NotGradable, PointStatus, Verdict
+from grading.result import GradeResult, NotGradable, PointResult, PointStatus, Verdict
 from grading.score import combine, point_score
 from grading.settings import CALIBRATED_EN, CALIBRATED_ZH, GradingSettings, ScoreWeights
 from questions.model import AnswerKind
@@ -413,6 +413,21 @@ def test_every_core_point_clearly_made_is_a_pass_with_details_missing(grader: Gr
     assert result.verdict >= Verdict.GOOD, result
     feedback = feedback_for(result)
     assert feedback.tip.startswith("核心要点都答到了") or feedback.tip == "要点都答到了，继续保持！"
+
+
+def test_every_point_touched_on_under_a_pass_is_not_told_it_made_them() -> None:
+    """All ✓ but a partial score (the points touched on, none said clearly): the tip names the
+    weakest core point instead of praising the reply (「要点都答到了」 under 50 misled a user)."""
+    points = [
+        PointResult("池化降低特征图尺寸，减少计算量", PointStatus.COVERED, 0.42, 0.5, 0.6),
+        PointResult("池化让特征对小的平移不敏感", PointStatus.COVERED, 0.35, 0.4, 0.6),
+        PointResult("现在常用步长为2的卷积代替池化", PointStatus.COVERED, 0.61, 0.7, 0.7, core=False),
+    ]
+    partial = GradeResult(50.0, Verdict.PARTIAL, points, "zh")
+    assert feedback_for(partial).tip == "要点都提到了，但说得还不够清楚具体，可以把这一点说透：池化让特征对小的平移不敏感"
+    assert "池化让特征对小的平移不敏感" in feedback_for(partial, "en").tip
+    good = GradeResult(72.0, Verdict.GOOD, points, "zh")
+    assert feedback_for(good).tip == "要点都答到了，继续保持！"
 
 
 def test_one_core_point_of_four_is_not_a_pass(grader: Grader, bank) -> None:  # noqa: ANN001
