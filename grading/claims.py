@@ -120,7 +120,9 @@ def stated_misconceptions(
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
         # it is right on its own and said word for word.
         stated = [
-            _states_part(part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong)
+            _states_part(
+                part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong
+            )
             for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
@@ -176,7 +178,8 @@ def _states_part(
         # A word of the claim left unsaid whose other side the clause before says: "During training,
         # dropout randomly drops neurons" does not say it drops them at test time.
         context = before[best]
-        if context is not None and any(glossary.opposites.get(w, frozenset()) & context.words for w in part.words - clause.words):
+        unsaid = part.words - clause.words
+        if context is not None and any(glossary.opposites.get(w, frozenset()) & context.words for w in unsaid):
             continue
         # "1x1卷积不看空间邻域" agrees with no part of "1x1卷积能提取空间邻域的特征"; a clause of
         # the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.

@@ -52,7 +52,7 @@ def feedback_for(result: GradeResult, language: str | None = None) -> Feedback:
     elif result.verdict < Verdict.GOOD:
         # Every core point touched on, yet not a pass: they are not said clearly enough. Name the
         # weakest (never "要点都答到了" under a partial score).
-        weakest = min((p for p in result.points if p.core), key=lambda p: p.score, default=result.points[0])
+        weakest = min([p for p in result.points if p.core] or result.points, key=lambda p: p.score)
         tip = _("feedback.tip_unclear", language, point=weakest.text)
     elif missing:
         tip = _("feedback.tip_details", language, point=missing[0].text)

@@ -197,7 +197,8 @@ class Grader:
                 else (False,) * len(m.parts)
                 for m, i in zip(in_english.misconceptions, index)
             ]
-            in_english = replace(in_english, misconceptions=tuple(replace(m, wrong_alone=a) for m, a in zip(in_english.misconceptions, alone)))
+            marked = (replace(m, wrong_alone=a) for m, a in zip(in_english.misconceptions, alone))
+            in_english = replace(in_english, misconceptions=tuple(marked))
             prepared = replace(prepared, english=in_english, english_misconceptions=index)
         with self._lock:
             self._prepared[key] = prepared

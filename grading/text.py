@@ -57,7 +57,10 @@ _TERM_FREQ = 20000  # high enough that a registered term is never split
 
 # English negations written short ("isn't", "don’t", typed "doesnt"): the word splitter would cut
 # them into "isn" + "t" and the negation would go unread.
-_SHORT_NOT = re.compile(r"\b(ca|wo|sha)n['’]t\b|n['’]t\b|\b(do|does|did|is|are|was|were|has|have|had|could|should|would|must|need)nt\b|\b(ca|wo)nt\b")
+_SHORT_NOT = re.compile(
+    r"\b(ca|wo|sha)n['’]t\b|n['’]t\b"
+    r"|\b(do|does|did|is|are|was|were|has|have|had|could|should|would|must|need)nt\b|\b(ca|wo)nt\b"
+)
 _LONG_NOT = {"ca": "cannot", "wo": "will not", "sha": "shall not"}
 
 
