@@ -200,9 +200,7 @@ def reply_features(
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
     # Contradiction cues look at single clauses that state something (not 如果…/不然…).
     claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
-    claim_sims = (
-        prepared.subclaim_vectors @ unit_vectors[claims].T if prepared.subclaim_vectors is not None and claims else None
-    )  # sub-claims x those clauses
+    claim_sims = _subclaim_sims(prepared, unit_vectors, claims)  # sub-claims x those clauses
     points = []
     for number, point in enumerate(prepared.points):
         rows = np.flatnonzero(prepared.variant_point == number)
@@ -217,7 +215,7 @@ def reply_features(
     if foreign and english is not None and claims:
         # An English reply to a Chinese question states a wrong claim in English words: it is read
         # against the misconceptions' English wordings as well.
-        english_sims = english.subclaim_vectors @ unit_vectors[claims].T if english.subclaim_vectors is not None else None
+        english_sims = _subclaim_sims(english, unit_vectors, claims)
         stated = stated_misconceptions(english, reply, claims, unit_vectors, english_sims, glossary, params)
         misconceptions = tuple(sorted({*misconceptions, *(prepared.english_misconceptions[i] for i in stated)}))
     weights = [w for p in prepared.points for w in p.weights]
@@ -259,6 +257,13 @@ def reply_features(
         foreign=foreign,
         known=overlap or _known(reply, prepared.field),
     )
+
+
+def _subclaim_sims(prepared: PreparedReference, unit_vectors: np.ndarray, claims: list[int]) -> np.ndarray | None:
+    """Cosines of the reference's sub-claims (rows) with the reply units `claims` (columns)."""
+    if prepared.subclaim_vectors is None or not claims:
+        return None
+    return prepared.subclaim_vectors @ unit_vectors[claims].T
 
 
 # Code or a formula ("a[i] = *(a+i)", "O(log n)"): the embeddings judge it, the vocabulary cannot.

@@ -110,20 +110,26 @@ class Grader:
 
     def prepare(self, reference: Reference) -> PreparedReference:
         """Keywords, polarity and embeddings of the reference side (cached)."""
-        return self._prepare(reference, reference.language)
-
-    def _prepare(self, reference: Reference, language: str) -> PreparedReference:
-        """`prepare`, weighed with the model and parameters of `language`."""
         points = reference.points()
         if not reference.answer.strip() and not reference.key_points:
             raise NotGradable("this question has no reference answer: practise it as an open question")
         if not points:
             raise NotGradable("the reference answer has no statements to grade against (only images, links or code)")
+        language = reference.language
         key = (reference.question, points, tuple(sorted(reference.keywords.items())), reference.misconceptions, language)
         with self._lock:
             if key in self._prepared:
                 self._prepared.move_to_end(key)
                 return self._prepared[key]
+        prepared = self._build(reference, points, language)
+        with self._lock:
+            self._prepared[key] = prepared
+            while len(self._prepared) > _PREPARED_KEEP:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def _build(self, reference: Reference, points: tuple[Point, ...], language: str) -> PreparedReference:
+        """`prepare` without the cache, weighed with the model and parameters of `language`."""
         demote = frozenset(content_words(self.glossary.canonical(reference.question)))
         prepared_points = _spread_shared_keywords(
             [self._prepare_point(number, point, reference, demote) for number, point in enumerate(points, 1)]
@@ -183,12 +189,13 @@ class Grader:
         # Which point each misconception turns around depends on the question alone: found once here.
         marked = (replace(m, reversed_point=reversed_point(prepared, i)) for i, m in enumerate(prepared.misconceptions))
         prepared = replace(prepared, misconceptions=tuple(marked))
-        twin = reference.english() if language == "zh" and english else None
-        if twin is not None and twin.misconceptions:
+        twin = reference.english() if english else None
+        if twin is not None:
             # An English reply states a wrong claim in English words: read against the English
-            # wordings, with the same model (the reply's vectors are this language's).
+            # wordings, with the same model (the reply's vectors are this language's); held inside
+            # this reference, not cached on its own.
             index = tuple(i for i, m in enumerate(reference.misconceptions) if m.en)
-            in_english = self._prepare(twin, language)
+            in_english = self._build(twin, twin.points(), language)
             # A part is wrong on its own only when the Chinese wording says so too: the English points
             # are terser and may leave the claim's true half unsaid ("Adam adapts the learning rate").
             alone = [
@@ -200,10 +207,6 @@ class Grader:
             marked = (replace(m, wrong_alone=a) for m, a in zip(in_english.misconceptions, alone))
             in_english = replace(in_english, misconceptions=tuple(marked))
             prepared = replace(prepared, english=in_english, english_misconceptions=index)
-        with self._lock:
-            self._prepared[key] = prepared
-            while len(self._prepared) > _PREPARED_KEEP:
-                self._prepared.popitem(last=False)
         return prepared
 
     def _polarity(self, text: str) -> Polarity:
