@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from bot.cli import cli
@@ -234,8 +235,13 @@ def test_grade_without_answer_is_a_usage_error() -> None:
 # ---------------------------------------------------------------- bench grading
 
 
-def test_bench_grading_json_reports_positive_figures() -> None:
-    result = mockbot("bench", "grading", "--json", "--rounds", "1")
+def test_bench_grading_json_reports_positive_figures(tmp_path: Path) -> None:
+    # The figures' shape, not their size: a few of the dev set's questions are enough (the whole set
+    # is what `mockbot bench grading` times by default).
+    devset = tmp_path / "dev.yaml"
+    questions = yaml.safe_load((REPO / "tests" / "data" / "grading" / "dev.yaml").read_text(encoding="utf-8"))
+    devset.write_text(yaml.safe_dump(questions[:6], allow_unicode=True), encoding="utf-8")
+    result = mockbot("bench", "grading", "--json", "--rounds", "1", "--devset", str(devset))
     assert result.exit_code == 0, (result.output, result.stderr)
     figures = json.loads(result.stdout)
     keys = ("grade_p50_ms", "grade_p95_ms", "encode_clauses_p50_ms", "encode_p50_ms", "ratio", "replies_per_s", "cold_start_s", "peak_rss_mb")

@@ -227,11 +227,14 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
                 if graded.get(user) != 1:
                     graded[user] = len(store.attempts(f"tg:{user}"))
             answered = sum(1 for user in users if graded[user] >= 1)
-            if pushed == SUBSCRIBERS and boards == len(GROUPS) and answered == USERS:
+            # A graded answer's feedback follows it; on a busy machine it may still be on its way.
+            unanswered = sum(1 for user in users if not any("/100" in (c.text or "") for c in said.get(user, [])))
+            if pushed == SUBSCRIBERS and boards == len(GROUPS) and answered == USERS and unanswered <= len(fake.dropped):
                 break
             assert time.monotonic() < deadline, (
                 f"after {WAIT:.0f} s: {pushed}/{SUBSCRIBERS} pushed, {boards}/{len(GROUPS)} rounds ended, "
-                f"{answered}/{USERS} answers graded; rounds: "
+                f"{answered}/{USERS} answers graded, {unanswered} without feedback "
+                f"({len(fake.dropped)} messages cut off by the kill); rounds: "
                 f"{[(g, [_round_kind(c) for c in _group_posts(fake, g)], store.active_rounds(f'tg:{g}')) for g in GROUPS]}"
                 f"; jobs: {[job for job in store.jobs() if not job.name.startswith('daily:')]}"
                 f"; group messages pending: {store.pending(datetime.now(ZoneInfo('UTC')), kind='group')}"
