@@ -51,14 +51,18 @@ _HYPOTHETICAL = re.compile(
 # A bare yes or no ("能用啊", "不能。", "对的", hedged "不太行吧") answers the question itself.
 _BARE_ANSWER = re.compile(
     r"^(不太(?:行|能用?|可以|会|对)|不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?"
-    r"|yes|no|sure|of course|not really)"
+    r"|yes|yeah|yep|no|nope|sure|of course|not really|not necessarily|not always)"
     r"[啊呀吧的呢哦嗯了,，.。!！\s]*$",
     re.I,
 )
-_NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|not\b)", re.I)
+_NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|nope\b|not\b)", re.I)
 # An A-not-A question asks ("是不是", "能不能"); its own last negation ("是不是就不需要增广") is what a
 # bare "no" takes back: "不是" to it says "就需要增广", not "不……不需要增广".
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+# "不类似" to "……是不是……类似": a no that repeats the word asked about.
+_ECHO_NO = re.compile(r"^(?:不|没有?)(?P<word>[\u4e00-\u9fffA-Za-z]{2,8}?)[啊呀吧的呢哦嗯了,，.。!！\s]*$")
+# A comparison puts its negation before the comparing word: "BN和权重衰退的作用不类似", not "BN不是和……".
+_COMPARED = re.compile(r"^是(?P<other>(?:和|跟|与|同).+?)(?P<word>类似|相似|一样|相同|等价|差不多|一回事)的?$")
 # Not a negation there: the words that only start like one (不如, 不过, 没错 …), 不同 and 不一定.
 _OWN_NEGATION = re.compile(
     r"(不|没有|没)(?!{})(?=[\u4e00-\u9fff])".format(
@@ -79,6 +83,34 @@ def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
     return joiner.join(kept) or text
 
 
+def _answered(first: str, question: str) -> str:
+    """A reply's first clause as the claim it makes: a bare yes or no ("能用啊", "不能。", "No.") or
+    an echoed no ("不类似" to "……是不是……类似") is read together with the question it answers; any
+    other clause as it is."""
+    stem = _QUESTION_END.sub("", question.strip())
+    pair = _A_NOT_A.search(stem)
+    asked = _A_NOT_A.sub(r"\1", stem)
+    said = normalize(first)
+    echo = _ECHO_NO.match(said)
+    echoed = bool(echo and pair and echo["word"] in stem[pair.end() :] and not _OWN_NEGATION.search(asked))
+    if not echoed and not _BARE_ANSWER.match(said):
+        return first
+    # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
+    negative = echoed or _NEGATIVE_ANSWER.match(said)
+    own = list(_OWN_NEGATION.finditer(asked)) if negative else []
+    if own:
+        return asked[: own[-1].start()] + asked[own[-1].end() :]
+    if negative and pair:
+        # A "no" to "A不A" denies what is asked where it is asked: "τ是不是越大越好" -> "τ不是越大越好".
+        rest = stem[pair.end() :]
+        compared = _COMPARED.match(pair.group(1) + rest)
+        asked_no = f"{compared['other']}不{compared['word']}" if compared else f"不{pair.group(1)}{rest}"
+        return stem[: pair.start()] + asked_no
+    # Embedded as a plain no: "不太行吧：……" sits further from the point it denies than "不行吧：……".
+    answer = re.sub(r"^不太", "不", first.strip(" ,，.。!！"))
+    return f"{answer}：{stem}" if negative else f"{stem}：{first}"
+
+
 def analyse_reply(
     text: str, glossary: Glossary, *, max_chars: int, max_clauses: int = 40, question: str = ""
 ) -> ReplyAnalysis:
@@ -89,18 +121,8 @@ def analyse_reply(
     truncated = len(text) > max_chars
     text = text[:max_chars]
     clauses = reply_clauses(text, limit=max_clauses)
-    if question and clauses and _BARE_ANSWER.match(normalize(clauses[0])):
-        stem = _QUESTION_END.sub("", question.strip())
-        # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
-        negative = _NEGATIVE_ANSWER.match(normalize(clauses[0]))
-        asked = _A_NOT_A.sub(r"\1", stem)
-        own = list(_OWN_NEGATION.finditer(asked)) if negative else []
-        if own:
-            clauses[0] = asked[: own[-1].start()] + asked[own[-1].end() :]
-        else:
-            # Embedded as a plain no: "不太行吧：……" sits further from the point it denies than "不行吧：……".
-            answer = re.sub(r"^不太", "不", clauses[0].strip(" ,，.。!！"))
-            clauses[0] = f"{answer}：{stem}" if negative else f"{stem}：{clauses[0]}"
+    if question and clauses:
+        clauses[0] = _answered(clauses[0], question)
     canonical = [glossary.canonical(c) for c in clauses]
     by_clause = [tokens(c) for c in canonical]
     words = [token for clause in by_clause for token in clause]
@@ -253,6 +275,7 @@ def reply_features(
         lean_units=lean_units,
         relevance=float(sims.max()) if sims.size else 0.0,
         overlap=(overlap := bool(reply.index.exact & prepared.vocabulary)),
+        precision=_precision(reply, prepared),
         question_relevance=float((unit_vectors @ prepared.question_vector).max()) if prepared.question_vector is not None else 0.0,
         foreign=foreign,
         known=overlap or _known(reply, prepared.field),
@@ -264,6 +287,14 @@ def _subclaim_sims(prepared: PreparedReference, unit_vectors: np.ndarray, claims
     if prepared.subclaim_vectors is None or not claims:
         return None
     return prepared.subclaim_vectors @ unit_vectors[claims].T
+
+
+def _precision(reply: ReplyAnalysis, prepared: PreparedReference) -> float:
+    """Of the reply's words the field knows (`PreparedReference.field`; two characters or more: one
+    is too ambiguous), the share that are the subject's; 0 for a reply without any. Everyday words
+    ("太大", "存不下") count neither way."""
+    known = [w for w in reply.index.tokens if len(w) > 1 and w not in STOP_WORDS and w in prepared.field]
+    return sum(w in prepared.subject for w in known) / len(known) if known else 0.0
 
 
 # Code or a formula ("a[i] = *(a+i)", "O(log n)"): the embeddings judge it, the vocabulary cannot.

@@ -177,7 +177,8 @@ class Grader:
                 vocabulary := demote
                 | frozenset(w for p in prepared_points for pol in p.polarities for w in pol.words if w not in STOP_WORDS)
             ),
-            field=vocabulary | self._corpus | frozenset(content_words(self.glossary.canonical(reference.answer))),
+            subject=(subject := vocabulary | frozenset(content_words(self.glossary.canonical(reference.answer)))),
+            field=subject | self._corpus,
             claim_vectors=vectors[at_claims] if misconceptions else None,
             translated_claim_vectors=vectors[at_claims_en] if at_claims_en else None,
             subclaim_vectors=vectors[at_subclaims] if subclaims else None,

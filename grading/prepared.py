@@ -81,7 +81,8 @@ class PreparedReference:
     demote: frozenset[str]  # the question's own words
     misconceptions: tuple[PreparedMisconception, ...] = ()
     vocabulary: frozenset[str] = frozenset()  # content words of the question and the key points
-    field: frozenset[str] = frozenset()  # ... and of the reference, the keyword corpus (the bank's answers), the glossary
+    subject: frozenset[str] = frozenset()  # ... and of the reference answer
+    field: frozenset[str] = frozenset()  # the subject's and the keyword corpus's (the bank's answers, the glossary)
     question_vector: np.ndarray | None = None
     claim_vectors: np.ndarray | None = None  # one row per misconception
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
@@ -145,6 +146,8 @@ class ReplyFeatures:
     relevance: float = 0.0  # the best similarity of any key point with the reply
     overlap: bool = False  # the reply shares a content word with the question or a key point
     question_relevance: float = 0.0  # the best similarity of the question with the reply
+    precision: float = 0.0  # share of the reply's words the field knows that are the subject's
+    # (`PreparedReference.subject`): a terse reply on the subject says little else
     foreign: bool = False  # the reply is written in another language than the reference (English to 中文)
     known: bool = True  # the reply uses a word of the field (see `PreparedReference.field`), or code, or no
     # content word at all

@@ -132,6 +132,9 @@ def relevance_gate(features: ReplyFeatures, params: LanguageParams) -> float:
     gate = min(1.0, max(0.0, (relevance - floor) / p.gate_span))
     if p.gate_recall > 0:
         gate = max(gate, min(1.0, features.recall / p.gate_recall))
+    if p.gate_precision is not None:
+        floor, full = p.gate_precision
+        gate = max(gate, min(1.0, max(0.0, (features.precision - floor) / max(full - floor, 1e-6))))
     return gate
 
 

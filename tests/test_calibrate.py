@@ -57,11 +57,27 @@ def test_the_relevance_gate_opens_for_similarity_or_for_the_references_words() -
     params = CALIBRATED_ZH.model_copy(update={"point": CALIBRATED_ZH.point.model_copy(update={"gate_recall": 0.3})})
     floor, span = params.point.gate_floor, params.point.gate_span
     assert relevance_gate(_features(floor, 0.0), params) == 0.0  # off the subject: scored 0
-    assert relevance_gate(_features(floor + span, 0.0), params) == 1.0
+    assert relevance_gate(_features(floor + span, 0.0), params) == pytest.approx(1.0)
     assert relevance_gate(_features(floor, 0.3), params) == 1.0  # the reference's words, said
     assert relevance_gate(_features(floor, 0.15), params) == 0.5
     without = params.model_copy(update={"point": params.point.model_copy(update={"gate_recall": 0.0})})
     assert relevance_gate(_features(floor, 0.3), without) == 0.0
+
+
+def test_the_relevance_gate_opens_for_a_reply_whose_known_words_are_the_subjects() -> None:
+    # A terse reply on the subject ("可以并行") is as far from the points as another question's answer.
+    assert CALIBRATED_ZH.point.gate_precision is not None
+    low, full = CALIBRATED_ZH.point.gate_precision
+    off_the_subject = _features(CALIBRATED_ZH.point.gate_floor, 0.0)
+
+    def gate(precision: float, params: LanguageParams = CALIBRATED_ZH) -> float:
+        return relevance_gate(replace(off_the_subject, precision=precision), params)
+
+    assert gate(0.0) == 0.0 and gate(low) == 0.0
+    assert gate((low + full) / 2) == pytest.approx(0.5)
+    assert gate(full) == gate(1.0) == 1.0
+    unused = CALIBRATED_ZH.model_copy(update={"point": CALIBRATED_ZH.point.model_copy(update={"gate_precision": None})})
+    assert gate(1.0, unused) == 0.0
 
 
 def test_a_reply_in_the_other_language_meets_similarity_floors_lowered_by_the_foreign_shift() -> None:

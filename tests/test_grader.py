@@ -615,6 +615,39 @@ def test_a_no_to_a_question_that_holds_a_negation_takes_that_negation_back(grade
     assert [m.claim for m in yes.misconceptions] == ["只要样本数量足够多，就一定不需要数据增广"]
 
 
+@pytest.mark.parametrize(
+    "opening",
+    ["不是，", "No. ", "不类似。", "Nope, ", "Not necessarily. "],
+)
+def test_a_no_to_an_a_not_a_question_denies_what_it_asks(grader: Grader, bank, opening: str) -> None:  # noqa: ANN001
+    """「BN是不是和权重衰退的作用类似？」: a "no" (or the word asked about, denied: 「不类似」) says
+    「BN和权重衰退的作用不类似」, the first key point, not 「不是BN……」; a "yes" says the opposite."""
+    point = point_number(bank, "004-c08e96", "BN和权重衰退的作用并不类似")
+    alone = grade(grader, bank, "004-c08e96", opening.strip(" ，,"))
+    assert alone.points[point].status is PointStatus.COVERED and alone.contradicted == [], alone
+    rest = "权重衰退是每次更新把权重缩小一点，BN是对输出做归一化，不怎么影响权重"
+    no = grade(grader, bank, "004-c08e96", f"{opening}{rest}")
+    assert no.points[point].status is PointStatus.COVERED and no.contradicted == [], no
+    assert no.score >= grader.params("zh").verdicts.good
+    yes = grade(grader, bank, "004-c08e96", f"是的，{rest}")
+    assert yes.points[point].status is PointStatus.CONTRADICTED
+    assert yes.score <= grader.params("zh").score.contradiction_cap
+
+
+# A terse answer on the subject says little else; another question's answer uses the field's words,
+# not this question's. Both are as far from the key points (cosine 0.3-0.35).
+TERSE_ON_THE_SUBJECT = [("002-c58a10", "可以并行"), ("003-3189d8", "计算量太大")]
+ANOTHER_QUESTIONS_ANSWER = "装饰器本质上是一个接收函数、返回新函数的函数，用@语法糖包在原函数上"
+
+
+@pytest.mark.parametrize(("question_id", "reply"), TERSE_ON_THE_SUBJECT)
+def test_a_terse_answer_on_the_subject_outscores_an_answer_to_another_question(grader: Grader, bank, question_id: str, reply: str) -> None:  # noqa: ANN001
+    terse = grade(grader, bank, question_id, reply)
+    other = grade(grader, bank, question_id, ANOTHER_QUESTIONS_ANSWER)
+    assert other.verdict is Verdict.MISSED
+    assert terse.score >= other.score + 15, (terse.score, other.score)
+
+
 def test_a_negation_covers_the_word_after_a_determiner(grader: Grader, bank) -> None:  # noqa: ANN001
     """「测试时不用batch的统计量」 says what the point's wording 「测试时不用当前batch的统计量」 says: the
     negation covers 当前 and the batch after it, so the complete answer is not capped at 55."""
