@@ -228,19 +228,33 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             continue
         if token[:1] == "并" and token[1:2] in _PREFIXES and len(token) > 2:
             token = token[1:]
+        if token in _SMALL:
+            at = len(out) - 1
+            while at > 0 and out[at] in _SMALL_ADVERBS:
+                at -= 1
+            if at >= 0 and out[at] in _EFFECTS:
+                out.insert(at, "不")  # "影响不大" is "不影响", said softly, as "不太影响" is
+                continue
         out.append(token)
     return out
 
 
+# An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
+_EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
+_SMALL = frozenset({"不大", "不多", "不明显", "有限"})
+_SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
+_DEGREE_WORDS = frozenset({"太", "太多", "太多地", "过多", "过多地", "很", "那么", "怎么", "特别", "多少"})
 
 
 def _unhedged(tokens: list[str]) -> list[str]:
     """The tokens with a negation's degree word dropped, whether jieba glued them ("不太会" -> "不会",
     "不太" -> "不") or split them ("不" | "太行" -> "不行": a no said softly, not the mountains)."""
     out: list[str] = []
-    for token in tokens:
+    for i, token in enumerate(tokens):
+        if out and out[-1][:1] in "不没" and token in _DEGREE_WORDS and i + 1 < len(tokens):
+            continue  # "并不会太多地影响权重": "不会影响", said softly (a last "不会太多" stays a claim on 太多)
         if out and out[-1] == "不" and token.startswith(_DEGREES):
             token = out.pop() + token
         degree = next((d for d in _DEGREES if token.startswith(d, 1)), None) if token[:1] == "不" else None

@@ -59,8 +59,12 @@ _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|nope\b|not\b)", re.I)
 # An A-not-A question asks ("是不是", "能不能"); its own last negation ("是不是就不需要增广") is what a
 # bare "no" takes back: "不是" to it says "就需要增广", not "不……不需要增广".
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
-# "不类似" to "……是不是……类似": a no that repeats the word asked about.
-_ECHO_NO = re.compile(r"^(?:不|没有?)(?P<word>[\u4e00-\u9fffA-Za-z]{2,8}?)[啊呀吧的呢哦嗯了,，.。!！\s]*$")
+# A question answered with a yes or a no: "A不A", or a final 吗.
+_YES_OR_NO = re.compile(r"([\u4e00-\u9fff])不\1|[吗么嘛][？?\s]*$")
+# "不类似" / "类似" to "……是不是……类似": a no or a yes that repeats the word asked about.
+_ECHO = re.compile(r"^(?P<no>不|没有?)?(?P<word>[\u4e00-\u9fffA-Za-z]{2,8}?)[啊呀吧的呢哦嗯了,，.。!！\s]*$")
+# A "no" that repeats the question's verb: "不会" to "……会……吗".
+_DENIED_VERB = re.compile(r"^(?:不|没有?)([会能是要用可])")
 # A comparison puts its negation before the comparing word: "BN和权重衰退的作用不类似", not "BN不是和……".
 _COMPARED = re.compile(r"^是(?P<other>(?:和|跟|与|同).+?)(?P<word>类似|相似|一样|相同|等价|差不多|一回事)的?$")
 # Not a negation there: the words that only start like one (不如, 不过, 没错 …), 不同 and 不一定.
@@ -85,21 +89,32 @@ def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
 
 def _answered(first: str, question: str) -> str:
     """A reply's first clause as the claim it makes: a bare yes or no ("能用啊", "不能。", "No.") or
-    an echoed no ("不类似" to "……是不是……类似") is read together with the question it answers; any
-    other clause as it is."""
+    one that repeats the word asked about ("不类似", "类似" to "……是不是……类似") is read together with
+    the question it answers; any other clause as it is."""
     stem = _QUESTION_END.sub("", question.strip())
     pair = _A_NOT_A.search(stem)
     asked = _A_NOT_A.sub(r"\1", stem)
     said = normalize(first)
-    echo = _ECHO_NO.match(said)
-    echoed = bool(echo and pair and echo["word"] in stem[pair.end() :] and not _OWN_NEGATION.search(asked))
+    echo = _ECHO.match(said)
+    if echo and pair and not _OWN_NEGATION.search(asked):
+        # a no may repeat any word asked about; a yes, only the last (a bare noun of the question is no yes)
+        rest = stem[pair.end() :]
+        echoed = echo["word"] in rest if echo["no"] else rest.rstrip("的了").endswith(echo["word"])
+    else:
+        echoed = False
     if not echoed and not _BARE_ANSWER.match(said):
         return first
     # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
-    negative = echoed or _NEGATIVE_ANSWER.match(said)
-    own = list(_OWN_NEGATION.finditer(asked)) if negative else []
+    negative = bool(echo["no"]) if echoed and echo else _NEGATIVE_ANSWER.match(said)
+    # What is asked is the question's last clause: a negation in a condition before it is not taken
+    # back ("如果样本大小不是批量数的整倍数，会随机剔除……吗" + "不会": 会 is denied, not 不是).
+    start = max(asked.rfind(c) for c in "，,；;") + 1
+    own = list(_OWN_NEGATION.finditer(asked, start)) if negative else []
     if own:
         return asked[: own[-1].start()] + asked[own[-1].end() :]
+    verb = _DENIED_VERB.match(said) if negative and not pair else None
+    if verb and (at := asked.find(verb[1], start)) >= 0:
+        return asked[:at] + "不" + asked[at:]  # "不会" to "……会随机剔除多余的数据吗": "……不会随机剔除……"
     if negative and pair:
         # A "no" to "A不A" denies what is asked where it is asked: "τ是不是越大越好" -> "τ不是越大越好".
         rest = stem[pair.end() :]
@@ -121,8 +136,12 @@ def analyse_reply(
     truncated = len(text) > max_chars
     text = text[:max_chars]
     clauses = reply_clauses(text, limit=max_clauses)
+    said_first = clauses[0] if clauses else ""
     if question and clauses:
         clauses[0] = _answered(clauses[0], question)
+    # The whole reply is what the candidate wrote: a bare "不是" read as the question it denies makes
+    # a point, not a reply close to the reference (alone: 59 -> 45).
+    answered = bool(clauses) and clauses[0] != said_first
     canonical = [glossary.canonical(c) for c in clauses]
     by_clause = [tokens(c) for c in canonical]
     words = [token for clause in by_clause for token in clause]
@@ -137,14 +156,19 @@ def analyse_reply(
     weights = [len(c) for c in by_clause]
     shares = [_statement_share(raw, toks) for raw, toks in zip(clauses, by_clause)]
     structure = sum(w * s for w, s in zip(weights, shares)) / sum(weights) if weights and sum(weights) else 1.0
-    nothing = not content or bool(_DONT_KNOW.match(normalize(text)))
+    # "不会" is "I can't say", except as the answer to a yes-or-no question ("……会随机剔除吗?").
+    dont_know = bool(_DONT_KNOW.match(normalize(text))) and not (answered and _YES_OR_NO.search(question))
+    nothing = not content or dont_know
     units: list[str] = [*clauses, *derived]  # a side of a "both" clause is a clause of its own
     spans: list[tuple[int, ...]] = [(i,) for i in range(len(units))]
     joiner = "" if _CJK.search(text) else " "
     for i in range(len(clauses) - 1):
         units.append(joiner.join(clauses[i : i + 2]))
         spans.append((i, i + 1))
-    if len(clauses) > 2 or not clauses:
+    if answered:  # as written, no clause of it: its first clause above is read as the question it answers
+        units.append(text.strip())
+        spans.append(())
+    elif len(clauses) > 2 or not clauses:
         units.append(text.strip())
         spans.append(tuple(range(len(clauses))))
     hypothetical = frozenset(i for i, c in enumerate((*clauses, *derived)) if is_hypothetical(c))
@@ -216,7 +240,7 @@ def reply_features(
     short_answer_words: int,
 ) -> ReplyFeatures:
     """The features of one reply. `unit_vectors` has one row per `reply.units`, the last row being
-    the whole reply when the reply has more than two clauses."""
+    the whole reply (as written) when the reply has more than two clauses or opens with a bare answer."""
     sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
     n_points = len(prepared.points)
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")

@@ -101,9 +101,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1302, points=0.0, core=0.2291, detail=0.1125, covered=0.1517, recall=0.1622, cosine=0.2985,
-        contradiction=0.1108, misconception=0.3827, lean=0.2396, lean_units=0.2662, foreign=0.032,
-        curve=(5.1, 16.3, 34.3, 61.1, 87.4, 89.9),
+        intercept=0.1359, points=0.0, core=0.2307, detail=0.1151, covered=0.1546, recall=0.16, cosine=0.2843,
+        contradiction=0.0885, misconception=0.3824, lean=0.2433, lean_units=0.2638, foreign=0.0288,
+        curve=(5.0, 16.4, 33.7, 61.7, 87.4, 92.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

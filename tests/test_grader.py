@@ -264,6 +264,19 @@ def test_a_reply_that_starts_with_dont_know_and_goes_on_is_graded(grader: Grader
     assert result.score > 0 and result.covered
 
 
+def test_a_bare_no_to_a_yes_or_no_question_is_an_answer_not_a_dont_know(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「不会」 is "I can't say" to 「什么是dropout？」 but "no" to 「……会随机剔除多余的数据吗？」: there it
+    denies the verb asked about, not the negation in the question's condition (不是批量数的整倍数)."""
+    question = bank.get("004-8ed4b2").question
+    assert "如果" in question and "不是" in question and question.endswith("吗？")
+    reply = analyse_reply("不会。", grader.glossary, max_chars=2000, question=question)
+    assert not reply.nothing
+    assert "不会随机剔除" in reply.units[0] and "不是批量数" in reply.units[0]
+    assert reply.units[-1] == "不会。"  # the whole reply, as written
+    assert analyse_reply("不会", grader.glossary, max_chars=2000, question="什么是dropout？").nothing
+    assert grade(grader, bank, "004-8ed4b2", "不会").score > 0
+
+
 def test_ten_thousand_character_reply_is_truncated_and_feedback_says_so(grader: Grader, bank) -> None:  # noqa: ANN001
     assert len(LONG_REPLY) == 10_000
     limit = grader.settings.max_answer_chars
@@ -629,9 +642,25 @@ def test_a_no_to_an_a_not_a_question_denies_what_it_asks(grader: Grader, bank, o
     no = grade(grader, bank, "004-c08e96", f"{opening}{rest}")
     assert no.points[point].status is PointStatus.COVERED and no.contradicted == [], no
     assert no.score >= grader.params("zh").verdicts.good
-    yes = grade(grader, bank, "004-c08e96", f"是的，{rest}")
-    assert yes.points[point].status is PointStatus.CONTRADICTED
-    assert yes.score <= grader.params("zh").score.contradiction_cap
+    for opening in ("是的，", "类似，"):
+        yes = grade(grader, bank, "004-c08e96", f"{opening}{rest}")
+        assert yes.points[point].status is PointStatus.CONTRADICTED, opening
+        assert yes.score <= grader.params("zh").score.contradiction_cap
+
+
+# Right answers to 「BN是不是和权重衰退的作用类似？」 that say the third point softly: 「影响不大」,
+# 「基本不影响」 for 「并不会太多地影响前一层的权重」 (55, the point 说反了, before).
+SAID_SOFTLY = [
+    "不类似。权重衰退是每次更新的时候把权重缩小一点，限制权重的范围；BN是对层的输出做归一化，基本不影响前一层的权重。",
+    "并不类似。weight decay是每次更新的时候把权重往小了拉一点，不让它取值太大；BN是对这层的输出做归一化，对前一层的权重其实影响不大。",
+]
+
+
+@pytest.mark.parametrize("reply", SAID_SOFTLY)
+def test_a_point_said_softly_is_not_turned_around(grader: Grader, bank, reply: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, "004-c08e96", reply)
+    assert result.contradicted == [] and result.misconceptions == []
+    assert result.score >= grader.params("zh").verdicts.excellent
 
 
 # A terse answer on the subject says little else; another question's answer uses the field's words,

@@ -204,6 +204,24 @@ def test_a_negation_glued_to_a_degree_word_still_negates(glossary: Glossary) -> 
     assert pol("BN在MLP里不太行", glossary).negated == pol("BN在MLP里不行", glossary).negated == {MODAL}
 
 
+def test_a_degree_word_between_a_negation_and_its_verb_is_read_past(glossary: Glossary) -> None:
+    """「并不会太多地影响前一层的权重」 denies 影响, as 「基本不影响」 does; a degree word at the end is
+    what is denied."""
+    said = pol("BN基本不影响前一层的权重", glossary)
+    assert pol("BN并不会太多地影响前一层的权重", glossary).negated == said.negated == {"影响"}
+    assert flips(pol("BN是对层的输出做归一化，并不会太多地影响前一层的权重", glossary), said, glossary) == 0
+    assert pol("参数不会太多", glossary).negated == {"多"}
+
+
+def test_an_effect_said_to_be_small_is_denied(glossary: Glossary) -> None:
+    """「影响不大」 is 「不太影响」, 「效果本来就有限」 is 「没什么效果」; a quantity said to be small is not
+    denied itself (「学习率不大」)."""
+    assert pol("对前一层的权重其实影响不大", glossary).negated == pol("不太影响前一层的权重", glossary).negated == {"影响"}
+    assert pol("它的正则效果本来就有限", glossary).negated == {"效果"}
+    assert pol("网络不深时BN作用不大", glossary).negated >= {"作用"}
+    assert "学习率" not in pol("学习率不大", glossary).negated
+
+
 @pytest.mark.parametrize(
     ("written", "spelt"),
     [
