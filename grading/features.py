@@ -105,7 +105,7 @@ def _answered(first: str, question: str) -> str:
     if not echoed and not _BARE_ANSWER.match(said):
         return first
     # A "no" goes before what it denies ("No：通道数增加说明信息被放大了"), a "yes" after.
-    negative = bool(echo["no"]) if echoed and echo else _NEGATIVE_ANSWER.match(said)
+    negative = bool(echo and echo["no"]) if echoed else bool(_NEGATIVE_ANSWER.match(said))
     # What is asked is the question's last clause: a negation in a condition before it is not taken
     # back ("如果样本大小不是批量数的整倍数，会随机剔除……吗" + "不会": 会 is denied, not 不是).
     start = max(asked.rfind(c) for c in "，,；;") + 1
