@@ -54,7 +54,7 @@ VERDICT_CODES = {"excellent", "good", "partial", "missed"}
 
 
 def assert_result_line(line: dict[str, Any], key_points: list[str] | None = None) -> None:
-    assert set(line) >= {"score", "verdict", "verdict_code", "key_points", "missed", "feedback"}, line
+    assert set(line) >= {"score", "verdict", "verdict_code", "key_points", "missed", "misconceptions", "feedback"}, line
     assert "error" not in line
     assert isinstance(line["score"], float) and 0.0 <= line["score"] <= 100.0
     assert line["score"] == round(line["score"], 4)
@@ -183,6 +183,19 @@ def test_grade_jsonl_echoes_ids_and_gives_a_stable_verdict_code(bank) -> None:  
     for line in (lines[0], lines[1], lines[3]):
         assert words[line["verdict_code"]] == line["verdict"]  # the code names the same verdict as the word
     assert lines[2] == {"id": {"row": 3}, "error": "no question with id '999-nosuch' in the bank", "line": 3}
+
+
+def test_grade_jsonl_names_a_stated_misconception_with_its_correction(bank) -> None:  # noqa: ANN001
+    question = bank.get("004-013952")
+    wrong = question.misconceptions[0]
+    stdin = jsonl(
+        {"id": "wrong", "question_id": question.id, "answer": "求平均是为了让梯度变得更大，这样模型收敛更快"},
+        {"id": "right", "question_id": question.id, "answer": question.answer},
+    )
+    lines = output_lines(mockbot("grade", "--jsonl", stdin=stdin))
+    assert lines[0]["misconceptions"] == [{"claim": wrong.claim, "correction": wrong.correction}]
+    assert any(p["status"] == "contradicted" for p in lines[0]["key_points"])
+    assert lines[1]["misconceptions"] == []
 
 
 def test_grade_jsonl_exits_0_when_every_line_is_graded(bank) -> None:  # noqa: ANN001

@@ -84,6 +84,7 @@ def result_json(result: GradeResult) -> dict[str, Any]:
             for p in result.points
         ],
         "missed": result.missed,
+        "misconceptions": [{"claim": m.claim, "correction": m.correction} for m in result.misconceptions],
         "feedback": render_text(feedback_for(result)),
     })  # fmt: skip
 
