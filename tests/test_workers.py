@@ -120,6 +120,11 @@ def _answers_claimed_by(store: Store, pid: int) -> set[int]:
     }
 
 
+def _feedback_count(said: dict[int, list[SentCall]], user: int) -> int:
+    """How many feedback messages (a score "/100") `user` was sent."""
+    return sum("/100" in (c.text or "") for c in said.get(user, []))
+
+
 def _said(fake: FakeBotApi) -> dict[int, list[SentCall]]:
     by_chat: dict[int, list[SentCall]] = collections.defaultdict(list)
     with fake._lock:  # noqa: SLF001 - a consistent copy while the workers send
@@ -243,7 +248,7 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
                     graded[user] = len(store.attempts(f"tg:{user}"))
             answered = sum(1 for user in users if graded[user] >= 1)
             # A graded answer's feedback follows it; on a busy machine it may still be on its way.
-            unanswered = {user for user in users if not any("/100" in (c.text or "") for c in said.get(user, []))}
+            unanswered = {user for user in users if not _feedback_count(said, user)}
             if pushed == SUBSCRIBERS and boards == len(GROUPS) and answered == USERS and len(unanswered - in_hand) <= len(fake.dropped):
                 break
             assert time.monotonic() < deadline, (
@@ -267,9 +272,10 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
     assert pushes == {1: SUBSCRIBERS}, _doubled_pushes(fake, said, subscribers, database, killed_at, workers)
     assert all(QUESTION_ID.search(said[chat][0].text or "") for chat in subscribers)
     assert collections.Counter(graded.values()) == {1: USERS}, "every answer graded exactly once"
-    feedback = collections.Counter(sum("/100" in (c.text or "") for c in said.get(user, [])) for user in users)
+    feedback_of = {user: _feedback_count(said, user) for user in users}
+    feedback = collections.Counter(feedback_of.values())
     assert set(feedback) <= {0, 1}, f"feedback messages per user: {dict(feedback)}"
-    unanswered = {user for user in users if not any("/100" in (c.text or "") for c in said.get(user, []))}
+    unanswered = {user for user, count in feedback_of.items() if not count}
     assert len(unanswered - in_hand) <= dropped, (
         f"{len(unanswered)} users without feedback, {dropped} messages cut off by the kill, "
         f"{len(unanswered & in_hand)} of them answers the killed worker was grading"
