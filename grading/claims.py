@@ -33,6 +33,9 @@ def _about(
     return sum(weights.get(w, 1.0) for w in about) / total
 
 
+_EXACT_FLOOR_DROP = 0.1  # how much lower a clause that says just a sub-claim's words may match it
+
+
 def _negates(p: Polarity) -> bool:
     return bool(p.negated or p.mixed)
 
@@ -54,16 +57,27 @@ def contradicting_clauses(
     rows = np.flatnonzero(prepared.subclaim_point == number)
     relevance = params.point.relevance
     every_claim = prepared.subclaims
-    flipped: set[int] = set()
-    for claim, row in zip(point.claims, rows):
-        if len(point.claims) > 1 and len(claim.words - {MODAL}) < 3:
-            continue  # "列表不可以" leans on the clause before it: not checked alone
+    # A sub-claim of two words ("list是可变的") leans on the other clauses of its wording: it counts
+    # only when the reply turns each of them around ("tuple可变，list不可变"); one of a single word
+    # ("列表不可以") is never judged.
+    short = {i for i, c in enumerate(point.claims) if len(point.claims) > 1 and len(c.words - {MODAL}) < 3}
+    flipped_by: dict[int, int] = {}  # sub-claim -> the clause that turns it around
+    for index, (claim, row) in enumerate(zip(point.claims, rows)):
+        if index in short and len(claim.words - {MODAL}) < 2:
+            continue
         agree, against, where = 0.0, 0.0, -1
         for best in np.argsort(-claim_sims[row])[:4]:
             similarity = float(claim_sims[row, best])
-            if similarity < params.point.contradiction_floor:
+            if similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP:
                 break
             clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
+            # A clause that says just the sub-claim's words is about it, though its vector may sit
+            # lower ("tuple可变" to "tuple是不可变的": 0.647) or closer to another's ("tuple可以hash").
+            exact = clause.words - {MODAL} == claim.words - {MODAL}
+            if similarity < params.point.contradiction_floor and not exact:
+                continue
+            if index in short and not clause.words - {MODAL} <= claim.words:
+                continue  # and only by a clause that says nothing else
             # About the sub-claim by its own words, not only through an antonym ("测试阶段不用做任何
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
@@ -75,7 +89,7 @@ def contradicting_clauses(
                 # of its own) "现在训练时做缩放".
                 elsewhere = any(
                     other != row
-                    and (claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
+                    and (not exact and claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
                     and _agrees(every_claim[other], clause, glossary)
                     for other in range(len(every_claim))
                 )
@@ -85,7 +99,11 @@ def contradicting_clauses(
                 agree = max(agree, similarity)
         # A clause that turns the sub-claim around counts only when no clause states it as well.
         if where >= 0 and against > agree + params.point.contradiction_margin:
-            flipped.add(where)
+            flipped_by[index] = where
+    flipped = {where for index, where in flipped_by.items() if index not in short}
+    for group in point.claim_groups:
+        if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
+            flipped.update(flipped_by[i] for i in group)
     return flipped
 
 

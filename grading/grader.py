@@ -58,16 +58,21 @@ def _clauses(text: str) -> list[str]:
 
 
 def _subclaims(point: Point) -> list[str]:
-    """The clauses of a point's text and aliases: each is checked for contradictions on its own.
-    A condition and the clause that follows it ("若不缩放，softmax会饱和") are not claims alone."""
+    """The clauses of a point's text and aliases: each is checked for contradictions on its own."""
+    return list(dict.fromkeys(c for group in _subclaim_groups(point) for c in group))
+
+
+def _subclaim_groups(point: Point) -> list[list[str]]:
+    """The sub-claims of each of a point's text and aliases, in order. A condition and the clause
+    that follows it ("若不缩放，softmax会饱和") are not claims alone."""
     out = []
     for variant in (point.text, *point.aliases):
         clauses = _clauses(variant)
-        out += [c for i, c in enumerate(clauses) if not is_hypothetical(c) and not (i and is_hypothetical(clauses[i - 1]))]
-    # "再慢慢调大直到训练有进展": what comes after 直到 is when to stop, not a claim ("训练没进展就往上调"
-    # says the same).
-    heads = (c.partition("直到")[0] for c in out)
-    return list(dict.fromkeys(head if head.strip() else c for head, c in zip(heads, out)))
+        kept = [c for i, c in enumerate(clauses) if not is_hypothetical(c) and not (i and is_hypothetical(clauses[i - 1]))]
+        # "再慢慢调大直到训练有进展": what comes after 直到 is when to stop, not a claim ("训练没进展就往上调"
+        # says the same).
+        out.append([head if (head := c.partition("直到")[0]).strip() else c for c in kept])
+    return out
 
 
 # Conjunctions that may open a statement before its subject, and words that open a clause going
@@ -223,7 +228,8 @@ class Grader:
                 words = extract_keywords(variant, self.glossary, self.idf, demote=tuple(demote))
             sets.append(KeywordSet(words, tuple(self.idf(k) for k in words)))
         polarities = tuple(self._polarity(v) for v in point.variants)
-        claims = tuple(self._polarity(c) for c in _subclaims(point))
+        texts = _subclaims(point)
+        claims = tuple(self._polarity(c) for c in texts)
         words = frozenset().union(*(p.words for p in polarities + claims))
         return PreparedPoint(
             text=point.text,
@@ -233,6 +239,7 @@ class Grader:
             polarities=polarities,
             word_weights={w: self.idf(w) for w in words},
             claims=claims,
+            claim_groups=tuple(tuple(dict.fromkeys(texts.index(c) for c in g)) for g in _subclaim_groups(point) if g),
         )
 
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:

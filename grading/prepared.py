@@ -38,6 +38,7 @@ class PreparedPoint:
     polarities: tuple[Polarity, ...]  # one per variant: content words, and which are negated
     word_weights: dict[str, float]  # IDF of each content word: rare words decide what a clause is about
     claims: tuple[Polarity, ...] = ()  # the point's sub-claims (its text and aliases cut into clauses)
+    claim_groups: tuple[tuple[int, ...], ...] = ()  # for its text and each alias, the indices of its sub-claims
 
     @property
     def keywords(self) -> tuple[str, ...]:

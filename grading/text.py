@@ -117,14 +117,33 @@ _CONNECTIVE = re.compile(
     re.IGNORECASE,
 )
 _MIN_PIECE = 4  # characters: a connective never leaves a fragment shorter than this
+# Two sides in one clause, the second denying the first's predicate: "list能改tuple不能改",
+# "训练时丢弃测试时不丢弃", "训练时不缩放测试时缩放".
+_TWO_SIDES = (
+    re.compile(r"^(?P<a>.+?[A-Za-z\u4e00-\u9fff](?P<p>[A-Za-z\u4e00-\u9fff]{2,6}))(?P<b>[^不没，,]{2,12}?(?:不|没有|没)(?P=p))$"),
+    re.compile(r"^(?P<a>.+?(?:不|没有|没)(?P<p>[A-Za-z\u4e00-\u9fff]{2,6}))(?P<b>[^不没，,]{2,12}?(?P=p))$"),
+)
+
+
+def _sides(clause: str) -> list[str]:
+    """A clause cut between two sides that say the same predicate the other way round."""
+    bare = clause.rstrip("，,。；;.!！?？ ")
+    for pattern in _TWO_SIDES:
+        found = pattern.match(bare)
+        if found:
+            return [found["a"], clause[found.end("a") :]]
+    return [clause]
 
 
 def reply_clauses(text: str, *, limit: int = 40) -> list[str]:
     """The claims of a reply: clauses cut at punctuation, then before connectives (但是, 所以,
-    because …); at most `limit` (a longer reply keeps its first ones).
+    because …) and between two sides that say a predicate the other way round; at most `limit`
+    (a longer reply keeps its first ones).
 
     >>> reply_clauses("训练时随机丢弃神经元，但是测试时不丢弃")
     ['训练时随机丢弃神经元，', '但是测试时不丢弃']
+    >>> reply_clauses("list能改tuple不能改")
+    ['list能改', 'tuple不能改']
     """
     out: list[str] = []
     for clause in split_clauses(text, fine=True):
@@ -135,7 +154,7 @@ def reply_clauses(text: str, *, limit: int = 40) -> list[str]:
                 merged[-1] += piece
             else:
                 merged.append(piece)
-        out.extend(p.strip() for p in merged if p.strip())
+        out.extend(side.strip() for p in merged if p.strip() for side in _sides(p.strip()))
         if len(out) >= limit:
             break
     return out[:limit]

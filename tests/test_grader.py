@@ -418,6 +418,24 @@ def test_terse_right_answer_on_lists_and_tuples_is_a_pass(grader: Grader, bank, 
     assert result.points[point_number(bank, LIST_TUPLE, "列表的值可以修改")].covered
 
 
+@pytest.mark.parametrize("answer", ["tuple可变，list不可变", "tuple是可变的，list是不可变的", "元组能改，列表不能改"])
+def test_lists_and_tuples_swapped_in_short_clauses_is_marked_reversed(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    """Two-word clauses, each turning around a two-word clause of the point's alias
+    「list是可变的，tuple是不可变的」 (with the English words the cosine is under the usual floor)."""
+    result = grade(grader, bank, LIST_TUPLE, answer)
+    number = point_number(bank, LIST_TUPLE, "列表的值可以修改")
+    assert result.points[number].status is PointStatus.CONTRADICTED, result
+    assert result.score <= 30, result
+
+
+@pytest.mark.parametrize("answer", ["list可变，tuple不可变", "list能改tuple不能改", "列表能改，元组不能改"])
+def test_lists_and_tuples_the_right_way_round_in_short_clauses_is_a_pass(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    """「list能改tuple不能改」 says both sides in one clause: read as two, it states the point."""
+    result = grade(grader, bank, LIST_TUPLE, answer)
+    assert result.contradicted == [] and result.score >= 60, result
+    assert result.points[point_number(bank, LIST_TUPLE, "列表的值可以修改")].covered
+
+
 def test_every_core_point_clearly_made_is_a_pass_with_details_missing(grader: Grader, bank) -> None:  # noqa: ANN001
     question = bank.get(DROPOUT)
     assert any(not p.core for p in question.key_points)

@@ -8,7 +8,7 @@ import pytest
 from grading.contradiction import MODAL, MUST, Polarity, flips, polarity
 from grading.fuzzy import ReplyIndex, keyword_score, knows_any
 from grading.glossary import Glossary, load_glossary
-from grading.text import normalize, split_clauses, tokens
+from grading.text import normalize, reply_clauses, split_clauses, tokens
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,24 @@ def test_split_clauses_fine_cuts_at_commas() -> None:
 
 def test_split_clauses_drops_pieces_without_words() -> None:
     assert split_clauses("。。！？ 👍") == []
+
+
+@pytest.mark.parametrize(
+    ("clause", "sides"),
+    [
+        ("list能改tuple不能改", ["list能改", "tuple不能改"]),
+        ("训练时丢弃测试时不丢弃。", ["训练时丢弃", "测试时不丢弃。"]),
+        ("训练时不缩放测试时缩放", ["训练时不缩放", "测试时缩放"]),
+        ("列表可变元组不可变", ["列表可变", "元组不可变"]),
+    ],
+)
+def test_reply_clauses_cut_two_sides_that_say_a_predicate_the_other_way_round(clause: str, sides: list[str]) -> None:
+    assert reply_clauses(clause) == sides
+
+
+@pytest.mark.parametrize("clause", ["会不会过拟合", "好不好用", "不管用不用都一样", "是否需要增广不取决于数量取决于多样性"])
+def test_reply_clauses_keep_a_clause_whose_predicate_is_not_said_twice_both_ways(clause: str) -> None:
+    assert reply_clauses(clause) == [clause]
 
 
 # ---------------------------------------------------------------- tokens and the glossary
