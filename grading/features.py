@@ -80,6 +80,51 @@ _BOTH = re.compile(
     r"(?:也都|都|均)(?P<rest>[^，。；,;]{2,})$"
 )
 
+# A question that offers a choice: "A还是B" ("……是先后训练的还是交替训练的"), "A和B谁……".
+_EITHER = re.compile(r"^(?P<before>.*?)[,，\s]*还是(?P<b>[^，,；;]+)$")
+_WHICH = re.compile(r"^(?P<pre>.*?)(?P<a>[^，,；;、和与跟]+)(?:和|与|跟)(?P<b>[^，,；;]+?)(?:谁|哪个|哪一个)(?P<rest>.+)$")
+_PARTICLES = re.compile(r"[啊呀吧的呢哦嗯了,，.。!！\s]+$")
+_CHOICE_REST = 6  # characters a bare choice may say besides the side it picks ("空元组占的内存更大")
+
+
+def _common(a: str, b: str) -> int:
+    """Length of the longest common substring of two short texts."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] not in b:
+                break
+            best = j - i
+    return best
+
+
+def _chosen(said: str, stem: str) -> str | None:
+    """A bare pick of one side of a choice question ("空列表大" to "空列表和空元组谁……大", "1:1吧" to
+    "……是1:1还是1:9"), as the claim it makes: the question with that side alone ("空列表比空元组……大",
+    "……是1:1"); None for any other reply. The side is the one the reply shares more of (a side it
+    says whole first: "非结构化数据" picks 非结构化数据 over 结构化数据)."""
+    said = _PARTICLES.sub("", said)
+    which = _WHICH.match(stem)
+    either = None if which else _EITHER.match(stem)
+    if not (which or either) or not said or _OWN_NEGATION.search(said):
+        return None
+    if which:
+        pre, sides = which["pre"], [which["a"].strip(), which["b"].strip()]
+    else:  # the first side is as long as the second: "……是先后训练的还是交替训练的"
+        before, other = either["before"], either["b"].strip()  # type: ignore[index]
+        pre, sides = before[: -len(other)], [before[-len(other) :], other]
+    ranks = [(side in said, _common(side, said)) for side in sides]
+    # the side said whole, or at least half of the shorter side (not a word both share: "类别")
+    if ranks[0] == ranks[1] or max(r[1] for r in ranks) < max(2, min(map(len, sides)) / 2):
+        return None
+    pick = 0 if ranks[0] > ranks[1] else 1
+    if len(said) - ranks[pick][1] > _CHOICE_REST:
+        return None
+    if which:
+        return f"{pre}{sides[pick]}比{sides[1 - pick]}{which['rest']}"
+    return f"{pre}{sides[pick]}"
+
+
 def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
     """The text without the question's own words (Mohler's "question demoting")."""
     kept = [t for t in tokens(glossary.canonical(text)) if t not in demote]
@@ -92,6 +137,8 @@ def _answered(first: str, question: str) -> str:
     one that repeats the word asked about ("不类似", "类似" to "……是不是……类似") is read together with
     the question it answers; any other clause as it is."""
     stem = _QUESTION_END.sub("", question.strip())
+    if (choice := _chosen(normalize(first), normalize(stem))) is not None:
+        return choice
     pair = _A_NOT_A.search(stem)
     asked = _A_NOT_A.sub(r"\1", stem)
     said = normalize(first)

@@ -33,7 +33,9 @@ _SPACES = re.compile(r"\s+")
 # 1*1, 1x1, 1×1, 1 X 1 are the same kernel size
 _KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
-_CLAUSE_END = re.compile(r"(?<=[，,：:])")  # not 、: it joins the items of one claim (输入层、隐藏层都要算)
+# Not 、: it joins the items of one claim (输入层、隐藏层都要算); nor a comma or colon between digits
+# (a ratio 1:1, a number 10,000).
+_CLAUSE_END = re.compile(r"(?<=[，：])|(?<=[,:])(?![0-9])|(?<=(?<![0-9])[,:])")
 
 # Function words of both languages: they carry no content for coverage.
 STOP_WORDS = frozenset(

@@ -436,6 +436,25 @@ def test_lists_and_tuples_the_right_way_round_in_short_clauses_is_a_pass(grader:
     assert result.points[point_number(bank, LIST_TUPLE, "列表的值可以修改")].covered
 
 
+def test_a_bare_pick_of_a_choice_question_is_read_with_the_question(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「空列表大」 to 「Python空列表和空元组谁在内存占用的空间大？」 says 「空列表比空元组……大」: it makes
+    the point, and the other pick turns it around."""
+    right = grade(grader, bank, "000-d8ce0f", "空列表大")
+    number = point_number(bank, "000-d8ce0f", "空列表比空元组占用的内存大")
+    assert right.points[number].covered and right.contradicted == [], right
+    for wrong_pick in ("空元组占的内存更大", "空元组更大。tuple不可变，创建时要预先分配一块固定空间"):
+        wrong = grade(grader, bank, "000-d8ce0f", wrong_pick)
+        assert wrong.points[number].status is PointStatus.CONTRADICTED, wrong
+        assert wrong.score <= 20 < right.score, (wrong, right)
+
+
+def test_a_bare_pick_of_an_either_or_question(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「……是做结构化数据还是非结构化数据?」: 「非结构化数据」 picks the longer side it says whole."""
+    right = grade(grader, bank, "004-f99948", "非结构化数据")
+    assert right.points[0].covered, right
+    assert right.score > grade(grader, bank, "004-f99948", "结构化数据").score
+
+
 def test_every_core_point_clearly_made_is_a_pass_with_details_missing(grader: Grader, bank) -> None:  # noqa: ANN001
     question = bank.get(DROPOUT)
     assert any(not p.core for p in question.key_points)

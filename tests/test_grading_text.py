@@ -72,6 +72,11 @@ def test_split_clauses_drops_pieces_without_words() -> None:
     assert split_clauses("。。！？ 👍") == []
 
 
+@pytest.mark.parametrize("text", ["1:1吧", "比例是1:9", "10,000个样本"])
+def test_split_clauses_keeps_a_ratio_or_a_number_whole(text: str) -> None:
+    assert split_clauses(text, fine=True) == [text]
+
+
 @pytest.mark.parametrize(
     ("clause", "sides"),
     [
