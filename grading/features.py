@@ -87,14 +87,14 @@ _PARTICLES = re.compile(r"[啊呀吧的呢哦嗯了,，.。!！\s]+$")
 _CHOICE_REST = 6  # characters a bare choice may say besides the side it picks ("空元组占的内存更大")
 
 
-def _common(a: str, b: str) -> int:
-    """Length of the longest common substring of two short texts."""
-    best = 0
+def _common(a: str, b: str) -> str:
+    """The longest common substring of two short texts (the first found)."""
+    best = ""
     for i in range(len(a)):
-        for j in range(i + best + 1, len(a) + 1):
+        for j in range(i + len(best) + 1, len(a) + 1):
             if a[i:j] not in b:
                 break
-            best = j - i
+            best = a[i:j]
     return best
 
 
@@ -113,12 +113,16 @@ def _chosen(said: str, stem: str) -> str | None:
     else:  # the first side is as long as the second: "……是先后训练的还是交替训练的"
         before, other = either["before"], either["b"].strip()  # type: ignore[index]
         pre, sides = before[: -len(other)], [before[-len(other) :], other]
-    ranks = [(side in said, _common(side, said)) for side in sides]
-    # the side said whole, or at least half of the shorter side (not a word both share: "类别")
-    if ranks[0] == ranks[1] or max(r[1] for r in ranks) < max(2, min(map(len, sides)) / 2):
+    shared = [_common(side, said) for side in sides]
+    ranks = [(side in said, len(common)) for side, common in zip(sides, shared)]
+    if ranks[0] == ranks[1]:
         return None
     pick = 0 if ranks[0] > ranks[1] else 1
-    if len(said) - ranks[pick][1] > _CHOICE_REST:
+    # A side is named by at least half of the shorter side (not by a word both share: "类别"); a
+    # reply that names the other one too ("空元组比空列表小") makes its own claim.
+    least = max(2, min(map(len, sides)) / 2)
+    rest = said.replace(shared[pick], "", 1)
+    if len(shared[pick]) < least or len(_common(sides[1 - pick], rest)) >= least or len(rest) > _CHOICE_REST:
         return None
     if which:
         return f"{pre}{sides[pick]}比{sides[1 - pick]}{which['rest']}"
