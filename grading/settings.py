@@ -101,9 +101,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1359, points=0.0, core=0.2307, detail=0.1151, covered=0.1546, recall=0.16, cosine=0.2843,
-        contradiction=0.0885, misconception=0.3824, lean=0.2433, lean_units=0.2638, foreign=0.0288,
-        curve=(5.0, 16.4, 33.7, 61.7, 87.4, 92.0),
+        intercept=0.1334, points=0.0, core=0.2361, detail=0.1219, covered=0.1622, recall=0.1487, cosine=0.2769,
+        contradiction=0.0749, misconception=0.382, lean=0.2629, lean_units=0.2457, foreign=0.0214,
+        curve=(5.6, 16.8, 34.7, 58.3, 87.6, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
