@@ -272,8 +272,11 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     """How many ways `clause` turns `point` around (negation of a shared word, antonym swaps)."""
     count = 0
     shared = (point.words & clause.words) - point.mixed - clause.mixed
+    # "可以不用" and "可以用" are both possible: with "can" said plainly on both sides, a negation
+    # after it turns nothing around.
+    possible = MODAL in shared and MODAL not in point.negated | clause.negated
     # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
-    if any((w in point.negated) != (w in clause.negated) for w in shared if not _SYMBOL.match(w)):
+    if not possible and any((w in point.negated) != (w in clause.negated) for w in shared if not _SYMBOL.match(w)):
         count += 1
     # "空元组比空列表大" swaps the sides of "空列表比空元组大".
     if (point.before_than - clause.before_than) & clause.after_than and (

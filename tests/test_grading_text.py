@@ -176,6 +176,14 @@ def test_negation_flip_immutable_vs_freely_modifiable(glossary: Glossary) -> Non
     assert flips(pol("元组不可修改", glossary), pol("元组可以随便修改", glossary), glossary) % 2 == 1
 
 
+def test_what_can_be_done_and_what_can_be_left_undone_do_not_clash(glossary: Glossary) -> None:
+    """"可以不用dropout" (may leave it out) and "仍可以使用dropout" (may use it) are both possible;
+    "不能用dropout" denies the second."""
+    may_use = pol("用了BN的网络仍可以使用dropout", glossary)
+    assert flips(may_use, pol("用了BN可以不用dropout", glossary), glossary) % 2 == 0
+    assert flips(may_use, pol("用了BN就不能用dropout", glossary), glossary) % 2 == 1
+
+
 def test_negation_reads_past_the_copula_and_adverbs(glossary: Glossary) -> None:
     assert pol("输出也不是以0为中心", glossary).negated == {"0"}
     assert pol("它并不直接约束前一层的权重", glossary).negated == {"约束"}
