@@ -101,9 +101,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1334, points=0.0, core=0.2361, detail=0.1219, covered=0.1622, recall=0.1487, cosine=0.2769,
-        contradiction=0.0749, misconception=0.382, lean=0.2629, lean_units=0.2457, foreign=0.0214,
-        curve=(5.6, 16.8, 34.7, 58.3, 87.6, 90.0),
+        intercept=0.1326, points=0.0, core=0.2359, detail=0.1224, covered=0.1606, recall=0.1479, cosine=0.2804,
+        contradiction=0.1299, misconception=0.3806, lean=0.262, lean_units=0.2485, foreign=0.0213,
+        curve=(4.2, 15.8, 35.5, 61.0, 87.5, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
@@ -113,8 +113,8 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5508, points=0.2376, covered=0.0484, recall=0.0474, cosine=0.0, demoted_cosine=0.1183,
-        shortness=0.0707, curve=(0.4, 10.4, 20.4, 30.6, 58.4, 93.5), pass_core_share=0.0,
+        intercept=0.5596, points=0.2827, covered=0.039, recall=0.0461, cosine=0.0, demoted_cosine=0.0827,
+        shortness=0.0527, curve=(0.4, 10.4, 20.4, 30.6, 59.9, 93.8), pass_core_share=0.0,
     ),
 )
 
