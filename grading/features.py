@@ -21,6 +21,7 @@ they pass around lives in `prepared`, the judgment of what a clause claims in `c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -136,12 +137,13 @@ def demoted_text(text: str, demote: frozenset[str], glossary: Glossary) -> str:
     return joiner.join(kept) or text
 
 
-def _answered(first: str, question: str) -> str:
-    """A reply's first clause as the claim it makes: a bare yes or no ("能用啊", "不能。", "No.") or
-    one that repeats the word asked about ("不类似", "类似" to "……是不是……类似") is read together with
-    the question it answers; any other clause as it is."""
+def _answered(first: str, question: str, canonical: Callable[[str], str] = str) -> str:
+    """A reply's first clause as the claim it makes: a bare yes or no ("能用啊", "不能。", "No."), one
+    that repeats the word asked about ("不类似", "类似" to "……是不是……类似") or a bare pick of a choice
+    question ("空列表大", `_chosen`; a side named by its other name counts: "空list更大") is read
+    together with the question it answers; any other clause as it is."""
     stem = _QUESTION_END.sub("", question.strip())
-    if (choice := _chosen(normalize(first), normalize(stem))) is not None:
+    if (choice := _chosen(canonical(normalize(first)), canonical(normalize(stem)))) is not None:
         return choice
     pair = _A_NOT_A.search(stem)
     asked = _A_NOT_A.sub(r"\1", stem)
@@ -189,7 +191,7 @@ def analyse_reply(
     clauses = reply_clauses(text, limit=max_clauses)
     said_first = clauses[0] if clauses else ""
     if question and clauses:
-        clauses[0] = _answered(clauses[0], question)
+        clauses[0] = _answered(clauses[0], question, glossary.canonical)
     # The whole reply is what the candidate wrote: a bare "不是" read as the question it denies makes
     # a point, not a reply close to the reference (alone: 59 -> 45).
     answered = bool(clauses) and clauses[0] != said_first

@@ -442,7 +442,9 @@ def test_a_bare_pick_of_a_choice_question_is_read_with_the_question(grader: Grad
     right = grade(grader, bank, "000-d8ce0f", "空列表大")
     number = point_number(bank, "000-d8ce0f", "空列表比空元组占用的内存大")
     assert right.points[number].covered and right.contradicted == [], right
-    for wrong_pick in ("空元组占的内存更大", "空元组更大。tuple不可变，创建时要预先分配一块固定空间"):
+    with_its_english_name = grade(grader, bank, "000-d8ce0f", "list大，因为它可变，要预留扩容的信息")
+    assert with_its_english_name.points[number].covered and with_its_english_name.verdict >= Verdict.GOOD
+    for wrong_pick in ("空元组占的内存更大", "空元组更大。tuple不可变，创建时要预先分配一块固定空间", "tuple更大"):
         wrong = grade(grader, bank, "000-d8ce0f", wrong_pick)
         assert wrong.points[number].status is PointStatus.CONTRADICTED, wrong
         assert wrong.score <= 20 < right.score, (wrong, right)

@@ -184,6 +184,12 @@ def test_what_can_be_done_and_what_can_be_left_undone_do_not_clash(glossary: Glo
     assert flips(may_use, pol("用了BN就不能用dropout", glossary), glossary) % 2 == 1
 
 
+def test_nothing_in_common_is_a_negation(glossary: Glossary) -> None:
+    """"毫无共性" says what "没有共性" says."""
+    assert pol("同一位置上的词毫无共性", glossary).negated == {"共性"}
+    assert flips(pol("同一位置的词之间没有共性", glossary), pol("同一位置上的词毫无共性", glossary), glossary) % 2 == 0
+
+
 def test_negation_reads_past_the_copula_and_adverbs(glossary: Glossary) -> None:
     assert pol("输出也不是以0为中心", glossary).negated == {"0"}
     assert pol("它并不直接约束前一层的权重", glossary).negated == {"约束"}
