@@ -101,9 +101,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1326, points=0.0, core=0.2359, detail=0.1224, covered=0.1606, recall=0.1479, cosine=0.2804,
-        contradiction=0.1299, misconception=0.3806, lean=0.262, lean_units=0.2485, foreign=0.0213,
-        curve=(4.2, 15.8, 35.5, 61.0, 87.5, 90.0),
+        intercept=0.1355, points=0.0, core=0.2538, detail=0.126, covered=0.1582, recall=0.1323, cosine=0.2565,
+        contradiction=0.1139, misconception=0.3767, lean=0.2564, lean_units=0.2527, foreign=0.025,
+        curve=(4.6, 17.6, 35.5, 59.7, 85.8, 89.5),
     ),
 )
 CALIBRATED_EN = LanguageParams(
