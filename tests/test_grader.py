@@ -457,6 +457,20 @@ def test_a_bare_pick_of_an_either_or_question(grader: Grader, bank) -> None:  # 
     assert right.score > grade(grader, bank, "004-f99948", "结构化数据").score
 
 
+def test_a_point_said_in_a_clause_of_it_is_made(grader: Grader, bank) -> None:  # noqa: ANN001
+    """A complete NMS answer in a candidate's words: 「用来去掉重叠的重复框」 says the first clause of
+    「NMS用于目标检测的后处理，消除重叠较大的冗余预测框，同一个物体只保留得分最高的」, and
+    「多类别时一般对每个类分别做」 the last clause of the point on classes; each point is made."""
+    answer = (
+        "NMS是检测的后处理，用来去掉重叠的重复框。先按置信度排序（可先用分数阈值过滤低分框），取分最高的框保留，"
+        "把和它IoU超过阈值的框删掉，再从剩下的里取最高分的，循环到没有框为止。多类别时一般对每个类分别做，"
+        "IoU阈值是超参，比如0.5。"
+    )
+    result = grade(grader, bank, "001-06a85a", answer)
+    assert all(p.status is PointStatus.COVERED for p in result.points), result
+    assert result.verdict >= Verdict.GOOD, result
+
+
 def test_every_core_point_clearly_made_is_a_pass_with_details_missing(grader: Grader, bank) -> None:  # noqa: ANN001
     question = bank.get(DROPOUT)
     assert any(not p.core for p in question.key_points)
