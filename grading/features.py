@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .claims import contradicting_clauses, stated_misconceptions
-from .contradiction import MODAL, NOT_NEGATING, polarity
+from .contradiction import NOT_NEGATING, polarity
 from .fuzzy import ReplyIndex, keyword_score, knows_any
 from .glossary import Glossary
 from .prepared import KeywordSet, PointFeatures, PreparedReference, ReplyAnalysis, ReplyFeatures
@@ -301,7 +301,6 @@ def reply_features(
     claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
     claim_sims = _subclaim_sims(prepared, unit_vectors, claims)  # sub-claims x those clauses
     clause_sims = prepared.subclaim_vectors @ unit_vectors.T if prepared.subclaim_vectors is not None else None
-    standing = np.array([len(c.words - {MODAL}) >= 3 and bool(c.words - prepared.demote) for c in prepared.subclaims], dtype=bool)
     points = []
     for number, point in enumerate(prepared.points):
         rows = np.flatnonzero(prepared.variant_point == number)
@@ -309,8 +308,8 @@ def reply_features(
         # 剔除" says the first clause of "不一定随机剔除，最后不足一个批量的数据有几种处理方式" (0.38
         # with the whole point); "对时序数据" and "list不能hash" are no claims alone.
         block = sims[rows]
-        if clause_sims is not None:
-            block = np.vstack([block, clause_sims[(prepared.subclaim_point == number) & standing]])
+        if clause_sims is not None and prepared.subclaim_standing is not None:
+            block = np.vstack([block, clause_sims[(prepared.subclaim_point == number) & prepared.subclaim_standing]])
         similarity = float(block.max()) if block.size else 0.0
         flipped = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)

@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from .claims import cruxes, reversed_point, right_statements, wrong_alone
-from .contradiction import Polarity, polarity
+from .contradiction import MODAL, Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
 from .glossary import DEFAULT_GLOSSARY_PATH, Glossary, load_glossary
@@ -190,7 +190,8 @@ class Grader:
             subclaim_point=np.array([i for i, p in enumerate(prepared_points) for _ in p.claims], dtype=np.int32)
             if subclaims
             else None,
-            subclaims=tuple(c for p in prepared_points for c in p.claims),
+            subclaims=(every := tuple(c for p in prepared_points for c in p.claims)),
+            subclaim_standing=np.array([len(c.words - {MODAL}) >= 3 and bool(c.words - demote) for c in every], dtype=bool),
         )
         # Which point each misconception turns around depends on the question alone: found once here.
         marked = (replace(m, reversed_point=reversed_point(prepared, i)) for i, m in enumerate(prepared.misconceptions))

@@ -89,6 +89,8 @@ class PreparedReference:
     subclaim_vectors: np.ndarray | None = None  # one row per sub-claim of every point, in order
     subclaim_point: np.ndarray | None = None  # the point each sub-claim belongs to
     subclaims: tuple[Polarity, ...] = ()  # every point's sub-claims, in subclaim_vectors' row order
+    # for each sub-claim: does it say something of its own (3 words or more, not only the question's)?
+    subclaim_standing: np.ndarray | None = None
     translated_claim_vectors: np.ndarray | None = None  # one row per misconception: its English wording
     translated: np.ndarray | None = None  # per row of variant_vectors: is it a point's wording in the other
     # language (`Point.en` of a Chinese question)?
