@@ -226,6 +226,23 @@ def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # 
         assert f"  · {point}" in text
 
 
+def test_grade_lang_en_gives_the_verdict_and_feedback_in_english(bank) -> None:  # noqa: ANN001
+    """A Chinese question graded for a reader of English: the labels, verdict and tip in English, the
+    key points as the bank words them; in the JSON lines too, with the same verdict code."""
+    answer = "Training drops neurons with probability p; at test time nothing is dropped."
+    chinese = mockbot("grade", DROPOUT, answer)
+    english = mockbot("grade", DROPOUT, answer, "--lang", "en")
+    assert english.exit_code == 0, english.output
+    assert chinese.stdout.startswith("得分 ") and english.stdout.startswith("Score ")
+    assert "✓ Key points you made" in english.stdout and "答到的要点" not in english.stdout
+    for point in bank.get(DROPOUT).point_texts:
+        assert f"  · {point}" in english.stdout
+    stdin = jsonl({"question_id": DROPOUT, "answer": answer})
+    zh, en = output_lines(mockbot("grade", "--jsonl", stdin=stdin))[0], output_lines(mockbot("grade", "--jsonl", "--lang", "en", stdin=stdin))[0]
+    assert zh["verdict_code"] == en["verdict_code"] and zh["score"] == en["score"]
+    assert en["verdict"] in {"excellent", "good", "partly right", "missed the point"} and en["feedback"].startswith("Score ")
+
+
 def test_grade_question_without_answer_exits_2_with_a_message(open_question_id: str) -> None:
     result = mockbot("grade", open_question_id, "随便答一下")
     assert result.exit_code == 2

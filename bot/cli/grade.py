@@ -16,6 +16,7 @@ import yaml
 from grading import calibrate as cal
 from grading.embeddings import ModelUnavailable
 from grading.feedback import feedback_for, render_text
+from grading.i18n import LANGUAGES
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, Verdict
 from grading.settings import LanguageParams
@@ -73,11 +74,12 @@ def _grader(app: _App) -> Grader:
 # ---------------------------------------------------------------- grade
 
 
-def result_json(result: GradeResult) -> dict[str, Any]:
-    """The JSON line of one graded reply (`mockbot grade --jsonl`)."""
+def result_json(result: GradeResult, language: str | None = None) -> dict[str, Any]:
+    """The JSON line of one graded reply (`mockbot grade --jsonl`); the verdict and the feedback in
+    `language` ("zh" or "en"), by default the question's."""
     return tidy({
         "score": result.score,
-        "verdict": result.verdict.label(result.language),
+        "verdict": result.verdict.label(language or result.language),
         "verdict_code": VERDICT_CODES[result.verdict],
         "key_points": [
             {"text": p.text, "covered": p.covered, "score": p.score, "status": p.status.name.lower()}
@@ -85,7 +87,7 @@ def result_json(result: GradeResult) -> dict[str, Any]:
         ],
         "missed": result.missed,
         "misconceptions": [{"claim": m.claim, "correction": m.correction} for m in result.misconceptions],
-        "feedback": render_text(feedback_for(result)),
+        "feedback": render_text(feedback_for(result, language)),
     })  # fmt: skip
 
 
@@ -148,7 +150,7 @@ def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[An
         return None, {**echo, "error": str(exc), "line": number}
 
 
-def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> int:
+def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO, language: str | None = None) -> int:
     """Grade every input line in order, one output line each; returns how many were not graded."""
     pending: list[tuple[Any, dict[str, Any]]] = []
     failed = 0
@@ -157,7 +159,7 @@ def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> int:
         todo = [item for item, _ in pending if item is not None]
         results = iter(grader.grade_many(todo)) if todo else iter(())
         for item, fields in pending:
-            line = fields if item is None else {**fields, **result_json(next(results))}
+            line = fields if item is None else {**fields, **result_json(next(results), language)}
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
         pending.clear()
@@ -176,8 +178,9 @@ def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO) -> int:
 @click.argument("question_id", required=False)
 @click.argument("answer", required=False)
 @click.option("--jsonl", is_flag=True, help="Read JSON objects from stdin, one per line; write one result line each.")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the verdict and feedback (default: the question's).")
 @pass_app
-def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool) -> None:
+def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool, lang: str | None) -> None:
     """Grade an answer to a bank question, or a stream of answers (--jsonl).
 
     \b
@@ -192,7 +195,7 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool) -
         if jsonl:
             if question_id or answer:
                 _fail("give either --jsonl or QUESTION_ID ANSWER, not both", ExitStatus.USAGE)
-            failed = _grade_stream(app, grader, sys.stdin, sys.stdout)
+            failed = _grade_stream(app, grader, sys.stdin, sys.stdout, lang)
             if failed:
                 _fail(f"{failed} input line(s) could not be graded (see their \"error\")")
             return
@@ -205,7 +208,7 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool) -
             result = grader.grade(reference_for(question), answer)  # type: ignore[arg-type]
         except NotGradable as exc:
             _fail(f"{question_id}: {exc}", ExitStatus.USAGE)
-        click.echo(render_text(feedback_for(result)))
+        click.echo(render_text(feedback_for(result, lang)))
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
 
