@@ -245,7 +245,7 @@ _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
 _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
-_DEGREE_WORDS = frozenset({"太", "太多", "太多地", "过多", "过多地", "很", "那么", "怎么", "特别", "多少"})
+_DEGREE_WORDS = frozenset({*_DEGREES, "太多", "太多地", "过多", "过多地", "特别", "多少"})
 
 
 def _unhedged(tokens: list[str]) -> list[str]:

@@ -49,11 +49,13 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HYPOTHETICAL = re.compile(
     r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|(并|也)?不是说|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I
 )
+# What may trail a bare answer: particles and punctuation ("能用啊", "不能。").
+_TRAILING = r"[啊呀吧的呢哦嗯了,，.。!！\s]"
 # A bare yes or no ("能用啊", "不能。", "对的", hedged "不太行吧") answers the question itself.
 _BARE_ANSWER = re.compile(
     r"^(不太(?:行|能用?|可以|会|对)|不能用?|不可以|不行|不是|不会|不对|没有|不一定|能用?|可以用?|能的|可以的|是的?|对的?|会的?|行|有的?"
     r"|yes|yeah|yep|no|nope|sure|of course|not really|not necessarily|not always)"
-    r"[啊呀吧的呢哦嗯了,，.。!！\s]*$",
+    + _TRAILING + r"*$",
     re.I,
 )
 _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|nope\b|not\b)", re.I)
@@ -61,9 +63,9 @@ _NEGATIVE_ANSWER = re.compile(r"^(不|没|no\b|nope\b|not\b)", re.I)
 # bare "no" takes back: "不是" to it says "就需要增广", not "不……不需要增广".
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
 # A question answered with a yes or a no: "A不A", or a final 吗.
-_YES_OR_NO = re.compile(r"([\u4e00-\u9fff])不\1|[吗么嘛][？?\s]*$")
+_YES_OR_NO = re.compile(_A_NOT_A.pattern + r"|[吗么嘛][？?\s]*$")
 # "不类似" / "类似" to "……是不是……类似": a no or a yes that repeats the word asked about.
-_ECHO = re.compile(r"^(?P<no>不|没有?)?(?P<word>[\u4e00-\u9fffA-Za-z]{2,8}?)[啊呀吧的呢哦嗯了,，.。!！\s]*$")
+_ECHO = re.compile(r"^(?P<no>不|没有?)?(?P<word>[\u4e00-\u9fffA-Za-z]{2,8}?)" + _TRAILING + r"*$")
 # A "no" that repeats the question's verb: "不会" to "……会……吗".
 _DENIED_VERB = re.compile(r"^(?:不|没有?)([会能是要用可])")
 # A comparison puts its negation before the comparing word: "BN和权重衰退的作用不类似", not "BN不是和……".
@@ -84,7 +86,7 @@ _BOTH = re.compile(
 # A question that offers a choice: "A还是B" ("……是先后训练的还是交替训练的"), "A和B谁……".
 _EITHER = re.compile(r"^(?P<before>.*?)[,，\s]*还是(?P<b>[^，,；;]+)$")
 _WHICH = re.compile(r"^(?P<pre>.*?)(?P<a>[^，,；;、和与跟]+)(?:和|与|跟)(?P<b>[^，,；;]+?)(?:谁|哪个|哪一个)(?P<rest>.+)$")
-_PARTICLES = re.compile(r"[啊呀吧的呢哦嗯了,，.。!！\s]+$")
+_PARTICLES = re.compile(_TRAILING + r"+$")
 _CHOICE_REST = 6  # characters a bare choice may say besides the side it picks ("空元组占的内存更大")
 
 
@@ -299,8 +301,8 @@ def reply_features(
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
     # Contradiction cues look at single clauses that state something (not 如果…/不然…).
     claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
-    claim_sims = _subclaim_sims(prepared, unit_vectors, claims)  # sub-claims x those clauses
     clause_sims = prepared.subclaim_vectors @ unit_vectors.T if prepared.subclaim_vectors is not None else None
+    claim_sims = clause_sims[:, claims] if clause_sims is not None and claims else None  # sub-claims x those clauses
     points = []
     for number, point in enumerate(prepared.points):
         rows = np.flatnonzero(prepared.variant_point == number)
