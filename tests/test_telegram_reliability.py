@@ -82,6 +82,9 @@ def test_a_push_pass_that_finds_the_database_busy_stops_with_one_warning_and_the
     fake.fail_next("sendMessage", times=send.RETRIES + 1, status=502)  # the start-up pass leaves it pending
     with _bot(fake, engine) as running:
         until(lambda: any(item.attempts for item in _pending(engine)), 20.0, "the failed try to be counted")
+        # The failed try is stored before the start-up pass ends; a pass asked for meanwhile would
+        # only ask that one to look again, after the lock below is gone.
+        until(lambda: not outbox.pass_running(running.application), 20.0, "the start-up pass to end")
         blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.1)
         blocker.execute("BEGIN IMMEDIATE")  # holds the write lock: the pass can read, not claim
         caplog.clear()  # the start-up pass's warning about the 502

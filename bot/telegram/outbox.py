@@ -50,7 +50,7 @@ from . import send
 from .ratelimit import retry_seconds
 from .render import keyboard, split_text, to_html
 
-__all__ = ["deliver_pending", "deliver_chat", "senders_for", "PACED_CONCURRENCY", "DAILY", "BROADCAST", "GROUP", "CHUNK",
+__all__ = ["deliver_pending", "deliver_chat", "pass_running", "senders_for", "PACED_CONCURRENCY", "DAILY", "BROADCAST", "GROUP", "CHUNK",
            "CONCURRENCY", "MAX_ATTEMPTS", "CLAIM_LEASE", "ON_CHAT_GONE"]
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,12 @@ _OWNER = "outbox_owner"
 class _PassState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     again: bool = False
+
+
+def pass_running(application: Application) -> bool:
+    """Is a push pass of this application running (or about to look again)?"""
+    state: _PassState | None = application.bot_data.get(_PASS)
+    return state is not None and state.lock.locked()
 
 
 def senders_for(application: Application) -> int:
