@@ -228,19 +228,29 @@ def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # 
 
 def test_grade_lang_en_gives_the_verdict_and_feedback_in_english(bank) -> None:  # noqa: ANN001
     """A Chinese question graded for a reader of English: the labels, verdict and tip in English, the
-    key points as the bank words them; in the JSON lines too, with the same verdict code."""
+    key points and misconceptions in the bank's English wordings (as practice shows them); in the
+    JSON lines too, with the same score and verdict code."""
+    question = bank.get(DROPOUT)
+    assert all(p.en for p in question.key_points) and all(m.claim_en and m.correction_en for m in question.misconceptions)
     answer = "Training drops neurons with probability p; at test time nothing is dropped."
     chinese = mockbot("grade", DROPOUT, answer)
     english = mockbot("grade", DROPOUT, answer, "--lang", "en")
     assert english.exit_code == 0, english.output
     assert chinese.stdout.startswith("得分 ") and english.stdout.startswith("Score ")
     assert "✓ Key points you made" in english.stdout and "答到的要点" not in english.stdout
-    for point in bank.get(DROPOUT).point_texts:
-        assert f"  · {point}" in english.stdout
-    stdin = jsonl({"question_id": DROPOUT, "answer": answer})
-    zh, en = output_lines(mockbot("grade", "--jsonl", stdin=stdin))[0], output_lines(mockbot("grade", "--jsonl", "--lang", "en", stdin=stdin))[0]
-    assert zh["verdict_code"] == en["verdict_code"] and zh["score"] == en["score"]
-    assert en["verdict"] in {"excellent", "good", "partly right", "missed the point"} and en["feedback"].startswith("Score ")
+    for point in question.key_points:
+        assert f"  · {point.text}" in chinese.stdout and f"  · {point.en}" in english.stdout
+    wrong = "测试时也要随机丢弃神经元，和训练时一样。"  # a known misconception
+    stdin = jsonl({"question_id": DROPOUT, "answer": answer}, {"question_id": DROPOUT, "answer": wrong})
+    zh_lines, en_lines = output_lines(mockbot("grade", "--jsonl", stdin=stdin)), output_lines(mockbot("grade", "--jsonl", "--lang", "en", stdin=stdin))
+    for zh, en in zip(zh_lines, en_lines, strict=True):
+        assert zh["verdict_code"] == en["verdict_code"] and zh["score"] == en["score"]
+        assert en["verdict"] in {"excellent", "good", "partly right", "missed the point"} and en["feedback"].startswith("Score ")
+        assert [p["text"] for p in en["key_points"]] == [p.en for p in question.key_points]
+    by_claim = {m.claim: m for m in question.misconceptions}
+    named = [by_claim[m["claim"]] for m in zh_lines[1]["misconceptions"]]
+    assert named and en_lines[1]["misconceptions"] == [{"claim": m.claim_en, "correction": m.correction_en} for m in named]
+    assert f"  · {named[0].claim_en}" in en_lines[1]["feedback"]
 
 
 def test_grade_question_without_answer_exits_2_with_a_message(open_question_id: str) -> None:

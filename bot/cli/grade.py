@@ -21,6 +21,9 @@ from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, Verdict
 from grading.settings import LanguageParams
 
+from questions.model import Question
+
+from ..engine.reveals import in_language
 from ..grading_app import build_grader, english_reference, reference_for
 from .common import (
     DEFAULT_DEVSET, DEFAULT_HOLDOUT, DEFAULT_MOHLER, DEFAULT_SAS, ExitStatus, Report, _App, _fail, pass_app, progress_bar, tidy,
@@ -91,8 +94,9 @@ def result_json(result: GradeResult, language: str | None = None) -> dict[str, A
     })  # fmt: skip
 
 
-def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
-    """The reference and the answer of one JSONL input object; ValueError with a clear reason."""
+def _reference_from(entry: Any, app: _App) -> tuple[Reference, str, Question | None]:
+    """The reference, the answer and the bank question (if it names one) of one JSONL input
+    object; ValueError with a clear reason."""
     if not isinstance(entry, dict):
         raise ValueError("each line must be a JSON object")
     answer = entry.get("answer")
@@ -102,7 +106,7 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
         question = app.bank().get(str(entry["question_id"]))
         if question is None:
             raise ValueError(f"no question with id {entry['question_id']!r} in the bank")
-        return reference_for(question), answer
+        return reference_for(question), answer, question
     question_text, reference = entry.get("question"), entry.get("reference")
     if not isinstance(question_text, str) or not isinstance(reference, str):
         raise ValueError('give "question" and "reference" (strings), or "question_id"')
@@ -111,7 +115,7 @@ def _reference_from(entry: Any, app: _App) -> tuple[Reference, str]:
         raise ValueError('"key_points" must be a list of strings')
     if not reference.strip() and not any(p.strip() for p in key_points):
         raise ValueError('"reference" is empty: give the reference answer (or "key_points") to grade against')
-    return Reference(question_text, reference, tuple(key_points)), answer
+    return Reference(question_text, reference, tuple(key_points)), answer, None
 
 
 def _echo_of(undecodable: str) -> dict[str, Any]:
@@ -144,8 +148,8 @@ def _prepare_line(app: _App, grader: Grader, number: int, line: str) -> tuple[An
         return None, {"error": f"not JSON ({exc.msg} {where} {exc.colno})", "line": number}
     echo = {"id": entry["id"]} if isinstance(entry, dict) and "id" in entry else {}
     try:
-        reference, answer = _reference_from(entry, app)
-        return (grader.prepare(reference), answer), echo
+        reference, answer, question = _reference_from(entry, app)
+        return (grader.prepare(reference), answer, question), echo
     except (ValueError, NotGradable) as exc:
         return None, {**echo, "error": str(exc), "line": number}
 
@@ -156,11 +160,15 @@ def _grade_stream(app: _App, grader: Grader, lines: TextIO, out: TextIO, languag
     failed = 0
 
     def flush() -> None:
-        todo = [item for item, _ in pending if item is not None]
+        todo = [(prepared, answer) for prepared, answer, _ in (item for item, _ in pending if item is not None)]
         results = iter(grader.grade_many(todo)) if todo else iter(())
         for item, fields in pending:
-            line = fields if item is None else {**fields, **result_json(next(results), language)}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if item is not None:
+                result, question = next(results), item[2]
+                if question is not None and language is not None:
+                    result = in_language(result, question, language)  # the bank's English wordings
+                fields = {**fields, **result_json(result, language)}
+            out.write(json.dumps(fields, ensure_ascii=False) + "\n")
         out.flush()
         pending.clear()
 
@@ -208,7 +216,7 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool, l
             result = grader.grade(reference_for(question), answer)  # type: ignore[arg-type]
         except NotGradable as exc:
             _fail(f"{question_id}: {exc}", ExitStatus.USAGE)
-        click.echo(render_text(feedback_for(result, lang)))
+        click.echo(render_text(feedback_for(in_language(result, question, lang) if lang else result, lang)))
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
 

@@ -26,6 +26,7 @@ from .library import QuestionPool
 from .decks import Decks
 from .presses import Presses
 from .replies import Action, Button, Reply, ReplyKind
+from .reveals import in_language
 from .settings import Settings
 from .texts import LANGUAGES, join_list, plural, t
 
@@ -287,7 +288,7 @@ class PracticeEngine(Presses, Settings, Decks):
             rating=int(rating) if rating is not None else None,
             now=now,
         )
-        lines = [render_text(feedback_for(self._in_language(shown, question, followup, language), language))]
+        lines = [render_text(feedback_for(in_language(shown, question, language, followup), language))]
         if penalty:
             lines.append(t("hint_penalty", language, hints=plural("hints", language, state.hints_used), cost=f"{penalty:.0f}"))
         if rating is not None:

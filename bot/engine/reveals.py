@@ -19,10 +19,28 @@ from .core import ASKED, FEEDBACK, HINT_COST, EngineCore, as_utc
 from .replies import Action, Button, Reply, ReplyKind
 from .texts import t
 
-__all__ = ["Reveals"]
+__all__ = ["Reveals", "in_language"]
 
 _IMAGE = re.compile(r"""<img\s[^>]*?src=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 _LINK = re.compile(r"<(https?://[^>\s]+)>|(?<![\w(\"'=])(https?://\S+)")
+
+
+def in_language(result: GradeResult, question: Question, language: str, followup: int | None = None) -> GradeResult:
+    """The result with its key points and misconceptions in `language` where the bank words them
+    so (else as the bank words them); `followup`: the point a follow-up answer was graded on."""
+    if language != "en":
+        return result
+    points = question.key_points if followup is None else [question.key_points[followup]]
+    if len(points) == len(result.points):
+        result = replace(result, points=[replace(p, text=k.en or p.text) for p, k in zip(result.points, points)])
+    english = {m.claim: m for m in question.misconceptions}
+    wrong = []
+    for found in result.misconceptions:
+        m = english.get(found.claim)
+        if m is not None:
+            found = replace(found, claim=m.claim_en or found.claim, correction=m.correction_en or found.correction)
+        wrong.append(found)
+    return replace(result, misconceptions=wrong)
 
 
 class Reveals(EngineCore):
@@ -89,23 +107,6 @@ class Reveals(EngineCore):
         points = "\n".join(f"· {p.text}" for p in question.key_points)
         lines = [t("reference_media", language, points=points), *(f"🔗 {url}" for url in links)]
         return "\n".join(lines), images  # front-ends show the images their own way
-
-    def _in_language(self, result: GradeResult, question: Question, followup: int | None, language: str) -> GradeResult:
-        """The result with its key points and misconceptions in the user's language where the bank
-        words them so (else as the bank words them)."""
-        if language != "en":
-            return result
-        points = question.key_points if followup is None else [question.key_points[followup]]
-        if len(points) == len(result.points):
-            result = replace(result, points=[replace(p, text=k.en or p.text) for p, k in zip(result.points, points)])
-        english = {m.claim: m for m in question.misconceptions}
-        wrong = []
-        for found in result.misconceptions:
-            m = english.get(found.claim)
-            if m is not None:
-                found = replace(found, claim=m.claim_en or found.claim, correction=m.correction_en or found.correction)
-            wrong.append(found)
-        return replace(result, misconceptions=wrong)
 
     def _gist(self, question: Question, point: int, language: str = "zh") -> str:
         """A few words naming a key point, never the point itself: its curated gist (in English on
