@@ -32,10 +32,13 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 # 1*1, 1x1, 1×1, 1 X 1 are the same kernel size
 _KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
+# 1比1, 一比九 and 1:1 are the same ratio
+_NUMERALS = "〇一二三四五六七八九十"
+_RATIO = re.compile(rf"(?<![\d.{_NUMERALS}])([\d{_NUMERALS}]+)\s*比\s*([\d{_NUMERALS}]+)(?![\d.{_NUMERALS}])")  # not 0.1比0.01
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
 # Not 、: it joins the items of one claim (输入层、隐藏层都要算); nor a comma or colon between digits
 # (a ratio 1:1, a number 10,000).
-_CLAUSE_END = re.compile(r"(?<=[，：])|(?<=[,:])(?![0-9])|(?<=(?<![0-9])[,:])")
+_CLAUSE_END = re.compile(r"(?<=[,:，：])(?![0-9])|(?<=(?<![0-9])[,:，：])")
 
 # Function words of both languages: they carry no content for coverage.
 STOP_WORDS = frozenset(
@@ -77,13 +80,24 @@ def normalize(text: str) -> str:
     """Full-width to half-width, lower case, one spelling for kernel sizes, English negations
     spelt out, single spaces.
 
-    >>> normalize("ＢＮ与 1*1 卷积"), normalize("It isn't, and lists can’t")
-    ('bn与 1x1 卷积', 'it is not, and lists cannot')
+    >>> normalize("ＢＮ与 1*1 卷积"), normalize("It isn't, and lists can’t"), normalize("1比9还是一比一")
+    ('bn与 1x1 卷积', 'it is not, and lists cannot', '1:9还是1:1')
     """
     text = unicodedata.normalize("NFKC", text).lower()
     text = _KERNEL.sub(r"\1x\2", text)
+    text = _RATIO.sub(_ratio, text)
     text = _SHORT_NOT.sub(_long_not, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _ratio(found: re.Match[str]) -> str:
+    """"1比9", "一比一" as "1:9", "1:1" (a numeral of one character: 十比一 is 10:1)."""
+    sides = [side if side.isdigit() and side.isascii() else _numeral(side) for side in found.groups()]
+    return found[0] if None in sides else f"{sides[0]}:{sides[1]}"
+
+
+def _numeral(word: str) -> str | None:
+    return str(_NUMERALS.index(word)) if len(word) == 1 else None
 
 
 def is_chinese(text: str) -> bool:

@@ -457,6 +457,16 @@ def test_a_bare_pick_of_an_either_or_question(grader: Grader, bank) -> None:  # 
     assert right.score > grade(grader, bank, "004-f99948", "结构化数据").score
 
 
+def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「1比1」, 「一比一」 and 「1：1」 (a full-width colon) pick the same side of 「……应该是1:1还是1:9？」
+    as 「1:1」, and a full-width ratio does not cut its clause in two."""
+    typed = grade(grader, bank, "004-e3ca8b", "1:1")
+    for same in ("1比1", "一比一", "1：1"):
+        assert grade(grader, bank, "004-e3ca8b", same).score == pytest.approx(typed.score, abs=2.0), same
+    reasoned = "1：1吧，不然模型会偏向多的那类"
+    assert grade(grader, bank, "004-e3ca8b", reasoned).score == grade(grader, bank, "004-e3ca8b", reasoned.replace("：", ":")).score
+
+
 def test_a_point_said_in_a_clause_of_it_is_made(grader: Grader, bank) -> None:  # noqa: ANN001
     """A complete NMS answer in a candidate's words: 「用来去掉重叠的重复框」 says the first clause of
     「NMS用于目标检测的后处理，消除重叠较大的冗余预测框，同一个物体只保留得分最高的」, and

@@ -72,9 +72,22 @@ def test_split_clauses_drops_pieces_without_words() -> None:
     assert split_clauses("。。！？ 👍") == []
 
 
-@pytest.mark.parametrize("text", ["1:1吧", "比例是1:9", "10,000个样本"])
+@pytest.mark.parametrize("text", ["1:1吧", "比例是1:9", "10,000个样本", "1：1吧", "比例是1：9"])
 def test_split_clauses_keeps_a_ratio_or_a_number_whole(text: str) -> None:
     assert split_clauses(text, fine=True) == [text]
+
+
+def test_split_clauses_cuts_at_a_colon_before_a_number() -> None:
+    assert split_clauses("样本数：1000", fine=True) == ["样本数：", "1000"]
+
+
+@pytest.mark.parametrize(
+    ("text", "ratio"),
+    [("1比1", "1:1"), ("1：9", "1:9"), ("一比一", "1:1"), ("十比一", "10:1"), ("比例 3 比 1", "比例 3:1"), ("0.1比0.01大", "0.1比0.01大")],
+)
+def test_normalize_writes_a_ratio_one_way(text: str, ratio: str) -> None:
+    """A ratio typed with 比 or a full-width colon reads as one with ":"; decimals compared are no ratio."""
+    assert normalize(text) == ratio
 
 
 @pytest.mark.parametrize(
