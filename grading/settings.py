@@ -101,9 +101,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1355, points=0.0, core=0.2538, detail=0.126, covered=0.1582, recall=0.1323, cosine=0.2565,
-        contradiction=0.1139, misconception=0.3767, lean=0.2564, lean_units=0.2527, foreign=0.025,
-        curve=(4.6, 17.6, 35.5, 59.7, 85.8, 89.5),
+        intercept=0.1355, points=0.0, core=0.2496, detail=0.1261, covered=0.1605, recall=0.1313, cosine=0.2577,
+        contradiction=0.1111, misconception=0.3765, lean=0.2572, lean_units=0.253, foreign=0.0247,
+        curve=(5.0, 17.6, 35.6, 59.6, 85.7, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

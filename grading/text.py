@@ -256,7 +256,8 @@ def tokens(text: str) -> list[str]:
     >>> tokens("Dropout随机丢弃神经元")
     ['dropout', '随机', '丢弃', '神经元']
     """
-    return [word for piece in _cut(normalize(text)) for word in _words(piece)]
+    text = normalize(text)
+    return [word for part in _THAN.split(text) for piece in _cut(part) for word in _words(piece)]
 
 
 # 比 as "than": not inside 比较, 比如, 对比, 相比, 比例, 正比 …

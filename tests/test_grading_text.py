@@ -81,6 +81,12 @@ def test_split_clauses_cuts_at_a_colon_before_a_number() -> None:
     assert split_clauses("样本数：1000", fine=True) == ["样本数：", "1000"]
 
 
+def test_tokens_do_not_glue_a_comparisons_than_to_the_next_word() -> None:
+    """The segmenter cuts 「空列表比空元组……」 as 比空|元组: 比空 would become a key point's keyword."""
+    assert tokens("空列表比空元组占用的内存大")[:4] == ["空", "列表", "空", "元组"]
+    assert "比较" in tokens("比较大小") and "比例" in tokens("两类的比例")
+
+
 @pytest.mark.parametrize(
     ("text", "ratio"),
     [("1比1", "1:1"), ("1：9", "1:9"), ("一比一", "1:1"), ("十比一", "10:1"), ("比例 3 比 1", "比例 3:1"), ("0.1比0.01大", "0.1比0.01大")],
