@@ -15,7 +15,7 @@ from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
 
-__all__ = ["contradicting_clauses", "stated_misconceptions", "right_statements", "cruxes", "wrong_alone", "reversed_point"]
+__all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point"]
 
 
 def _about(
@@ -156,6 +156,30 @@ def stated_misconceptions(
             # compared with that clause one by one.
             m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
             said, before, rights, right_sims, glossary, params.point,
+        ):
+            found.append(index)
+    return tuple(found)
+
+
+def reversals_stated(
+    prepared: PreparedReference, reply: ReplyAnalysis, turned: dict[int, set[int]], glossary: Glossary, params: LanguageParams
+) -> tuple[int, ...]:
+    """The curated wrong claims said by the clauses that turn their key point around (`turned`: point
+    -> clauses): each part of two words or more agrees with one of those clauses, which says enough
+    of its words (`reversal_words`). Short clauses sit too far from a claim for its cosine
+    ("tuple可变，list不可变" is 0.54 to "元组可以修改"), yet turning the point around in the claim's
+    words is stating it."""
+    found = []
+    for index, m in enumerate(prepared.misconceptions):
+        clauses = [reply.clauses[i] for i in sorted(turned.get(m.reversed_point, ()))]
+        parts = [part for part in m.parts if len(part.words - {MODAL}) >= 2]
+        if clauses and parts and all(
+            any(
+                _agrees(part, clause, glossary)
+                and _about(part.words, m.word_weights, clause, glossary, opposites=False) >= params.point.reversal_words
+                for clause in clauses
+            )
+            for part in parts
         ):
             found.append(index)
     return tuple(found)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .claims import contradicting_clauses, stated_misconceptions
+from .claims import contradicting_clauses, reversals_stated, stated_misconceptions
 from .contradiction import NOT_NEGATING, polarity
 from .fuzzy import ReplyIndex, keyword_score, knows_any
 from .glossary import Glossary
@@ -304,6 +304,7 @@ def reply_features(
     clause_sims = prepared.subclaim_vectors @ unit_vectors.T if prepared.subclaim_vectors is not None else None
     claim_sims = clause_sims[:, claims] if clause_sims is not None and claims else None  # sub-claims x those clauses
     points = []
+    turned: dict[int, set[int]] = {}  # point -> the clauses that turn it around
     for number, point in enumerate(prepared.points):
         rows = np.flatnonzero(prepared.variant_point == number)
         # A wording as a whole, or one of its clauses that says something of its own: "不一定会随机
@@ -313,11 +314,12 @@ def reply_features(
         if clause_sims is not None and prepared.subclaim_standing is not None:
             block = np.vstack([block, clause_sims[(prepared.subclaim_point == number) & prepared.subclaim_standing]])
         similarity = float(block.max()) if block.size else 0.0
-        flipped = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
+        flipped = turned[number] = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
         coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
     misconceptions = stated_misconceptions(prepared, reply, claims, unit_vectors, claim_sims, glossary, params)
+    misconceptions = tuple(sorted({*misconceptions, *reversals_stated(prepared, reply, turned, glossary, params)}))
     english = prepared.english
     if foreign and english is not None and claims:
         # An English reply to a Chinese question states a wrong claim in English words: it is read

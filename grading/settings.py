@@ -48,6 +48,9 @@ class PointParams(_Strict):
     misconception_margin: float = 0.25  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
     misconception_words: float = 0.55  # share of the claim's words the clause must talk about
+    reversal_words: float = 0.35  # ... when the clause turns the claim's key point around (it says
+    # the claim in fewer of its words: "list不可变" for "列表定义后不能修改"; at 0.25 a good dev reply
+    # was read as a claim it argues against)
 
 
 class ScoreWeights(_Strict):
@@ -101,9 +104,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1355, points=0.0, core=0.2496, detail=0.1261, covered=0.1605, recall=0.1313, cosine=0.2577,
-        contradiction=0.1111, misconception=0.3765, lean=0.2572, lean_units=0.253, foreign=0.0247,
-        curve=(5.0, 17.6, 35.6, 59.6, 85.7, 90.0),
+        intercept=0.1368, points=0.0, core=0.2571, detail=0.1172, covered=0.1656, recall=0.1196, cosine=0.2592,
+        contradiction=0.0, misconception=0.3817, lean=0.243, lean_units=0.253, foreign=0.0188,
+        curve=(4.6, 17.5, 34.4, 60.0, 84.7, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

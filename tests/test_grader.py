@@ -421,11 +421,24 @@ def test_terse_right_answer_on_lists_and_tuples_is_a_pass(grader: Grader, bank, 
 @pytest.mark.parametrize("answer", ["tuple可变，list不可变", "tuple是可变的，list是不可变的", "元组能改，列表不能改"])
 def test_lists_and_tuples_swapped_in_short_clauses_is_marked_reversed(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
     """Two-word clauses, each turning around a two-word clause of the point's alias
-    「list是可变的，tuple是不可变的」 (with the English words the cosine is under the usual floor)."""
+    「list是可变的，tuple是不可变的」 (with the English words the cosine is under the usual floor);
+    the clauses that turn it around say the known wrong claim, which the feedback names."""
     result = grade(grader, bank, LIST_TUPLE, answer)
     number = point_number(bank, LIST_TUPLE, "列表的值可以修改")
     assert result.points[number].status is PointStatus.CONTRADICTED, result
-    assert result.score <= 30, result
+    assert result.score <= 20, result
+    assert [m.claim for m in result.misconceptions] == ["元组可以修改，列表定义后不能修改"], result
+    assert "元组可以修改，列表定义后不能修改" in render_text(feedback_for(result))
+
+
+def test_a_clause_turning_a_point_around_in_a_known_wrong_claims_words_names_it(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「输入层也算一层」 turns 「输入层没有权重，不算作一层」 around in the words of the curated
+    「输入层也要算作网络的一层」 (its cosine alone is under the floor): the claim is named; the right
+    way round names nothing."""
+    wrong = grade(grader, bank, "004-fad72e", "输入层也算一层，所以一个隐藏层的MLP算三层")
+    assert [m.claim for m in wrong.misconceptions] == ["输入层也要算作网络的一层"] and wrong.score <= 20, wrong
+    right = grade(grader, bank, "004-fad72e", "输入层不算，只算有权重的层，所以单隐层MLP是两层")
+    assert right.misconceptions == [] and right.verdict >= Verdict.GOOD, right
 
 
 @pytest.mark.parametrize("answer", ["list可变，tuple不可变", "list能改tuple不能改", "列表能改，元组不能改"])
