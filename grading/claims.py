@@ -83,6 +83,8 @@ def contradicting_clauses(
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
             if flips(claim, clause, glossary) % 2:
+                if reply.unit_clauses[claims[best]][0] in reply.conditional:
+                    continue
                 # A clause that states another sub-claim (of any point), matching it at least as
                 # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
                 # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point
@@ -151,11 +153,24 @@ def stated_misconceptions(
         alone = alone or list(range(len(m.parts)))  # no part stands alone: the claim as a whole
         if alone and (stated[alone[0]] and m.wrong_alone[alone[0]] or all(stated[i] for i in alone)):
             found.append(index)
-        elif m.whole is not None and prepared.claim_vectors is not None and _states_part(
-            # The whole claim in one clause ("只要样本够多就不需要增广"): its parts' polarities cannot be
-            # compared with that clause one by one.
-            m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
-            said, before, rights, right_sims, glossary, params.point,
+        elif (
+            m.whole is not None
+            and prepared.claim_vectors is not None
+            and _states_part(
+                # The whole claim in one clause ("只要样本够多就不需要增广"): its parts' polarities cannot
+                # be compared with that clause one by one.
+                m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
+                said, before, rights, right_sims, glossary, params.point,
+            )
+            # ... unless the reply turns a part around in a clause of its own ("牛顿法没法直接用"
+            # against "牛顿法总是可以用，因为Hessian矩阵一定可逆", said loosely by "牛顿法要算Hessian").
+            and not any(
+                part_sims[i, c] >= params.point.misconception_floor
+                and flips(part, clause, glossary) % 2
+                and _about(part.words, m.word_weights, clause, glossary, opposites=False) >= params.point.misconception_words
+                for i, part in enumerate(m.parts)
+                for c, clause in enumerate(said)
+            )
         ):
             found.append(index)
     return tuple(found)
@@ -204,6 +219,9 @@ def _states_part(
     *,
     strict: bool = True,
 ) -> bool:
+    # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
+    # "牛顿法总是可以用", a rare word that carries most of the weight.
+    least = min(2, len(part.words - {MODAL}))
     for best in np.argsort(-sims)[:3]:
         similarity = float(sims[best])
         if similarity < p.misconception_floor:
@@ -211,6 +229,8 @@ def _states_part(
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
         if words < p.misconception_words or not _agrees(part, clause, glossary):
+            continue
+        if len((part.words & clause.words) - {MODAL}) < least:
             continue
         # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别.
         if crux and not crux & clause.words:

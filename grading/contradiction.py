@@ -236,6 +236,27 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
                 out.insert(at, "不")  # "影响不大" is "不影响", said softly, as "不太影响" is
                 continue
         out.append(token)
+    return _past_when(out)
+
+
+# "不会在前向时自动算" denies the computing, not the forward pass: a negation before a phrase of
+# time (在……时, 在……中) is read after it, as "在前向时不会自动算".
+_WHEN_NEGATIONS = frozenset({"不", "不会", "没", "没有", "不是", "不能", "不要", "不用", "无法", "并不"})
+_WHEN_CLOSERS = frozenset({"时", "时候", "的时候", "期间", "阶段", "中", "过程中", "里"})
+_WHEN_SPAN = 6  # tokens a phrase of time may take
+# Phases the glossary reads without their 时 ("训练时" is 训练): "不会在训练时丢弃" is "在训练时不会丢弃".
+_PHASES = frozenset({"训练", "测试", "推理", "预测", "验证", "前向", "反向", "前向传播", "反向传播"})
+
+
+def _past_when(tokens: list[str]) -> list[str]:
+    out = list(tokens)
+    for i in range(len(out) - 2):
+        if out[i] in _WHEN_NEGATIONS and out[i + 1] in ("在", "于"):
+            end = next((j for j in range(i + 2, min(len(out), i + 2 + _WHEN_SPAN)) if out[j] in _WHEN_CLOSERS), None)
+            if end is None and out[i + 2] in _PHASES:
+                end = i + 2
+            if end is not None and end + 1 < len(out):
+                out[i : end + 1] = [*out[i + 1 : end + 1], out[i]]
     return out
 
 

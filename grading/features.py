@@ -49,6 +49,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _HYPOTHETICAL = re.compile(
     r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|(并|也)?不是说|otherwise|if|without|unless)|的话|\bif\b|\bwithout\b", re.I
 )
+_CONDITION = re.compile(r"^(不然|否则|要不然|要不|如果|假如|假设|若|万一|otherwise|if|without|unless)|的话", re.I)
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]\s*$")
+_CONCLUSION = re.compile(r"^\s*(所以|因此|因而|于是|但|但是|可是|然而|而|总之|so\b|but\b|hence\b|therefore\b)", re.I)
 # What may trail a bare answer: particles and punctuation ("能用啊", "不能。").
 _TRAILING = r"[啊呀吧的呢哦嗯了,，.。!！\s]"
 # A bare yes or no ("能用啊", "不能。", "对的", hedged "不太行吧") answers the question itself.
@@ -227,9 +230,16 @@ def analyse_reply(
         units.append(text.strip())
         spans.append(tuple(range(len(clauses))))
     hypothetical = frozenset(i for i, c in enumerate((*clauses, *derived)) if is_hypothetical(c))
+    # A condition governs the rest of its sentence ("如果没有激活函数，……，拟合不了非线性的函数。"),
+    # up to a conclusion drawn from it ("……，所以一般用ReLU").
+    conditional = set()
+    for i in [i for i in sorted(hypothetical) if i < len(clauses) and _CONDITION.search(normalize(clauses[i]))]:
+        while not _SENTENCE_END.search(clauses[i]) and i + 1 < len(clauses) and not _CONCLUSION.match(clauses[i + 1]):
+            i += 1
+            conditional.add(i)
     return ReplyAnalysis(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
-        len(content), nothing,
+        len(content), nothing, frozenset(conditional - hypothetical),
     )
 
 

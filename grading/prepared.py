@@ -122,6 +122,9 @@ class ReplyAnalysis:
     structure: float  # 0-1: how much the reply reads as statements rather than a list of keywords
     content_words: int
     nothing: bool  # empty, emoji only, or "不知道"
+    # clauses that go on under a condition ("如果没有激活函数，……，拟合不了非线性的函数"): what they
+    # say holds in that case only, so they state a point but never turn one around
+    conditional: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -431,6 +431,41 @@ def test_lists_and_tuples_swapped_in_short_clauses_is_marked_reversed(grader: Gr
     assert "元组可以修改，列表定义后不能修改" in render_text(feedback_for(result))
 
 
+# Complete answers of a fresh-user trial that were marked 说反了 (⚠) on a point they make.
+COMPLETE_ANSWERS_READ_RIGHT = [
+    (  # "牛顿法要算Hessian" shares only 牛顿法 with "牛顿法总是可以用，因为Hessian矩阵一定可逆"
+        "004-7ff62a",
+        "牛顿法要算Hessian，参数量是n的话Hessian就是n×n，计算复杂度比一阶梯度高太多，显存也存不下；"
+        "而且Hessian可能不可逆或者不正定，牛顿法没法直接用。所以深度学习基本都用一阶方法。",
+    ),
+    (  # "不会在前向时自动算" denies the computing, not the forward pass
+        "004-b26408",
+        "算梯度开销比较大，框架不会在前向时自动算，前向只是记录计算图；只有调用backward()才真正做反向传播，"
+        "把梯度算出来写到.grad里，所以在这之前.grad是None。另外backward是累加到.grad的，每次迭代要zero_grad清零。",
+    ),
+    (  # "拟合不了非线性的函数" holds under "如果没有激活函数"
+        "000-9ec2ae",
+        "为了引入非线性。如果没有激活函数，每一层都只是一次矩阵乘法（线性变换），多层叠起来还是一个矩阵相乘，"
+        "网络再深也等价于一个单层的线性模型，拟合不了非线性的函数。",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question_id", "answer"), COMPLETE_ANSWERS_READ_RIGHT)
+def test_a_complete_answer_is_not_marked_as_saying_the_opposite(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
+    result = grade(grader, bank, question_id, answer)
+    assert result.contradicted == [] and result.misconceptions == [], result
+    assert result.verdict >= Verdict.EXCELLENT, result
+
+
+def test_a_clause_sharing_only_the_subject_with_a_wrong_claim_does_not_state_it(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「牛顿法要算Hessian」 is close to 「牛顿法总是可以用」 by its rare subject word alone; the wrong
+    claim said outright is still named."""
+    assert grade(grader, bank, "004-7ff62a", "牛顿法要算Hessian").misconceptions == []
+    wrong = grade(grader, bank, "004-7ff62a", "牛顿法总是可以用，因为Hessian一定可逆")
+    assert [m.claim for m in wrong.misconceptions] == ["牛顿法总是可以用，因为Hessian矩阵一定可逆"], wrong
+
+
 def test_a_clause_turning_a_point_around_in_a_known_wrong_claims_words_names_it(grader: Grader, bank) -> None:  # noqa: ANN001
     """「输入层也算一层」 turns 「输入层没有权重，不算作一层」 around in the words of the curated
     「输入层也要算作网络的一层」 (its cosine alone is under the floor): the claim is named; the right

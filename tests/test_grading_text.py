@@ -185,6 +185,16 @@ def test_polarity_marks_the_negated_word(glossary: Glossary) -> None:
     assert p.negated == {"丢弃"}
 
 
+@pytest.mark.parametrize(
+    ("clause", "denied"),
+    [("框架不会在前向时自动算", "自动"), ("不会在训练时丢弃", "丢弃"), ("在测试时不会丢弃", "丢弃")],
+)
+def test_a_negation_before_a_phrase_of_time_denies_the_verb_after_it(glossary: Glossary, clause: str, denied: str) -> None:
+    """「不会在前向时自动算」 says 「在前向时不会自动算」: the negation is not about the forward pass."""
+    p = pol(clause, glossary)
+    assert denied in p.negated and not p.negated & {"前", "训练", "测试"}, p
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
