@@ -84,7 +84,7 @@ def contradicting_clauses(
                 continue
             if flips(claim, clause, glossary) % 2:
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
-                    continue
+                    continue  # true in the case its condition names only
                 # A clause that states another sub-claim (of any point), matching it at least as
                 # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
                 # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point

@@ -91,7 +91,8 @@ def normalize(text: str) -> str:
 
 
 def _ratio(found: re.Match[str]) -> str:
-    """"1比9", "一比一" as "1:9", "1:1" (a numeral of one character: 十比一 is 10:1)."""
+    """A ratio written with 比 ("1比9", "一比一") as "1:9", "1:1"; a Chinese numeral of one character
+    only (十比一 is 10:1, 二十比一 stays)."""
     sides = [side if side.isdigit() and side.isascii() else _numeral(side) for side in found.groups()]
     return found[0] if None in sides else f"{sides[0]}:{sides[1]}"
 
