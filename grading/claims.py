@@ -15,7 +15,8 @@ from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
 
-__all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point"]
+__all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point",
+           "parts_turn_around"]
 
 
 def _about(
@@ -269,6 +270,33 @@ def reversed_point(prepared: PreparedReference, index: int) -> int:
     if fixes is not None and len(fixes):
         closeness = closeness + np.max([prepared.variant_point_sims(row) for row in fixes], axis=0)
     return int(np.argmax(closeness))
+
+
+def parts_turn_around(prepared: PreparedReference, index: int, glossary: Glossary, *, share: float = 0.6) -> tuple[int, ...]:
+    """The key points a part of misconception `index` denies word for word (most of each other's
+    words, a negation flipped, no antonym swapped: "LN是对batch内……" says nothing against "BN是对
+    batch内……"): a claim that swaps two sides ("平方损失在0点不可导，绝对值损失处处可导") denies a
+    point with each half, not only its `reversed_point`."""
+    m = prepared.misconceptions[index]
+
+    def denies(claim: Polarity, part: Polarity, text: str) -> bool:
+        other_side = any(glossary.opposites.get(w, frozenset()) & (part.words - claim.words) for w in claim.words - part.words)
+        # 非 makes another term (非结构化数据), not a denial of the word (结构化的网络)
+        negated = {w for w in claim.words & part.words if (w in claim.negated) != (w in part.negated)}
+        terms = bool(negated) and all(f"非{w}" in text for w in negated)
+        return not other_side and not terms and flips(claim, part, glossary) % 2 == 1
+
+    found = []
+    for number, point in enumerate(prepared.points):
+        if any(
+            denies(claim, part, m.claim + point.text)
+            and _about(claim.words, point.word_weights, part, glossary, opposites=False) >= share
+            and _about(part.words, m.word_weights, claim, glossary, opposites=False) >= share
+            for claim in point.claims
+            for part in m.parts
+        ):
+            found.append(number)
+    return tuple(found)
 
 
 def right_statements(

@@ -206,8 +206,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
 
 def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
-    ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, and "并不相同"
-    as "不相同"."""
+    ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, "并不相同"
+    as "不相同", "不可|导" as "不|可导", and a negation before a phrase of time after it."""
     # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
     tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else (t,))])
     out: list[str] = []
@@ -224,6 +224,10 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             continue
         if following in _MUST_AFTER.get(token, ()):
             out.append(MUST)
+            skip = 1
+            continue
+        if token == "不可" and following in _ABLE:  # "不可|导" as "不|可导", the word "处处可导" says
+            out.extend(("不", token[1] + following))
             skip = 1
             continue
         if token[:1] == "并" and token[1:2] in _PREFIXES and len(token) > 2:
@@ -258,6 +262,10 @@ def _past_when(tokens: list[str]) -> list[str]:
             if end is not None and end + 1 < len(out):
                 out[i : end + 1] = [*out[i + 1 : end + 1], out[i]]
     return out
+
+
+# 可 + one of these is an adjective (可导, 可逆, 可行), which the segmenter keeps whole unless 不 comes first.
+_ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 
 
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".

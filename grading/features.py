@@ -366,7 +366,9 @@ def reply_features(
         contradiction=sum(p.contradicted for p in core) / len(core) if n_points else 0.0,
         conflict=sum(p.contradicted for p in points) / n_points if n_points else 0.0,
         misconceptions=misconceptions,
-        reversed_points=tuple(prepared.misconceptions[i].reversed_point for i in misconceptions),
+        reversed_points=tuple(
+            sorted({n for i in misconceptions for n in (prepared.misconceptions[i].reversed_point, *prepared.misconceptions[i].turned_points)})
+        ),
         lean=lean,
         lean_units=lean_units,
         relevance=float(sims.max()) if sims.size else 0.0,

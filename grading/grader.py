@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .claims import cruxes, reversed_point, right_statements, wrong_alone
+from .claims import cruxes, parts_turn_around, reversed_point, right_statements, wrong_alone
 from .contradiction import MODAL, Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
@@ -194,7 +194,10 @@ class Grader:
             subclaim_standing=np.array([len(c.words - {MODAL}) >= 3 and bool(c.words - demote) for c in every], dtype=bool),
         )
         # Which point each misconception turns around depends on the question alone: found once here.
-        marked = (replace(m, reversed_point=reversed_point(prepared, i)) for i, m in enumerate(prepared.misconceptions))
+        marked = (
+            replace(m, reversed_point=reversed_point(prepared, i), turned_points=parts_turn_around(prepared, i, self.glossary))
+            for i, m in enumerate(prepared.misconceptions)
+        )
         prepared = replace(prepared, misconceptions=tuple(marked))
         twin = reference.english() if english else None
         if twin is not None:

@@ -68,6 +68,8 @@ class PreparedMisconception:
     dependent: tuple[bool, ...] = ()  # per part: goes on about the part before ("……，也是在约束权重的大小")
     whole: Polarity | None = None  # the claim read as one statement, when it has several parts
     reversed_point: int = 0  # the key point a reply stating it turns around (claims.reversed_point)
+    turned_points: tuple[int, ...] = ()  # ... and any other its parts turn around word for word
+    # (claims.parts_turn_around: both points of a swap)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class ReplyFeatures:
     contradiction: float  # share of core points contradicted
     conflict: float = 0.0
     misconceptions: tuple[int, ...] = ()  # indices of the misconceptions the reply states
-    reversed_points: tuple[int, ...] = ()  # for each stated misconception, the key point it turns around
+    reversed_points: tuple[int, ...] = ()  # the key points the stated misconceptions turn around
     lean: float = 0.0  # reply vs the closest wrong claim minus vs the closest key point wording
     lean_units: float = 0.0  # the same over the reply's clauses
     relevance: float = 0.0  # the best similarity of any key point with the reply

@@ -466,6 +466,17 @@ def test_a_clause_sharing_only_the_subject_with_a_wrong_claim_does_not_state_it(
     assert [m.claim for m in wrong.misconceptions] == ["牛顿法总是可以用，因为Hessian矩阵一定可逆"], wrong
 
 
+def test_a_wrong_claim_that_swaps_two_sides_marks_both_points_it_denies(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「平方损失在0点不可导，而绝对值损失处处可导」 states the curated swap and denies both points: neither
+    is ticked ✓ beside the named claim."""
+    result = grade(grader, bank, "004-c2f841", "平方损失在0点不可导，而绝对值损失处处可导；另外平方损失对异常值更不敏感")
+    assert "平方损失在0点不可导，绝对值损失处处可导" in [m.claim for m in result.misconceptions], result
+    for fragment in ("绝对差值损失在误差为0的点不可导", "平方损失处处可导"):
+        assert result.points[point_number(bank, "004-c2f841", fragment)].status is PointStatus.CONTRADICTED, result
+    right = grade(grader, bank, "004-c2f841", "绝对值损失在0点不可导，平方损失处处可导，而且平方损失对大误差惩罚更重")
+    assert right.misconceptions == [] and right.contradicted == [], right
+
+
 def test_a_clause_turning_a_point_around_in_a_known_wrong_claims_words_names_it(grader: Grader, bank) -> None:  # noqa: ANN001
     """「输入层也算一层」 turns 「输入层没有权重，不算作一层」 around in the words of the curated
     「输入层也要算作网络的一层」 (its cosine alone is under the floor): the claim is named; the right

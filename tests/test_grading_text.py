@@ -195,6 +195,13 @@ def test_a_negation_before_a_phrase_of_time_denies_the_verb_after_it(glossary: G
     assert denied in p.negated and not p.negated & {"前", "训练", "测试"}, p
 
 
+def test_not_differentiable_denies_the_word_differentiable_says(glossary: Glossary) -> None:
+    """The segmenter cuts 「不可导」 as 不可|导 but keeps 「可导」 whole: both read the word 可导."""
+    assert pol("平方损失在0点不可导", glossary).negated == {"可导"}
+    assert flips(pol("平方损失处处可导", glossary), pol("平方损失在0点不可导", glossary), glossary) % 2 == 1
+    assert pol("元组不可修改", glossary).negated == {"修改", MODAL}  # a verb after 不可 stays "cannot"
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
