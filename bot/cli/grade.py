@@ -20,7 +20,6 @@ from grading.i18n import LANGUAGES
 from grading.grader import Grader, Reference
 from grading.result import GradeResult, NotGradable, Verdict
 from grading.settings import LanguageParams
-
 from questions.model import Question
 
 from ..engine.reveals import in_language
