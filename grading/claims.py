@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .contradiction import MODAL, Polarity, flips
+from .contradiction import MODAL, Polarity, antonym_swaps, flips
 from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
@@ -280,7 +280,7 @@ def parts_turn_around(prepared: PreparedReference, index: int, glossary: Glossar
     m = prepared.misconceptions[index]
 
     def denies(claim: Polarity, part: Polarity, text: str) -> bool:
-        other_side = any(glossary.opposites.get(w, frozenset()) & (part.words - claim.words) for w in claim.words - part.words)
+        other_side = antonym_swaps(claim, part, glossary) > 0
         # 非 makes another term (非结构化数据), not a denial of the word (结构化的网络)
         negated = {w for w in claim.words & part.words if (w in claim.negated) != (w in part.negated)}
         terms = bool(negated) and all(f"非{w}" in text for w in negated)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from .glossary import Glossary
 from .text import STOP_WORDS
 
-__all__ = ["Polarity", "polarity", "flips", "NEGATION_WINDOW", "MODAL", "MUST", "NOT_NEGATING"]
+__all__ = ["Polarity", "polarity", "flips", "antonym_swaps", "NEGATION_WINDOW", "MODAL", "MUST", "NOT_NEGATING"]
 
 NEGATION_WINDOW = 1  # a negation applies to the next content word: 不可|修改, 没有|激活函数
 
@@ -312,10 +312,12 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
         clause.before_than - point.before_than
     ) & point.after_than:
         count += 1
+    return count + antonym_swaps(point, clause, glossary)
+
+
+def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
+    """How many words of `point` the clause says the other side of instead (训练 -> 测试)."""
     opposites = glossary.opposites
-    for a in point.words - clause.words:
-        for b in opposites.get(a, ()):
-            if b in clause.words and b not in point.words:  # the point says a, the clause says b
-                count += 1
-    return count
+    # the point says a, the clause says b
+    return sum(b in clause.words and b not in point.words for a in point.words - clause.words for b in opposites.get(a, ()))
 
