@@ -70,12 +70,16 @@ def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dic
 
 def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, list[tuple[PointStatus, float]]]:
     """The 0-100 score and each point's status and score: the weighted features through the score
-    curve, then the scale's rules (every core point made: a pass; fewer than half: not; a reversed
-    core point or a stated misconception: capped)."""
+    curve (less its floor as the relevance gate closes), then the scale's rules (every core point
+    made: a pass; fewer than half: not; a reversed core point or a stated misconception: capped)."""
     named, statuses = feature_vector(features, params)
     w = params.score
     raw = w.intercept + sum(getattr(w, name) * value * (-1.0 if name in PENALTIES else 1.0) for name, value in named.items())
-    score = apply_curve(float(np.clip(raw * 100.0 * relevance_gate(features, params), 0.0, 100.0)), w.curve)
+    gate = relevance_gate(features, params)
+    score = apply_curve(float(np.clip(raw * 100.0 * gate, 0.0, 100.0)), w.curve)
+    # The curve's floor (~5) is what an on-subject wrong reply earns, not a reply that addresses
+    # nothing the reference says: the gate takes it back ("banana" scores 0).
+    score = max(0.0, score - (w.curve[0] if w.curve else 0.0) * (1.0 - gate))
     # Every core point clearly made is a pass, details missing or not; every point, excellent.
     bar = params.point.sure
     sure = [bar is not None and value >= bar and status is not PointStatus.CONTRADICTED for status, value in statuses]
