@@ -214,6 +214,15 @@ def test_grade_jsonl_with_positional_arguments_is_a_usage_error() -> None:
 # ---------------------------------------------------------------- grade ID ANSWER
 
 
+@pytest.mark.parametrize("answer", ["", "   ", "\n"])
+def test_grade_refuses_an_empty_answer_as_practice_does(answer: str) -> None:
+    """A blank answer on the command line is a slip (a shell variable that was not set): a usage
+    error that says so, not a score of 0. In --jsonl a blank answer is data and scores 0 (above)."""
+    result = mockbot("grade", LIST_TUPLE, answer)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "the answer is empty" in result.stderr and LIST_TUPLE in result.stderr
+
+
 def test_grade_prints_feedback_with_covered_and_missed_points(bank) -> None:  # noqa: ANN001
     result = mockbot("grade", LIST_TUPLE, "列表的值可以修改")
     assert result.exit_code == 0, result.output

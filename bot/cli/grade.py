@@ -211,6 +211,8 @@ def grade(app: _App, question_id: str | None, answer: str | None, jsonl: bool, l
         question = app.bank().get(question_id)  # type: ignore[arg-type]
         if question is None:
             _fail(f"no question with id {question_id!r} (see `mockbot bank list`)", ExitStatus.USAGE)
+        if not answer.strip():  # as `practice` does: an empty answer is a slip, not a reply worth 0
+            _fail(f'the answer is empty: give it in quotes after the question id (mockbot grade {question_id} "…")', ExitStatus.USAGE)
         try:
             result = grader.grade(reference_for(question), answer)  # type: ignore[arg-type]
         except NotGradable as exc:
