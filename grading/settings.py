@@ -104,9 +104,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5),
     ),
     score=ScoreWeights(
-        intercept=0.1368, points=0.0, core=0.2571, detail=0.1172, covered=0.1656, recall=0.1196, cosine=0.2592,
-        contradiction=0.0, misconception=0.3817, lean=0.243, lean_units=0.253, foreign=0.0188,
-        curve=(4.6, 17.5, 34.4, 60.0, 84.7, 90.0),
+        intercept=0.1373, points=0.0, core=0.2508, detail=0.1172, covered=0.168, recall=0.1215, cosine=0.2596,
+        contradiction=0.0, misconception=0.3819, lean=0.2399, lean_units=0.2527, foreign=0.0203,
+        curve=(4.6, 15.8, 34.7, 60.0, 84.8, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -34,6 +34,9 @@ _SPACES = re.compile(r"\s+")
 _KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
 # 1比1, 一比九 and 1:1 are the same ratio
 _NUMERALS = "〇一二三四五六七八九十"
+# A transpose as formulas write it ("QK^T", "W^{T}x", "A^⊤"): the word, which the glossary knows
+# (转置), rather than a stray "t" that no wording of a point says.
+_TRANSPOSE = re.compile(r"\^\s*(?:\{\s*[t⊤]\s*\}|⊤|t(?![a-z0-9]))")
 _RATIO = re.compile(rf"(?<![\d.{_NUMERALS}])([\d{_NUMERALS}]+)\s*比\s*([\d{_NUMERALS}]+)(?![\d.{_NUMERALS}])")  # not 0.1比0.01
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
 # Not 、: it joins the items of one claim (输入层、隐藏层都要算); nor a comma or colon between digits
@@ -77,14 +80,17 @@ def _long_not(match: re.Match[str]) -> str:
 
 
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, one spelling for kernel sizes, English negations
-    spelt out, single spaces.
+    """Full-width to half-width, lower case, one spelling for kernel sizes and transposes, English
+    negations spelt out, single spaces.
 
     >>> normalize("ＢＮ与 1*1 卷积"), normalize("It isn't, and lists can’t"), normalize("1比9还是一比一")
     ('bn与 1x1 卷积', 'it is not, and lists cannot', '1:9还是1:1')
+    >>> normalize("QK^T除以根号d"), normalize("W^{T}x")
+    ('qk transpose 除以根号d', 'w transpose x')
     """
     text = unicodedata.normalize("NFKC", text).lower()
     text = _KERNEL.sub(r"\1x\2", text)
+    text = _TRANSPOSE.sub(" transpose ", text)
     text = _RATIO.sub(_ratio, text)
     text = _SHORT_NOT.sub(_long_not, text)
     return _SPACES.sub(" ", text).strip()

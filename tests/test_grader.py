@@ -526,6 +526,21 @@ def test_a_bare_pick_of_an_either_or_question(grader: Grader, bank) -> None:  # 
     assert right.score > grade(grader, bank, "004-f99948", "结构化数据").score
 
 
+def test_a_complete_answer_writing_qk_transpose_states_no_misconception(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「QK^T」 was read as the words qk and t; "t" is in no right statement, so it made 「QK^T点积得到
+    注意力分数矩阵」 state 「QK^T得到的注意力分数矩阵本来就一定是对称的」 and capped a complete answer at 20."""
+    answer = (
+        "QK^T点积得到注意力分数矩阵，再用来对V加权。Q和K用不同的投影矩阵，相当于把输入映射到不同的特征空间，"
+        "增加了表达能力，算出来的注意力分数泛化更好；如果Q和K用同一个，QK^T就是对称矩阵，i对j和j对i的分数一样，"
+        "相当于投影到同一空间，表达能力差、加权效果不好"
+    )
+    result = grade(grader, bank, "000-dcd8aa", answer)
+    assert result.misconceptions == [] and result.verdict >= Verdict.GOOD, result
+    assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
+    wrong = grade(grader, bank, "000-dcd8aa", "QK^T得到的注意力分数矩阵本来就是对称的，所以Q和K用不用同一个矩阵都一样")
+    assert wrong.misconceptions and wrong.verdict is Verdict.MISSED, wrong
+
+
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
     """「1比1」, 「一比一」 and 「1：1」 (a full-width colon) pick the same side of 「……应该是1:1还是1:9？」
     as 「1:1」, and a full-width ratio does not cut its clause in two."""

@@ -88,6 +88,16 @@ def test_tokens_do_not_glue_a_comparisons_than_to_the_next_word() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "written"),
+    [("QK^T", "qk transpose"), ("W^{T}x", "w transpose x"), ("A^⊤B", "a transpose b"), ("Q K ^ T / √d", "q k transpose / √d"),
+     ("x^2", "x^2"), ("x^t2", "x^t2")],
+)
+def test_normalize_writes_a_transpose_as_the_word(text: str, written: str) -> None:
+    """「QK^T」 is Q, K and a transpose, not a word "t"; a power (x^2, x^t2) stays as typed."""
+    assert normalize(text) == written
+
+
+@pytest.mark.parametrize(
     ("text", "ratio"),
     [("1比1", "1:1"), ("1：9", "1:9"), ("一比一", "1:1"), ("十比一", "10:1"), ("比例 3 比 1", "比例 3:1"), ("0.1比0.01大", "0.1比0.01大")],
 )
