@@ -38,7 +38,9 @@ _NUMERALS = "〇一二三四五六七八九十"
 # (转置), rather than a stray "t" that no wording of a point says.
 _TRANSPOSE = re.compile(r"\^\s*(?:\{\s*[t⊤]\s*\}|⊤|t(?![a-z0-9]))")
 _RATIO = re.compile(rf"(?<![\d.{_NUMERALS}])([\d{_NUMERALS}]+)\s*比\s*([\d{_NUMERALS}]+)(?![\d.{_NUMERALS}])")  # not 0.1比0.01
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=[.:])\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
+# Not after an abbreviation's dot ("the gradient w.r.t. a matrix", "e.g. BN").
+_ABBREVIATION = "".join(rf"(?<!(?i:{a}))" for a in (r"w\.r\.t\.", r"\be\.g\.", r"\bi\.e\.", r"\betc\.", r"\bvs\.", r"\bcf\."))
+_SENTENCE_END = re.compile(rf"(?<=[。！？；!?;\n])|(?<=[.:]){_ABBREVIATION}\s+(?=[A-Za-z0-9\u4e00-\u9fff])")
 # Not 、: it joins the items of one claim (输入层、隐藏层都要算); nor a comma or colon between digits
 # (a ratio 1:1, a number 10,000).
 _CLAUSE_END = re.compile(r"(?<=[,:，：])(?![0-9])|(?<=(?<![0-9])[,:，：])")

@@ -541,6 +541,20 @@ def test_a_complete_answer_writing_qk_transpose_states_no_misconception(grader: 
     assert wrong.misconceptions and wrong.verdict is Verdict.MISSED, wrong
 
 
+def test_an_english_answer_writing_wrt_is_read_as_whole_sentences(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「Differentiating a vector w.r.t. | a matrix …」 was cut at the abbreviation's dot; the first half
+    alone stated 「反向传播求导时loss是一个向量」 and capped a complete English answer at 20."""
+    answer = (
+        "Because the loss is a scalar (we sum or average over the batch), and a scalar's gradient w.r.t. a parameter has "
+        "the same shape as the parameter. Differentiating a vector w.r.t. a matrix gives a higher-order tensor and through "
+        "many layers the dimensions blow up, so it becomes intractable."
+    )
+    result = grade(grader, bank, "004-413d9f", answer)
+    assert result.misconceptions == [] and result.verdict >= Verdict.GOOD, result
+    wrong = grade(grader, bank, "004-413d9f", "When we backpropagate, the loss we differentiate is a vector, one entry per sample.")
+    assert wrong.verdict is Verdict.MISSED, wrong
+
+
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
     """「1比1」, 「一比一」 and 「1：1」 (a full-width colon) pick the same side of 「……应该是1:1还是1:9？」
     as 「1:1」, and a full-width ratio does not cut its clause in two."""

@@ -77,6 +77,20 @@ def test_split_clauses_keeps_a_ratio_or_a_number_whole(text: str) -> None:
     assert split_clauses(text, fine=True) == [text]
 
 
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("The gradient w.r.t. a matrix is a tensor. It grows.", ["The gradient w.r.t. a matrix is a tensor.", "It grows."]),
+        ("Add a regulariser, e.g. dropout.", ["Add a regulariser,", "e.g. dropout."]),
+        ("BN vs. LN: BN uses the batch.", ["BN vs. LN:", "BN uses the batch."]),
+        ("Gradient W.R.T. the weights, i.e. dW.", ["Gradient W.R.T. the weights,", "i.e. dW."]),
+    ],
+)
+def test_split_clauses_does_not_end_a_sentence_at_an_abbreviation(text: str, clauses: list[str]) -> None:
+    """「Differentiating a vector w.r.t. | a matrix」 cut a claim from its object."""
+    assert split_clauses(text, fine=True) == clauses
+
+
 def test_split_clauses_cuts_at_a_colon_before_a_number() -> None:
     assert split_clauses("样本数：1000", fine=True) == ["样本数：", "1000"]
 
