@@ -36,6 +36,8 @@ class Polarity:
 
 # Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
 _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
+# "不会随batch size变大变小" says what "与批量大小无关" says: a negated "varies with" is a dismissal.
+_VARIES_WITH = frozenset({"随", "随着"})
 # Negations that follow their verb: "处理不了", "做不到".
 _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
 _PREFIXES = ("不", "没", "无", "非")
@@ -197,7 +199,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         if word not in negated:
             negated.add(word)
             plain.discard(word)
-    if dismissed or "关系" in negated:
+    if dismissed or not _VARIES_WITH.isdisjoint(negated) or "关系" in negated:
         return Polarity(frozenset(words), frozenset(words))
     mixed = negated & plain
     compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())

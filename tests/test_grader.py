@@ -555,6 +555,19 @@ def test_an_english_answer_writing_wrt_is_read_as_whole_sentences(grader: Grader
     assert wrong.verdict is Verdict.MISSED, wrong
 
 
+def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader: Grader, bank) -> None:  # noqa: ANN001
+    """A complete answer from a fresh-user trial: 「梯度的量级不会随batch size变大变小」 was ⚠ against
+    「求平均使梯度大小与批量大小无关」 and capped at 55; saying the gradient still grows is turned around."""
+    answer = (
+        "求平均之后梯度的量级不会随batch size变大变小，不会太大也不会太小，这样不管batch取多大梯度都差不多，"
+        "方便调学习率。不求平均也行，只是相当于学习率要除以n"
+    )
+    result = grade(grader, bank, "004-013952", answer)
+    assert result.verdict >= Verdict.GOOD and all(p.status is PointStatus.COVERED for p in result.points), result
+    wrong = grade(grader, bank, "004-013952", "求平均之后梯度还是会随batch size变大，所以batch大的时候学习率要调小")
+    assert wrong.points[1].status is PointStatus.CONTRADICTED and wrong.verdict is Verdict.MISSED, wrong
+
+
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
     """「1比1」, 「一比一」 and 「1：1」 (a full-width colon) pick the same side of 「……应该是1:1还是1:9？」
     as 「1:1」, and a full-width ratio does not cut its clause in two."""

@@ -226,6 +226,15 @@ def test_not_differentiable_denies_the_word_differentiable_says(glossary: Glossa
     assert pol("元组不可修改", glossary).negated == {"修改", MODAL}  # a verb after 不可 stays "cannot"
 
 
+@pytest.mark.parametrize("same", ["梯度不会随batch size变大变小", "梯度大小不随着batch size变化", "梯度和batch size没关系"])
+def test_not_varying_with_says_what_unrelated_says(glossary: Glossary, same: str) -> None:
+    """「不会随batch size变大变小」 dismisses the relation as 「与批量大小无关」 does; 「会随……变大」 turns it around."""
+    point = pol("梯度大小与批量大小无关", glossary)
+    assert flips(point, pol(same, glossary), glossary) % 2 == 0
+    assert flips(point, pol("梯度会随batch size变大", glossary), glossary) % 2 == 1
+    assert pol("测试时不随机丢弃", glossary).negated == {"随机"}  # 随机 is no "varies with"
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
