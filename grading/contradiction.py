@@ -38,6 +38,9 @@ class Polarity:
 _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
 # "不会随batch size变大变小" says what "与批量大小无关" says: a negated "varies with" is a dismissal.
 _VARIES_WITH = frozenset({"随", "随着"})
+# "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
+# it is read both ways, so that neither reading turns the other around.
+_LACKS = frozenset({"缺乏", "缺少"})
 # Negations that follow their verb: "处理不了", "做不到".
 _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
 _PREFIXES = ("不", "没", "无", "非")
@@ -113,6 +116,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     previous: str | None = None
     carried = 0  # the negations that applied to the previous word: "不会太大或者太小" denies both
     dismissed = False
+    lacking = False  # the next content word follows 缺乏
     than: set[str] | None = None  # the words after 比, once it is met
     # A negation with no word after it denies what came before: "什么额外操作都不用做" the extra work
     # (the words since 什么/任何), "测试时dropout不用" dropout.
@@ -131,6 +135,9 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             continue
         if token in _DISMISSALS:
             dismissed = True
+            continue
+        if token in _LACKS:
+            lacking = True
             continue
         if token in _AFTER_VERB:
             if previous is not None:
@@ -183,7 +190,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         elif topic is not None:
             topic.append(base)
         carried = pending if window else 0
-        if (pending + (1 if prefix else 0)) % 2:
+        if lacking:
+            negated.add(base)
+            plain.add(base)
+            lacking = False
+        elif (pending + (1 if prefix else 0)) % 2:
             negated.add(base)
         else:
             plain.add(base)

@@ -568,6 +568,18 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
     assert wrong.points[1].status is PointStatus.CONTRADICTED and wrong.verdict is Verdict.MISSED, wrong
 
 
+def test_no_prior_makes_the_point_that_says_there_is_a_lack_of_one(grader: Grader, bank) -> None:  # noqa: ANN001
+    """A complete answer from a fresh-user trial: 「类别之间的相似度我们没有先验」 was ⚠ against
+    「……类别间的相似度缺乏先验……」 and capped at 55."""
+    answer = (
+        "label是one-hot，交叉熵只关心真实类别的预测概率，越接近1 loss越小；MSE还要求其它类的概率越平均越好，"
+        "比如label [1,0,0]时MSE觉得[0.8,0.1,0.1]比[0.8,0.15,0.05]好，但类别之间的相似度我们没有先验，这个要求不合理。"
+        "从梯度看，softmax+MSE的梯度里有ŷ(1-ŷ)项，预测完全错的时候梯度接近0学不动；softmax+CE把这一项消掉了，错得越多梯度越大"
+    )
+    result = grade(grader, bank, "001-5943ff", answer)
+    assert result.verdict >= Verdict.GOOD and not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
+
+
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
     """「1比1」, 「一比一」 and 「1：1」 (a full-width colon) pick the same side of 「……应该是1:1还是1:9？」
     as 「1:1」, and a full-width ratio does not cut its clause in two."""

@@ -235,6 +235,18 @@ def test_not_varying_with_says_what_unrelated_says(glossary: Glossary, same: str
     assert pol("测试时不随机丢弃", glossary).negated == {"随机"}  # 随机 is no "varies with"
 
 
+@pytest.mark.parametrize(
+    ("point", "clause"),
+    [("类别间的相似度缺乏先验、难以量化", "类别之间的相似度我们没有先验"), ("深度学习虽然缺乏理论", "理论说不太清"), ("缺少标注数据", "标注数据不够")],
+)
+def test_a_lack_turns_nothing_around(glossary: Glossary, point: str, clause: str) -> None:
+    """「缺乏先验」 says 「没有先验」, and 「缺乏理论」 what 「理论说不太清」 says: the word after 缺乏/缺少 is
+    read both ways (mixed), so neither a negation nor its absence elsewhere flips it."""
+    lacking = pol(point, glossary)
+    assert lacking.mixed and not lacking.mixed & lacking.negated
+    assert flips(lacking, pol(clause, glossary), glossary) == 0
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
