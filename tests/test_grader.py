@@ -526,33 +526,38 @@ def test_a_bare_pick_of_an_either_or_question(grader: Grader, bank) -> None:  # 
     assert right.score > grade(grader, bank, "004-f99948", "结构化数据").score
 
 
-def test_a_complete_answer_writing_qk_transpose_states_no_misconception(grader: Grader, bank) -> None:  # noqa: ANN001
-    """「QK^T」 was read as the words qk and t; "t" is in no right statement, so it made 「QK^T点积得到
-    注意力分数矩阵」 state 「QK^T得到的注意力分数矩阵本来就一定是对称的」 and capped a complete answer at 20."""
-    answer = (
-        "QK^T点积得到注意力分数矩阵，再用来对V加权。Q和K用不同的投影矩阵，相当于把输入映射到不同的特征空间，"
-        "增加了表达能力，算出来的注意力分数泛化更好；如果Q和K用同一个，QK^T就是对称矩阵，i对j和j对i的分数一样，"
-        "相当于投影到同一空间，表达能力差、加权效果不好"
-    )
-    result = grade(grader, bank, "000-dcd8aa", answer)
+@pytest.mark.parametrize(
+    ("question_id", "answer", "wrong"),
+    [
+        pytest.param(
+            "000-dcd8aa",
+            "QK^T点积得到注意力分数矩阵，再用来对V加权。Q和K用不同的投影矩阵，相当于把输入映射到不同的特征空间，"
+            "增加了表达能力，算出来的注意力分数泛化更好；如果Q和K用同一个，QK^T就是对称矩阵，i对j和j对i的分数一样，"
+            "相当于投影到同一空间，表达能力差、加权效果不好",
+            "QK^T得到的注意力分数矩阵本来就是对称的，所以Q和K用不用同一个矩阵都一样",
+            id="qk-transpose",
+        ),
+        pytest.param(
+            "004-413d9f",
+            "Because the loss is a scalar (we sum or average over the batch), and a scalar's gradient w.r.t. a parameter has "
+            "the same shape as the parameter. Differentiating a vector w.r.t. a matrix gives a higher-order tensor and through "
+            "many layers the dimensions blow up, so it becomes intractable.",
+            "When we backpropagate, the loss we differentiate is a vector, one entry per sample.",
+            id="w.r.t.",
+        ),
+    ],
+)
+def test_a_complete_answer_states_no_misconception_through_a_notation(grader: Grader, bank, question_id: str, answer: str, wrong: str) -> None:  # noqa: ANN001
+    """Complete answers from a fresh-user trial, each capped at 20 by a false misconception: 「QK^T」
+    was read as the words qk and t, and "t", in no right statement, let 「QK^T点积得到注意力分数矩阵」
+    state 「QK^T得到的注意力分数矩阵本来就一定是对称的」; 「Differentiating a vector w.r.t. | a matrix」 was
+    cut at the abbreviation's dot, and its first half stated 「反向传播求导时loss是一个向量」. The wrong
+    claim, said, is still named."""
+    result = grade(grader, bank, question_id, answer)
     assert result.misconceptions == [] and result.verdict >= Verdict.GOOD, result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
-    wrong = grade(grader, bank, "000-dcd8aa", "QK^T得到的注意力分数矩阵本来就是对称的，所以Q和K用不用同一个矩阵都一样")
-    assert wrong.misconceptions and wrong.verdict is Verdict.MISSED, wrong
-
-
-def test_an_english_answer_writing_wrt_is_read_as_whole_sentences(grader: Grader, bank) -> None:  # noqa: ANN001
-    """「Differentiating a vector w.r.t. | a matrix …」 was cut at the abbreviation's dot; the first half
-    alone stated 「反向传播求导时loss是一个向量」 and capped a complete English answer at 20."""
-    answer = (
-        "Because the loss is a scalar (we sum or average over the batch), and a scalar's gradient w.r.t. a parameter has "
-        "the same shape as the parameter. Differentiating a vector w.r.t. a matrix gives a higher-order tensor and through "
-        "many layers the dimensions blow up, so it becomes intractable."
-    )
-    result = grade(grader, bank, "004-413d9f", answer)
-    assert result.misconceptions == [] and result.verdict >= Verdict.GOOD, result
-    wrong = grade(grader, bank, "004-413d9f", "When we backpropagate, the loss we differentiate is a vector, one entry per sample.")
-    assert wrong.verdict is Verdict.MISSED, wrong
+    said = grade(grader, bank, question_id, wrong)
+    assert said.misconceptions and said.verdict is Verdict.MISSED, said
 
 
 def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader: Grader, bank) -> None:  # noqa: ANN001
