@@ -166,7 +166,8 @@ def stated_misconceptions(
             # ... unless the reply turns a part around in a clause of its own ("牛顿法没法直接用"
             # against "牛顿法总是可以用，因为Hessian矩阵一定可逆", said loosely by "牛顿法要算Hessian").
             and not any(
-                part_sims[i, c] >= params.point.misconception_floor
+                # close to the part, or saying two of its words ("另外Hessian不一定正定甚至不可逆": 0.43)
+                (part_sims[i, c] >= params.point.misconception_floor or len((part.words & clause.words) - {MODAL}) >= 2)
                 and flips(part, clause, glossary) % 2
                 and _about(part.words, m.word_weights, clause, glossary, opposites=False) >= params.point.misconception_words
                 for i, part in enumerate(m.parts)

@@ -573,16 +573,32 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
     assert wrong.points[1].status is PointStatus.CONTRADICTED and wrong.verdict is Verdict.MISSED, wrong
 
 
-def test_no_prior_makes_the_point_that_says_there_is_a_lack_of_one(grader: Grader, bank) -> None:  # noqa: ANN001
-    """A complete answer from a fresh-user trial: 「类别之间的相似度我们没有先验」 was ⚠ against
-    「……类别间的相似度缺乏先验……」 and capped at 55."""
-    answer = (
-        "label是one-hot，交叉熵只关心真实类别的预测概率，越接近1 loss越小；MSE还要求其它类的概率越平均越好，"
-        "比如label [1,0,0]时MSE觉得[0.8,0.1,0.1]比[0.8,0.15,0.05]好，但类别之间的相似度我们没有先验，这个要求不合理。"
-        "从梯度看，softmax+MSE的梯度里有ŷ(1-ŷ)项，预测完全错的时候梯度接近0学不动；softmax+CE把这一项消掉了，错得越多梯度越大"
-    )
-    result = grade(grader, bank, "001-5943ff", answer)
-    assert result.verdict >= Verdict.GOOD and not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
+@pytest.mark.parametrize(
+    ("question_id", "answer"),
+    [
+        pytest.param(
+            "001-5943ff",
+            "label是one-hot，交叉熵只关心真实类别的预测概率，越接近1 loss越小；MSE还要求其它类的概率越平均越好，"
+            "比如label [1,0,0]时MSE觉得[0.8,0.1,0.1]比[0.8,0.15,0.05]好，但类别之间的相似度我们没有先验，这个要求不合理。"
+            "从梯度看，softmax+MSE的梯度里有ŷ(1-ŷ)项，预测完全错的时候梯度接近0学不动；softmax+CE把这一项消掉了，错得越多梯度越大",
+            id="没有先验-for-缺乏先验",
+        ),
+        pytest.param(
+            "004-7ff62a",
+            "牛顿法要算Hessian矩阵，参数量是n的话Hessian是n×n，计算复杂度和显存占用都是平方级，深度网络几百万上亿参数根本存不下、"
+            "算不动，求逆还是O(n³)；另外Hessian不一定正定甚至不可逆，非凸问题上牛顿法可能往鞍点走。所以用一阶方法，虽然迭代步数多但每步便宜",
+            id="不一定正定甚至不可逆",
+        ),
+    ],
+)
+def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
+    """Complete answers from fresh-user trials: 「类别之间的相似度我们没有先验」 was ⚠ against 「……类别间的
+    相似度缺乏先验……」 (capped at 55); 「牛顿法要算Hessian矩阵」 was read as the whole claim 「牛顿法总是可以
+    用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
+    two of its words, at a cosine (0.43) under the floor (capped at 20)."""
+    result = grade(grader, bank, question_id, answer)
+    assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
+    assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
 
 
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
