@@ -41,6 +41,9 @@ _VARIES_WITH = frozenset({"随", "随着"})
 # "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
 # it is read both ways, so that neither reading turns the other around.
 _LACKS = frozenset({"缺乏", "缺少"})
+# "Rarely" before a verb says as much as "hardly ever" ("卷积层很少加dropout"); after a noun it says
+# "few" ("参数很少") and denies nothing.
+_RARELY = frozenset({"很少", "极少", "较少", "鲜少"})
 # Negations that follow their verb: "处理不了", "做不到".
 _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
 _PREFIXES = ("不", "没", "无", "非")
@@ -153,6 +156,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             (negated if pending % 2 else plain).add(marker)
             if pending:
                 window, pending, denied = 0, 0, []
+            continue
+        if token in _RARELY:  # "卷积层很少加dropout" denies the adding; "参数很少" denies nothing
+            denied = []
+            pending += 1
+            window = NEGATION_WINDOW
             continue
         if token in negations or token in _NEGATED_MODALS:
             if token not in _NEGATED_MODALS:  # "不能" carries its own polarity

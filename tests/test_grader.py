@@ -589,13 +589,20 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "算不动，求逆还是O(n³)；另外Hessian不一定正定甚至不可逆，非凸问题上牛顿法可能往鞍点走。所以用一阶方法，虽然迭代步数多但每步便宜",
             id="不一定正定甚至不可逆",
         ),
+        pytest.param(
+            "004-083769",
+            "可以用，两者一般用在不同地方：BN主要用在卷积层后面，dropout基本只放在全连接层，卷积层很少加dropout。所以有BN的CNN在"
+            "最后的全连接层仍然可以用dropout。要注意dropout放在BN前面会造成训练测试方差不一致(variance shift)，一般放在BN之后或者只放在最后的FC",
+            id="很少加",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
     """Complete answers from fresh-user trials: 「类别之间的相似度我们没有先验」 was ⚠ against 「……类别间的
     相似度缺乏先验……」 (capped at 55); 「牛顿法要算Hessian矩阵」 was read as the whole claim 「牛顿法总是可以
     用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
-    two of its words, at a cosine (0.43) under the floor (capped at 20)."""
+    two of its words, at a cosine (0.43) under the floor (capped at 20); 「卷积层很少加dropout」 stated
+    「dropout一般加在卷积层之后」 (20)."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result

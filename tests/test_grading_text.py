@@ -247,6 +247,13 @@ def test_a_lack_turns_nothing_around(glossary: Glossary, point: str, clause: str
     assert flips(lacking, pol(clause, glossary), glossary) == 0
 
 
+def test_rarely_before_a_verb_denies_it_and_few_after_a_noun_denies_nothing(glossary: Glossary) -> None:
+    """「卷积层很少加dropout」 turns 「dropout一般加在卷积层之后」 around; 「参数很少」 says few, not none."""
+    assert flips(pol("dropout一般加在卷积层之后", glossary), pol("卷积层很少加dropout", glossary), glossary) % 2 == 1
+    assert pol("卷积层很少加dropout", glossary).negated == {"dropout"}
+    assert pol("1x1卷积的参数很少", glossary).negated == frozenset()
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
