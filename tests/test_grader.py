@@ -595,6 +595,12 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "最后的全连接层仍然可以用dropout。要注意dropout放在BN前面会造成训练测试方差不一致(variance shift)，一般放在BN之后或者只放在最后的FC",
             id="很少加",
         ),
+        pytest.param(
+            "004-7a7de9",
+            "SVM当年打败MLP，是因为它简单、基本不用怎么调参，有kernel和最大间隔那一套完善的数学理论，加上学术界大力推。后来深度学习又打败SVM，"
+            "虽然理论不完善，但数据和算力上来以后实际效果好太多，所以就流行起来了，也是发展阶段的问题。不过深度学习也没改变ML的核心：还是要搞数据、防overfitting、看误差",
+            id="打败-for-超过",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -602,7 +608,8 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     相似度缺乏先验……」 (capped at 55); 「牛顿法要算Hessian矩阵」 was read as the whole claim 「牛顿法总是可以
     用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
     two of its words, at a cosine (0.43) under the floor (capped at 20); 「卷积层很少加dropout」 stated
-    「dropout一般加在卷积层之后」 (20)."""
+    「dropout一般加在卷积层之后」 (20); 「深度学习又打败SVM」, true, was read as the first half of 「深度学习打败SVM是因为
+    它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20)."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
