@@ -296,15 +296,22 @@ _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
 _DEGREE_WORDS = frozenset({*_DEGREES, "太多", "太多地", "过多", "过多地", "特别", "多少"})
+_MORE = frozenset({"多", "多地"})
 
 
 def _unhedged(tokens: list[str]) -> list[str]:
     """The tokens with a negation's degree word dropped, whether jieba glued them ("不太会" -> "不会",
     "不太" -> "不") or split them ("不" | "太行" -> "不行": a no said softly, not the mountains)."""
     out: list[str] = []
+    hedged = False  # the last token was a degree word dropped after a negation
     for i, token in enumerate(tokens):
         if out and out[-1][:1] in "不没" and token in _DEGREE_WORDS and i + 1 < len(tokens):
+            hedged = True
             continue  # "并不会太多地影响权重": "不会影响", said softly (a last "不会太多" stays a claim on 太多)
+        if hedged and token in _MORE and i + 1 < len(tokens):
+            hedged = False
+            continue  # ... and cut as 太|多: "不会太多影响前一层的权重"
+        hedged = False
         if out and out[-1] == "不" and token.startswith(_DEGREES):
             token = out.pop() + token
         degree = next((d for d in _DEGREES if token.startswith(d, 1)), None) if token[:1] == "不" else None

@@ -254,6 +254,14 @@ def test_rarely_before_a_verb_denies_it_and_few_after_a_noun_denies_nothing(glos
     assert pol("1x1卷积的参数很少", glossary).negated == frozenset()
 
 
+@pytest.mark.parametrize("clause", ["BN并不会太多地影响前一层的权重", "BN不会太多影响前一层的权重大小"])
+def test_a_negation_softened_by_too_much_denies_the_verb(glossary: Glossary, clause: str) -> None:
+    """「不会太多影响」 is 「不会影响」 said softly, whether jieba keeps 太多 whole or cuts it as 太|多;
+    a last 「不会太多」 stays a claim on 多."""
+    assert pol(clause, glossary).negated == {"影响"}
+    assert pol("参数不会太多", glossary).negated == {"多"}
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
