@@ -15,7 +15,7 @@ __all__ = ["build_grader", "reference_for", "english_reference", "point_ref", "w
 
 def point_ref(point: KeyPoint) -> Point:
     """A bank key point as the grader sees it."""
-    return Point(point.text, core=point.core, aliases=tuple(point.aliases), en=point.en or "")
+    return Point(point.text, core=point.core, aliases=tuple(point.aliases), en=point.en or "", gist=point.gist or "")
 
 
 def reference_for(question: Question) -> Reference:

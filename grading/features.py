@@ -262,12 +262,14 @@ def _statement_share(raw: str, tokens_: list[str]) -> float:
     return min(1.0, sum(t in STOP_WORDS for t in tokens_) / len(tokens_) / 0.08)
 
 
-def _lean_sides(prepared: PreparedReference, sims: np.ndarray, foreign: bool) -> tuple[np.ndarray, np.ndarray]:
+def _lean_sides(
+    prepared: PreparedReference, sims: np.ndarray, foreign: bool, translated: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
     """What a reply's lean is measured between: rows of `sims` (the points' wordings x the reply's
-    units) and the wrong claims' vectors. A reply in the other language is weighed in one language:
-    the English wordings of both where the bank has them, else the Chinese ones of both (a cosine
-    across languages runs lower, so mixing them tilts the lean)."""
-    translated = prepared.translated
+    units; `translated` marks those in the other language) and the wrong claims' vectors. A reply in
+    the other language is weighed in one language: the English wordings of both where the bank has
+    them, else the Chinese ones of both (a cosine across languages runs lower, so mixing them tilts
+    the lean)."""
     if foreign and translated is not None and translated.any():
         if prepared.translated_claim_vectors is not None:
             return sims[translated], prepared.translated_claim_vectors
@@ -305,7 +307,12 @@ def reply_features(
 ) -> ReplyFeatures:
     """The features of one reply. `unit_vectors` has one row per `reply.units`, the last row being
     the whole reply (as written) when the reply has more than two clauses or opens with a bare answer."""
-    sims = prepared.variant_vectors @ unit_vectors.T  # variants x units
+    # A point's gist (「局部连接」) is a wording for a terse reply only.
+    terse = 0 < params.point.gist_words and reply.content_words <= params.point.gist_words
+    wordings = slice(None) if terse or prepared.variant_gist is None else ~prepared.variant_gist
+    sims = prepared.variant_vectors[wordings] @ unit_vectors.T  # variants x units
+    variant_point = prepared.variant_point[wordings]
+    translated = prepared.translated[wordings] if prepared.translated is not None else None
     n_points = len(prepared.points)
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
     # Contradiction cues look at single clauses that state something (not 如果…/不然…).
@@ -315,7 +322,7 @@ def reply_features(
     points = []
     turned: dict[int, set[int]] = {}  # point -> the clauses that turn it around
     for number, point in enumerate(prepared.points):
-        rows = np.flatnonzero(prepared.variant_point == number)
+        rows = np.flatnonzero(variant_point == number)
         # A wording as a whole, or one of its clauses that says something of its own: "不一定会随机
         # 剔除" says the first clause of "不一定随机剔除，最后不足一个批量的数据有几种处理方式" (0.38
         # with the whole point); "对时序数据" and "list不能hash" are no claims alone.
@@ -325,7 +332,8 @@ def reply_features(
         similarity = float(block.max()) if block.size else 0.0
         flipped = turned[number] = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
-        coverage = max(_coverage(k, reply, flipped) for k in point.keyword_sets) * reply.structure
+        sets = [k for i, k in enumerate(point.keyword_sets) if terse or i != point.gist]
+        coverage = max(_coverage(k, reply, flipped) for k in sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
     misconceptions = stated_misconceptions(prepared, reply, claims, unit_vectors, claim_sims, glossary, params)
     misconceptions = tuple(sorted({*misconceptions, *reversals_stated(prepared, reply, turned, glossary, params)}))
@@ -354,7 +362,7 @@ def reply_features(
     if prepared.claim_vectors is not None and len(prepared.misconceptions):
         # A reply closer to a known wrong claim than to any wording of a key point leans wrong
         # (a weak cue on its own: embeddings hardly see negation; the score weighs it).
-        rows, wrong = _lean_sides(prepared, sims, foreign)
+        rows, wrong = _lean_sides(prepared, sims, foreign, translated)
         lean = float((wrong @ whole).max() - rows[:, -1].max())
         lean_units = float((wrong @ unit_vectors.T).max() - rows.max())
     return ReplyFeatures(

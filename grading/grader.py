@@ -39,7 +39,7 @@ def _spread_shared_keywords(points: list[PreparedPoint]) -> list[PreparedPoint]:
     about which point a reply makes: its weight is divided by the number of points that have it."""
     owners: dict[str, int] = {}
     for point in points:
-        for word in {w for k in point.keyword_sets for w in k.words}:
+        for word in {w for i, k in enumerate(point.keyword_sets) if i != point.gist for w in k.words}:
             owners[word] = owners.get(word, 0) + 1
     if not any(count > 1 for count in owners.values()):
         return points
@@ -169,6 +169,7 @@ class Grader:
                 [language == "zh" and v == q.en != q.text for q, p in zip(points, prepared_points) for v in p.variants],
                 dtype=bool,
             ),
+            variant_gist=np.array([i == p.gist for p in prepared_points for i in range(len(p.variants))], dtype=bool),
             reference_vector=vectors[at_reference][0],
             demoted_reference_vector=vectors[at_demoted][0] if at_demoted else None,
             question_vector=vectors[at_question][0],
@@ -244,6 +245,7 @@ class Grader:
             word_weights={w: self.idf(w) for w in words},
             claims=claims,
             claim_groups=tuple(tuple(dict.fromkeys(texts.index(c) for c in g)) for g in _subclaim_groups(point) if g),
+            gist=point.gist_variant,
         )
 
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:

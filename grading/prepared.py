@@ -39,6 +39,7 @@ class PreparedPoint:
     word_weights: dict[str, float]  # IDF of each content word: rare words decide what a clause is about
     claims: tuple[Polarity, ...] = ()  # the point's sub-claims (its text and aliases cut into clauses)
     claim_groups: tuple[tuple[int, ...], ...] = ()  # for its text and each alias, the indices of its sub-claims
+    gist: int | None = None  # the variant that is the point's gist, weighed for short replies only
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -99,11 +100,13 @@ class PreparedReference:
     english: PreparedReference | None = None  # the points and misconceptions in their English wordings,
     # with this reference's model: which wrong claims an English reply states (`Reference.english`)
     english_misconceptions: tuple[int, ...] = ()  # for each of `english`'s misconceptions, its index here
+    variant_gist: np.ndarray | None = None  # per row of variant_vectors: is it a point's gist?
 
     def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
-        """Each point's best cosine with `vector` over its wordings."""
+        """Each point's best cosine with `vector` over its wordings (its gist aside)."""
         sims = self.variant_vectors @ vector
-        return np.array([sims[self.variant_point == i].max() for i in range(len(self.points))])
+        full = self.variant_gist is None or ~self.variant_gist
+        return np.array([sims[(self.variant_point == i) & full].max() for i in range(len(self.points))])
 
     @property
     def point_vectors(self) -> np.ndarray:

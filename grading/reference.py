@@ -20,17 +20,29 @@ class Point:
     """A key point: a claim the reply should make.
 
     `core` points decide a pass; `aliases` (other wordings, e.g. colloquial ones) and `en` (the
-    point in English) count like the text: a reply is compared with the closest of them.
+    point in English) count like the text: a reply is compared with the closest of them. `gist`, the
+    point in a few words (「局部连接」), is how a terse reply says it: a wording for short replies only.
     """
 
     text: str
     core: bool = True
     aliases: tuple[str, ...] = ()
     en: str = ""
+    gist: str = ""
 
     @property
     def variants(self) -> tuple[str, ...]:
-        """The text and every other wording of it, without repeats."""
+        """The text and every other wording of it, without repeats; the gist last, when it is another."""
+        return self._wordings + ((self.gist,) if self.gist_variant is not None else ())
+
+    @property
+    def gist_variant(self) -> int | None:
+        """The index of the gist in `variants`, or None when it is no wording of its own."""
+        wordings = self._wordings
+        return len(wordings) if self.gist.strip() and self.gist not in wordings else None
+
+    @property
+    def _wordings(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(v for v in (self.text, *self.aliases, self.en) if v and v.strip()))
 
 

