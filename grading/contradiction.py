@@ -36,8 +36,9 @@ class Polarity:
 
 # Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
 _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
-# "不会随batch size变大变小" says what "与批量大小无关" says: a negated "varies with" is a dismissal.
-_VARIES_WITH = frozenset({"随", "随着"})
+# A relation denied dismisses as those words do: "没有什么关系", and "不会随batch size变大变小" (a
+# negated "varies with") says what "与批量大小无关" says.
+_RELATIONS = frozenset({"关系", "随", "随着"})
 # "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
 # it is read both ways, so that neither reading turns the other around.
 _LACKS = frozenset({"缺乏", "缺少"})
@@ -157,13 +158,10 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             if pending:
                 window, pending, denied = 0, 0, []
             continue
-        if token in _RARELY:  # "卷积层很少加dropout" denies the adding; "参数很少" denies nothing
-            denied = []
-            pending += 1
-            window = NEGATION_WINDOW
-            continue
-        if token in negations or token in _NEGATED_MODALS:
-            if token not in _NEGATED_MODALS:  # "不能" carries its own polarity
+        if token in negations or token in _NEGATED_MODALS or token in _RARELY:
+            if token in _RARELY:  # "卷积层很少加dropout" denies the adding; "参数很少" (few) denies nothing
+                denied = []
+            elif token not in _NEGATED_MODALS:  # "不能" carries its own polarity
                 denied = _denied_before(topic, previous)
             pending += 1
             window = NEGATION_WINDOW
@@ -218,7 +216,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         if word not in negated:
             negated.add(word)
             plain.discard(word)
-    if dismissed or not _VARIES_WITH.isdisjoint(negated) or "关系" in negated:
+    if dismissed or not _RELATIONS.isdisjoint(negated):
         return Polarity(frozenset(words), frozenset(words))
     mixed = negated & plain
     compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())

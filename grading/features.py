@@ -332,7 +332,7 @@ def reply_features(
         similarity = float(block.max()) if block.size else 0.0
         flipped = turned[number] = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
-        sets = [k for i, k in enumerate(point.keyword_sets) if terse or i != point.gist]
+        sets = point.keyword_sets if terse else point.full_keyword_sets
         coverage = max(_coverage(k, reply, flipped) for k in sets) * reply.structure
         points.append(PointFeatures(coverage, similarity, contradicted, point.core, len(point.keywords)))
     misconceptions = stated_misconceptions(prepared, reply, claims, unit_vectors, claim_sims, glossary, params)

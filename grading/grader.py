@@ -39,7 +39,7 @@ def _spread_shared_keywords(points: list[PreparedPoint]) -> list[PreparedPoint]:
     about which point a reply makes: its weight is divided by the number of points that have it."""
     owners: dict[str, int] = {}
     for point in points:
-        for word in {w for i, k in enumerate(point.keyword_sets) if i != point.gist for w in k.words}:
+        for word in {w for k in point.full_keyword_sets for w in k.words}:
             owners[word] = owners.get(word, 0) + 1
     if not any(count > 1 for count in owners.values()):
         return points

@@ -42,6 +42,11 @@ class PreparedPoint:
     gist: int | None = None  # the variant that is the point's gist, weighed for short replies only
 
     @property
+    def full_keyword_sets(self) -> tuple[KeywordSet, ...]:
+        """The keyword sets of the point's full wordings: all but its gist's."""
+        return tuple(k for i, k in enumerate(self.keyword_sets) if i != self.gist)
+
+    @property
     def keywords(self) -> tuple[str, ...]:
         """The keywords of the point's own text."""
         return self.keyword_sets[0].words

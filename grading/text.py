@@ -32,11 +32,11 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _SPACES = re.compile(r"\s+")
 # 1*1, 1x1, 1×1, 1 X 1 are the same kernel size
 _KERNEL = re.compile(r"(\d)\s*[*x×X✕]\s*(\d)")
-# 1比1, 一比九 and 1:1 are the same ratio
-_NUMERALS = "〇一二三四五六七八九十"
 # A transpose as formulas write it ("QK^T", "W^{T}x", "A^⊤"): the word, which the glossary knows
 # (转置), rather than a stray "t" that no wording of a point says.
 _TRANSPOSE = re.compile(r"\^\s*(?:\{\s*[t⊤]\s*\}|⊤|t(?![a-z0-9]))")
+# 1比1, 一比九 and 1:1 are the same ratio
+_NUMERALS = "〇一二三四五六七八九十"
 _RATIO = re.compile(rf"(?<![\d.{_NUMERALS}])([\d{_NUMERALS}]+)\s*比\s*([\d{_NUMERALS}]+)(?![\d.{_NUMERALS}])")  # not 0.1比0.01
 # Not after an abbreviation's dot ("the gradient w.r.t. a matrix", "e.g. BN").
 _ABBREVIATION = "".join(rf"(?<!(?i:{a}))" for a in (r"w\.r\.t\.", r"\be\.g\.", r"\bi\.e\.", r"\betc\.", r"\bvs\.", r"\bcf\."))
