@@ -796,6 +796,8 @@ OWN_WORDS_WRONG = [
     ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
     # a must ("一定要") where the right statement says "可以"
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
+    # 没法用: jieba keeps it whole, and it is 无法 (cannot), not 没 denying 法用
+    ("004-682648", "不行，同一个网络不同层没法用不同的学习率，优化器只支持一个全局lr", "同一个网络的不同层不能使用不同的学习率"),
     # English replies to Chinese questions, read against the misconceptions' English wordings
     ("004-c2f841", "The absolute loss isn't differentiable anywhere, so you can't use gradient descent on it.", "绝对值损失处处不可导"),
     ("004-a76d2b", "A small batch gives an inaccurate estimate of the gradient, so the final model will always be worse.", "batch太小梯度不准"),

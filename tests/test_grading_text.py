@@ -262,6 +262,13 @@ def test_a_negation_softened_by_too_much_denies_the_verb(glossary: Glossary, cla
     assert pol("参数不会太多", glossary).negated == {"多"}
 
 
+@pytest.mark.parametrize("clause", ["不同层没法用不同的学习率", "不同层没办法用不同的学习率", "不同层没有办法用不同的学习率"])
+def test_no_way_to_is_cannot(glossary: Glossary, clause: str) -> None:
+    """「没法用」 (one token to jieba) and 「没(有)办法用」 say what 「无法用」 says; 「可以用」 is their other side."""
+    assert pol(clause, glossary) == pol("不同层无法用不同的学习率", glossary)
+    assert flips(pol("不同层可以用不同的学习率", glossary), pol(clause, glossary), glossary) % 2 == 1
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
