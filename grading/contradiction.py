@@ -230,7 +230,7 @@ _CANNOT = {("没", "办法"): "没法", ("没有", "办法"): "没法"}
 def _modal_split(token: str) -> tuple[str, ...]:
     """"没法用" as 没法|用, so that the modal carries the negation and the verb stays a word."""
     for modal in ("没法", "无法", "不能"):
-        if token.startswith(modal) and len(token) > len(modal) and not token.isascii():
+        if token not in _MUSTS and token.startswith(modal) and len(token) > len(modal) and not token.isascii():
             return modal, token[len(modal) :]
     return (token,)
 
