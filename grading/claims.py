@@ -7,6 +7,7 @@ on their own and which of their words make them wrong."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from .contradiction import MODAL, Polarity, antonym_swaps, flips
 from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
+from .text import ends_sentence
 
 __all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point",
            "parts_turn_around"]
@@ -130,6 +132,9 @@ def stated_misconceptions(
     said = [reply.clauses[reply.unit_clauses[u][0]] for u in claims]
     # The clause before each: "During training, | dropout randomly drops neurons" is about training.
     before = [reply.clauses[i - 1] if (i := reply.unit_clauses[u][0]) else None for u in claims]
+    # ... and whether it is of the same sentence: "dropout就是随机把权重置0，而且一旦丢掉就永久剪掉了"
+    # leaves the subject of its second clause to the first.
+    same_sentence = [bool(i) and not ends_sentence(reply.units[i - 1]) for i in (reply.unit_clauses[u][0] for u in claims)]
     point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):
@@ -142,7 +147,8 @@ def stated_misconceptions(
         # it is right on its own and said word for word.
         stated = [
             _states_part(
-                part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong
+                part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
+                same_sentence=same_sentence, question_words=prepared.demote,
             )
             for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
         ]
@@ -220,6 +226,8 @@ def _states_part(
     p: PointParams,
     *,
     strict: bool = True,
+    same_sentence: Sequence[bool] = (),
+    question_words: frozenset[str] = frozenset(),
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -230,6 +238,12 @@ def _states_part(
             break
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
+        context = before[best]
+        if (crux - question_words) & clause.words and context is not None and same_sentence and same_sentence[best]:
+            # The subject may be left to the clause before, when this one says what makes the claim
+            # wrong in words of its own ("结构和数据一样" only repeats the question's premise).
+            subject = replace(clause, words=clause.words | context.words)
+            words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
             continue
         if len((part.words & clause.words) - {MODAL}) < least:
@@ -241,7 +255,6 @@ def _states_part(
             continue
         # A word of the claim left unsaid whose other side the clause before says: "During training,
         # dropout randomly drops neurons" does not say it drops them at test time.
-        context = before[best]
         unsaid = part.words - clause.words
         if context is not None and any(glossary.opposites.get(w, frozenset()) & context.words for w in unsaid):
             continue

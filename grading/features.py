@@ -31,7 +31,7 @@ from .fuzzy import ReplyIndex, keyword_score, knows_any
 from .glossary import Glossary
 from .prepared import KeywordSet, PointFeatures, PreparedReference, ReplyAnalysis, ReplyFeatures
 from .settings import LanguageParams
-from .text import STOP_WORDS, normalize, polarity_tokens, reply_clauses, tokens
+from .text import STOP_WORDS, ends_sentence, normalize, polarity_tokens, reply_clauses, tokens
 
 __all__ = ["analyse_reply", "reply_features", "demoted_text", "is_hypothetical"]
 
@@ -49,7 +49,6 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _CONDITIONS = "不然|否则|要不然|要不|如果|假如|假设|若|万一|otherwise|if|without|unless"
 _HYPOTHETICAL = re.compile(rf"^({_CONDITIONS}|(并|也)?不是说)|的话|\bif\b|\bwithout\b", re.I)
 _CONDITION = re.compile(rf"^({_CONDITIONS})|的话", re.I)  # ... that governs the clauses after it
-_ENDS_SENTENCE = re.compile(r"[。！？；!?;\n]\s*$")
 _CONCLUSION = re.compile(r"^\s*(所以|因此|因而|于是|但|但是|可是|然而|而|总之|so\b|but\b|hence\b|therefore\b)", re.I)
 # What may trail a bare answer: particles and punctuation ("能用啊", "不能。").
 _TRAILING = r"[啊呀吧的呢哦嗯了,，.。!！\s]"
@@ -233,7 +232,7 @@ def analyse_reply(
     # up to a conclusion drawn from it ("……，所以一般用ReLU").
     conditional = set()
     for i in [i for i in sorted(hypothetical) if i < len(clauses) and _CONDITION.search(normalize(clauses[i]))]:
-        while not _ENDS_SENTENCE.search(clauses[i]) and i + 1 < len(clauses) and not _CONCLUSION.match(clauses[i + 1]):
+        while not ends_sentence(clauses[i]) and i + 1 < len(clauses) and not _CONCLUSION.match(clauses[i + 1]):
             i += 1
             conditional.add(i)
     return ReplyAnalysis(

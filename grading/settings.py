@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=12,
     ),
     score=ScoreWeights(
-        intercept=0.0998, points=0.0, core=0.2337, detail=0.1189, covered=0.1759, recall=0.1191, cosine=0.3125,
-        contradiction=0.0, misconception=0.3765, lean=0.2334, lean_units=0.2591, foreign=0.0406,
-        curve=(1.7, 13.0, 34.6, 59.8, 85.3, 89.6),
+        intercept=0.1007, points=0.0, core=0.2293, detail=0.1219, covered=0.1804, recall=0.1092, cosine=0.3146,
+        contradiction=0.0, misconception=0.3806, lean=0.2315, lean_units=0.2521, foreign=0.0412,
+        curve=(1.7, 12.0, 35.1, 60.6, 84.9, 89.6),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -24,6 +24,7 @@ __all__ = [
     "tokens",
     "content_words",
     "clause_tokens",
+    "ends_sentence",
     "STOP_WORDS",
 ]
 
@@ -285,6 +286,18 @@ def polarity_tokens(text: str) -> list[str]:
     if found is None:
         return tokens(text)
     return [*tokens(text[: found.start()]), "比", *tokens(text[found.end() :])]
+
+
+_ENDS_SENTENCE = re.compile(r"[。！？；!?;\n]\s*$")
+
+
+def ends_sentence(clause: str) -> bool:
+    """Does a clause (as `reply_clauses` cuts it, its punctuation kept) end its sentence?
+
+    >>> ends_sentence("训练时随机丢弃。"), ends_sentence("训练时随机丢弃，")
+    (True, False)
+    """
+    return bool(_ENDS_SENTENCE.search(clause))
 
 
 _CLAUSE_MARK = re.compile(r"[。！？；!?;\n，,：:]|\.\s")

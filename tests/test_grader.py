@@ -603,6 +603,12 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "虽然理论不完善，但数据和算力上来以后实际效果好太多，所以就流行起来了，也是发展阶段的问题。不过深度学习也没改变ML的核心：还是要搞数据、防overfitting、看误差",
             id="打败-for-超过",
         ),
+        pytest.param(
+            "004-1bd17b",
+            "主要是降低了方差。最终模型=统计模型（结构定义）+数值优化的结果，结构和数据一样，但随机初始化不同，优化到的解就不同。每"
+            "个模型的偏差差不多，但各自带着不同的随机噪声，把n个模型平均一下噪声能抵消一部分，方差就下降了，所以通常效果更好。不过也不能说一定会更好",
+            id="premise-with-its-subject-before",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -611,7 +617,9 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
     two of its words, at a cosine (0.43) under the floor (capped at 20); 「卷积层很少加dropout」 stated
     「dropout一般加在卷积层之后」 (20); 「深度学习又打败SVM」, true, was read as the first half of 「深度学习打败SVM是因为
-    它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20)."""
+    它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20); 「结构和数据一样，」
+    read with the clause before it (「最终模型=统计模型……」) must not state 「同样结构同样数据训练出的模型都一样」:
+    it repeats the question's premise, not what makes the claim wrong."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
@@ -796,6 +804,8 @@ OWN_WORDS_WRONG = [
     ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
     # a must ("一定要") where the right statement says "可以"
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
+    # the subject left to the clause before, in the same sentence
+    ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # 没法用: jieba keeps it whole, and it is 无法 (cannot), not 没 denying 法用
     ("004-682648", "不行，同一个网络不同层没法用不同的学习率，优化器只支持一个全局lr", "同一个网络的不同层不能使用不同的学习率"),
     # English replies to Chinese questions, read against the misconceptions' English wordings
