@@ -42,6 +42,9 @@ _RELATIONS = frozenset({"关系", "随", "随着"})
 # "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
 # it is read both ways, so that neither reading turns the other around.
 _LACKS = frozenset({"缺乏", "缺少"})
+# "防止看到未来的词" says what "为了不看到未来的词" says, and also names the thing prevented
+# ("防止过拟合" is a claim about 过拟合 that "过拟合减少" agrees with): read both ways, like 缺乏.
+_PREVENTS = frozenset({"防止", "避免", "阻止", "以免", "以防", "防范"})
 # "Rarely" before a verb says as much as "hardly ever" ("卷积层很少加dropout"); after a noun it says
 # "few" ("参数很少") and denies nothing.
 _RARELY = frozenset({"很少", "极少", "较少", "鲜少"})
@@ -140,7 +143,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         if token in _DISMISSALS:
             dismissed = True
             continue
-        if token in _LACKS:
+        if token in _LACKS or token in _PREVENTS:
             lacking = True
             continue
         if token in _AFTER_VERB:

@@ -247,6 +247,19 @@ def test_a_lack_turns_nothing_around(glossary: Glossary, point: str, clause: str
     assert flips(lacking, pol(clause, glossary), glossary) == 0
 
 
+@pytest.mark.parametrize(
+    ("point", "clause", "opposite"),
+    [
+        ("decoder的mask是为了不看到未来的词", "decoder的mask是为了防止看到未来的token", "decoder的mask是为了看到未来的词"),
+        ("dropout让模型不容易过拟合", "dropout可以避免模型过拟合", "dropout让模型容易过拟合"),
+    ],
+)
+def test_preventing_turns_nothing_around(glossary: Glossary, point: str, clause: str, opposite: str) -> None:
+    """「防止看到」 says what 「不看到」 says, and names what it prevents: read both ways, like 缺乏."""
+    assert flips(pol(point, glossary), pol(clause, glossary), glossary) == 0
+    assert flips(pol(opposite, glossary), pol(point, glossary), glossary) % 2 == 1  # the control
+
+
 def test_rarely_before_a_verb_denies_it_and_few_after_a_noun_denies_nothing(glossary: Glossary) -> None:
     """「卷积层很少加dropout」 turns 「dropout一般加在卷积层之后」 around; 「参数很少」 says few, not none."""
     assert flips(pol("dropout一般加在卷积层之后", glossary), pol("卷积层很少加dropout", glossary), glossary) % 2 == 1
