@@ -321,10 +321,28 @@ def right_statements(
     return [(c, p.word_weights) for p in points for c in p.claims] + [(c, m.word_weights) for c in m.correction_parts]
 
 
-def cruxes(parts: Sequence[Polarity], rights: Sequence[Polarity]) -> tuple[frozenset[str], ...]:
-    """Each part's words that no right statement uses: what a clause must say to state the part."""
+def cruxes(
+    parts: Sequence[Polarity], rights: Sequence[Polarity], corrections: Sequence[Polarity] = (), glossary: Glossary | None = None
+) -> tuple[frozenset[str], ...]:
+    """Each part's words that no right statement uses: what a clause must say to state the part.
+    A part whose every word a right statement uses has for crux the words whose other side (an
+    antonym) a clause of its correction says about the same thing (two words shared at least):
+    "交集的左上角取两个框坐标的最小值" against "交集左上角取……的最大值" is wrong by 最小值, which
+    "交集框左上角取两个x1里大的" does not say."""
     used = frozenset().union(*(r.words for r in rights))
-    return tuple(frozenset(part.words - used - {MODAL}) for part in parts)
+    found = []
+    for part in parts:
+        crux = frozenset(part.words - used - {MODAL})
+        if not crux and glossary is not None:
+            crux = frozenset(
+                w
+                for c in corrections
+                if len((c.words & part.words) - {MODAL}) >= 2
+                for w in part.words - c.words - {MODAL}  # a correction that says both sides names neither
+                if glossary.opposites.get(w, frozenset()) & (c.words - part.words)
+            )
+        found.append(crux)
+    return tuple(found)
 
 
 def wrong_alone(

@@ -282,7 +282,7 @@ class Grader:
         rights = right_statements(points, m)
         right_vectors = np.vstack([subclaim_vectors, correction_vectors]) if len(subclaim_vectors) else correction_vectors
         alone = wrong_alone(m.parts, part_vectors, rights, right_vectors, m.word_weights, self.glossary)
-        crux = cruxes(m.parts, [r for r, _ in rights])
+        crux = cruxes(m.parts, [r for r, _ in rights], m.correction_parts, self.glossary)
         return replace(m, part_vectors=part_vectors, correction_vectors=correction_vectors, wrong_alone=alone, cruxes=crux)
 
     def _canonical_keyword(self, keyword: str) -> str:

@@ -609,6 +609,12 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "个模型的偏差差不多，但各自带着不同的随机噪声，把n个模型平均一下噪声能抵消一部分，方差就下降了，所以通常效果更好。不过也不能说一定会更好",
             id="premise-with-its-subject-before",
         ),
+        pytest.param(
+            "001-d8719b",
+            "IoU = 交集面积 / 并集面积。两个框都用(x1,y1,x2,y2)表示的话，交集框左上角取两个x1里大的、两个y1里大的，右下角取两个x2里小的、"
+            "y2里小的。然后 w = max(0, x2-x1)、h = max(0, y2-y1)，不重叠时会算出负数所以要clip到0，inter=w*h。union = area1 + area2 - inter，最后inter/union。",
+            id="大的-not-最小值",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -619,7 +625,8 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     「dropout一般加在卷积层之后」 (20); 「深度学习又打败SVM」, true, was read as the first half of 「深度学习打败SVM是因为
     它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20); 「结构和数据一样，」
     read with the clause before it (「最终模型=统计模型……」) must not state 「同样结构同样数据训练出的模型都一样」:
-    it repeats the question's premise, not what makes the claim wrong."""
+    it repeats the question's premise, not what makes the claim wrong; 「交集框左上角取两个x1里大的」 stated
+    「交集的左上角取两个框坐标的最小值」 (20): what makes it wrong, 最小值 (its correction says 最大值), is unsaid."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
