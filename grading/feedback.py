@@ -49,9 +49,12 @@ def feedback_for(result: GradeResult, language: str | None = None) -> Feedback:
     elif any(p.core for p in missing):
         # the reference lists the most important first
         tip = _("feedback.tip_missed", language, point=next(p.text for p in missing if p.core))
+    elif result.verdict < Verdict.GOOD and missing:
+        # Every core point made, yet not a pass: the answer is thin. Name what would round it out
+        # (never "要点都答到了" under a partial score, nor ask again for a point shown as made).
+        tip = _("feedback.tip_thin", language, point=missing[0].text)
     elif result.verdict < Verdict.GOOD:
-        # Every core point touched on, yet not a pass: they are not said clearly enough. Name the
-        # weakest (never "要点都答到了" under a partial score).
+        # Every point made, yet not a pass: they are not said clearly enough. Name the weakest.
         weakest = min([p for p in result.points if p.core] or result.points, key=lambda p: p.score)
         tip = _("feedback.tip_unclear", language, point=weakest.text)
     elif missing:

@@ -716,6 +716,20 @@ def test_every_point_touched_on_under_a_pass_is_not_told_it_made_them() -> None:
     assert feedback_for(good).tip == "要点都答到了，继续保持！"
 
 
+def test_core_points_made_under_a_pass_are_told_what_would_round_the_answer_out() -> None:
+    """Every core point ✓, a detail missed, a partial score: the tip names the missed detail, never
+    a point the same feedback lists as made ("make this one explicit" under a ✓ puzzled a user)."""
+    points = [
+        PointResult("BN对同一特征在整个batch上求均值方差", PointStatus.COVERED, 0.7, 0.6, 0.7),
+        PointResult("LN对单个样本的所有特征求均值方差", PointStatus.COVERED, 0.62, 0.5, 0.7),
+        PointResult("BN测试时用训练中累计的滑动平均", PointStatus.MISSED, 0.1, 0.0, 0.3, core=False),
+    ]
+    result = GradeResult(56.0, Verdict.PARTIAL, points, "zh")
+    assert feedback_for(result).tip == "核心要点都提到了，但还不够充分，补上这一点会更完整：BN测试时用训练中累计的滑动平均"
+    english = feedback_for(result, "en").tip
+    assert english.endswith(": BN测试时用训练中累计的滑动平均") and "explicit" not in english
+
+
 def test_one_core_point_of_four_is_not_a_pass(grader: Grader, bank) -> None:  # noqa: ANN001
     result = grade(grader, bank, DROPOUT, "训练时神经元以概率p保留，其余输出0。")
     core = [p for p in result.points if p.core]
