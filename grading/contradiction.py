@@ -226,6 +226,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared)
 
 
+# What "不行" after it judges bad, as "不好" does: "效果不行就换别的" ("在MLP里不行" is a "can't").
+_RESULTS = frozenset({"效果", "结果", "性能", "表现", "精度", "准确率"})
 # jieba keeps "没法用" whole, and cuts "没办法" as 没|办法: both are "无法" (cannot).
 _CANNOT = {("没", "办法"): "没法", ("没有", "办法"): "没法"}
 
@@ -255,6 +257,9 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             skip = 1
             continue
         if i and token[:1] in _PREFIXES and token[1:] == tokens[i - 1]:  # "用不用", "能不能"
+            continue
+        if token == "不行" and out and out[-1] in _RESULTS:  # "效果不行" is "效果不好", not "不能"
+            out.append("不好")
             continue
         if (token, following) in _CANNOT:
             out.append(_CANNOT[token, following])

@@ -282,6 +282,13 @@ def test_no_way_to_is_cannot(glossary: Glossary, clause: str) -> None:
     assert flips(pol("不同层可以用不同的学习率", glossary), pol(clause, glossary), glossary) % 2 == 1
 
 
+def test_no_good_after_a_noun_is_said_of_the_noun(glossary: Glossary) -> None:
+    """「效果不行」 says what 「效果不好」 says (of 效果), not 「不能」; a bare 「不行」 still answers no."""
+    assert flips(pol("效果不好就换别的方法", glossary), pol("效果不行就换别的正则手段", glossary), glossary) == 0
+    assert pol("效果不行", glossary).negated == {"效果"}
+    assert pol("不行", glossary).negated == {"能"}
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
