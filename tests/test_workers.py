@@ -175,6 +175,13 @@ def _doubled_pushes(fake: FakeBotApi, said: dict[int, list[SentCall]], subscribe
     return "\n".join(lines)
 
 
+def _timed_out(database: Engine, chats: list[int]) -> set[int]:
+    """The chats whose push had a try that timed out (the outbox keeps the last error)."""
+    with database.connect() as connection:
+        rows = connection.execute(text("SELECT user_key FROM outbox WHERE last_error LIKE '%Timed out%'")).all()
+    return {chat for chat in chats if (f"tg:{chat}",) in {tuple(row) for row in rows}}
+
+
 def _group_posts(fake: FakeBotApi, group: int) -> list[SentCall]:
     return [call for call in _said(fake)[group] if _round_kind(call) is not None]
 
@@ -268,8 +275,13 @@ def test_three_workers_one_killed_nothing_lost_nothing_doubled(
         active = [record for group in GROUPS for record in store.active_rounds(f"tg:{group}")]
 
     dropped = len(fake.dropped)
-    pushes = collections.Counter(len(said.get(chat, [])) for chat in subscribers)
-    assert pushes == {1: SUBSCRIBERS}, _doubled_pushes(fake, said, subscribers, database, killed_at, workers)
+    # A send whose answer timed out while held may have been taken all the same, as with Telegram:
+    # a push is sent at least once, so it may be sent again then, and only then.
+    timed_out = _timed_out(database, subscribers)
+    pushes = {chat: len(said.get(chat, [])) for chat in subscribers}
+    assert all(count == 1 or (count == 2 and chat in timed_out) for chat, count in pushes.items()), (
+        _doubled_pushes(fake, said, subscribers, database, killed_at, workers)
+    )
     assert all(QUESTION_ID.search(said[chat][0].text or "") for chat in subscribers)
     assert collections.Counter(graded.values()) == {1: USERS}, "every answer graded exactly once"
     feedback_of = {user: _feedback_count(said, user) for user in users}
