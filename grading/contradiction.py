@@ -233,7 +233,7 @@ _CANNOT = {("没", "办法"): "没法", ("没有", "办法"): "没法"}
 
 
 def _modal_split(token: str) -> tuple[str, ...]:
-    """"没法用" as 没法|用, so that the modal carries the negation and the verb stays a word."""
+    """A glued "没法用" as 没法|用, so that the modal carries the negation and the verb stays a word."""
     for modal in ("没法", "无法", "不能"):
         if token not in _MUSTS and token.startswith(modal) and len(token) > len(modal) and not token.isascii():
             return modal, token[len(modal) :]
@@ -243,7 +243,8 @@ def _modal_split(token: str) -> tuple[str, ...]:
 def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
     ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, "并不相同"
-    as "不相同", "不可|导" as "不|可导", and a negation before a phrase of time after it."""
+    as "不相同", "不可|导" as "不|可导", "没法用"/"没办法用" as 没法|用, "效果不行" as "效果不好", and a
+    negation before a phrase of time after it."""
     # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
     tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _modal_split(t))])
     out: list[str] = []
