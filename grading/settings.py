@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.1003, points=0.0, core=0.2314, detail=0.125, covered=0.1682, recall=0.1352, cosine=0.3047,
-        contradiction=0.0099, misconception=0.376, lean=0.2307, lean_units=0.2473, foreign=0.0584,
-        curve=(1.7, 14.1, 34.7, 60.1, 85.7, 90.0),
+        intercept=0.1002, points=0.0, core=0.2293, detail=0.1241, covered=0.1718, recall=0.1357, cosine=0.3026,
+        contradiction=0.0074, misconception=0.3753, lean=0.2286, lean_units=0.2491, foreign=0.0577,
+        curve=(1.7, 14.1, 34.7, 60.3, 84.2, 92.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

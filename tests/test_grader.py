@@ -852,6 +852,8 @@ RIGHT_WITH_WRONG_WORDS = [
     ("004-70bf19", "时序数据也能用卷积，池化层可以加也可以不加"),
     # "numpy比list快" is true: only the GPU as the reason is the misconception
     ("003-35659b", "numpy比list快，因为是C实现而且内存连续。"),
+    # "输出范围是0~1" shares sigmoid, 输出 and 0 with "sigmoid的输出是以0为中心的"; 零中心 is one term
+    ("001-438236", "sigmoid的输出范围是0~1，两端饱和会梯度消失，而且不是零中心的；ReLU正区间梯度为1。"),
     # what the output is, not how it depends on the input
     ("000-8e0dd0", "逻辑回归输出的是0到1之间的概率，用来做二分类。"),
     # English: "lists can't" denies (the misconception: a list can be a dict key); "each input channel"

@@ -289,6 +289,13 @@ def test_no_good_after_a_noun_is_said_of_the_noun(glossary: Glossary) -> None:
     assert pol("不行", glossary).negated == {"能"}
 
 
+@pytest.mark.parametrize("clause", ["sigmoid的输出不是以0为中心的", "sigmoid输出不是零中心的", "sigmoid's output is not zero-centered"])
+def test_not_centred_on_zero_denies_the_centring_not_the_zero(glossary: Glossary, clause: str) -> None:
+    """「不以0为中心」 denies 零中心 as one term: the segmenter would leave the negation on 0."""
+    assert pol(clause, glossary).negated == {"零中心化"}
+    assert flips(pol("sigmoid的输出是以0为中心的", glossary), pol(clause, glossary), glossary) % 2 == 1
+
+
 def test_negation_flip_immutable_vs_modifiable_control(glossary: Glossary) -> None:
     """The plain form: "元组不可修改" against "元组可以修改"."""
     assert flips(pol("元组不可修改", glossary), pol("元组可以修改", glossary), glossary) % 2 == 1
