@@ -321,7 +321,7 @@ def test_nothing_in_common_is_a_negation(glossary: Glossary) -> None:
 
 
 def test_negation_reads_past_the_copula_and_adverbs(glossary: Glossary) -> None:
-    assert pol("输出也不是以0为中心", glossary).negated == {"0"}
+    assert pol("输出也不是以0为中心", glossary).negated == {"零中心化"}
     assert pol("它并不直接约束前一层的权重", glossary).negated == {"约束"}
     assert pol("list本身并不是迭代器", glossary).negated == {"迭代器"}
 
