@@ -88,6 +88,8 @@ def contradicting_clauses(
             if flips(claim, clause, glossary) % 2:
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
+                if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
+                    continue  # the point holds under its condition; the clause may speak of the other case
                 # A clause that states another sub-claim (of any point), matching it at least as
                 # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
                 # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point
@@ -110,6 +112,13 @@ def contradicting_clauses(
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+def _in_case(condition: frozenset[str], reply: ReplyAnalysis, at: int) -> bool:
+    """Does clause `at`, or the clause before it in its sentence, deny the condition's words too
+    ("不归一化的话也不会走之字形" speaks of the case "不归一化时……" names; "归一化后不走之字形" does not)?"""
+    sentence = [at] if at == 0 or ends_sentence(reply.units[at - 1]) else [at - 1, at]
+    return any(condition & reply.clauses[i].negated for i in sentence)
 
 
 def stated_misconceptions(

@@ -9,6 +9,7 @@ Reference-side embeddings are cached on disk; grading a reply encodes only the r
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -79,6 +80,9 @@ def _subclaim_groups(point: Point) -> list[list[str]]:
 # on about the subject of the clause before.
 _LEADS = frozenset("只要 只有 如果 因为 由于 虽然 即使 就算 一旦 当 对于 关于 所以 因此 其实 本质 主要".split())
 _GOES_ON = frozenset("也 还 更 并且 而且 它 它们 其 他 这 那 同时 却".split())
+# A point that opens on a negated condition ("不归一化时", "不随机取会", "没有激活函数时") says what
+# holds in that case only.
+_NEGATED_CONDITION = re.compile(r"^(?:不|没有|没)[^，,。；;]{1,8}?(?:时|的时候|的话|会)")
 
 
 class Grader:
@@ -246,6 +250,7 @@ class Grader:
             claims=claims,
             claim_groups=tuple(tuple(dict.fromkeys(texts.index(c) for c in g)) for g in _subclaim_groups(point) if g),
             gist=point.gist_variant,
+            condition=self._polarity(opening.group(0)).negated if (opening := _NEGATED_CONDITION.match(point.text)) else frozenset(),
         )
 
     def _prepare_misconception(self, misconception: Misconception) -> PreparedMisconception:

@@ -40,6 +40,9 @@ class PreparedPoint:
     claims: tuple[Polarity, ...] = ()  # the point's sub-claims (its text and aliases cut into clauses)
     claim_groups: tuple[tuple[int, ...], ...] = ()  # for its text and each alias, the indices of its sub-claims
     gist: int | None = None  # the variant that is the point's gist, weighed for short replies only
+    # The words a negated condition opening the point denies ("不归一化时……走之字形": 归一化): its
+    # claims hold in that case only.
+    condition: frozenset[str] = frozenset()
 
     @property
     def full_keyword_sets(self) -> tuple[KeywordSet, ...]:

@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.1002, points=0.0, core=0.2293, detail=0.1241, covered=0.1718, recall=0.1357, cosine=0.3026,
-        contradiction=0.0074, misconception=0.3753, lean=0.2286, lean_units=0.2491, foreign=0.0577,
-        curve=(1.7, 14.1, 34.7, 60.3, 84.2, 92.0),
+        intercept=0.102, points=0.0, core=0.2263, detail=0.1258, covered=0.1728, recall=0.1396, cosine=0.2971,
+        contradiction=0.0054, misconception=0.3744, lean=0.229, lean_units=0.2501, foreign=0.0591,
+        curve=(1.7, 14.1, 34.6, 60.1, 85.7, 89.6),
     ),
 )
 CALIBRATED_EN = LanguageParams(

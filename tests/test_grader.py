@@ -637,6 +637,25 @@ def _without_gists(reference: Reference) -> Reference:
     return replace(reference, key_points=tuple(replace(p, gist="") for p in reference.points()))
 
 
+@pytest.mark.parametrize(
+    ("question_id", "answer", "turned"),
+    [
+        ("004-129c04", "不完全是。顺序取能保留batch之间的时间关系，随机取随机性更好，不容易过拟合，一般都是随机取。", False),
+        ("001-d55b23", "消除量纲差异；等高线变圆不走之字形，lr可以大，收敛快", False),
+        ("001-d55b23", "不归一化时梯度下降也不会走之字形，等高线本来就是圆的", True),
+    ],
+)
+def test_a_point_under_a_negated_condition_is_turned_around_in_that_case_only(
+    grader: Grader, bank, question_id: str, answer: str, turned: bool  # noqa: ANN001
+) -> None:
+    """「不随机取会……容易过拟合」 and 「不归一化时……走之字形」 hold when the thing is not done: 「随机取……不容易过拟合」
+    and 「等高线变圆不走之字形」 speak of the other case (a good answer was capped at 55 for it); a clause
+    that says the same condition and the other outcome still turns the point around."""
+    result = grade(grader, bank, question_id, answer)
+    conditional = next(p.text for p in result.points if p.text.startswith(("不随机取会", "不归一化时损失函数")))
+    assert (conditional in result.contradicted) is turned, result
+
+
 def test_a_points_gist_is_its_last_wording_unless_it_is_another() -> None:
     point = Point("局部连接，每个神经元只看输入的一小块", aliases=("只看局部",), en="Local connectivity", gist="局部连接")
     assert point.variants[-1] == "局部连接" and point.gist_variant == 3
