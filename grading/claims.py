@@ -15,7 +15,6 @@ from .contradiction import MODAL, Polarity, antonym_swaps, flips
 from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
-from .text import ends_sentence
 
 __all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point",
            "parts_turn_around"]
@@ -117,7 +116,7 @@ def contradicting_clauses(
 def _in_case(condition: frozenset[str], reply: ReplyAnalysis, at: int) -> bool:
     """Does clause `at`, or the clause before it in its sentence, deny the condition's words too
     ("不归一化的话也不会走之字形" speaks of the case "不归一化时……" names; "归一化后不走之字形" does not)?"""
-    sentence = [at] if at == 0 or ends_sentence(reply.units[at - 1]) else [at - 1, at]
+    sentence = [at - 1, at] if reply.continues_sentence(at) else [at]
     return any(condition & reply.clauses[i].negated for i in sentence)
 
 
@@ -143,7 +142,7 @@ def stated_misconceptions(
     before = [reply.clauses[i - 1] if (i := reply.unit_clauses[u][0]) else None for u in claims]
     # ... and whether it is of the same sentence: "dropout就是随机把权重置0，而且一旦丢掉就永久剪掉了"
     # leaves the subject of its second clause to the first.
-    same_sentence = [bool(i) and not ends_sentence(reply.units[i - 1]) for i in (reply.unit_clauses[u][0] for u in claims)]
+    same_sentence = [reply.continues_sentence(reply.unit_clauses[u][0]) for u in claims]
     point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .contradiction import Polarity
 from .fuzzy import ReplyIndex
+from .text import ends_sentence
 
 __all__ = [
     "KeywordSet",
@@ -138,6 +139,10 @@ class ReplyAnalysis:
     # clauses that go on under a condition ("如果没有激活函数，……，拟合不了非线性的函数"): what they
     # say holds in that case only, so they state a point but never turn one around
     conditional: frozenset[int] = frozenset()
+
+    def continues_sentence(self, clause: int) -> bool:
+        """Is clause `clause` of the same sentence as the clause before it (no 。！？； between)?"""
+        return clause > 0 and not ends_sentence(self.units[clause - 1])
 
 
 @dataclass(frozen=True)

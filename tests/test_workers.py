@@ -178,8 +178,8 @@ def _doubled_pushes(fake: FakeBotApi, said: dict[int, list[SentCall]], subscribe
 def _timed_out(database: Engine, chats: list[int]) -> set[int]:
     """The chats whose push had a try that timed out (the outbox keeps the last error)."""
     with database.connect() as connection:
-        rows = connection.execute(text("SELECT user_key FROM outbox WHERE last_error LIKE '%Timed out%'")).all()
-    return {chat for chat in chats if (f"tg:{chat}",) in {tuple(row) for row in rows}}
+        keys = {key for (key,) in connection.execute(text("SELECT user_key FROM outbox WHERE last_error LIKE '%Timed out%'"))}
+    return {chat for chat in chats if f"tg:{chat}" in keys}
 
 
 def _group_posts(fake: FakeBotApi, group: int) -> list[SentCall]:
