@@ -36,6 +36,12 @@ def _about(
 
 
 _EXACT_FLOOR_DROP = 0.1  # how much lower a clause that says just a sub-claim's words may match it
+# A clause that names the other thing compared matches a sub-claim lower than its words would ("LN在
+# batch维度上做归一化" to "BN在batch维度上……": 0.53, "而BN只在单个样本内部做" to "LN在单个样本内部……": 0.60):
+# such a clause is checked from this cosine on, when it says at least this share of the sub-claim's
+# other words. Both set on the held-out set's swapped comparisons against the trials' right answers.
+_SWAP_FLOOR = 0.45
+_SWAP_ABOUT = 0.5
 
 
 def _negates(p: Polarity) -> bool:
@@ -67,16 +73,24 @@ def contradicting_clauses(
     for index, (claim, row) in enumerate(zip(point.claims, rows)):
         if index in short and len(claim.words - {MODAL}) < 2:
             continue
-        agree, against, where = 0.0, 0.0, -1
+        named = _named(claim, point, prepared.compared)
+        agree, against, where, low_agree, swapped = 0.0, 0.0, -1, 0.0, False
         for best in np.argsort(-claim_sims[row])[:4]:
             similarity = float(claim_sims[row, best])
-            if similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP:
+            if similarity < min(params.point.contradiction_floor - _EXACT_FLOOR_DROP, _SWAP_FLOOR):
                 break
             clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
             # A clause that says just the sub-claim's words is about it, though its vector may sit
             # lower ("tuple可变" to "tuple是不可变的": 0.647) or closer to another's ("tuple可以hash").
             exact = clause.words - {MODAL} == claim.words - {MODAL}
-            if similarity < params.point.contradiction_floor and not exact:
+            low = similarity < params.point.contradiction_floor - (_EXACT_FLOOR_DROP if exact else 0.0)
+            # Nor does a clause that says the point's words of the other thing compared ("LN在batch
+            # 维度上归一化" for "BN在batch维度上……": 0.53): the name weighs heavily in a vector. It
+            # must then match better than any clause that states the sub-claim, however low.
+            if low and (similarity < _SWAP_FLOOR or not _said_of_rival(named, clause, point, prepared, glossary)):
+                if similarity >= _SWAP_FLOOR and not (flips(named, clause, glossary) + rival_swaps(named, clause, prepared.rivals)) % 2:
+                    if _about(named.words - prepared.compared, point.word_weights, clause, glossary, opposites=False) >= _SWAP_ABOUT:
+                        low_agree = max(low_agree, similarity)
                 continue
             if index in short and not clause.words - {MODAL} <= claim.words:
                 continue  # and only by a clause that says nothing else
@@ -84,7 +98,7 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if flips(claim, clause, glossary) % 2:
+            if (flips(named, clause, glossary) + rival_swaps(named, clause, prepared.rivals)) % 2:
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -100,17 +114,59 @@ def contradicting_clauses(
                     for other in range(len(every_claim))
                 )
                 if similarity > against and not elsewhere:
-                    against, where = similarity, reply.unit_clauses[claims[best]][0]
+                    against, where, swapped = similarity, reply.unit_clauses[claims[best]][0], low
             else:
                 agree = max(agree, similarity)
         # A clause that turns the sub-claim around counts only when no clause states it as well.
-        if where >= 0 and against > agree + params.point.contradiction_margin:
+        if where >= 0 and against > (max(agree, low_agree) if swapped else agree) + params.point.contradiction_margin:
             flipped_by[index] = where
     flipped = {where for index, where in flipped_by.items() if index not in short}
     for group in point.claim_groups:
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+def rival_swaps(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]]) -> int:
+    """1 when `clause` says of a rival what `claim` says of one thing ("LN在batch维度上归一化"
+    for "BN在batch维度上归一化"), else 0."""
+    named = [w for w in claim.words if w in rivals]
+    if len(named) != 1 or named[0] in clause.words:
+        return 0
+    return int(bool(rivals[named[0]] & clause.words) and not rivals[named[0]] & claim.words)
+
+
+def _named(claim: Polarity, point: PreparedPoint, compared: frozenset[str]) -> Polarity:
+    """The sub-claim with the thing compared its point speaks of, when it names none itself: an
+    alias "减均值再除以标准差" of "标准化按特征列减去均值……" is said of 标准化."""
+    if claim.words & compared:
+        return claim
+    names = point.polarity.words & compared
+    return replace(claim, words=claim.words | names) if len(names) == 1 else claim
+
+
+def _swaps_compared(claim: Polarity, clause: Polarity, prepared: PreparedReference, glossary: Glossary) -> str | None:
+    """The word of `claim` naming one of two things the question compares, when `clause` names the
+    other instead; else None."""
+    for a in (claim.words - clause.words) & prepared.compared:
+        others = prepared.rivals.get(a, frozenset()) | glossary.opposites.get(a, frozenset())
+        if others & prepared.compared & (clause.words - claim.words):
+            return a
+    return None
+
+
+def _said_of_rival(claim: Polarity, clause: Polarity, point: PreparedPoint, prepared: PreparedReference, glossary: Glossary) -> bool:
+    """Does `clause` say the claim's words of the other thing compared ("LN在batch维度上归一化"
+    for "BN在batch维度上……"), and nothing another key point says instead ("测试时用全局的均值")?"""
+    name = _swaps_compared(claim, clause, prepared, glossary)
+    if name is None:
+        return False
+    rest = claim.words - {name, MODAL}
+    if _about(rest, point.word_weights, clause, glossary, opposites=False) < _SWAP_ABOUT:
+        return False
+    others = {w for p in prepared.points if p is not point for c in p.claims for w in c.words} - {w for c in point.claims for w in c.words}
+    # (a one-character word, 里/上/中, places rather than says)
+    return not {w for w in clause.words - claim.words - prepared.demote if len(w) > 1} & others
 
 
 def _in_case(condition: frozenset[str], reply: ReplyAnalysis, at: int) -> bool:

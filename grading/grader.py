@@ -80,6 +80,12 @@ def _subclaim_groups(point: Point) -> list[list[str]]:
 # on about the subject of the clause before.
 _LEADS = frozenset("只要 只有 如果 因为 由于 虽然 即使 就算 一旦 当 对于 关于 所以 因此 其实 本质 主要".split())
 _GOES_ON = frozenset("也 还 更 并且 而且 它 它们 其 他 这 那 同时 却".split())
+# A question that sets things against each other: "区别", "A还是B", "为什么用A而不用B", "A相比B".
+_COMPARING = re.compile(r"区别|对比|还是|而不|相比|异同|优缺点|差异|更合适|更好|\bvs\b|differ|compar", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[？?。！!]")
+# What stands between the things compared: "A和B", "A、B", "A还是B", "用A而不用B", "A相比B", "A比B更……", "A, B".
+_SIDES = re.compile(r"[，,、/；;]|比(?=[^，,]*更)|和|与|跟|还是|而不是|而不用|相比|对比|\bvs\.?|\bor\b|\band\b", re.IGNORECASE)
+
 # A point that opens on a negated condition ("不归一化时", "不随机取会", "没有激活函数时") says what
 # holds in that case only.
 _NEGATED_CONDITION = re.compile(r"^(?:不|没有|没)[^，,。；;]{1,8}?(?:时|的时候|的话|会)")
@@ -197,6 +203,8 @@ class Grader:
             else None,
             subclaims=(every := tuple(c for p in prepared_points for c in p.claims)),
             subclaim_standing=np.array([len(c.words - {MODAL}) >= 3 and bool(c.words - demote) for c in every], dtype=bool),
+            rivals=(rivals := self._rivals(reference.question, prepared_points)),
+            compared=frozenset(rivals) | {w for w in demote if self.glossary.opposites.get(w, frozenset()) & demote},
         )
         # Which point each misconception turns around depends on the question alone: found once here.
         marked = (
@@ -223,6 +231,29 @@ class Grader:
             in_english = replace(in_english, misconceptions=tuple(marked))
             prepared = replace(prepared, english=in_english, english_misconceptions=index)
         return prepared
+
+    def _rivals(self, question: str, points: Sequence[PreparedPoint]) -> dict[str, frozenset[str]]:
+        """What a comparing question sets against each other: the terms on the two sides of its "和",
+        "还是", "而不是" …, when each is spoken of by some key point without the other."""
+        text = _SENTENCE_END.split(self.glossary.canonical(question))[0]  # "……的区别？是否会影响计算图" compares two
+
+        def terms(segment: str) -> list[str]:
+            return [w for w in content_words(segment) if self.glossary.is_term(w) or (w.isascii() and len(w) > 1)]
+
+        sides = [t for t in (terms(s) for s in _SIDES.split(text)) if t]
+        # "归一化与标准化": a question that only names them compares them too
+        if not _COMPARING.search(text) and set(content_words(text)) != {w for side in sides for w in side}:
+            return {}
+        said = [p.polarity.words for p in points]
+        rivals: dict[str, set[str]] = {}
+        for left, right in zip(sides, sides[1:]):
+            a, b = left[-1], right[0]  # the terms next to the "和"
+            if a in right or b in left or b in self.glossary.opposites.get(a, ()):  # 训练和测试: antonyms already
+                continue
+            if any(a in w and b not in w for w in said) and any(b in w and a not in w for w in said):
+                rivals.setdefault(a, set()).add(b)
+                rivals.setdefault(b, set()).add(a)
+        return {a: frozenset(b) for a, b in rivals.items()}
 
     def _polarity(self, text: str) -> Polarity:
         return polarity(polarity_tokens(self.glossary.canonical(text)), self.glossary.negation_words, self.glossary.synonym_of)

@@ -4,6 +4,7 @@ and vectors, its misconceptions), a reply analysed once, and the features drawn 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as _field
 
 import numpy as np
 
@@ -110,6 +111,11 @@ class PreparedReference:
     # with this reference's model: which wrong claims an English reply states (`Reference.english`)
     english_misconceptions: tuple[int, ...] = ()  # for each of `english`'s misconceptions, its index here
     variant_gist: np.ndarray | None = None  # per row of variant_vectors: is it a point's gist?
+    # The things a comparing question sets against each other ("MSE和交叉熵区别": 均方误差 <-> 交叉熵),
+    # as the key points speak of them one at a time: a clause that says of one what a point says of
+    # the other turns the point around. Antonyms of the glossary (BN/LN, 训练/测试) are not repeated.
+    rivals: dict[str, frozenset[str]] = _field(default_factory=dict)
+    compared: frozenset[str] = frozenset()  # the rivals, and the question's words whose antonym it says
 
     def variant_point_sims(self, vector: np.ndarray) -> np.ndarray:
         """Each point's best cosine with `vector` over its wordings (its gist aside)."""

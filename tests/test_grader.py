@@ -656,6 +656,48 @@ def test_a_point_under_a_negated_condition_is_turned_around_in_that_case_only(
     assert (conditional in result.contradicted) is turned, result
 
 
+def test_the_things_a_question_compares(grader: Grader, bank) -> None:  # noqa: ANN001
+    """Rivals are the terms on the two sides of a comparing question's 和/与/而不是, each spoken of by
+    some key point without the other; glossary antonyms (BN/LN, 训练/测试) are compared already."""
+    def prepared(question_id: str):  # noqa: ANN202
+        return grader.prepare(ref(bank, question_id))
+
+    assert prepared("002-180818").rivals == {"均方误差": frozenset({"交叉熵"}), "交叉熵": frozenset({"均方误差"})}
+    assert prepared("001-76bb4c").rivals.keys() == {"归一化", "标准化"}  # "归一化与标准化": only names them
+    ln_bn = prepared("004-38fdc1")
+    assert ln_bn.rivals == {} and ln_bn.compared == {"ln", "bn"}
+    assert prepared("002-b276aa").rivals == {}  # "BN训练和测试时……": not BN against 测试
+    # "……softmax有什么区别？是否会对计算图产生影响？": the second question sets nothing against softmax
+    assert "计算图" not in prepared("003-66ed1d").compared
+    assert prepared("000-93d25c").compared == {"训练", "测试"}  # dropout: "训练和测试的区别"
+    assert prepared("000-cf420e").compared == frozenset()  # compares nothing
+
+
+@pytest.mark.parametrize(
+    ("question_id", "answer", "turned"),
+    [
+        # the two things compared swapped: each clause says of one what a key point says of the other
+        ("001-76bb4c", "标准化是把数据线性映射到[0,1]区间，归一化是减均值再除以标准差，变成均值0方差1", ["归一化把特征值映射到", "标准化按特征列减去均值"]),
+        ("002-529acc", "LN是对一个batch里同一位置的词一起算均值方差，BN是在单个样本内部对特征归一化，所以NLP里LN更好", ["BN在batch维度上", "LN在单个样本内部"]),
+        # each said of its own: nothing turned, though a clause on MSE is close to the cross-entropy point
+        ("001-76bb4c", "归一化把数据线性映射到[0,1]，只看最大最小值；标准化是减均值除以标准差，变成均值0方差1，两者都是线性变换", []),
+        ("002-529acc", "BN在batch维度上对同一位置算均值方差，可是句子长短不一，同一位置的词没什么共性；LN在单个样本内部对特征做归一化，不依赖batch里其他句子", []),
+        ("002-180818", "MSE是预测向量和one-hot标签逐维相减平方求和，所有类别的误差都算进去；交叉熵在one-hot标签下只剩-log p，只看正确类别的概率", []),
+    ],
+)
+def test_a_point_said_of_the_other_thing_compared_is_turned_around(
+    grader: Grader, bank, question_id: str, answer: str, turned: list[str]  # noqa: ANN001
+) -> None:
+    """「归一化与标准化」: 「标准化是把数据线性映射到[0,1]」 says of 标准化 what a key point says of 归一化. The
+    name weighs so much in a vector that such a clause sits under the contradiction floor (0.53 to
+    0.62); it is read as turning the point around when it says the point's other words and nothing
+    another point says, and no clause says the point of the right thing. Before, both swapped
+    answers read as 良好 (67, 62) with at most one point turned around."""
+    result = grade(grader, bank, question_id, answer)
+    assert sorted(next(p for p in result.contradicted if p.startswith(f)) for f in turned) == sorted(result.contradicted), result
+    assert (result.verdict <= Verdict.PARTIAL) is bool(turned), result
+
+
 def test_a_points_gist_is_its_last_wording_unless_it_is_another() -> None:
     point = Point("局部连接，每个神经元只看输入的一小块", aliases=("只看局部",), en="Local connectivity", gist="局部连接")
     assert point.variants[-1] == "局部连接" and point.gist_variant == 3
