@@ -6,6 +6,7 @@ on their own and which of their words make them wrong."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -169,6 +170,18 @@ def _said_of_rival(claim: Polarity, clause: Polarity, point: PreparedPoint, prep
     return not {w for w in clause.words - claim.words - prepared.demote if len(w) > 1} & others
 
 
+_CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)
+
+
+def _sentence_before(reply: ReplyAnalysis, at: int) -> frozenset[str]:
+    """The words of the clauses before clause `at` in its sentence."""
+    words: set[str] = set()
+    while reply.continues_sentence(at):
+        at -= 1
+        words |= reply.clauses[at].words
+    return frozenset(words)
+
+
 def _in_case(condition: frozenset[str], reply: ReplyAnalysis, at: int) -> bool:
     """Does clause `at`, or the clause before it in its sentence, deny the condition's words too
     ("不归一化的话也不会走之字形" speaks of the case "不归一化时……" names; "归一化后不走之字形" does not)?"""
@@ -199,6 +212,10 @@ def stated_misconceptions(
     # ... and whether it is of the same sentence: "dropout就是随机把权重置0，而且一旦丢掉就永久剪掉了"
     # leaves the subject of its second clause to the first.
     same_sentence = [reply.continues_sentence(reply.unit_clauses[u][0]) for u in claims]
+    # A conclusion ("所以只用一阶梯度") is said of what its sentence has been about: the words before it.
+    sentence = [
+        _sentence_before(reply, at) if _CONCLUDES.match(reply.units[at]) else None for at in (reply.unit_clauses[u][0] for u in claims)
+    ]
     point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):
@@ -212,7 +229,7 @@ def stated_misconceptions(
         stated = [
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
-                same_sentence=same_sentence, question_words=prepared.demote,
+                same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence,
             )
             for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
         ]
@@ -292,6 +309,7 @@ def _states_part(
     strict: bool = True,
     same_sentence: Sequence[bool] = (),
     question_words: frozenset[str] = frozenset(),
+    sentence: Sequence[frozenset[str] | None] = (),
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -309,6 +327,17 @@ def _states_part(
             subject = replace(clause, words=clause.words | context.words)
             words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
+            continue
+        # A clause that leaves the claim's subject (the question's word) unsaid goes on about what the
+        # clause before it in its sentence names: "……参数那么多根本算不了，所以只用一阶梯度" does not say
+        # 牛顿法 only uses the first-order gradient.
+        if (
+            sentence
+            and sentence[best] is not None
+            and (subject := part.words & question_words)
+            and not subject & (clause.words | sentence[best])
+            and any(glossary.is_term(w) for w in sentence[best] - part.words)
+        ):
             continue
         if len((part.words & clause.words) - {MODAL}) < least:
             continue

@@ -616,6 +616,11 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "y2里小的。然后 w = max(0, x2-x1)、h = max(0, y2-y1)，不重叠时会算出负数所以要clip到0，inter=w*h。union = area1 + area2 - inter，最后inter/union。",
             id="大的-not-最小值",
         ),
+        pytest.param(
+            "003-3189d8",
+            "Hessian是参数量平方那么大，求逆还要立方的计算量，大模型根本存不下也算不动，所以实际只用一阶梯度的方法",
+            id="所以-goes-on-about-its-sentence",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -627,7 +632,9 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20); 「结构和数据一样，」
     read with the clause before it (「最终模型=统计模型……」) must not state 「同样结构同样数据训练出的模型都一样」:
     it repeats the question's premise, not what makes the claim wrong; 「交集框左上角取两个x1里大的」 stated
-    「交集的左上角取两个框坐标的最小值」 (20): what makes it wrong, 最小值 (its correction says 最大值), is unsaid."""
+    「交集的左上角取两个框坐标的最小值」 (20): what makes it wrong, 最小值 (its correction says 最大值), is unsaid;
+    「……大模型根本存不下也算不动，所以实际只用一阶梯度的方法」 stated 「牛顿法只用到一阶梯度」 (20), but a
+    conclusion that leaves the subject unsaid goes on about what its sentence has been about."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
@@ -890,6 +897,8 @@ OWN_WORDS_WRONG = [
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
     # the subject left to the clause before, in the same sentence
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
+    # the claim's subject said by a pronoun, in a clause that gives a reason
+    ("003-3189d8", "牛顿法不好用，因为它只用到一阶梯度，跟梯度下降差不多", "牛顿法只用到一阶梯度"),
     # 没法用: jieba keeps it whole, and it is 无法 (cannot), not 没 denying 法用
     ("004-682648", "不行，同一个网络不同层没法用不同的学习率，优化器只支持一个全局lr", "同一个网络的不同层不能使用不同的学习率"),
     # English replies to Chinese questions, read against the misconceptions' English wordings
