@@ -289,6 +289,17 @@ def test_no_good_after_a_noun_is_said_of_the_noun(glossary: Glossary) -> None:
     assert pol("不行", glossary).negated == {"能"}
 
 
+def test_a_small_batch_is_said_small_however_it_is_typed(glossary: Glossary) -> None:
+    """「小batch」 reads 小批次, a glossary alias the segmenter keeps whole (「大batch」 is cut 大|批次):
+    「小batch的梯度噪声大」 agrees with 「batch越小梯度噪声越大」 (a good answer was ⚠ and capped at 55),
+    and 「小batch的梯度噪声小」 turns it around."""
+    point = pol("batch越小梯度噪音越大", glossary)
+    assert pol("小batch的梯度噪声大", glossary).words == pol("batch小的梯度噪声大", glossary).words
+    assert flips(point, pol("小batch的梯度噪声大", glossary), glossary) % 2 == 0
+    assert flips(point, pol("小batch的梯度噪声小", glossary), glossary) % 2 == 1
+    assert flips(point, pol("大batch的梯度噪声大", glossary), glossary) % 2 == 1
+
+
 @pytest.mark.parametrize("clause", ["sigmoid的输出不是以0为中心的", "sigmoid输出不是零中心的", "sigmoid's output is not zero-centered"])
 def test_not_centred_on_zero_denies_the_centring_not_the_zero(glossary: Glossary, clause: str) -> None:
     """「不以0为中心」 denies 零中心 as one term: the segmenter would leave the negation on 0."""
