@@ -233,6 +233,9 @@ _CANNOT = {("没", "办法"): "没法", ("没有", "办法"): "没法"}
 # "小batch" reads 小批次, an alias the segmenter keeps whole, while "大batch" is cut 大|批次: the size
 # is a word of its own, so that "小batch的梯度噪声大" agrees with "batch越小梯度噪声越大".
 _SIZED = {"小批次": ("小", "批次")}
+# ... and it glues a verb to the size it sets ("乘大一点的系数", "调小"): 大/小 stay words of their own
+# (放大, to amplify, stays a word).
+_SETS_SIZE = frozenset("乘 调 设 取 开 给 加 除")
 
 
 def _modal_split(token: str) -> tuple[str, ...]:
@@ -243,13 +246,21 @@ def _modal_split(token: str) -> tuple[str, ...]:
     return (token,)
 
 
+def _sized(token: str) -> tuple[str, ...]:
+    if token in _SIZED:
+        return _SIZED[token]
+    if len(token) == 2 and token[0] in _SETS_SIZE and token[1] in "大小":
+        return token[0], token[1]
+    return _modal_split(token)
+
+
 def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
     ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, "并不相同"
     as "不相同", "不可|导" as "不|可导", "没法用"/"没办法用" as 没法|用, "效果不行" as "效果不好",
-    "小批次" as 小|批次, and a negation before a phrase of time after it."""
+    "小批次" as 小|批次 and "乘大" as 乘|大, and a negation before a phrase of time after it."""
     # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
-    tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _SIZED.get(t) or _modal_split(t))])
+    tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _sized(t))])
     out: list[str] = []
     skip = 0
     for i, token in enumerate(tokens):

@@ -300,6 +300,16 @@ def test_a_small_batch_is_said_small_however_it_is_typed(glossary: Glossary) -> 
     assert flips(point, pol("大batch的梯度噪声大", glossary), glossary) % 2 == 1
 
 
+def test_a_size_glued_to_its_verb_is_a_size(glossary: Glossary) -> None:
+    """jieba glues 「乘大」, 「调小」: 「给小的loss乘大一点的系数」 says both sides of 「大的loss系数调小」, as
+    the alias means it (a good answer was ⚠ and scored 53 against a fair 80). 「放大」 (to amplify)
+    stays one word."""
+    point = pol("大的loss系数调小", glossary)
+    assert {"乘", "大", "小"} <= pol("给小的loss乘大一点的系数", glossary).words
+    assert flips(point, pol("给小的loss乘大一点的系数", glossary), glossary) % 2 == 0
+    assert "放大" in pol("学习率会同比例放大所有loss的更新", glossary).words
+
+
 @pytest.mark.parametrize("clause", ["sigmoid的输出不是以0为中心的", "sigmoid输出不是零中心的", "sigmoid's output is not zero-centered"])
 def test_not_centred_on_zero_denies_the_centring_not_the_zero(glossary: Glossary, clause: str) -> None:
     """「不以0为中心」 denies 零中心 as one term: the segmenter would leave the negation on 0."""
