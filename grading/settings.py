@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.102, points=0.0, core=0.2263, detail=0.1258, covered=0.1728, recall=0.1396, cosine=0.2971,
-        contradiction=0.0054, misconception=0.3744, lean=0.229, lean_units=0.2501, foreign=0.0591,
-        curve=(1.7, 14.1, 34.6, 60.1, 85.7, 89.6),
+        intercept=0.1001, points=0.0, core=0.231, detail=0.1138, covered=0.1655, recall=0.1443, cosine=0.3119,
+        contradiction=0.22, misconception=0.3719, lean=0.1939, lean_units=0.2558, foreign=0.0658,
+        curve=(1.7, 14.7, 33.8, 60.0, 86.7, 90.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
