@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -226,25 +227,34 @@ def _predict(x: np.ndarray, weights: ScoreWeights) -> np.ndarray:
     return np.array([apply_curve(v, weights.curve) for v in raw]) / 100.0
 
 
-def fit_curve(raw: np.ndarray, target: np.ndarray, *, knots: int = 6) -> tuple[float, ...]:
+def fit_curve(raw: np.ndarray, target: np.ndarray, *, knots: int = 6, median: bool = False) -> tuple[float, ...]:
     """A monotone map from raw scores to the fair scale (both 0-1 in, 0-100 out): isotonic
-    regression (pool adjacent violators), read off at 0, 20, …, 100 (few knots: a smooth map)."""
+    regression (pool adjacent violators) on the mean, or with `median` on the median, read off at
+    `knots` evenly spaced raw scores (few knots: a smooth map)."""
     order = np.argsort(raw)
     x, y = raw[order] * 100.0, target[order] * 100.0
-    blocks: list[list[float]] = []  # [sum, count, x sum]
+    centre = np.median if median else np.mean
+    blocks: list[tuple[list[float], list[float]]] = []  # (targets, raw scores)
     for xi, yi in zip(x, y):
-        blocks.append([yi, 1.0, xi])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
-            total, count, xs = blocks.pop()
-            blocks[-1][0] += total
-            blocks[-1][1] += count
-            blocks[-1][2] += xs
-    centres = np.array([b[2] / b[1] for b in blocks])
-    values = np.array([b[0] / b[1] for b in blocks])
+        blocks.append(([float(yi)], [float(xi)]))
+        while len(blocks) > 1 and centre(blocks[-2][0]) > centre(blocks[-1][0]):
+            targets, xs = blocks.pop()
+            blocks[-1][0].extend(targets)
+            blocks[-1][1].extend(xs)
+    centres = np.array([np.mean(b[1]) for b in blocks])
+    values = np.array([centre(b[0]) for b in blocks])
     grid = np.linspace(0.0, 100.0, knots)
     curve = np.interp(grid, centres, values)
     curve = np.maximum.accumulate(np.clip(curve, 0.0, 100.0))
     return tuple(round(float(v), 1) for v in curve)
+
+
+# The Chinese curve follows the median, read every 10 raw points: the error a user sees is absolute,
+# and a median is not dragged by the few replies scored far off. Measured on the dev set (CV by
+# question) against the mean read every 20 points: r 0.836 -> 0.839, MAE 13.9 -> 12.8, pass/fail
+# 0.861 -> 0.882; held-out r 0.855 -> 0.852, MAE 12.2 -> 12.2. English keeps the mean: Mohler's
+# coarse half-point gold pools into flat steps (its r 0.616 -> 0.606, MAE 20.6 -> 28.9).
+ZH_CURVE: dict[str, Any] = {"knots": 11, "median": True}
 
 
 def _folds(replies: Sequence[DevReply], folds: int, seed: int) -> dict[str, int]:
@@ -261,10 +271,10 @@ def cross_validated(
     use: Sequence[str],
     folds: int = 5,
     seed: int = 0,
-    curve: bool = False,
+    curve: Mapping[str, Any] | None = None,
 ) -> np.ndarray:
-    """0-1 scores, each predicted with weights (and, with `curve`, the score curve) fitted on the
-    other folds' questions."""
+    """0-1 scores, each predicted with weights (and, given `curve`, the score curve, with those
+    `fit_curve` options) fitted on the other folds' questions."""
     x = _matrix(features, params)
     y = np.array([r.target for r in replies])
     fold_of = _folds(replies, folds, seed)
@@ -272,8 +282,8 @@ def cross_validated(
     for fold in range(folds):
         train = np.array([fold_of[r.question_id] != fold for r in replies])
         weights = _fit(x[train], y[train], use)
-        if curve:
-            weights = weights.model_copy(update={"curve": fit_curve(_predict(x[train], weights), y[train])})
+        if curve is not None:
+            weights = weights.model_copy(update={"curve": fit_curve(_predict(x[train], weights), y[train], **curve)})
         fitted = params.model_copy(update={"score": weights.model_copy(update=_rules(params))})
         for i in np.flatnonzero(~train):
             predicted[i] = combine(features[i], fitted)[0] / 100.0
@@ -399,10 +409,10 @@ def calibrate_zh(
     features = features_for(grader, replies)
     point, _ = fit_point_params(features, replies, params, use=ZH_FEATURES)
     params = params.model_copy(update={"point": point})
-    predicted = cross_validated(features, replies, params, use=ZH_FEATURES, curve=True)
+    predicted = cross_validated(features, replies, params, use=ZH_FEATURES, curve=ZH_CURVE)
     y = np.array([r.target for r in replies])
     weights = fit_score_weights(features, y, params, use=ZH_FEATURES)
-    curve = fit_curve(_predict(_matrix(features, params), weights), y)
+    curve = fit_curve(_predict(_matrix(features, params), weights), y, **ZH_CURVE)
     weights = weights.model_copy(update={"curve": curve, **_rules(params)})
     params = params.model_copy(update={"score": weights})
     out: dict[str, object] = {"cross_validated": report(replies, predicted, pass_line=params.verdicts.good)}

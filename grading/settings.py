@@ -109,7 +109,7 @@ CALIBRATED_ZH = LanguageParams(
     score=ScoreWeights(
         intercept=0.1001, points=0.0, core=0.231, detail=0.1138, covered=0.1655, recall=0.1443, cosine=0.3119,
         contradiction=0.22, misconception=0.3719, lean=0.1939, lean_units=0.2558, foreign=0.0658,
-        curve=(1.7, 14.7, 33.8, 60.0, 86.7, 90.0),
+        curve=(1.0, 2.0, 7.3, 24.4, 38.0, 46.0, 70.1, 81.3, 89.7, 90.0, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grading import calibrate as cal
-from grading.calibrate import DevReply, fit_curve
+from grading.calibrate import ZH_CURVE, DevReply, fit_curve
 from grading.prepared import PointFeatures, ReplyFeatures
 from grading.reference import Reference
 from grading.score import apply_curve, combine, point_score, relevance_gate
@@ -24,6 +24,7 @@ def test_curve_is_monotone_on_the_scale_even_when_the_targets_are_not() -> None:
     target = np.clip(raw + rng.normal(0.0, 0.25, 400), 0.0, 1.0)
     curve = fit_curve(raw, target)
     assert len(curve) == 6  # one value every 20 raw points: a smooth map
+    assert len(fit_curve(raw, target, **ZH_CURVE)) == 11
     assert all(0.0 <= v <= 100.0 for v in curve)
     assert all(a <= b for a, b in zip(curve, curve[1:]))
     assert apply_curve(0.0, curve) == curve[0] and apply_curve(100.0, curve) == curve[-1]
@@ -38,12 +39,22 @@ def test_curve_stretches_scores_back_onto_the_fair_scale() -> None:
     assert apply_curve(60.0, curve) == 90.0
 
 
+def test_curve_follows_the_median_not_a_few_replies_far_off() -> None:
+    # Nine replies at raw 70 are fair 80, one is fair 0: the median curve says 80 there (the mean
+    # says 72 and misses all ten), so the error users see is the smallest it can be.
+    raw = np.array([0.3] * 10 + [0.7] * 10)
+    target = np.array([0.2] * 10 + [0.8] * 9 + [0.0])
+    curve = fit_curve(raw, target, **ZH_CURVE)
+    assert apply_curve(70.0, curve) == 80.0 and apply_curve(30.0, curve) == 20.0
+    assert apply_curve(70.0, fit_curve(raw, target, knots=11)) == 72.0  # the mean
+
+
 def test_curve_pools_a_dip_instead_of_going_down() -> None:
     raw = np.array([0.2, 0.4, 0.6, 0.8])
     target = np.array([0.2, 0.7, 0.5, 0.9])  # 70 then 50: not monotone
     curve = fit_curve(raw, target)
     assert all(a <= b for a, b in zip(curve, curve[1:]))
-    # 70 and 50 are pooled into one block (mean 60 at raw 50): raw 40 gets less than its 70,
+    # 70 and 50 are pooled into one block (median 60 at raw 50): raw 40 gets less than its 70,
     # raw 60 more than its 50.
     assert apply_curve(40.0, curve) < 60.0 < apply_curve(60.0, curve) < 90.0
 
