@@ -78,7 +78,7 @@ def contradicting_clauses(
         agree, against, where, low_agree, swapped = 0.0, 0.0, -1, 0.0, False
         for best in np.argsort(-claim_sims[row])[:4]:
             similarity = float(claim_sims[row, best])
-            if similarity < min(params.point.contradiction_floor - _EXACT_FLOOR_DROP, _SWAP_FLOOR):
+            if similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR):
                 break
             clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
             # A clause that says just the sub-claim's words is about it, though its vector may sit
