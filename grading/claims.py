@@ -89,7 +89,7 @@ def contradicting_clauses(
             # 维度上归一化" for "BN在batch维度上……": 0.53): the name weighs heavily in a vector. It
             # must then match better than any clause that states the sub-claim, however low.
             if low and (similarity < _SWAP_FLOOR or not _said_of_rival(named, clause, point, prepared, glossary)):
-                if similarity >= _SWAP_FLOOR and not (flips(named, clause, glossary) + rival_swaps(named, clause, prepared.rivals)) % 2:
+                if similarity >= _SWAP_FLOOR and not (flips(named, clause, glossary) + _rival_swaps(named, clause, prepared.rivals)) % 2:
                     if _about(named.words - prepared.compared, point.word_weights, clause, glossary, opposites=False) >= _SWAP_ABOUT:
                         low_agree = max(low_agree, similarity)
                 continue
@@ -99,7 +99,7 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if (flips(named, clause, glossary) + rival_swaps(named, clause, prepared.rivals)) % 2:
+            if (flips(named, clause, glossary) + _rival_swaps(named, clause, prepared.rivals)) % 2:
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -128,7 +128,7 @@ def contradicting_clauses(
     return flipped
 
 
-def rival_swaps(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]]) -> int:
+def _rival_swaps(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]]) -> int:
     """1 when `clause` says of a rival what `claim` says of one thing ("LN在batch维度上归一化"
     for "BN在batch维度上归一化"), else 0."""
     named = [w for w in claim.words if w in rivals]
@@ -328,9 +328,9 @@ def _states_part(
             words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
             continue
-        # A clause that leaves the claim's subject (the question's word) unsaid goes on about what the
-        # clause before it in its sentence names: "……参数那么多根本算不了，所以只用一阶梯度" does not say
-        # 牛顿法 only uses the first-order gradient.
+        # A conclusion (所以/因此 …) that leaves the claim's subject (the question's word) unsaid goes
+        # on about what its sentence has named: "……参数那么多根本算不了，所以只用一阶梯度" does not
+        # say 牛顿法 only uses the first-order gradient.
         if (
             sentence
             and sentence[best] is not None

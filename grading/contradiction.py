@@ -247,6 +247,7 @@ def _modal_split(token: str) -> tuple[str, ...]:
 
 
 def _sized(token: str) -> tuple[str, ...]:
+    """A token with its size cut off ("小批次", "乘大"), or as `_modal_split` cuts it."""
     if token in _SIZED:
         return _SIZED[token]
     if len(token) == 2 and token[0] in _SETS_SIZE and token[1] in "大小":
