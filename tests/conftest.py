@@ -17,6 +17,13 @@ from questions.taxonomy import Taxonomy, load_taxonomy
 REPO = Path(__file__).resolve().parents[1]
 BANK_DIR = REPO / "questions" / "bank"
 
+# Under pytest-xdist each worker takes a core: a model that also spreads over every core (torch,
+# numpy's BLAS) makes the two fight, and the Mohler evaluation took 288 s where one thread alone
+# takes 151 s. Set before any model is loaded; bot processes the tests start inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_threads, "1")
+
 
 def _seed_dir() -> Path:
     configured = os.environ.get("MOCKBOT_SEEDS_DIR")
