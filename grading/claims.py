@@ -89,9 +89,12 @@ def contradicting_clauses(
             # 维度上归一化" for "BN在batch维度上……": 0.53): the name weighs heavily in a vector. It
             # must then match better than any clause that states the sub-claim, however low.
             if low and (similarity < _SWAP_FLOOR or not _said_of_rival(named, clause, point, prepared, glossary)):
-                if similarity >= _SWAP_FLOOR and not (flips(named, clause, glossary) + _rival_swaps(named, clause, prepared.rivals)) % 2:
-                    if _about(named.words - prepared.compared, point.word_weights, clause, glossary, opposites=False) >= _SWAP_ABOUT:
-                        low_agree = max(low_agree, similarity)
+                if (
+                    similarity >= _SWAP_FLOOR
+                    and not _turns(named, clause, prepared, glossary)
+                    and _about(named.words - prepared.compared, point.word_weights, clause, glossary, opposites=False) >= _SWAP_ABOUT
+                ):
+                    low_agree = max(low_agree, similarity)
                 continue
             if index in short and not clause.words - {MODAL} <= claim.words:
                 continue  # and only by a clause that says nothing else
@@ -99,7 +102,7 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if (flips(named, clause, glossary) + _rival_swaps(named, clause, prepared.rivals)) % 2:
+            if _turns(named, clause, prepared, glossary):
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -126,6 +129,11 @@ def contradicting_clauses(
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+def _turns(claim: Polarity, clause: Polarity, prepared: PreparedReference, glossary: Glossary) -> bool:
+    """Does `clause` turn `claim` around: an odd number of flips, a rival named instead counting as one?"""
+    return bool((flips(claim, clause, glossary) + _rival_swaps(claim, clause, prepared.rivals)) % 2)
 
 
 def _rival_swaps(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]]) -> int:
@@ -206,16 +214,15 @@ def stated_misconceptions(
     if not prepared.misconceptions or not claims:
         return ()
     clause_vectors = unit_vectors[claims]
-    said = [reply.clauses[reply.unit_clauses[u][0]] for u in claims]
+    at = [reply.unit_clauses[u][0] for u in claims]  # each claim's clause
+    said = [reply.clauses[i] for i in at]
     # The clause before each: "During training, | dropout randomly drops neurons" is about training.
-    before = [reply.clauses[i - 1] if (i := reply.unit_clauses[u][0]) else None for u in claims]
+    before = [reply.clauses[i - 1] if i else None for i in at]
     # ... and whether it is of the same sentence: "dropout就是随机把权重置0，而且一旦丢掉就永久剪掉了"
     # leaves the subject of its second clause to the first.
-    same_sentence = [reply.continues_sentence(reply.unit_clauses[u][0]) for u in claims]
+    same_sentence = [reply.continues_sentence(i) for i in at]
     # A conclusion ("所以只用一阶梯度") is said of what its sentence has been about: the words before it.
-    sentence = [
-        _sentence_before(reply, at) if _CONCLUDES.match(reply.units[at]) else None for at in (reply.unit_clauses[u][0] for u in claims)
-    ]
+    sentence = [_sentence_before(reply, i) if _CONCLUDES.match(reply.units[i]) else None for i in at]
     point_sims = claim_sims if claim_sims is not None else np.zeros((0, len(claims)))  # key points' sub-claims
     found = []
     for index, m in enumerate(prepared.misconceptions):
