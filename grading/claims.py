@@ -181,13 +181,20 @@ def _said_of_rival(claim: Polarity, clause: Polarity, point: PreparedPoint, prep
 _CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)
 
 
-def _sentence_before(reply: ReplyAnalysis, at: int) -> frozenset[str]:
-    """The words of the clauses before clause `at` in its sentence."""
-    words: set[str] = set()
+def _sentence_before(reply: ReplyAnalysis, at: int) -> Polarity:
+    """What the clauses before clause `at` in its sentence say (their words, and which are negated);
+    for a clause that opens its sentence, what the sentence before says ("……还可能不可逆。所以只用
+    一阶梯度。" concludes from it)."""
+    clauses: list[Polarity] = []
+    if not reply.continues_sentence(at) and at > 0:
+        at -= 1
+        clauses.append(reply.clauses[at])
     while reply.continues_sentence(at):
         at -= 1
-        words |= reply.clauses[at].words
-    return frozenset(words)
+        clauses.append(reply.clauses[at])
+    return Polarity(
+        frozenset().union(*(c.words for c in clauses)), frozenset().union(*(c.negated for c in clauses))
+    )
 
 
 def _in_case(condition: frozenset[str], reply: ReplyAnalysis, at: int) -> bool:
@@ -316,7 +323,7 @@ def _states_part(
     strict: bool = True,
     same_sentence: Sequence[bool] = (),
     question_words: frozenset[str] = frozenset(),
-    sentence: Sequence[frozenset[str] | None] = (),
+    sentence: Sequence[Polarity | None] = (),
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -337,13 +344,15 @@ def _states_part(
             continue
         # A conclusion (所以/因此 …) that leaves the claim's subject (the question's word) unsaid goes
         # on about what its sentence has named: "……参数那么多根本算不了，所以只用一阶梯度" does not
-        # say 牛顿法 only uses the first-order gradient.
-        if (
-            sentence
-            and sentence[best] is not None
-            and (subject := part.words & question_words)
-            and not subject & (clause.words | sentence[best])
-            and any(glossary.is_term(w) for w in sentence[best] - part.words)
+        # say 牛顿法 only uses the first-order gradient. Nor does one drawn from the other side of a
+        # word it says ("牛顿法要算二阶的Hessian，……，所以只用一阶梯度"): a reply does not deny
+        # within a sentence what it has just said, so the conclusion is of something else.
+        premise = sentence[best] if sentence else None
+        if premise is not None and (
+            (subject := part.words & question_words)
+            and not subject & (clause.words | premise.words)
+            and any(glossary.is_term(w) for w in premise.words - part.words)
+            or any(glossary.opposites.get(w, frozenset()) & (premise.words - premise.negated) for w in part.words & clause.words)
         ):
             continue
         if len((part.words & clause.words) - {MODAL}) < least:

@@ -621,6 +621,16 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "Hessian是参数量平方那么大，求逆还要立方的计算量，大模型根本存不下也算不动，所以实际只用一阶梯度的方法",
             id="所以-goes-on-about-its-sentence",
         ),
+        pytest.param(
+            "003-3189d8",
+            "牛顿法要算二阶的Hessian矩阵，存储和求逆代价太大，还可能不可逆，所以只用一阶梯度",
+            id="所以-from-the-other-side",
+        ),
+        pytest.param(
+            "003-3189d8",
+            "Hessian矩阵是参数量的平方，存不下，求逆也很贵，还可能不可逆。所以只用一阶梯度。",
+            id="所以-opens-its-own-sentence",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -634,7 +644,9 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     it repeats the question's premise, not what makes the claim wrong; 「交集框左上角取两个x1里大的」 stated
     「交集的左上角取两个框坐标的最小值」 (20): what makes it wrong, 最小值 (its correction says 最大值), is unsaid;
     「……大模型根本存不下也算不动，所以实际只用一阶梯度的方法」 stated 「牛顿法只用到一阶梯度」 (20), but a
-    conclusion that leaves the subject unsaid goes on about what its sentence has been about."""
+    conclusion that leaves the subject unsaid goes on about what its sentence has been about (or, when it
+    opens a sentence, the sentence before), and one drawn from the other side of its own word (「牛顿法要算
+    二阶的Hessian……，所以只用一阶梯度」, 20) is of something else."""
     result = grade(grader, bank, question_id, answer)
     assert result.verdict >= Verdict.GOOD and result.misconceptions == [], result
     assert not any(p.status is PointStatus.CONTRADICTED for p in result.points), result
@@ -899,6 +911,9 @@ OWN_WORDS_WRONG = [
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # the claim's subject said by a pronoun, in a clause that gives a reason
     ("003-3189d8", "牛顿法不好用，因为它只用到一阶梯度，跟梯度下降差不多", "牛顿法只用到一阶梯度"),
+    # a conclusion from a premise that names the subject, or denies the other side (不需要二阶)
+    ("003-3189d8", "牛顿法其实就是梯度下降。所以只用一阶梯度。", "牛顿法只用到一阶梯度"),
+    ("003-3189d8", "牛顿法不需要二阶信息，所以只用一阶梯度，和梯度下降差不多", "牛顿法只用到一阶梯度"),
     # 没法用: jieba keeps it whole, and it is 无法 (cannot), not 没 denying 法用
     ("004-682648", "不行，同一个网络不同层没法用不同的学习率，优化器只支持一个全局lr", "同一个网络的不同层不能使用不同的学习率"),
     # English replies to Chinese questions, read against the misconceptions' English wordings
