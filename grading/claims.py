@@ -111,9 +111,13 @@ def contradicting_clauses(
                 # well or saying nothing but its words, says that one: "NumPy数组……，不支持GPU加速"
                 # does not turn "张量支持GPU加速" around, nor "训练不缩放" (AlexNet's way, a point
                 # of its own) "现在训练时做缩放".
+                # A clause that is the sub-claim with a word turned to its other side, word for word
+                # ("LN是在batch维度上做归一化" for "BN是在batch维度上做归一化"), says it the other way
+                # round, though it may sit closer to another ("LN在特征维度上归一化").
+                mirrored = exact or _mirrors(named, clause, glossary)
                 elsewhere = any(
                     other != row
-                    and (not exact and claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
+                    and (not mirrored and claim_sims[other, best] >= similarity or clause.words <= every_claim[other].words)
                     and _agrees(every_claim[other], clause, glossary)
                     for other in range(len(every_claim))
                 )
@@ -176,6 +180,12 @@ def _said_of_rival(claim: Polarity, clause: Polarity, point: PreparedPoint, prep
     others = {w for p in prepared.points if p is not point for c in p.claims for w in c.words} - {w for c in point.claims for w in c.words}
     # (a one-character word, 里/上/中, places rather than says)
     return not {w for w in clause.words - claim.words - prepared.demote if len(w) > 1} & others
+
+
+def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
+    """Is every word `clause` says beyond `claim` the other side of one of its words (LN for BN)?"""
+    extra = clause.words - claim.words - {MODAL}
+    return bool(extra) and all(glossary.opposites.get(w, frozenset()) & (claim.words - clause.words) for w in extra)
 
 
 _CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)

@@ -698,6 +698,9 @@ def test_the_things_a_question_compares(grader: Grader, bank) -> None:  # noqa: 
         # the two things compared swapped: each clause says of one what a key point says of the other
         ("001-76bb4c", "标准化是把数据线性映射到[0,1]区间，归一化是减均值再除以标准差，变成均值0方差1", ["归一化把特征值映射到", "标准化按特征列减去均值"]),
         ("002-529acc", "LN是对一个batch里同一位置的词一起算均值方差，BN是在单个样本内部对特征归一化，所以NLP里LN更好", ["BN在batch维度上", "LN在单个样本内部"]),
+        # LN/BN swapped word for word ("LN是在batch维度上做归一化"), though the clause sits closer to
+        # LN's point ("LN在特征维度上归一化") than to BN's: read as 1 · the claim 「BN和LN求均值方差的维度是一样的」
+        ("004-38fdc1", "LN是在batch维度上做归一化，依赖batch size，BN是对每个样本自己做归一化，和batch无关，所以变长序列里BN更稳定", ["BN是对一个batch内", "LN是对单个样本内部"]),
         # each said of its own: nothing turned, though a clause on MSE is close to the cross-entropy point
         ("001-76bb4c", "归一化把数据线性映射到[0,1]，只看最大最小值；标准化是减均值除以标准差，变成均值0方差1，两者都是线性变换", []),
         ("002-529acc", "BN在batch维度上对同一位置算均值方差，可是句子长短不一，同一位置的词没什么共性；LN在单个样本内部对特征做归一化，不依赖batch里其他句子", []),
@@ -711,7 +714,9 @@ def test_a_point_said_of_the_other_thing_compared_is_turned_around(
     name weighs so much in a vector that such a clause sits under the contradiction floor (0.53 to
     0.62); it is read as turning the point around when it says the point's other words and nothing
     another point says, and no clause says the point of the right thing. Before, both swapped
-    answers read as 良好 (67, 62) with at most one point turned around."""
+    answers read as 良好 (67, 62) with at most one point turned around. A clause that is a sub-claim
+    with its name turned to the other side word for word turns it around even when it sits closer
+    to another point (the LN/BN swap read as 良好, 82)."""
     result = grade(grader, bank, question_id, answer)
     assert sorted(next(p for p in result.contradicted if p.startswith(f)) for f in turned) == sorted(result.contradicted), result
     assert (result.verdict <= Verdict.PARTIAL) is bool(turned), result
