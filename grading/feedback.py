@@ -42,6 +42,9 @@ def feedback_for(result: GradeResult, language: str | None = None) -> Feedback:
     missing = [p for p in result.points if p.status in (PointStatus.MISSED, PointStatus.PARTLY)]
     if result.misconceptions:
         tip = _("feedback.tip_misconception", language, claim=result.misconceptions[0].claim)
+    elif len(by_status[PointStatus.CONTRADICTED]) > 1:
+        # each is listed under ⚠ already: naming the first alone would pass over the others
+        tip = _("feedback.tip_contradicted_several", language, count=len(by_status[PointStatus.CONTRADICTED]))
     elif by_status[PointStatus.CONTRADICTED]:
         tip = _("feedback.tip_contradicted", language, point=by_status[PointStatus.CONTRADICTED][0])
     elif not by_status[PointStatus.COVERED] and not by_status[PointStatus.PARTLY]:

@@ -167,6 +167,15 @@ def test_contradicted_point_is_named_in_the_feedback_tip(grader: Grader, bank) -
     assert "⚠" in render_text(feedback)
 
 
+def test_several_contradicted_points_are_all_pointed_to_by_the_tip(grader: Grader, bank) -> None:  # noqa: ANN001
+    """Naming the first of two points said the other way round would pass over the second."""
+    result = grade(grader, bank, "001-76bb4c", "标准化是把数据线性映射到[0,1]区间，归一化是减均值再除以标准差，变成均值0方差1")
+    for language in ("zh", "en"):
+        feedback = feedback_for(result, language)
+        assert len(feedback.contradicted) == 2, feedback
+        assert "2" in feedback.tip and "⚠" in feedback.tip and not any(p in feedback.tip for p in feedback.contradicted)
+
+
 def test_agreeing_answer_is_not_marked_contradicted(grader: Grader, bank) -> None:  # noqa: ANN001
     result = grade(grader, bank, DROPOUT, "训练时丢弃一部分神经元，测试时不丢弃，测试阶段不用做任何操作。")
     assert result.contradicted == []
