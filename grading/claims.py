@@ -253,7 +253,7 @@ def stated_misconceptions(
         stated = [
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
-                same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence,
+                same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
             )
             for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
         ]
@@ -272,7 +272,7 @@ def stated_misconceptions(
                 # The whole claim in one clause ("只要样本够多就不需要增广"): its parts' polarities cannot
                 # be compared with that clause one by one.
                 m.whole, frozenset().union(*m.cruxes), prepared.claim_vectors[index] @ clause_vectors.T, m.word_weights,
-                said, before, rights, right_sims, glossary, params.point,
+                said, before, rights, right_sims, glossary, params.point, rivals=prepared.rivals,
             )
             # ... unless the reply turns a part around in a clause of its own ("牛顿法没法直接用"
             # against "牛顿法总是可以用，因为Hessian矩阵一定可逆", said loosely by "牛顿法要算Hessian").
@@ -313,9 +313,11 @@ def reversals_stated(
     return tuple(found)
 
 
-def _agrees(statement: Polarity, clause: Polarity, glossary: Glossary) -> bool:
-    """The clause says the statement's words the same way round (no negation or antonym flip)."""
-    return flips(statement, clause, glossary) % 2 == 0 and _negates(clause) == _negates(statement)
+def _agrees(statement: Polarity, clause: Polarity, glossary: Glossary, rivals: dict[str, frozenset[str]] | None = None) -> bool:
+    """The clause says the statement's words the same way round (no negation or antonym flip, nor,
+    given the things a question compares, the other one named instead)."""
+    turns = flips(statement, clause, glossary) + (_rival_swaps(statement, clause, rivals) if rivals else 0)
+    return turns % 2 == 0 and _negates(clause) == _negates(statement)
 
 
 def _states_part(
@@ -334,6 +336,7 @@ def _states_part(
     same_sentence: Sequence[bool] = (),
     question_words: frozenset[str] = frozenset(),
     sentence: Sequence[Polarity | None] = (),
+    rivals: dict[str, frozenset[str]] | None = None,
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -383,7 +386,7 @@ def _states_part(
             (
                 float(right_sims[r, best]) + _about(right.words, right_weights, clause, glossary, opposites=False)
                 for r, (right, right_weights) in enumerate(rights)
-                if _agrees(right, clause, glossary)
+                if _agrees(right, clause, glossary, rivals)
             ),
             default=0.0,
         )

@@ -84,6 +84,7 @@ _GOES_ON = frozenset("也 还 更 并且 而且 它 它们 其 他 这 那 同�
 _COMPARING = re.compile(r"区别|对比|还是|而不|相比|异同|优缺点|差异|更合适|更好|\bvs\b|differ|compar", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[？?。！!]")
 # What stands between the things compared: "A和B", "A、B", "A还是B", "用A而不用B", "A相比B", "A比B更……", "A, B".
+_GLOSS = re.compile(r"[（(][^（）()]*[）)]")
 _SIDES = re.compile(r"[，,、/；;]|比(?=[^，,]*更)|和|与|跟|还是|而不是|而不用|相比|对比|\bvs\.?|\bor\b|\band\b", re.IGNORECASE)
 
 # A point that opens on a negated condition ("不归一化时", "不随机取会", "没有激活函数时") says what
@@ -236,6 +237,7 @@ class Grader:
         """What a comparing question sets against each other: the terms on the two sides of its "和",
         "还是", "而不是" …, when each is spoken of by some key point without the other."""
         text = _SENTENCE_END.split(self.glossary.canonical(question))[0]  # "……的区别？是否会影响计算图" compares two
+        text = _GLOSS.sub("", text)  # "梯度下降（一阶求导算法），而不用牛顿法": a gloss restates its term
 
         def terms(segment: str) -> list[str]:
             return [w for w in content_words(segment) if self.glossary.is_term(w) or (w.isascii() and len(w) > 1)]

@@ -640,6 +640,19 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "Hessian矩阵是参数量的平方，存不下，求逆也很贵，还可能不可逆。所以只用一阶梯度。",
             id="所以-opens-its-own-sentence",
         ),
+        pytest.param(
+            "002-180818",
+            "MSE是预测值和真实值差的平方的均值，一般用于回归；交叉熵衡量两个概率分布的差异，-Σ y log p，用于分类。分类时如果sigmoid/softmax后接MSE，"
+            "梯度里会多一个sigmoid的导数σ'(z)，输出饱和时梯度很小，学得慢，而且loss非凸；交叉熵的梯度是 p-y，误差越大梯度越大，收敛快。从概率角度MSE相当"
+            "于假设高斯噪声的极大似然，交叉熵对应伯努利/多项分布的极大似然。",
+            id="textbook-answer-beyond-the-seed",
+        ),
+        pytest.param(
+            "004-7ff62a",
+            "牛顿法要算二阶导也就是Hessian矩阵，参数n个的话Hessian是n×n，存储O(n^2)，求逆O(n^3)，深度网络参数几百万上亿根本存不下算不动；"
+            "而且Hessian不一定正定，非凸的时候牛顿法可能往鞍点甚至极大值走。梯度下降只用一阶梯度，每步计算O(n)，配合SGD/Adam实际效果够好。",
+            id="存不下-is-memory",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -699,6 +712,8 @@ def test_the_things_a_question_compares(grader: Grader, bank) -> None:  # noqa: 
     assert "计算图" not in prepared("003-66ed1d").compared
     assert prepared("000-93d25c").compared == {"训练", "测试"}  # dropout: "训练和测试的区别"
     assert prepared("000-cf420e").compared == frozenset()  # compares nothing
+    # "采用梯度下降（一阶求导算法），而不用牛顿法": the gloss restates its term, it is not a side
+    assert prepared("004-7ff62a").rivals == {"梯度下降": frozenset({"牛顿法"}), "牛顿法": frozenset({"梯度下降"})}
 
 
 @pytest.mark.parametrize(
@@ -925,6 +940,9 @@ OWN_WORDS_WRONG = [
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # the claim's subject said by a pronoun, in a clause that gives a reason
     ("003-3189d8", "牛顿法不好用，因为它只用到一阶梯度，跟梯度下降差不多", "牛顿法只用到一阶梯度"),
+    # the two things compared swapped: a key point that says each the right way round is no right
+    # statement the clause agrees with
+    ("002-180818", "交叉熵一般用于回归任务，MSE用于分类。MSE配合softmax的时候梯度就是p-y，收敛快", "MSE用于分类任务"),
     # a conclusion from a premise that names the subject, or denies the other side (不需要二阶)
     ("003-3189d8", "牛顿法其实就是梯度下降。所以只用一阶梯度。", "牛顿法只用到一阶梯度"),
     ("003-3189d8", "牛顿法不需要二阶信息，所以只用一阶梯度，和梯度下降差不多", "牛顿法只用到一阶梯度"),
@@ -954,6 +972,8 @@ RIGHT_WITH_WRONG_WORDS = [
     ("003-35659b", "numpy比list快，因为是C实现而且内存连续。"),
     # "输出范围是0~1" shares sigmoid, 输出 and 0 with "sigmoid的输出是以0为中心的"; 零中心 is one term
     ("001-438236", "sigmoid的输出范围是0~1，两端饱和会梯度消失，而且不是零中心的；ReLU正区间梯度为1。"),
+    # a condition put after its topic ("分类如果用mse"): what happens if, not what is done
+    ("002-180818", "mse用在回归，交叉熵用在分类。分类如果用mse，sigmoid之后求导会多乘一个sigmoid的导数，饱和时梯度几乎为0，训练很慢；交叉熵的梯度就是p-y"),
     # what the output is, not how it depends on the input
     ("000-8e0dd0", "逻辑回归输出的是0到1之间的概率，用来做二分类。"),
     # English: "lists can't" denies (the misconception: a list can be a dict key); "each input channel"
