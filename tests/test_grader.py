@@ -653,13 +653,20 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "而且Hessian不一定正定，非凸的时候牛顿法可能往鞍点甚至极大值走。梯度下降只用一阶梯度，每步计算O(n)，配合SGD/Adam实际效果够好。",
             id="存不下-is-memory",
         ),
+        pytest.param(
+            "001-76bb4c",
+            "归一化用max和min把数据压到0-1，只用到了两个极值，所以一个异常点就会把其他数据都挤到一块；标准化减均值除标准差，因此用到了全部数据"
+            "的分布，对异常值更鲁棒，一般都用标准化多一点",
+            id="min-max-is-归一化",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
     """Complete answers from fresh-user trials: 「类别之间的相似度我们没有先验」 was ⚠ against 「……类别间的
     相似度缺乏先验……」 (capped at 55); 「牛顿法要算Hessian矩阵」 was read as the whole claim 「牛顿法总是可以
     用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
-    two of its words, at a cosine (0.43) under the floor (capped at 20); 「卷积层很少加dropout」 stated
+    two of its words, at a cosine (0.43) under the floor (capped at 20); 「min-max适合数值比较集中的情况」 is
+    said of 归一化 (min-max), not of 标准化, the one thing its point names otherwise (⚠ by 「归一化用max和min……」); 「卷积层很少加dropout」 stated
     「dropout一般加在卷积层之后」 (20); 「深度学习又打败SVM」, true, was read as the first half of 「深度学习打败SVM是因为
     它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20); 「结构和数据一样，」
     read with the clause before it (「最终模型=统计模型……」) must not state 「同样结构同样数据训练出的模型都一样」:
