@@ -54,12 +54,13 @@ VERDICT_CODES = {"excellent", "good", "partial", "missed"}
 
 
 def assert_result_line(line: dict[str, Any], key_points: list[str] | None = None) -> None:
-    assert set(line) >= {"score", "verdict", "verdict_code", "key_points", "missed", "misconceptions", "feedback"}, line
+    assert set(line) >= {"score", "verdict", "verdict_code", "passed", "key_points", "missed", "misconceptions", "feedback"}, line
     assert "error" not in line
     assert isinstance(line["score"], float) and 0.0 <= line["score"] <= 100.0
     assert line["score"] == round(line["score"], 4)
     assert isinstance(line["verdict"], str) and line["verdict"]
     assert line["verdict_code"] in VERDICT_CODES
+    assert line["passed"] is (line["verdict_code"] in {"excellent", "good"})
     assert line["key_points"], line
     for point in line["key_points"]:
         assert set(point) >= {"text", "covered", "score"}

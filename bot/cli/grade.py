@@ -83,6 +83,7 @@ def result_json(result: GradeResult, language: str | None = None) -> dict[str, A
         "score": result.score,
         "verdict": result.verdict.label(language or result.language),
         "verdict_code": VERDICT_CODES[result.verdict],
+        "passed": result.verdict >= Verdict.GOOD,  # the pass line practice and its FSRS rating use
         "key_points": [
             {"text": p.text, "covered": p.covered, "score": p.score, "status": p.status.name.lower()}
             for p in result.points
