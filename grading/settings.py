@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.1001, points=0.0, core=0.231, detail=0.1138, covered=0.1655, recall=0.1443, cosine=0.3119,
-        contradiction=0.22, misconception=0.3719, lean=0.1939, lean_units=0.2558, foreign=0.0658,
-        curve=(1.0, 2.0, 7.3, 24.4, 38.0, 46.0, 70.1, 81.3, 89.7, 90.0, 91.0),
+        intercept=0.0999, points=0.0, core=0.2309, detail=0.1139, covered=0.1653, recall=0.1444, cosine=0.3124,
+        contradiction=0.2194, misconception=0.3723, lean=0.1939, lean_units=0.2559, foreign=0.0659,
+        curve=(1.5, 2.0, 7.3, 23.8, 38.0, 46.0, 70.1, 81.3, 89.7, 90.0, 92.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
