@@ -361,13 +361,14 @@ def _states_part(
         # word it says ("牛顿法要算二阶的Hessian，……，所以只用一阶梯度"): a reply does not deny
         # within a sentence what it has just said, so the conclusion is of something else.
         premise = sentence[best] if sentence else None
-        if premise is not None and (
-            (subject := part.words & question_words)
-            and not subject & (clause.words | premise.words)
-            and any(glossary.is_term(w) for w in premise.words - part.words)
-            or any(glossary.opposites.get(w, frozenset()) & (premise.words - premise.negated) for w in part.words & clause.words)
-        ):
-            continue
+        if premise is not None:
+            subject = part.words & question_words
+            of_another = bool(subject) and not subject & (clause.words | premise.words) and any(
+                glossary.is_term(w) for w in premise.words - part.words
+            )
+            other_side = any(glossary.opposites.get(w, frozenset()) & (premise.words - premise.negated) for w in part.words & clause.words)
+            if of_another or other_side:
+                continue
         if len((part.words & clause.words) - {MODAL}) < least:
             continue
         # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别.

@@ -119,7 +119,7 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5588, points=0.2626, covered=0.0479, recall=0.0557, cosine=0.0058, demoted_cosine=0.0798,
+        intercept=0.5588, points=0.2625, covered=0.0479, recall=0.0557, cosine=0.0058, demoted_cosine=0.0798,
         shortness=0.0505, curve=(0.4, 10.4, 20.4, 30.5, 62.6, 94.0), pass_core_share=0.0,
     ),
 )
