@@ -188,6 +188,8 @@ def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
     return bool(extra) and all(glossary.opposites.get(w, frozenset()) & (claim.words - clause.words) for w in extra)
 
 
+_ONLY = frozenset({"只", "仅", "仅仅", "只有", "光"})
+
 _CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)
 
 
@@ -250,12 +252,24 @@ def stated_misconceptions(
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
         # it is right on its own and said word for word.
+        # "Only A, not B" is not said by a clause that names B beside A ("深度可分离卷积 = depthwise
+        # conv + pointwise conv" against "只做逐通道卷积，不需要后面的1×1卷积").
+        denied = [
+            frozenset(
+                w for j, other in enumerate(m.parts) if j != i and _negates(other)
+                for w in other.words - part.words if glossary.is_term(w) and w not in prepared.demote
+            )
+            if part.words & _ONLY
+            else frozenset()
+            for i, part in enumerate(m.parts)
+        ]
         stated = [
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
                 same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
+                excludes=excludes,
             )
-            for part, crux, sims, wrong in zip(m.parts, m.cruxes, part_sims, m.wrong_alone)
+            for part, crux, sims, wrong, excludes in zip(m.parts, m.cruxes, part_sims, m.wrong_alone, denied)
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
         # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
@@ -337,6 +351,7 @@ def _states_part(
     question_words: frozenset[str] = frozenset(),
     sentence: Sequence[Polarity | None] = (),
     rivals: dict[str, frozenset[str]] | None = None,
+    excludes: frozenset[str] = frozenset(),
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -355,6 +370,8 @@ def _states_part(
             words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
             continue
+        if excludes & (clause.words - clause.negated):
+            continue  # it names, as well, what the claim's other part denies
         # A conclusion (所以/因此 …) that leaves the claim's subject (the question's word) unsaid goes
         # on about what its sentence has named: "……参数那么多根本算不了，所以只用一阶梯度" does not
         # say 牛顿法 only uses the first-order gradient. Nor does one drawn from the other side of a

@@ -659,6 +659,13 @@ def test_not_varying_with_the_batch_size_makes_the_point_it_is_unrelated(grader:
             "的分布，对异常值更鲁棒，一般都用标准化多一点",
             id="min-max-is-归一化",
         ),
+        pytest.param(
+            "001-380b92",
+            "深度可分离卷积 = depthwise conv + pointwise conv。先depthwise：每个输入channel单独用一个k×k的卷积核，只在空间上卷，输出通道数不变，"
+            "通道之间没有交互；然后pointwise就是1×1卷积，把各通道的信息融合起来，同时调整输出通道数。意义主要是参数量和计算量大大减少：普通卷积参数 "
+            "k*k*Cin*Cout，可分离的是 k*k*Cin + Cin*Cout，3x3的话差不多省8~9倍计算量。",
+            id="only-A-not-said-by-A-plus-B",
+        ),
     ],
 )
 def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconception(grader: Grader, bank, question_id: str, answer: str) -> None:  # noqa: ANN001
@@ -666,7 +673,9 @@ def test_a_complete_answer_from_a_trial_is_neither_turned_around_nor_a_misconcep
     相似度缺乏先验……」 (capped at 55); 「牛顿法要算Hessian矩阵」 was read as the whole claim 「牛顿法总是可以
     用，因为Hessian矩阵一定可逆」 although 「Hessian不一定正定甚至不可逆」 turns its second half around in
     two of its words, at a cosine (0.43) under the floor (capped at 20); 「min-max适合数值比较集中的情况」 is
-    said of 归一化 (min-max), not of 标准化, the one thing its point names otherwise (⚠ by 「归一化用max和min……」); 「卷积层很少加dropout」 stated
+    said of 归一化 (min-max), not of 标准化, the one thing its point names otherwise (⚠ by 「归一化用max和min……」);
+    「深度可分离卷积 = depthwise conv + pointwise conv」 stated 「……只做逐通道卷积，不需要后面的1×1卷积」 (20): "only
+    A, not B" is not said by a clause that names B beside A; 「卷积层很少加dropout」 stated
     「dropout一般加在卷积层之后」 (20); 「深度学习又打败SVM」, true, was read as the first half of 「深度学习打败SVM是因为
     它的理论比SVM更完善」 wrong on its own, as no key point said it in those words (超过) (20); 「结构和数据一样，」
     read with the clause before it (「最终模型=统计模型……」) must not state 「同样结构同样数据训练出的模型都一样」:
@@ -953,6 +962,8 @@ OWN_WORDS_WRONG = [
     # a conclusion from a premise that names the subject, or denies the other side (不需要二阶)
     ("003-3189d8", "牛顿法其实就是梯度下降。所以只用一阶梯度。", "牛顿法只用到一阶梯度"),
     ("003-3189d8", "牛顿法不需要二阶信息，所以只用一阶梯度，和梯度下降差不多", "牛顿法只用到一阶梯度"),
+    # "only A": said without B
+    ("001-380b92", "深度可分离卷积只做逐通道卷积就够了，每个通道单独卷一下，参数很少", "深度可分离卷积只做逐通道卷积"),
     # 没法用: jieba keeps it whole, and it is 无法 (cannot), not 没 denying 法用
     ("004-682648", "不行，同一个网络不同层没法用不同的学习率，优化器只支持一个全局lr", "同一个网络的不同层不能使用不同的学习率"),
     # English replies to Chinese questions, read against the misconceptions' English wordings
