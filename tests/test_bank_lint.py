@@ -155,7 +155,7 @@ GOOD_POINTS = [
     GOOD_2,  # "特征图上" / "图像上": pictures, not a figure reference
     "Python用引用计数管理对象：每个对象的核心结构体PyObject里都有引用计数ob_refcnt",  # colon inside
     "训练时最好让两类数据趋向1:1，避免模型偏向占比大的那一类",
-    "引用计数的另一个缺点是无法处理循环引用",  # a label word, in a claim
+    "引用计数的缺点之一是维护计数本身要消耗资源",  # a label word, in a claim
     "BN和权重衰退的作用并不类似",
     "并集面积等于两个框的面积之和减去交集面积",  # "并", not the connective "并且"
     "输出的形状和输入一样，仍是（batch, n, dim）",  # ends with a closing bracket
