@@ -91,7 +91,7 @@ def contradicting_clauses(
             if low and (similarity < _SWAP_FLOOR or not _said_of_rival(named, clause, point, prepared, glossary)):
                 if (
                     similarity >= _SWAP_FLOOR
-                    and not _turns(named, clause, prepared, glossary)
+                    and not _turns(named, clause, prepared.rivals, glossary)
                     and _about(named.words - prepared.compared, point.word_weights, clause, glossary, opposites=False) >= _SWAP_ABOUT
                 ):
                     low_agree = max(low_agree, similarity)
@@ -102,7 +102,7 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if _turns(named, clause, prepared, glossary):
+            if _turns(named, clause, prepared.rivals, glossary):
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -135,9 +135,9 @@ def contradicting_clauses(
     return flipped
 
 
-def _turns(claim: Polarity, clause: Polarity, prepared: PreparedReference, glossary: Glossary) -> bool:
+def _turns(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]], glossary: Glossary) -> bool:
     """Does `clause` turn `claim` around: an odd number of flips, a rival named instead counting as one?"""
-    return bool((flips(claim, clause, glossary) + _rival_swaps(claim, clause, prepared.rivals)) % 2)
+    return bool((flips(claim, clause, glossary) + _rival_swaps(claim, clause, rivals)) % 2)
 
 
 def _rival_swaps(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]]) -> int:
@@ -252,24 +252,13 @@ def stated_misconceptions(
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
         # it is right on its own and said word for word.
-        # "Only A, not B" is not said by a clause that names B beside A ("深度可分离卷积 = depthwise
-        # conv + pointwise conv" against "只做逐通道卷积，不需要后面的1×1卷积").
-        denied = [
-            frozenset(
-                w for j, other in enumerate(m.parts) if j != i and _negates(other)
-                for w in other.words - part.words if glossary.is_term(w) and w not in prepared.demote
-            )
-            if part.words & _ONLY
-            else frozenset()
-            for i, part in enumerate(m.parts)
-        ]
         stated = [
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
                 same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
                 excludes=excludes,
             )
-            for part, crux, sims, wrong, excludes in zip(m.parts, m.cruxes, part_sims, m.wrong_alone, denied)
+            for part, crux, sims, wrong, excludes in zip(m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or [frozenset()] * len(m.parts))
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
         # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
@@ -330,8 +319,7 @@ def reversals_stated(
 def _agrees(statement: Polarity, clause: Polarity, glossary: Glossary, rivals: dict[str, frozenset[str]] | None = None) -> bool:
     """The clause says the statement's words the same way round (no negation or antonym flip, nor,
     given the things a question compares, the other one named instead)."""
-    turns = flips(statement, clause, glossary) + (_rival_swaps(statement, clause, rivals) if rivals else 0)
-    return turns % 2 == 0 and _negates(clause) == _negates(statement)
+    return not _turns(statement, clause, rivals or {}, glossary) and _negates(clause) == _negates(statement)
 
 
 def _states_part(
@@ -459,6 +447,24 @@ def right_statements(
     """What a misconception is weighed against, with the IDF of their words: every sub-claim of a
     key point, in order, then the clauses of its correction."""
     return [(c, p.word_weights) for p in points for c in p.claims] + [(c, m.word_weights) for c in m.correction_parts]
+
+
+def only_excludes(parts: Sequence[Polarity], question_words: frozenset[str], glossary: Glossary) -> tuple[frozenset[str], ...]:
+    """For each part that says "only" (只/仅), the terms the claim's other, negated parts name and it
+    does not: "only A, not B" is not said by a clause that names B beside A ("深度可分离卷积 =
+    depthwise conv + pointwise conv" against "只做逐通道卷积，不需要后面的1×1卷积"). Empty otherwise."""
+    return tuple(
+        frozenset(
+            w
+            for j, other in enumerate(parts)
+            if j != i and _negates(other)
+            for w in other.words - part.words
+            if glossary.is_term(w) and w not in question_words
+        )
+        if part.words & _ONLY
+        else frozenset()
+        for i, part in enumerate(parts)
+    )
 
 
 def cruxes(

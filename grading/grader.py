@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .claims import cruxes, parts_turn_around, reversed_point, right_statements, wrong_alone
+from .claims import cruxes, only_excludes, parts_turn_around, reversed_point, right_statements, wrong_alone
 from .contradiction import MODAL, Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
@@ -209,7 +209,12 @@ class Grader:
         )
         # Which point each misconception turns around depends on the question alone: found once here.
         marked = (
-            replace(m, reversed_point=reversed_point(prepared, i), turned_points=parts_turn_around(prepared, i, self.glossary))
+            replace(
+                m,
+                reversed_point=reversed_point(prepared, i),
+                turned_points=parts_turn_around(prepared, i, self.glossary),
+                excludes=only_excludes(m.parts, demote, self.glossary),
+            )
             for i, m in enumerate(prepared.misconceptions)
         )
         prepared = replace(prepared, misconceptions=tuple(marked))

@@ -81,6 +81,8 @@ class PreparedMisconception:
     reversed_point: int = 0  # the key point a reply stating it turns around (claims.reversed_point)
     turned_points: tuple[int, ...] = ()  # ... and any other its parts turn around word for word
     # (claims.parts_turn_around: both points of a swap)
+    excludes: tuple[frozenset[str], ...] = ()  # per part saying "only": terms a clause stating it must not name
+    # (claims.only_excludes)
 
 
 @dataclass(frozen=True)
