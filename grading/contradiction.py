@@ -58,8 +58,8 @@ NOT_NEGATING = frozenset(
 
 
 # Adverbs (degree, hedges, 再/还), prepositions, the copula and the causatives a negation reads past to
-# the word it denies ("不会太大", "并不直接约束", "不是以0为中心", "没必要再缩放", "不会让输出变成……");
-# no content of their own.
+# the word it denies ("不会太大", "并不直接约束", "不是以0为中心", "没必要再缩放"); no content of their
+# own. A causative (让/使) is read past too, to the end of what it causes (`_CAUSATIVES`).
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
@@ -83,6 +83,9 @@ _WHAT = frozenset({"什么", "啥", _ANY})  # "没啥共性" says "没什么共�
 
 _SYMBOL = re.compile(r"^([0-9.]+|[a-z])$")
 _THAN = "比"
+# "不让X太大", "不会使X变成Y": the negation denies what is caused, the complement's last word, and
+# says its subject (X) neither way.
+_CAUSATIVES = frozenset({"让", "使", "使得", "令"})
 _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
 
 
@@ -130,6 +133,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     topic: list[str] | None = None  # content words since 什么/任何, outside a negation
     denied: list[str] | None = None  # what a negation denies if nothing follows it
     verb: str | None = None  # the last need or light verb a negation read past
+    caused = 0  # the negations before a causative ("不让……")
+    complement: list[str] | None = None  # the content words after it
     for token in _normalized(tokens):
         if token in _WHAT and not pending:
             topic = []
@@ -174,10 +179,17 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             prefix = next((n for n in _prefixes(negations) if token.startswith(n) and len(token) > len(n)), None)
         base = token[len(prefix) :] if prefix else token
         base = same.get(base, base) if same else base  # "后面" is read as "之后"
+        if prefix and base in _CAUSATIVES:  # "不让", "不使" cut whole
+            caused, complement, pending, window = pending + 1, [], 0, 0
+            continue
         if prefix and (base in STOP_WORDS or base in _NEEDS):  # "不想", "不要", "没必要": denies what follows
             denied = _denied_before(topic, previous)
             pending += 1
             window = NEGATION_WINDOW
+            continue
+        if pending and window and base in _CAUSATIVES:
+            # "不让权重的取值范围太大" denies what comes last, 太大, as "取值范围不要太大" does
+            caused, complement, pending, window = pending, [], 0, 0
             continue
         if base in _TRANSPARENT or base in _NEEDS:  # "不是以0为中心", "并不直接约束": read past
             if pending and base in _NEEDS:
@@ -192,6 +204,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
                 pending = pending if window else 0
             continue
         words.add(base)
+        if complement is not None:
+            complement.append(base)
         if than is not None:
             than.add(base)
         if pending and window:
@@ -215,6 +229,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     if pending and not denied and verb:  # "测试时什么都不做": the verb itself is what is denied
         denied = [verb]
         words.add(verb)
+    if complement and caused % 2:
+        negated.update(complement[:-1])
+        plain.update(complement[:-1])
+        negated.add(complement[-1])
+        plain.discard(complement[-1])
     for word in denied if pending and denied else ():  # a negation still open at the end
         if word not in negated:
             negated.add(word)

@@ -1085,6 +1085,10 @@ def test_a_no_to_an_a_not_a_question_denies_what_it_asks(grader: Grader, bank, o
 SAID_SOFTLY = [
     "不类似。权重衰退是每次更新的时候把权重缩小一点，限制权重的范围；BN是对层的输出做归一化，基本不影响前一层的权重。",
     "并不类似。weight decay是每次更新的时候把权重往小了拉一点，不让它取值太大；BN是对这层的输出做归一化，对前一层的权重其实影响不大。",
+    # 「限制……不要太大」 for the second point's 「不让权重的取值范围太大」 (55 before: a negation past 让
+    # was read as denying the weights)
+    "不一样。权重衰减每步把权重乘一个小于1的系数，限制权重的取值范围不要太大；BN是对层的输出做归一化，基本不会影响前一层的权重。",
+    "不类似。weight decay每次更新都会让权重变小一点，使权重的取值范围不会太大；BN只是对输出做归一化，不太影响前一层权重。",
 ]
 
 

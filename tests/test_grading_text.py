@@ -373,10 +373,23 @@ def test_a_negation_reads_past_need_and_light_verbs(glossary: Glossary) -> None:
 
 
 def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
-    """"没必要再缩放了" denies the scaling; "不会让输出变成one-hot" the output; "并不相同" is 不相同."""
+    """"没必要再缩放了" denies the scaling; "并不相同" is 不相同; past a causative, "不会让输出变成one-hot"
+    denies what comes last, one-hot, and says the output neither way."""
     assert pol("没必要再缩放了", glossary).negated == {"缩放"}
-    assert "输出" in pol("softmax输入大一点不会让输出变成one-hot", glossary).negated
+    caused = pol("softmax输入大一点不会让输出变成one-hot", glossary)
+    assert caused.negated == {"独热编码"} and "输出" in caused.mixed
+    assert flips(pol("输出会变成one-hot", glossary), caused, glossary) % 2 == 1
     assert pol("全零初始化时输出并不相同", glossary).negated == {"相同"}
+
+
+@pytest.mark.parametrize("said", ["限制权重的取值范围不要太大", "权重的取值范围不会太大", "使权重的取值范围不会太大"])
+def test_not_letting_something_be_too_large_is_keeping_it_small(glossary: Glossary, said: str) -> None:
+    """"不让权重的取值范围太大" denies 太大, as "取值范围不要太大" does, not the weights (55 for a complete
+    answer to 「BN是不是和权重衰退的作用类似」, its point 说反了, before)."""
+    point = pol("不让权重的取值范围太大", glossary)
+    assert point.negated == {"大"}
+    assert flips(point, pol(said, glossary), glossary) == 0
+    assert flips(point, pol("要让权重的取值范围大一些", glossary), glossary) % 2 == 1
 
 
 def test_a_negation_glued_to_a_degree_word_still_negates(glossary: Glossary) -> None:
