@@ -304,6 +304,10 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             out.append(MUST)
             skip = 1
             continue
+        if token == "不" and _differs_in(tokens[i + 1 : i + 4]):  # "不同在于……" names the difference
+            out.append(_DIFFERENCE)
+            skip = 1
+            continue
         if token == "不可" and following in _ABLE:  # "不可|导" as "不|可导", the word "处处可导" says
             out.extend(("不", token[1] + following))
             skip = 1
@@ -319,6 +323,20 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
                 continue
         out.append(token)
     return _past_when(out)
+
+
+# "不同在于Xavier只是初始化", "不一样的是……", "不同之处", "不同点" (read 不|相同…) name the difference,
+# as "区别在于" does: they deny no sameness.
+_DIFFERENCE = "区别"
+
+
+def _differs_in(after: Sequence[str]) -> bool:
+    """Do the tokens after a 不 make "不同在于", "不同的是" or "不同之处"/"不同点" (the noun)?"""
+    if not after:
+        return False
+    if after[0] in ("相同之处", "相同点"):
+        return True
+    return after[0] == "相同" and (after[1:2] == ["在于"] or list(after[1:3]) in (["的", "是"], ["的", "在于"]))
 
 
 # "不会在前向时自动算" denies the computing, not the forward pass: a negation before a phrase of

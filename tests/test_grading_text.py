@@ -382,6 +382,15 @@ def test_a_negation_reads_past_again_and_causatives(glossary: Glossary) -> None:
     assert pol("全零初始化时输出并不相同", glossary).negated == {"相同"}
 
 
+@pytest.mark.parametrize("text", ["不同在于Xavier只是初始化", "不一样的是归一化的维度", "两者的不同之处在于初始化", "不同点是BN一直起作用"])
+def test_the_difference_named_denies_no_sameness(glossary: Glossary, text: str) -> None:
+    """"不同在于……" ("the difference is ...") names the difference, as "区别在于" does; "思想不同" says
+    they differ."""
+    said = pol(text, glossary)
+    assert said.negated == frozenset() and "区别" in said.words
+    assert pol("两者思想不同", glossary).negated == {"相同"}
+
+
 @pytest.mark.parametrize("said", ["限制权重的取值范围不要太大", "权重的取值范围不会太大", "使权重的取值范围不会太大"])
 def test_not_letting_something_be_too_large_is_keeping_it_small(glossary: Glossary, said: str) -> None:
     """"不让权重的取值范围太大" denies 太大, as "取值范围不要太大" does, not the weights (55 for a complete
