@@ -421,6 +421,12 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
 def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     """How many words of `point` the clause says the other side of instead (训练 -> 测试)."""
     opposites = glossary.opposites
-    # the point says a, the clause says b
-    return sum(b in clause.words and b not in point.words for a in point.words - clause.words for b in opposites.get(a, ()))
+    # the point says a, the clause says b; a point that says both sides ("batch越小梯度噪音越大")
+    # relates them, and a clause that says one of them ("batch太大噪声太小") swaps neither
+    return sum(
+        b in clause.words and b not in point.words
+        for a in point.words - clause.words
+        if not opposites.get(a, frozenset()) & point.words
+        for b in opposites.get(a, ())
+    )
 

@@ -391,6 +391,17 @@ def test_the_difference_named_denies_no_sameness(glossary: Glossary, text: str) 
     assert pol("两者思想不同", glossary).negated == {"相同"}
 
 
+def test_a_claim_relating_both_sides_is_not_swapped_by_one_of_them(glossary: Glossary) -> None:
+    """"batch越小梯度噪音越大" says both sides of 大/小: "batch太大噪声太小" says it from the other end
+    and "batch太小梯度会有噪声" one end of it; a claim with one side is still swapped."""
+    related = pol("batch越小梯度噪音越大", glossary)
+    assert flips(related, pol("batch太大噪声太小", glossary), glossary) == 0
+    assert flips(related, pol("batch太小梯度会有噪声", glossary), glossary) == 0
+    assert flips(pol("batch越大梯度噪声越小", glossary), pol("batch越小梯度噪声越小", glossary), glossary) % 2 == 0  # unchanged
+    assert flips(pol("训练时随机丢弃神经元", glossary), pol("测试时随机丢弃神经元", glossary), glossary) == 1
+    assert flips(pol("学习率要调大", glossary), pol("学习率要调小", glossary), glossary) == 1
+
+
 @pytest.mark.parametrize("said", ["限制权重的取值范围不要太大", "权重的取值范围不会太大", "使权重的取值范围不会太大"])
 def test_not_letting_something_be_too_large_is_keeping_it_small(glossary: Glossary, said: str) -> None:
     """"不让权重的取值范围太大" denies 太大, as "取值范围不要太大" does, not the weights (55 for a complete
