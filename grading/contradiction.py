@@ -48,7 +48,7 @@ _PREVENTS = frozenset({"防止", "避免", "阻止", "以免", "以防", "防范
 # "Rarely" before a verb says as much as "hardly ever" ("卷积层很少加dropout"); after a noun it says
 # "few" ("参数很少") and denies nothing.
 _RARELY = frozenset({"很少", "极少", "较少", "鲜少"})
-# Negations that follow their verb: "处理不了", "做不到".
+# Negations that follow their verb: "处理不了", "做不到", "做不好" (before a verb, 不好 is "hard to": `_HARD_TO`).
 _AFTER_VERB = frozenset({"不了", "不到", "不出", "不动", "不好", "不住", "不成"})
 _PREFIXES = ("不", "没", "无", "非")
 # Words that start like a negation but do not negate: 不如 (worse than), 无论 (no matter), 非常 (very).
@@ -278,7 +278,8 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
     """The tokens as the polarity reading needs them: without the "not A" of an A-not-A question
     ("顺序对不对", "是不是", "要不要": it asks, it does not deny), "一定要" as one must, "并不相同"
     as "不相同", "不可|导" as "不|可导", "没法用"/"没办法用" as 没法|用, "效果不行" as "效果不好",
-    "小批次" as 小|批次 and "乘大" as 乘|大, and a negation before a phrase of time after it."""
+    "小批次" as 小|批次 and "乘大" as 乘|大, "不好调" as 不|调 and "难|确定" as 很难|确定, and a
+    negation before a phrase of time after it."""
     # jieba keeps "要加", "要接", "得加" whole: 要/得 + the verb, so that "一定要加" is a must.
     tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _sized(t))])
     out: list[str] = []
@@ -292,6 +293,11 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             skip = 1
             continue
         if i and token[:1] in _PREFIXES and token[1:] == tokens[i - 1]:  # "用不用", "能不能"
+            continue
+        # Before a verb, "不好" and "难" say "hard to" ("学习率不好调", "很|难|确定" as 很难确定): they deny
+        # the verb, not the word before them as "做不好" does.
+        if token in _HARD_TO and following and following not in STOP_WORDS and not _SYMBOL.match(following):
+            out.append(_HARD_TO[token])
             continue
         if token == "不行" and out and out[-1] in _RESULTS:  # "效果不行" is "效果不好", not "不能"
             out.append("不好")
@@ -367,6 +373,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
+_HARD_TO = {"不好": "不", "难": "很难"}
 _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")

@@ -391,6 +391,15 @@ def test_the_difference_named_denies_no_sameness(glossary: Glossary, text: str) 
     assert pol("两者思想不同", glossary).negated == {"相同"}
 
 
+def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
+    """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
+    as the segmenter may cut it, is 很难确定."""
+    assert pol("问题在于学习率不好调", glossary).negated == {"调"}
+    assert flips(pol("问题在于学习率不好调", glossary), pol("问题是不好调", glossary), glossary) == 0
+    assert pol("每层怎么设很难确定", glossary).negated == {"确定"}
+    assert pol("效果不好", glossary).negated == {"效果"}
+
+
 def test_a_claim_relating_both_sides_is_not_swapped_by_one_of_them(glossary: Glossary) -> None:
     """"batch越小梯度噪音越大" says both sides of 大/小: "batch太大噪声太小" says it from the other end
     and "batch太小梯度会有噪声" one end of it; a claim with one side is still swapped."""
