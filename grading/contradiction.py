@@ -374,6 +374,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
 _HARD_TO = {"不好": "不", "难": "很难"}
+_DEGREES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole
 _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
@@ -428,12 +429,23 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
 def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     """How many words of `point` the clause says the other side of instead (训练 -> 测试)."""
     opposites = glossary.opposites
-    # the point says a, the clause says b; a point that says both sides ("batch越小梯度噪音越大")
-    # relates them, and a clause that says one of them ("batch太大噪声太小") swaps neither
+    # A point that says both sides of a pair relates them ("batch越小梯度噪音越大"), and so does a
+    # clause that says both ("batch太大噪声太小", 太小 a degree of 小): words alone cannot tell the
+    # direction of either, so neither side is swapped. A clause with one side is read as before
+    # ("小batch的梯度噪声小" swaps 越大).
+    said = clause.words | {w[1:] for w in clause.words if len(w) == 2 and w[0] in _DEGREES}
+
+    def relates(a: str) -> bool:
+        others = opposites.get(a, frozenset())
+        related = others & point.words
+        same_side = {a}.union(*(opposites.get(o, frozenset()) for o in related))
+        return bool(related) and bool(others & said) and bool(same_side & said)
+
+    # the point says a, the clause says b
     return sum(
         b in clause.words and b not in point.words
         for a in point.words - clause.words
-        if not opposites.get(a, frozenset()) & point.words
+        if not relates(a)
         for b in opposites.get(a, ())
     )
 
