@@ -416,7 +416,8 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     # after it turns nothing around.
     possible = MODAL in shared and MODAL not in point.negated | clause.negated
     # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
-    if not possible and any((w in point.negated) != (w in clause.negated) for w in shared if not _SYMBOL.match(w)):
+    differs = {w for w in shared if (w in point.negated) != (w in clause.negated) and not _SYMBOL.match(w)}
+    if not possible and differs and not _denied_elsewhere(point, clause, differs, glossary) and not _denied_elsewhere(clause, point, differs, glossary):
         count += 1
     # "空元组比空列表大" swaps the sides of "空列表比空元组大".
     if (point.before_than - clause.before_than) & clause.after_than and (
@@ -424,6 +425,18 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     ) & point.after_than:
         count += 1
     return count + antonym_swaps(point, clause, glossary)
+
+
+def _denied_elsewhere(a: Polarity, b: Polarity, differs: set[str], glossary: Glossary) -> bool:
+    """Does `b` deny, one for one, through words `a` does not have, what `a` denies of the shared
+    words `differs` ("……而不是权重本身" and "不怎么影响权重": a negation on the verb, not on its
+    object)? Not when a word `b` denies is a term of the field, a thing set against another ("对batch
+    归一化而不是对特征" denies 特征, not 批次)."""
+    moved = b.negated - a.words - {MODAL}
+    return (
+        differs <= a.negated and len(moved) == len(differs) and not b.negated & a.words
+        and not any(glossary.is_term(w) for w in moved)
+    )
 
 
 def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:

@@ -1104,6 +1104,8 @@ SAID_SOFTLY = [
     # was read as denying the weights)
     "不一样。权重衰减每步把权重乘一个小于1的系数，限制权重的取值范围不要太大；BN是对层的输出做归一化，基本不会影响前一层的权重。",
     "不类似。weight decay每次更新都会让权重变小一点，使权重的取值范围不会太大；BN只是对输出做归一化，不太影响前一层权重。",
+    # 「不怎么影响权重」 denies the weights through the verb, as the alias 「……而不是权重本身」 does (55 before)
+    "不类似，权重衰减每步把权重缩小，限制范围；BN归一化输出不怎么影响权重",
 ]
 
 

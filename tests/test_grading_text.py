@@ -391,6 +391,16 @@ def test_the_difference_named_denies_no_sameness(glossary: Glossary, text: str) 
     assert pol("两者思想不同", glossary).negated == {"相同"}
 
 
+def test_a_negation_on_the_verb_denies_its_object_as_one_on_the_object(glossary: Glossary) -> None:
+    """"BN改的是输出的分布而不是权重本身" and "BN归一化输出不怎么影响权重" both deny the weights: one
+    negation each, on a word the other does not have. A negation of a word both say still flips."""
+    alias = pol("BN改的是输出的分布而不是权重本身", glossary)
+    assert flips(alias, pol("BN归一化输出不怎么影响权重", glossary), glossary) == 0
+    assert flips(alias, pol("BN改的是权重", glossary), glossary) == 1
+    assert flips(pol("BN不是对batch归一化", glossary), pol("BN是对batch归一化，不是对特征", glossary), glossary) == 1
+    assert flips(pol("元组不可以修改", glossary), pol("元组可以修改", glossary), glossary) == 1
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
