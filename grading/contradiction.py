@@ -271,6 +271,8 @@ def _sized(token: str) -> tuple[str, ...]:
         return _SIZED[token]
     if len(token) == 2 and token[0] in _SETS_SIZE and token[1] in "大小":
         return token[0], token[1]
+    if len(token) == 2 and token[1] == "不" and token not in _GLUED_NOT_KEPT:
+        return token[0], token[1]  # "训不|出来": the segmenter glues a negation to the verb before it
     return _modal_split(token)
 
 
@@ -373,6 +375,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
+_GLUED_NOT_KEPT = frozenset({"要不", "并不", "若不", "倘不", "毫不", "绝不", "决不", "永不"})  # words ending in 不 ("otherwise", "never")
 _HARD_TO = {"不好": "不", "难": "很难"}
 _DEGREES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole
 _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
@@ -440,25 +443,28 @@ def _denied_elsewhere(a: Polarity, b: Polarity, differs: set[str], glossary: Glo
 
 
 def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
-    """How many words of `point` the clause says the other side of instead (训练 -> 测试)."""
-    opposites = glossary.opposites
-    # A point that says both sides of a pair relates them ("batch越小梯度噪音越大"), and so does a
-    # clause that says both ("batch太大噪声太小", 太小 a degree of 小): words alone cannot tell the
-    # direction of either, so neither side is swapped. A clause with one side is read as before
-    # ("小batch的梯度噪声小" swaps 越大).
-    said = clause.words | {w[1:] for w in clause.words if len(w) == 2 and w[0] in _DEGREES}
+    """How many words of `point` the clause says the other side of instead (训练 -> 测试). A word of
+    degree the segmenter keeps whole in the point (很多, 太小) says its side (多, 小): "超参数很多"
+    is swapped by "超参数也少" (in a clause, "batch太小" may say the batch's size or the noise's)."""
+    said, own = _sides(clause.words), _sides(point.words)
 
+    def others(a: str) -> frozenset[str]:
+        return glossary.opposites.get(a, frozenset()).union(*(glossary.opposites.get(s, frozenset()) for s in _sides({a}) - {a}))
+
+    # A point that says both sides of a pair relates them ("batch越小梯度噪音越大"), and so does a
+    # clause that says both ("batch太大噪声太小"): words alone cannot tell the direction of either,
+    # so neither side is swapped. A clause with one side is read as before ("小batch的梯度噪声小"
+    # swaps 越大).
     def relates(a: str) -> bool:
-        others = opposites.get(a, frozenset())
-        related = others & point.words
-        same_side = {a}.union(*(opposites.get(o, frozenset()) for o in related))
-        return bool(related) and bool(others & said) and bool(same_side & said)
+        related = others(a) & point.words
+        same_side = {a}.union(*(others(o) for o in related))
+        return bool(related) and bool(others(a) & said) and bool(same_side & said)
 
     # the point says a, the clause says b
-    return sum(
-        b in clause.words and b not in point.words
-        for a in point.words - clause.words
-        if not relates(a)
-        for b in opposites.get(a, ())
-    )
+    return sum(b in clause.words and b not in own for a in point.words - clause.words if not relates(a) for b in others(a))
+
+
+def _sides(words: frozenset[str] | set[str]) -> set[str]:
+    """The words, and the side of each word of degree (太小 -> 小, 很多 -> 多)."""
+    return set(words) | {w[1:] for w in words if len(w) == 2 and w[0] in _DEGREES}
 

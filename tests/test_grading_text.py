@@ -401,6 +401,16 @@ def test_a_negation_on_the_verb_denies_its_object_as_one_on_the_object(glossary:
     assert flips(pol("元组不可以修改", glossary), pol("元组可以修改", glossary), glossary) == 1
 
 
+def test_a_negation_glued_to_its_verb_and_a_degree_glued_to_its_side(glossary: Glossary) -> None:
+    """The segmenter cuts "训不出来" as 训不|出来 and keeps "很多" whole: "实际训不出来" denies as
+    "实际训练不出来" does, and "超参数也少" is the other side of "超参数很多"."""
+    assert pol("但实际训不出来", glossary).negated == {"出来"}
+    assert flips(pol("但实际训练不出来", glossary), pol("但实际训不出来", glossary), glossary) == 0
+    assert pol("要不就用Adam", glossary).negated == frozenset()
+    assert flips(pol("SVM能调的超参数很多", glossary), pol("能调的超参数也少", glossary), glossary) == 1
+    assert flips(pol("SVM能调的超参数很多", glossary), pol("SVM的超参数很多", glossary), glossary) == 0
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
