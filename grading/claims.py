@@ -256,9 +256,11 @@ def stated_misconceptions(
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
                 same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
-                excludes=excludes,
+                excludes=excludes, others=_other_parts_words(m.parts, i),
             )
-            for part, crux, sims, wrong, excludes in zip(m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or [frozenset()] * len(m.parts))
+            for i, (part, crux, sims, wrong, excludes) in enumerate(
+                zip(m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or [frozenset()] * len(m.parts))
+            )
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
         # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
@@ -340,6 +342,7 @@ def _states_part(
     sentence: Sequence[Polarity | None] = (),
     rivals: dict[str, frozenset[str]] | None = None,
     excludes: frozenset[str] = frozenset(),
+    others: frozenset[str] = frozenset(),
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -351,9 +354,14 @@ def _states_part(
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
         context = before[best]
-        if (crux - question_words) & clause.words and context is not None and same_sentence and same_sentence[best]:
+        if (
+            (crux - question_words) & clause.words and context is not None and same_sentence and same_sentence[best]
+            and not clause.words & others
+        ):
             # The subject may be left to the clause before, when this one says what makes the claim
-            # wrong in words of its own ("结构和数据一样" only repeats the question's premise).
+            # wrong in words of its own ("结构和数据一样" only repeats the question's premise); not
+            # when it names what another part of the claim speaks of ("右下角取……较小值" after "左上角
+            # 取……较大值" is about the corner the claim's second part names).
             subject = replace(clause, words=clause.words | context.words)
             words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
@@ -400,6 +408,11 @@ def _states_part(
         if similarity + words - rival >= margin:
             return True
     return False
+
+
+def _other_parts_words(parts: Sequence[Polarity], index: int) -> frozenset[str]:
+    """The words the other parts of a claim say and part `index` does not."""
+    return frozenset().union(*(p.words for i, p in enumerate(parts) if i != index)) - parts[index].words - {MODAL}
 
 
 def reversed_point(prepared: PreparedReference, index: int) -> int:

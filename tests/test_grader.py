@@ -484,6 +484,12 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "004-682648",
         "可以给不同层设不同的学习率，只是不好调：前几层要比后几层大多少、每层怎么设都很难确定。BN不需要手动给每层设学习率，用起来省事，所以一般用BN。",
     ),
+    (  # "右下角取右下角坐标的较小值" after "交集左上角取……较大值" is about the other corner: it did not
+        # take 左上角 from the clause before and state 「交集的左上角取两个框坐标的最小值……」 (20)
+        "001-d8719b",
+        "IoU就是交集面积除以并集面积。交集左上角取两个框左上角坐标的较大值，右下角取右下角坐标的较小值，宽高算出来是负的说明没重叠，"
+        "要截到0；并集等于两个框面积相加再减去交集。",
+    ),
     (  # "训不出来" is cut 训不|出来 (⚠ against 「……但实际训练不出来」, 83)
         "004-c69c65",
         "SVM靠核函数控制模型复杂度，核矩阵是样本数的平方，数据一大就算不动；能调的东西不多，可调性差。神经网络能在大数据上训练，"
@@ -977,6 +983,8 @@ OWN_WORDS_WRONG = [
     ("004-34fa87", "可以，而且任何MLP只要加上BN效果都会明显提升，哪怕只有两层也一样。", "任何MLP加上BN"),
     # a must ("一定要") where the right statement says "可以"
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
+    # the corners' sides swapped, each clause naming its own corner
+    ("001-d8719b", "交集左上角取两个框左上角坐标的较小值，右下角取右下角坐标的较大值。", "交集的左上角取两个框坐标的最小值"),
     # the subject left to the clause before, in the same sentence
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # the claim's subject said by a pronoun, in a clause that gives a reason
