@@ -35,6 +35,10 @@ class Polarity:
 
 
 # Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
+# Without a "with" before it, "没关系" says a thing is fine ("batch小一点没关系"), as "没问题" does.
+_NO_MATTER = frozenset({"没关系", "没什么关系", "没啥关系", "没有关系"})
+_WITH = frozenset({"跟", "和", "与", "同"})
+_FINE = "问题"  # read as 没问题
 _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
 # A relation denied dismisses as those words do: "没有什么关系", and "不会随batch size变大变小" (a
 # negated "varies with") says what "与批量大小无关" says.
@@ -134,6 +138,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     denied: list[str] | None = None  # what a negation denies if nothing follows it
     verb: str | None = None  # the last need or light verb a negation read past
     caused = 0  # the negations before a causative ("不让……")
+    related = False  # a "with" (跟/和/与) met: "没关系" then denies a relation ("Adam跟动量没关系")
     complement: list[str] | None = None  # the content words after it
     for token in _normalized(tokens):
         if token in _WHAT and not pending:
@@ -141,9 +146,15 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
         if token == _THAN and than is None:
             than, before = set(), set(words)
             continue
+        if token in _WITH:
+            related = True
         if token in _COORDINATORS:
             if carried:
                 pending, window = carried, NEGATION_WINDOW
+            continue
+        if token in _NO_MATTER and not related:  # "batch小一点没关系": it is fine, as "没问题" says
+            words.add(_FINE)
+            negated.add(_FINE)
             continue
         if token in _DISMISSALS:
             dismissed = True

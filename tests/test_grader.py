@@ -1134,6 +1134,14 @@ def test_a_point_said_softly_is_not_turned_around(grader: Grader, bank, reply: s
     assert result.score >= grader.params("zh").verdicts.excellent
 
 
+def test_a_small_batch_said_to_be_fine_agrees_with_no_matter(grader: Grader, bank) -> None:  # noqa: ANN001
+    """The point's alias 「batch小一点没关系」 says a small batch is fine, not that nothing about it is so:
+    「batch小一点效果并不会差」 turned it around (21, ⚠)."""
+    result = grade(grader, bank, "004-a76d2b", "会有影响。batch小一点效果并不会差，太大了反而不好。")
+    assert result.contradicted == [] and result.misconceptions == [], result
+    assert result.verdict >= Verdict.PARTIAL and result.points[0].status is PointStatus.COVERED, result
+
+
 # A terse answer on the subject says little else; another question's answer uses the field's words,
 # not this question's. Both are as far from the key points (cosine 0.3-0.35).
 TERSE_ON_THE_SUBJECT = [("002-c58a10", "可以并行"), ("003-3189d8", "计算量太大")]

@@ -411,6 +411,14 @@ def test_a_negation_glued_to_its_verb_and_a_degree_glued_to_its_side(glossary: G
     assert flips(pol("SVM能调的超参数很多", glossary), pol("SVM的超参数很多", glossary), glossary) == 0
 
 
+def test_no_matter_without_a_with_says_it_is_fine(glossary: Glossary) -> None:
+    """"batch小一点没关系" (a small batch is fine) agrees with "batch小一点效果并不差"; "Adam跟动量没关系"
+    still denies a relation, every word of it."""
+    fine = pol("batch小一点没关系", glossary)
+    assert fine.negated == {"问题"} and flips(fine, pol("一般batch小一点效果并不差", glossary), glossary) == 0
+    assert pol("Adam跟动量没关系", glossary).negated == {"adam", "动量"}
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
