@@ -388,7 +388,7 @@ _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化"
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
 _GLUED_NOT_KEPT = frozenset({"要不", "并不", "若不", "倘不", "毫不", "绝不", "决不", "永不"})  # words ending in 不 ("otherwise", "never")
 _HARD_TO = {"不好": "不", "难": "很难"}
-_DEGREES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole
+_DEGREE_PREFIXES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole
 _SMALL_ADVERBS = frozenset({"本来", "就", "其实", "也", "都", "还", "比较", "很", "非常", "相对", "一般", "实际上"})
 # Degree words after a negation: "不太适用" is "不适用", said softly.
 _DEGREES = ("怎么", "那么", "太", "很")
@@ -457,7 +457,7 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     """How many words of `point` the clause says the other side of instead (训练 -> 测试). A word of
     degree the segmenter keeps whole in the point (很多, 太小) says its side (多, 小): "超参数很多"
     is swapped by "超参数也少" (in a clause, "batch太小" may say the batch's size or the noise's)."""
-    said, own = _sides(clause.words), _sides(point.words)
+    said = _sides(clause.words)
 
     def others(a: str) -> frozenset[str]:
         return glossary.opposites.get(a, frozenset()).union(*(glossary.opposites.get(s, frozenset()) for s in _sides({a}) - {a}))
@@ -472,10 +472,10 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
         return bool(related) and bool(others(a) & said) and bool(same_side & said)
 
     # the point says a, the clause says b
-    return sum(b in clause.words and b not in own for a in point.words - clause.words if not relates(a) for b in others(a))
+    return sum(b in clause.words and b not in point.words for a in point.words - clause.words if not relates(a) for b in others(a))
 
 
 def _sides(words: frozenset[str] | set[str]) -> set[str]:
     """The words, and the side of each word of degree (太小 -> 小, 很多 -> 多)."""
-    return set(words) | {w[1:] for w in words if len(w) == 2 and w[0] in _DEGREES}
+    return set(words) | {w[1:] for w in words if len(w) == 2 and w[0] in _DEGREE_PREFIXES}
 

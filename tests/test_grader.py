@@ -480,6 +480,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "会影响。batch偏小一般问题不大，过大反而不好：batch小的话梯度估计不准、噪声大，但这种噪声对神经网络是好事，像正则一样，"
         "让模型更鲁棒，泛化更好；batch太大噪声太小，容易收敛到sharp minimum，泛化反而变差。",
     ),
+    (  # "噪声更大" (更大 a degree of 大) with "小batch" says both sides, as "batch越小梯度噪音越大" does (45, ⚠)
+        "004-a76d2b",
+        "会影响，但batch小其实没问题。小batch的梯度噪声更大，可适当的噪声像正则，模型更鲁棒、泛化更好，结果也不会变差；"
+        "反而batch太大容易陷进sharp minima，泛化变差。",
+    ),
     (  # "不好调" is hard to tune (it denied the word before it), "很|难|确定" is 很难确定 (55, ⚠)
         "004-682648",
         "可以给不同层设不同的学习率，只是不好调：前几层要比后几层大多少、每层怎么设都很难确定。BN不需要手动给每层设学习率，用起来省事，所以一般用BN。",

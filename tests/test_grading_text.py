@@ -434,6 +434,8 @@ def test_a_claim_relating_both_sides_is_not_swapped_by_one_of_them(glossary: Glo
     related = pol("batch越小梯度噪音越大", glossary)
     assert flips(related, pol("batch太大噪声太小", glossary), glossary) == 0
     assert flips(related, pol("batch太小梯度会有噪声", glossary), glossary) == 0
+    assert flips(related, pol("小batch的梯度估计噪声确实更大", glossary), glossary) == 0
+    assert flips(related, pol("小batch的梯度噪声小", glossary), glossary) == 1
     assert flips(pol("batch越大梯度噪声越小", glossary), pol("batch越小梯度噪声越小", glossary), glossary) % 2 == 0  # unchanged
     assert flips(pol("训练时随机丢弃神经元", glossary), pol("测试时随机丢弃神经元", glossary), glossary) == 1
     assert flips(pol("学习率要调大", glossary), pol("学习率要调小", glossary), glossary) == 1
