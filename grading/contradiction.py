@@ -282,6 +282,8 @@ def _sized(token: str) -> tuple[str, ...]:
         return _SIZED[token]
     if len(token) == 2 and token[0] in _SETS_SIZE and token[1] in "大小":
         return token[0], token[1]
+    if len(token) == 3 and token[-1] == "时" and token[1] in "大小" and token[0] in _DEGREE_PREFIXES:
+        return token[:2], token[2]  # "过大时": 过大|时
     if len(token) == 2 and token[1] == "不" and token not in _GLUED_NOT_KEPT:
         return token[0], token[1]  # "训不|出来": the segmenter glues a negation to the verb before it
     return _modal_split(token)
@@ -311,6 +313,10 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
         # the verb, not the word before them as "做不好" does.
         if token in _HARD_TO and following and following not in STOP_WORDS and not _SYMBOL.match(following):
             out.append(_HARD_TO[token])
+            continue
+        if token in ("小时", "大时") and out and out[-1] in _DEGREE_PREFIXES:  # "过|小时" is 过小|时, not an hour
+            out[-1] += token[0]
+            out.append("时")
             continue
         if token == "不行" and out and out[-1] in _RESULTS:  # "效果不行" is "效果不好", not "不能"
             out.append("不好")
@@ -471,8 +477,13 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
         same_side = {a}.union(*(others(o) for o in related))
         return bool(related) and bool(others(a) & said) and bool(same_side & said)
 
-    # the point says a, the clause says b
-    return sum(b in clause.words and b not in point.words for a in point.words - clause.words if not relates(a) for b in others(a))
+    # the point says a, the clause says b: not when b is negated where a is not ("不收敛" says "发散")
+    return sum(
+        b in clause.words and b not in point.words and (b in clause.negated) == (a in point.negated)
+        for a in point.words - clause.words
+        if not relates(a)
+        for b in others(a)
+    )
 
 
 def _sides(words: frozenset[str] | set[str]) -> set[str]:

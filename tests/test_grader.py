@@ -1139,6 +1139,13 @@ def test_a_point_said_softly_is_not_turned_around(grader: Grader, bank, reply: s
     assert result.score >= grader.params("zh").verdicts.excellent
 
 
+def test_not_converging_is_diverging(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「loss会一直震荡甚至不收敛」 says the point 「……loss来回震荡甚至发散」 (it was ⚠: 43)."""
+    result = grade(grader, bank, "001-da7d0a", "学习率太大loss会一直震荡甚至不收敛，太小的话收敛很慢，一般还会配合学习率衰减。")
+    assert result.contradicted == [] and result.points[0].status is PointStatus.COVERED, result
+    assert result.verdict >= Verdict.GOOD, result
+
+
 def test_a_small_batch_said_to_be_fine_agrees_with_no_matter(grader: Grader, bank) -> None:  # noqa: ANN001
     """The point's alias 「batch小一点没关系」 says a small batch is fine, not that nothing about it is so:
     「batch小一点效果并不会差」 turned it around (21, ⚠)."""

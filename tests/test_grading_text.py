@@ -419,6 +419,20 @@ def test_no_matter_without_a_with_says_it_is_fine(glossary: Glossary) -> None:
     assert pol("Adam跟动量没关系", glossary).negated == {"adam", "动量"}
 
 
+def test_the_other_side_negated_is_the_same_side(glossary: Glossary) -> None:
+    """"loss会震荡甚至不收敛" says what "loss来回震荡甚至发散" says; "loss收敛了" does not."""
+    diverges = pol("loss来回震荡甚至发散", glossary)
+    assert flips(diverges, pol("学习率太大loss会震荡甚至不收敛", glossary), glossary) % 2 == 0
+    assert flips(diverges, pol("loss震荡一阵之后收敛", glossary), glossary) % 2 == 1
+
+
+def test_a_size_before_when_is_no_hour(glossary: Glossary) -> None:
+    """The segmenter cuts "过小时" 过|小时 (an hour) and keeps "过大时" whole: both are a size, then 时."""
+    assert "过小" in pol("学习率过小时收敛非常慢", glossary).words
+    assert "过大" in pol("学习率过大时每步更新幅度太大", glossary).words
+    assert "小时" in pol("训练了两个小时", glossary).words
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
