@@ -32,6 +32,7 @@ class Polarity:
     # A comparison "X比Y……": the words before 比 and after it (empty when the clause compares nothing).
     before_than: frozenset[str] = frozenset()
     after_than: frozenset[str] = frozenset()
+    habitual: bool = False  # said of what is usually done ("一般……", "通常……"), not of what can be
 
 
 # Words that deny what the clause talks about: "Adam跟动量没关系" says nothing of Adam is momentum.
@@ -90,6 +91,7 @@ _THAN = "比"
 # "不让X太大", "不会使X变成Y": the negation denies what is caused, the complement's last word, and
 # says its subject (X) neither way.
 _CAUSATIVES = frozenset({"让", "使", "使得", "令"})
+_HABITUAL = frozenset({"一般", "通常", "往往", "大多", "大多数", "多数", "一般来说", "通常来说", "基本", "基本上", "很少"})
 _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
 
 
@@ -140,7 +142,9 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     caused = 0  # the negations before a causative ("不让……")
     related = False  # a "with" (跟/和/与) met: "没关系" then denies a relation ("Adam跟动量没关系")
     complement: list[str] | None = None  # the content words after it
+    habitual = False
     for token in _normalized(tokens):
+        habitual = habitual or token in _HABITUAL
         if token in _WHAT and not pending:
             topic = []
         if token == _THAN and than is None:
@@ -250,10 +254,10 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             negated.add(word)
             plain.discard(word)
     if dismissed or not _RELATIONS.isdisjoint(negated):
-        return Polarity(frozenset(words), frozenset(words))
+        return Polarity(frozenset(words), frozenset(words), habitual=habitual)
     mixed = negated & plain
     compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())
-    return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared)
+    return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared, habitual=habitual)
 
 
 # What "不行" after it judges bad, as "不好" does: "效果不行就换别的" ("在MLP里不行" is a "can't").
@@ -435,6 +439,8 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     # "可以不用" and "可以用" are both possible: with "can" said plainly on both sides, a negation
     # after it turns nothing around.
     possible = MODAL in shared and MODAL not in point.negated | clause.negated
+    # ... nor is "用了BN就一般不加dropout" (a habit) against "用了BN仍可以加dropout" (a possibility).
+    possible = possible or _can_and_usually(point, clause) or _can_and_usually(clause, point)
     # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
     differs = {w for w in shared if (w in point.negated) != (w in clause.negated) and not _SYMBOL.match(w)}
     if not possible and differs and not _denied_elsewhere(point, clause, differs, glossary) and not _denied_elsewhere(clause, point, differs, glossary):
@@ -445,6 +451,11 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     ) & point.after_than:
         count += 1
     return count + antonym_swaps(point, clause, glossary)
+
+
+def _can_and_usually(a: Polarity, b: Polarity) -> bool:
+    """Does `a` say what can be, and `b`, without a "can", what is usually done?"""
+    return MODAL in a.words - a.negated and MODAL not in b.words and b.habitual
 
 
 def _denied_elsewhere(a: Polarity, b: Polarity, differs: set[str], glossary: Glossary) -> bool:

@@ -485,6 +485,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "会影响，但batch小其实没问题。小batch的梯度噪声更大，可适当的噪声像正则，模型更鲁棒、泛化更好，结果也不会变差；"
         "反而batch太大容易陷进sharp minima，泛化变差。",
     ),
+    (  # "用了BN的网络基本就不加dropout了", a habit, denies no "用了BN的网络仍可以在全连接层使用dropout"; it
+        # stated 「用了BN就绝对不能再用dropout」 (11)
+        "004-083769",
+        "一般不一起用：BN主要在卷积层，dropout主要在全连接层；用了BN的网络基本就不加dropout了，BN本身也有正则作用。",
+    ),
     (  # "不好调" is hard to tune (it denied the word before it), "很|难|确定" is 很难确定 (55, ⚠)
         "004-682648",
         "可以给不同层设不同的学习率，只是不好调：前几层要比后几层大多少、每层怎么设都很难确定。BN不需要手动给每层设学习率，用起来省事，所以一般用BN。",

@@ -433,6 +433,15 @@ def test_a_size_before_when_is_no_hour(glossary: Glossary) -> None:
     assert "小时" in pol("训练了两个小时", glossary).words
 
 
+def test_what_is_usually_done_does_not_deny_what_can_be(glossary: Glossary) -> None:
+    """"用了BN的网络基本就不加dropout了" (a habit) against "用了BN的网络仍可以使用dropout" (a
+    possibility): no contradiction; "用了BN就不能用dropout" is one."""
+    can = pol("用了BN的网络仍可以使用dropout", glossary)
+    assert flips(can, pol("用了BN的网络基本就不加dropout了", glossary), glossary) == 0
+    assert flips(can, pol("一般卷积网络用了BN就不再加dropout了", glossary), glossary) == 0
+    assert flips(can, pol("用了BN就不能用dropout", glossary), glossary) % 2 == 1
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
