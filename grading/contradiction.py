@@ -91,6 +91,7 @@ _THAN = "比"
 # "不让X太大", "不会使X变成Y": the negation denies what is caused, the complement's last word, and
 # says its subject (X) neither way.
 _CAUSATIVES = frozenset({"让", "使", "使得", "令"})
+_COMPLEMENTS = frozenset("到了出动住完成懂会见")  # what follows 不 in "得不到", "用不了", "学不会"
 _HABITUAL = frozenset({"一般", "通常", "往往", "大多", "大多数", "多数", "一般来说", "通常来说", "基本", "基本上", "很少"})
 _COORDINATORS = frozenset("或者 或 和 与 及 以及 或是 跟 or and nor".split())
 
@@ -288,6 +289,9 @@ def _sized(token: str) -> tuple[str, ...]:
         return token[0], token[1]
     if len(token) == 3 and token[-1] == "时" and token[1] in "大小" and token[0] in _DEGREE_PREFIXES:
         return token[:2], token[2]  # "过大时": 过大|时
+    if len(token) == 3 and token[1] == "不" and token[0] != token[2] and token[2] in _COMPLEMENTS and token not in NOT_NEGATING:
+        # "得不到", "学不会", "用不了": cannot get, learn, use (不|得到, 不|用)
+        return "不", token[0] + (token[2] if token[2] != "了" else "")
     if len(token) == 2 and token[1] == "不" and token not in _GLUED_NOT_KEPT:
         return token[0], token[1]  # "训不|出来": the segmenter glues a negation to the verb before it
     return _modal_split(token)

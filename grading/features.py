@@ -44,13 +44,18 @@ _DONT_KNOW = re.compile(
     r"(?:[,，。.!！~～…\s]*(?:sorry|抱歉|对不起|不好意思))?[啊呀哦吧呢了。.!！~～…\s]*$"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-# A clause that says what would happen otherwise ("不然网络只能表示线性函数", "如果不加……") or under a
-# condition is not a claim of the reply: contradiction cues skip it.
+# A clause that says what would happen otherwise ("不然网络只能表示线性函数", "如果不加……"), under a
+# condition or in a case granted for argument ("就算把要预测的位置挡住，……") is not a claim of the reply:
+# contradiction cues skip it.
 _CONDITIONS = "不然|否则|要不然|要不|如果|假如|假设|要是|若|万一|otherwise|if|without|unless"
+# A case granted for argument ("就算把位置挡住，信息还是会泄露"): not a claim, though what follows is.
+_CONCESSIONS = "就算|即使|即便|哪怕|even if"
 # ... also after a short topic put first ("分类如果用mse，……": if MSE is used for classification).
 _TOPIC_IF = r"[^\s，,。；;]{1,8}?(?:如果|假如|万一)"  # (not 要是: 主要是)
-_HYPOTHETICAL = re.compile(rf"^({_CONDITIONS}|{_TOPIC_IF}|(并|也)?不是说)|的话|\bif\b|\bwithout\b", re.I)
-_CONDITION = re.compile(rf"^({_CONDITIONS}|{_TOPIC_IF})|的话", re.I)  # ... that governs the clauses after it
+# (after a connective that opens the clause: "而且就算……")
+_OPENING = r"(?:而且|并且|但是|但|可是|不过|而|那么|那)?"
+_HYPOTHETICAL = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_CONCESSIONS}|{_TOPIC_IF}|(并|也)?不是说)|的话|\bif\b|\bwithout\b", re.I)
+_CONDITION = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_TOPIC_IF})|的话", re.I)  # ... that governs the clauses after it
 _CONCLUSION = re.compile(r"^\s*(所以|因此|因而|于是|但|但是|可是|然而|而|总之|so\b|but\b|hence\b|therefore\b)", re.I)
 # What may trail a bare answer: particles and punctuation ("能用啊", "不能。").
 _TRAILING = r"[啊呀吧的呢哦嗯了,，.。!！\s]"

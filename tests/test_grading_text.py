@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from grading.contradiction import MODAL, MUST, Polarity, flips, polarity
+from grading.features import is_hypothetical
 from grading.fuzzy import ReplyIndex, keyword_score, knows_any
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, reply_clauses, split_clauses, tokens
@@ -440,6 +441,21 @@ def test_what_is_usually_done_does_not_deny_what_can_be(glossary: Glossary) -> N
     assert flips(can, pol("用了BN的网络基本就不加dropout了", glossary), glossary) == 0
     assert flips(can, pol("一般卷积网络用了BN就不再加dropout了", glossary), glossary) == 0
     assert flips(can, pol("用了BN就不能用dropout", glossary), glossary) % 2 == 1
+
+
+def test_a_negated_complement_denies_the_verb(glossary: Glossary) -> None:
+    """The segmenter keeps "得不到", "记不住" whole: they deny getting and remembering, so that
+    "小卷积核堆叠来获得大的感受野" does not agree with "……也得不到大的感受野"."""
+    assert pol("小卷积核堆叠起来也得不到大的感受野", glossary).negated == {"得到"}
+    assert "记住" in pol("RNN本来就记不住很长的序列", glossary).negated
+    assert pol("对不起", glossary).negated == frozenset()
+
+
+def test_a_case_granted_for_argument_is_no_claim() -> None:
+    """"就算……" (even if) grants a case, as "如果……" supposes one, also after 而且; what follows is a claim."""
+    assert is_hypothetical("而且就算在attention score上把要预测的位置挡住")
+    assert is_hypothetical("即使加了BN")
+    assert not is_hypothetical("这个位置自己的输入还是会通过残差连接传到输出")
 
 
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
