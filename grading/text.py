@@ -132,8 +132,15 @@ def split_clauses(text: str, *, fine: bool = False) -> list[str]:
     """
     parts = [p.strip() for p in _SENTENCE_END.split(text) if p and p.strip()]
     if fine:
-        parts = [c.strip() for p in parts for c in _CLAUSE_END.split(p) if c.strip()]
+        # a comma between brackets ("在[-r, r]上均匀采样", "N(μ, σ²)") cuts no clause
+        kept = [_BRACKETED.sub(lambda m: m.group(0).translate(_HIDE_COMMAS), p) for p in parts]
+        parts = [c.strip().translate(_SHOW_COMMAS) for p in kept for c in _CLAUSE_END.split(p) if c.strip()]
     return [p for p in parts if _CJK.search(p) or _LATIN_WORD.search(p.lower())]
+
+
+_BRACKETED = re.compile(r"[\[(（][^\[\]()（）。；;]{0,40}[\])）]")
+_HIDE_COMMAS = str.maketrans({",": "\ue000", "，": "\ue001"})
+_SHOW_COMMAS = str.maketrans({"\ue000": ",", "\ue001": "，"})
 
 
 # Connectives that start a new claim: "……，但是测试时不丢弃", "…… so the variance stays 1".

@@ -69,6 +69,19 @@ def test_split_clauses_fine_cuts_at_commas() -> None:
     assert split_clauses("训练时丢弃，测试时不丢弃,输出乘以p。", fine=True) == ["训练时丢弃，", "测试时不丢弃,", "输出乘以p。"]
 
 
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("在[-r,r]上均匀采样，方差是r²/3", ["在[-r,r]上均匀采样，", "方差是r²/3"]),
+        ("框用(x1, y1, x2, y2)表示，交集取最大值", ["框用(x1, y1, x2, y2)表示，", "交集取最大值"]),
+        ("可分离卷积（depthwise，pointwise）更省，参数少", ["可分离卷积（depthwise，pointwise）更省，", "参数少"]),
+    ],
+)
+def test_split_clauses_fine_keeps_a_bracketed_list_whole(text: str, clauses: list[str]) -> None:
+    """A comma between brackets separates the items of a list or an interval, not two clauses."""
+    assert split_clauses(text, fine=True) == clauses
+
+
 def test_split_clauses_drops_pieces_without_words() -> None:
     assert split_clauses("。。！？ 👍") == []
 
