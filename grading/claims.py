@@ -189,6 +189,7 @@ def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
 
 
 _ONLY = frozenset({"只", "仅", "仅仅", "只有", "光"})
+_SAME = "相同"  # 一样, 相同, 一致 as the glossary reads them
 
 _CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)
 
@@ -368,6 +369,11 @@ def _states_part(
             continue
         if excludes & (clause.words - clause.negated):
             continue  # it names, as well, what the claim's other part denies
+        # "numpy数组和list一样存的是指针" is stated by a clause that says the sameness, or names both
+        # things; not by one that says the predicate of list alone ("list存的是指向各个对象的指针").
+        near = clause.words | (context.words if context is not None and same_sentence and same_sentence[best] else frozenset())
+        if _SAME in part.words - clause.words and not {w for w in part.words if glossary.is_term(w)} <= near:
+            continue
         # A conclusion (所以/因此 …) that leaves the claim's subject (the question's word) unsaid goes
         # on about what its sentence has named: "……参数那么多根本算不了，所以只用一阶梯度" does not
         # say 牛顿法 only uses the first-order gradient. Nor does one drawn from the other side of a
