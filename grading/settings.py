@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.0999, points=0.0, core=0.2309, detail=0.1139, covered=0.1653, recall=0.1444, cosine=0.3124,
-        contradiction=0.2194, misconception=0.3723, lean=0.1939, lean_units=0.2559, foreign=0.0659,
-        curve=(1.5, 2.0, 7.3, 23.8, 38.0, 46.0, 70.1, 81.3, 89.7, 90.0, 92.0),
+        intercept=0.1008, points=0.0, core=0.2157, detail=0.1141, covered=0.1776, recall=0.144, cosine=0.3098,
+        contradiction=0.2164, misconception=0.3724, lean=0.195, lean_units=0.2563, foreign=0.0656,
+        curve=(1.0, 2.0, 6.6, 27.0, 37.9, 45.0, 71.2, 81.1, 90.0, 90.0, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
@@ -119,8 +119,8 @@ CALIBRATED_EN = LanguageParams(
         gate_overlap=True, gate_span=0.1, gate_unknown_floor=0.28, sure=None,
     ),
     score=ScoreWeights(
-        intercept=0.5588, points=0.2625, covered=0.0479, recall=0.0557, cosine=0.0058, demoted_cosine=0.0798,
-        shortness=0.0505, curve=(0.4, 10.4, 20.4, 30.5, 62.6, 94.0), pass_core_share=0.0,
+        intercept=0.5589, points=0.264, covered=0.0478, recall=0.0551, cosine=0.0048, demoted_cosine=0.0798,
+        shortness=0.0504, curve=(0.4, 10.4, 20.4, 30.5, 61.7, 94.0), pass_core_share=0.0,
     ),
 )
 
