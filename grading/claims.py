@@ -102,7 +102,7 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if _turns(named, clause, prepared.rivals, glossary):
+            if _turns(named, clause, prepared.rivals, glossary) and not _other_half(named, clause, point, glossary):
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -133,6 +133,25 @@ def contradicting_clauses(
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+def _other_half(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:
+    """Does `clause` state another sub-claim of the point, one that names the other side of a word of
+    `claim` ("AlexNet的做法是测试时把输出乘以p" for "AlexNet的做法是训练时不缩放", beside "测试时把输出
+    乘以p")? Its only flip is that swap, and it says that sub-claim's words, the same way round."""
+    swapped = {b for a in claim.words - clause.words for b in glossary.opposites.get(a, frozenset()) if b in clause.words - claim.words}
+    if not swapped or flips(claim, clause, glossary) != antonym_swaps(claim, clause, glossary):
+        return False
+    return any(
+        swapped & other.words
+        and not flips(other, clause, glossary)
+        and _about(other.words, point.word_weights, clause, glossary, opposites=False) >= _SIBLING_SAID
+        for other in point.claims
+        if other.words != claim.words
+    )
+
+
+_SIBLING_SAID = 0.75  # share of a sub-claim's words a clause says to state it beside its sibling
 
 
 def _turns(claim: Polarity, clause: Polarity, rivals: dict[str, frozenset[str]], glossary: Glossary) -> bool:

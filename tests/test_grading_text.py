@@ -471,6 +471,11 @@ def test_a_case_granted_for_argument_is_no_claim() -> None:
     assert not is_hypothetical("这个位置自己的输入还是会通过残差连接传到输出")
 
 
+def test_saving_a_cost_says_there_is_none(glossary: Glossary) -> None:
+    """"推理时省掉了额外计算" says what "测试时不需要额外计算" says, as "防止过拟合" is read both ways."""
+    assert flips(pol("测试时不需要额外计算", glossary), pol("推理时省掉了额外计算", glossary), glossary) == 0
+
+
 def test_hard_to_before_a_verb_denies_the_verb(glossary: Glossary) -> None:
     """"学习率不好调" (hard to tune) denies the tuning, as "做不好" after its verb denies the doing; "很|难|确定",
     as the segmenter may cut it, is 很难确定."""
