@@ -18,7 +18,7 @@ from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, R
 from .settings import LanguageParams, PointParams
 
 __all__ = ["contradicting_clauses", "stated_misconceptions", "reversals_stated", "right_statements", "cruxes", "wrong_alone", "reversed_point",
-           "parts_turn_around"]
+           "parts_turn_around", "other_parts_words"]
 
 
 def _about(
@@ -270,16 +270,17 @@ def stated_misconceptions(
         rights = right_statements(prepared.points, m)
         right_sims = np.vstack([point_sims, m.correction_vectors @ clause_vectors.T])
         part_sims = m.part_vectors @ clause_vectors.T  # parts x clauses
+        none = [frozenset()] * len(m.parts)
         # A part must match the claim clearly better (the margin) than what it agrees with, unless
         # it is right on its own and said word for word.
         stated = [
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
                 same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
-                excludes=excludes, others=_other_parts_words(m.parts, i),
+                excludes=excludes, others=others,
             )
-            for i, (part, crux, sims, wrong, excludes) in enumerate(
-                zip(m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or [frozenset()] * len(m.parts))
+            for part, crux, sims, wrong, excludes, others in zip(
+                m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or none, m.others or none
             )
         ]
         # The claim's first part, when wrong on its own, is enough ("BN本质上就是一种权重衰减，……");
@@ -374,15 +375,13 @@ def _states_part(
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
         context = before[best]
-        if (
-            (crux - question_words) & clause.words and context is not None and same_sentence and same_sentence[best]
-            and not clause.words & others
-        ):
+        joined = context if same_sentence and same_sentence[best] else None  # the clause before, of this sentence
+        if (crux - question_words) & clause.words and joined is not None and not clause.words & others:
             # The subject may be left to the clause before, when this one says what makes the claim
             # wrong in words of its own ("结构和数据一样" only repeats the question's premise); not
             # when it names what another part of the claim speaks of ("右下角取……较小值" after "左上角
             # 取……较大值" is about the corner the claim's second part names).
-            subject = replace(clause, words=clause.words | context.words)
+            subject = replace(clause, words=clause.words | joined.words)
             words = max(words, _about(part.words, weights, subject, glossary, opposites=False))
         if words < p.misconception_words or not _agrees(part, clause, glossary):
             continue
@@ -390,7 +389,7 @@ def _states_part(
             continue  # it names, as well, what the claim's other part denies
         # "numpy数组和list一样存的是指针" is stated by a clause that says the sameness, or names both
         # things; not by one that says the predicate of list alone ("list存的是指向各个对象的指针").
-        near = clause.words | (context.words if context is not None and same_sentence and same_sentence[best] else frozenset())
+        near = clause.words | (joined.words if joined is not None else frozenset())
         if _SAME in part.words - clause.words and not {w for w in part.words if glossary.is_term(w)} <= near:
             continue
         # A conclusion (所以/因此 …) that leaves the claim's subject (the question's word) unsaid goes
@@ -435,9 +434,11 @@ def _states_part(
     return False
 
 
-def _other_parts_words(parts: Sequence[Polarity], index: int) -> frozenset[str]:
-    """The words the other parts of a claim say and part `index` does not."""
-    return frozenset().union(*(p.words for i, p in enumerate(parts) if i != index)) - parts[index].words - {MODAL}
+def other_parts_words(parts: Sequence[Polarity]) -> tuple[frozenset[str], ...]:
+    """For each part of a claim, the words its other parts say and it does not (found once per question)."""
+    return tuple(
+        frozenset().union(*(p.words for j, p in enumerate(parts) if j != i)) - part.words - {MODAL} for i, part in enumerate(parts)
+    )
 
 
 def reversed_point(prepared: PreparedReference, index: int) -> int:

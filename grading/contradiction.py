@@ -480,25 +480,23 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     degree the segmenter keeps whole in the point (很多, 太小) says its side (多, 小): "超参数很多"
     is swapped by "超参数也少" (in a clause, "batch太小" may say the batch's size or the noise's)."""
     said = _sides(clause.words)
-
-    def others(a: str) -> frozenset[str]:
-        return glossary.opposites.get(a, frozenset()).union(*(glossary.opposites.get(s, frozenset()) for s in _sides({a}) - {a}))
+    others = {a: frozenset().union(*(glossary.opposites.get(s, frozenset()) for s in _sides({a}))) for a in point.words}
 
     # A point that says both sides of a pair relates them ("batch越小梯度噪音越大"), and so does a
     # clause that says both ("batch太大噪声太小"): words alone cannot tell the direction of either,
     # so neither side is swapped. A clause with one side is read as before ("小batch的梯度噪声小"
     # swaps 越大).
     def relates(a: str) -> bool:
-        related = others(a) & point.words
-        same_side = {a}.union(*(others(o) for o in related))
-        return bool(related) and bool(others(a) & said) and bool(same_side & said)
+        related = others[a] & point.words
+        same_side = {a}.union(*(others[o] for o in related))
+        return bool(related) and bool(others[a] & said) and bool(same_side & said)
 
     # the point says a, the clause says b: not when b is negated where a is not ("不收敛" says "发散")
     return sum(
         b in clause.words and b not in point.words and (b in clause.negated) == (a in point.negated)
         for a in point.words - clause.words
         if not relates(a)
-        for b in others(a)
+        for b in others[a]
     )
 
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .claims import cruxes, only_excludes, parts_turn_around, reversed_point, right_statements, wrong_alone
+from .claims import cruxes, only_excludes, other_parts_words, parts_turn_around, reversed_point, right_statements, wrong_alone
 from .contradiction import MODAL, Polarity, polarity
 from .embeddings import Embedder, EmbeddingCache, make_embedder
 from .features import analyse_reply, demoted_text, is_hypothetical, reply_features
@@ -303,6 +303,7 @@ class Grader:
             correction_parts=tuple(self._polarity(c) for c in _clauses(misconception.correction or misconception.claim)),
             dependent=tuple(number > 0 and self._goes_on(text, part) for number, (text, part) in enumerate(zip(texts, parts))),
             whole=self._polarity(misconception.claim) if len(parts) > 1 else None,
+            others=other_parts_words(parts),
         )
 
     def _goes_on(self, text: str, part: Polarity) -> bool:

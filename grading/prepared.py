@@ -83,6 +83,7 @@ class PreparedMisconception:
     # (claims.parts_turn_around: both points of a swap)
     excludes: tuple[frozenset[str], ...] = ()  # per part saying "only": terms a clause stating it must not name
     # (claims.only_excludes)
+    others: tuple[frozenset[str], ...] = ()  # per part: the words the claim's other parts say and it does not
 
 
 @dataclass(frozen=True)
