@@ -530,6 +530,12 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "SVM靠核函数控制模型复杂度，核矩阵是样本数的平方，数据一大就算不动；能调的超参数也少，可调性差。神经网络能在大数据上训练，"
         "像编程语言一样可以用不同的层搭出结构，描述对问题的理解。理论上单隐层MLP能拟合任何函数，但实际需要好的结构帮助拟合。",
     ),
+    (  # 「……把标准卷积拆成两步」 names the question's subject, not what 「计算量比标准卷积更大」 gets wrong (20)
+        "001-380b92",
+        "深度可分离卷积就是把标准卷积拆成两步来做：先depthwise，每个通道各用一个卷积核单独做空间卷积，通道间不交互；再用1×1的"
+        "pointwise卷积把通道混合起来，同时调整输出通道数。这样参数量和计算量都少很多，大概是原来的1/N+1/k²，3×3卷积能省八九倍，"
+        "MobileNet就是这么做的。",
+    ),
 ]
 
 
@@ -999,6 +1005,9 @@ def test_fewer_keywords_lean_less_on_the_keywords() -> None:
 
 # A wrong claim in the candidate's own words, and right answers that share its words.
 OWN_WORDS_WRONG = [
+    ("001-380b92", "深度可分离卷积先逐通道卷积再做1×1卷积，不过它的计算量其实比标准卷积更大，只是精度更高。", "深度可分离卷积的计算量比标准卷积更大"),
+    # 自注意力 is a kind of what "self attn" asks of: the clause need not name it
+    ("000-e0102c", "self attention里QKV都是同一个输入乘不同矩阵得到的，Q和K点积再softmax，最后输出的就是那个n×n的attention矩阵。", "self-attention的输出是"),
     ("004-c08e96", "BN本质上就是一种权重衰减，所以用了BN就不需要weight decay了。", "BN本质上就是一种权重衰减"),
     ("001-dcb403", "SOP的负样本也是从别的文档里随机抽的句子，跟NSP一样。", "SOP的负样本也是从其他文档随机取的句子"),
     ("000-6080e0", "列表就是迭代器，直接next就行，另外也可以用yield写生成器。", "list本身就是迭代器"),
