@@ -102,7 +102,8 @@ def contradicting_clauses(
             # 操作" is not about "把缩放放到训练阶段").
             if _about(claim.words, point.word_weights, clause, glossary, opposites=False) < relevance:
                 continue
-            if _turns(named, clause, prepared.rivals, glossary) and not _other_half(named, clause, point, glossary):
+            turns = _turns(named, clause, prepared.rivals, glossary) and not _other_half(named, clause, point, glossary)
+            if turns or _denies_sibling(claim, clause, point, glossary):
                 if reply.unit_clauses[claims[best]][0] in reply.conditional:
                     continue  # true in the case its condition names only
                 if point.condition and not _in_case(point.condition, reply, reply.unit_clauses[claims[best]][0]):
@@ -133,6 +134,20 @@ def contradicting_clauses(
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+def _denies_sibling(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:
+    """Does `clause`, about `claim`, deny only words that another sub-claim of the point asserts
+    (and turn that one around)? 「两者都不会进入计算图」 turns 「两者都会对计算图产生影响」 around
+    beside 「……同样会进入计算图的softmax算子」, though not in this sub-claim's words."""
+    denied = clause.negated - claim.words - {MODAL}
+    if not denied or any(denied & other.negated for other in point.claims):
+        return False  # the point denies it somewhere too ("选得好……，虽然效果不一定好")
+    return any(
+        denied <= other.words - other.negated and _turns(other, clause, {}, glossary)
+        for other in point.claims
+        if other.words != claim.words
+    )
 
 
 def _other_half(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:

@@ -530,6 +530,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "SVM靠核函数控制模型复杂度，核矩阵是样本数的平方，数据一大就算不动；能调的超参数也少，可调性差。神经网络能在大数据上训练，"
         "像编程语言一样可以用不同的层搭出结构，描述对问题的理解。理论上单隐层MLP能拟合任何函数，但实际需要好的结构帮助拟合。",
     ),
+    (  # 「不会因为是函数就不进图」 beside the point's 「同样会进入计算图」
+        "003-66ed1d",
+        "nn.Softmax是个类（Module），得先实例化再调用；F.softmax就是个函数，直接调。两者对计算图的影响一样，底层都是同一个softmax"
+        "算子，都会进入计算图、都能反向传播，不会因为是函数就不进图。",
+    ),
     (  # 「……把标准卷积拆成两步」 names the question's subject, not what 「计算量比标准卷积更大」 gets wrong (20)
         "001-380b92",
         "深度可分离卷积就是把标准卷积拆成两步来做：先depthwise，每个通道各用一个卷积核单独做空间卷积，通道间不交互；再用1×1的"
@@ -1005,6 +1010,8 @@ def test_fewer_keywords_lean_less_on_the_keywords() -> None:
 
 # A wrong claim in the candidate's own words, and right answers that share its words.
 OWN_WORDS_WRONG = [
+    # 「两者都不会进入计算图」 denies what the point's other half asserts (同样会进入计算图的softmax算子)
+    ("003-66ed1d", "nn.Softmax是一个类，F.softmax就是个函数。两者都不会进入计算图，也对计算图没有影响。", "functional版的softmax不会进入计算图"),
     ("001-380b92", "深度可分离卷积先逐通道卷积再做1×1卷积，不过它的计算量其实比标准卷积更大，只是精度更高。", "深度可分离卷积的计算量比标准卷积更大"),
     # 自注意力 is a kind of what "self attn" asks of: the clause need not name it
     ("000-e0102c", "self attention里QKV都是同一个输入乘不同矩阵得到的，Q和K点积再softmax，最后输出的就是那个n×n的attention矩阵。", "self-attention的输出是"),
