@@ -71,7 +71,8 @@ def feature_vector(features: ReplyFeatures, params: LanguageParams) -> tuple[dic
 def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, list[tuple[PointStatus, float]]]:
     """The 0-100 score and each point's status and score: the weighted features through the score
     curve (less its floor as the relevance gate closes), then the scale's rules (every core point
-    made: a pass; fewer than half: not; a reversed core point or a stated misconception: capped)."""
+    made: a pass; fewer than half: not; a core point missed: not excellent; a reversed core point or
+    a stated misconception: capped)."""
     named, statuses = feature_vector(features, params)
     w = params.score
     raw = w.intercept + sum(getattr(w, name) * value * (-1.0 if name in PENALTIES else 1.0) for name, value in named.items())
@@ -93,6 +94,8 @@ def combine(features: ReplyFeatures, params: LanguageParams) -> tuple[float, lis
     core_covered = [status is PointStatus.COVERED for (status, _), f in zip(statuses, features.points) if f.core]
     if core_covered and sum(core_covered) < w.pass_core_share * len(core_covered):
         score = min(score, params.verdicts.good - 1.0)  # most core points missing: not a pass
+    if any(status is PointStatus.MISSED for (status, _), f in zip(statuses, features.points) if f.core):
+        score = min(score, params.verdicts.excellent - 1.0)  # a core point not made at all: not 优秀
     if any(f.contradicted and f.core for f in features.points):
         score = min(score, w.contradiction_cap)  # a core point turned around: not a pass
     if features.misconceptions:

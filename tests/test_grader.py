@@ -133,6 +133,15 @@ def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  
     assert key_points[point_number(bank, LIST_TUPLE, "字典的键")] in result.missed
 
 
+def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader, bank) -> None:  # noqa: ANN001
+    """The question's second half (是否会对计算图产生影响) left unanswered: a pass, not 优秀, and
+    the point is named as missed, not ticked through a side remark of its."""
+    result = grade(grader, bank, "003-66ed1d", "nn.Softmax是一个类，得先实例化才能用；F.softmax是个函数，直接调就行")
+    graph = bank.get("003-66ed1d").point_texts[point_number(bank, "003-66ed1d", "计算图")]
+    assert graph in result.missed and graph not in result.covered
+    assert Verdict.GOOD <= result.verdict < Verdict.EXCELLENT, result
+
+
 # ---------------------------------------------------------------- (a) contradictions
 
 
