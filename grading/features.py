@@ -189,6 +189,21 @@ def _answered(first: str, question: str, canonical: Callable[[str], str] = str) 
     return f"{answer}：{stem}" if negative else f"{stem}：{first}"
 
 
+_ITEM_EDGES = " ，。；：,;.:"
+_LISTED = range(2, 7)  # items in a 、 list read one by one: a longer list is a keyword dump
+
+
+def _listed(clause: str, glossary: Glossary) -> list[str]:
+    """The items of a list of claims joined by 、, each a clause of its own to weigh against the
+    points ("底层C实现、内存连续、能向量化": three points in one clause sit far from each one). Not
+    items of under three characters (a list of words or numbers), nor an item that is one term
+    alone ("局部连接" matches every point that names it)."""
+    items = [item.strip(_ITEM_EDGES) for item in clause.split("、")]
+    if len(items) not in _LISTED or any(len(item) < 3 for item in items):
+        return []
+    return [item for item in items if not glossary.is_term(glossary.canonical(item))]
+
+
 def analyse_reply(
     text: str, glossary: Glossary, *, max_chars: int, max_clauses: int = 40, question: str = ""
 ) -> ReplyAnalysis:
@@ -210,6 +225,7 @@ def analyse_reply(
     words = [token for clause in by_clause for token in clause]
     both = [m for c in clauses if (m := _BOTH.match(c.strip().rstrip("，。；,;.!！?？ ")))]
     derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
+    derived += [item for c in clauses for item in _listed(c, glossary)]
     said = [polarity_tokens(c) if "比" in c else toks for c, toks in zip(canonical, by_clause)]
     said += [polarity_tokens(glossary.canonical(c)) for c in derived]
     polarities = tuple(polarity(toks, glossary.negation_words, glossary.synonym_of) for toks in said)

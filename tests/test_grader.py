@@ -133,6 +133,12 @@ def test_partial_answer_names_the_missed_points(grader: Grader, bank) -> None:  
     assert key_points[point_number(bank, LIST_TUPLE, "字典的键")] in result.missed
 
 
+def test_a_terse_list_of_right_claims_is_a_pass(grader: Grader, bank) -> None:  # noqa: ANN001
+    """Three claims joined by 、 are read one by one (54 when the clause was weighed whole)."""
+    result = grade(grader, bank, "004-59960b", "大核计算量太大、参数多容易过拟合、还会丢掉局部细节，一般用几个小核堆起来")
+    assert result.verdict >= Verdict.GOOD and result.contradicted == [] and result.misconceptions == [], result
+
+
 def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader, bank) -> None:  # noqa: ANN001
     """The question's second half (是否会对计算图产生影响) left unanswered: a pass, not 优秀, and
     the point is named as missed, not ticked through a side remark of its."""
