@@ -1,6 +1,8 @@
 """Terminal practice mode: the practice engine behind a small REPL (rich rendering).
 
-Type the answer over as many lines as you like and end it with an empty line. A command (`:hint`,
+Type the answer over as many lines as you like and end it with an empty line; an empty line with
+more input already waiting (a pasted answer with blank lines between its paragraphs) does not end
+it. Text that comes when no question is open is not graded, and the user is told so. A command (`:hint`,
 `:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`, `:stats` and
 `:help` keep what you have typed so far; the others drop it and say so; a mistyped one is named as
 unknown and is not added to the answer. Ctrl-C drops what is being typed, never more; `:quit` or
@@ -65,6 +67,11 @@ def _readable(line: str) -> str:
         return raw.decode("utf-8", "replace")
 
 
+def _joined(lines: list[str]) -> str:
+    """The answer the lines make, without the paragraph breaks that end it."""
+    return "\n".join(lines).rstrip("\n")
+
+
 class TerminalPractice:
     """One practice session in a terminal for one user; `read_line`, `console` and `clock` are injectable."""
 
@@ -75,6 +82,7 @@ class TerminalPractice:
         *,
         console: Console,
         read_line: Callable[[str], str] = input,
+        typed_ahead: Callable[[], bool] = lambda: False,
         goal: int = 5,
         chart_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -85,6 +93,9 @@ class TerminalPractice:
         self.user_key = user_key
         self.console = console
         self.read_line = read_line
+        self.typed_ahead = typed_ahead  # whether more input is already waiting: a paste goes on
+        self._ahead: str | None = None  # a line read past the end of an answer, for the next read
+        self._ended = False  # the input ended right after an answer was read
         self.goal = goal
         self.chart_dir = chart_dir
         self.clock = clock
@@ -133,25 +144,39 @@ class TerminalPractice:
         """An answer (lines up to an empty one) or a command; None to end the session.
 
         A known command acts on any line; one that looks something up (`_KEEP_DRAFT`) is carried
-        out here and the answer goes on, the others drop the lines typed so far and say so.
+        out here and the answer goes on, the others drop the lines typed so far and say so. An
+        empty line with more input already waiting (`typed_ahead`: a paste) ends the answer only
+        if what follows is a command or nothing; text that follows is the answer's next paragraph.
         """
         lines: list[str] = []
+        paused = False  # an empty line came with more input waiting: a paste's paragraph break, or the end
         while True:
             try:
-                line = self.read_line("> " if not lines else "… ")
+                line = self._next_line("> " if not lines else "… ")
             except EOFError:
+                if paused:  # ended by its empty line before the input ended: sent, as typed
+                    self._ended = True
+                    return _joined(lines)
                 if lines:
                     self.console.print()
                     self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
                 return None
             except KeyboardInterrupt:
                 self.console.print()
-                lines = []
+                lines, paused = [], False
                 self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
                 continue
-            line = _readable(line)
-            if line.lstrip().startswith("："):  # a Chinese input method's colon
-                line = ":" + line.lstrip()[1:]
+            if not line.strip():
+                if lines and self.typed_ahead():
+                    paused = True
+                    continue
+                return _joined(lines)
+            if paused:
+                if line.strip().startswith(":"):  # a command after the answer: the answer is sent first
+                    self._ahead = line
+                    return _joined(lines)
+                lines.append("")  # the paste goes on: keep its paragraph break
+                paused = False
             if not lines and line.strip().startswith(":"):
                 return line.strip()
             command = self._command(line) if lines else None
@@ -166,9 +191,20 @@ class TerminalPractice:
                     continue
                 self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
                 return command
-            if not line.strip():
-                return "\n".join(lines)
             lines.append(line)
+
+    def _next_line(self, prompt: str) -> str:
+        """The next input line, readable whatever its encoding, a Chinese input method's `：` as `:`;
+        a line read ahead (`read_answer`) comes first, and nothing once the input has ended."""
+        if self._ended:
+            raise EOFError
+        if self._ahead is not None:
+            line, self._ahead = self._ahead, None
+            return line
+        line = _readable(self.read_line(prompt))
+        if line.lstrip().startswith("："):
+            line = ":" + line.lstrip()[1:]
+        return line
 
     def handle(self, text: str) -> list[Reply] | None:
         """Carry out one input: a command, an empty line, or an answer; None to end the session."""
@@ -192,6 +228,8 @@ class TerminalPractice:
             if state.state == ASKED:  # an empty answer: ask for one, keep the question open
                 return self.engine.submit(self.user_key, text, now=now)
             return [self.engine.next_question(self.user_key, now=now)]
+        if state.state != ASKED:  # nothing to grade it against: say so rather than drop it unseen
+            self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
         followup = state.state == ASKED and state.followup_point is not None
         replies = self.engine.submit(self.user_key, text, now=now)
         if not followup and any(r.kind is ReplyKind.FEEDBACK for r in replies):

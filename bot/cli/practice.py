@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import select
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,10 @@ from ..terminal import TerminalPractice
 from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
+
+# How long an empty line waits for more input before it ends the answer. A terminal delivers a
+# paste in one go, so its next paragraph is there well within this; Enter pressed by hand is not.
+PASTE_WAIT = 0.04
 
 
 def _time_zone(app: _App, given: str | None) -> str:
@@ -49,6 +54,16 @@ def _line_editing() -> None:
     except ImportError:  # not on every platform
         return
     readline.parse_and_bind("set enable-bracketed-paste off")  # no escape codes around the prompt
+
+
+def _typed_ahead() -> bool:
+    """Whether more input is already waiting at the terminal, within `PASTE_WAIT` (the rest of a
+    paste). Only for a terminal: from a pipe everything is waiting, and an empty line ends the answer."""
+    try:
+        ready, _writable, _errors = select.select([sys.stdin], [], [], PASTE_WAIT)
+    except (OSError, ValueError):  # a console select() cannot watch (Windows)
+        return False
+    return bool(ready)
 
 
 @click.command()
@@ -94,7 +109,8 @@ def practice(
             for legacy in legacy_databases(app.settings):
                 console.print(Text(_("practice.legacy_database", language, database=database, legacy=legacy), style="dim"))
         chart_dir = Path(app.settings.data_dir) / "charts"
-        session = TerminalPractice(engine, user_key, console=console, goal=goal, chart_dir=chart_dir)
+        typed_ahead = _typed_ahead if sys.stdin.isatty() else (lambda: False)
+        session = TerminalPractice(engine, user_key, console=console, typed_ahead=typed_ahead, goal=goal, chart_dir=chart_dir)
         session.run()
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)
