@@ -27,7 +27,9 @@ from grading.i18n import LANGUAGES, _, gettext
 from .engine import Action, PracticeEngine, Reply, ReplyKind
 from .engine.engine import ASKED
 
-__all__ = ["TerminalPractice", "COMMANDS"]
+__all__ = ["TerminalPractice", "COMMANDS", "DEFAULT_GOAL"]
+
+DEFAULT_GOAL = 5  # graded answers a session aims for when no goal is given (`mockbot practice --goal`)
 
 COMMANDS: dict[str, Action] = {
     ":hint": Action.HINT,
@@ -83,7 +85,7 @@ class TerminalPractice:
         console: Console,
         read_line: Callable[[str], str] = input,
         typed_ahead: Callable[[], bool] = lambda: False,
-        goal: int = 5,
+        goal: int = DEFAULT_GOAL,
         chart_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:

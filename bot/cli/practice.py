@@ -17,7 +17,7 @@ from grading.i18n import LANGUAGES, _
 
 from ..config import database_path, legacy_databases, local_timezone, zone_name
 from ..storage import StorageError, Store
-from ..terminal import TerminalPractice
+from ..terminal import DEFAULT_GOAL, TerminalPractice
 from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
@@ -70,7 +70,10 @@ def _typed_ahead() -> bool:
 @click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the texts (remembered).")
-@click.option("--goal", default=5, show_default=True, type=click.IntRange(1, 500), help="Questions to answer in this session (progress bar and summary).")
+@click.option(
+    "--goal", default=DEFAULT_GOAL, show_default=True, type=click.IntRange(1, 500),
+    help="Graded answers to aim for in this session (a progress bar, then a summary).",
+)
 @click.option("--tz", "time_zone", default=None, help="Time zone for due dates, e.g. Asia/Shanghai (default: config `timezone`, else this machine's).")
 @click.option("--seed", type=int, default=None, hidden=True)
 @pass_app
