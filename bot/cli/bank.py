@@ -13,7 +13,7 @@ from rapidfuzz import process
 from questions.anki_export import ExportDeck, write_apkg, write_csv
 from questions.bank import BankInvalid, BankProblem, bank_files, load_bank, read_bank_file
 from questions.importer import SeedResult, import_seeds
-from questions.importers import SeedFormatError, read_seed_text
+from questions.importers import SeedFormatError, SeedNotFound, read_seed_text
 from questions.importers import anki as anki_format
 from questions.importers import notes as notes_format
 from questions.importers import post as post_format
@@ -99,6 +99,8 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
     Notes in Plain Text export, or a .csv of fronts and backs."""
     try:
         results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=False)
+    except SeedNotFound as exc:  # a mistyped path: a bad argument, not a problem found in the seeds
+        _fail(str(exc), ExitStatus.USAGE)
     except (SeedFormatError, BankInvalid) as exc:
         _fail(str(exc))
     if not (check or preview):
@@ -356,7 +358,7 @@ def bank_validate(app: _App) -> None:
     (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems; findings
     on key points an import extracted and nobody edited yet are warnings, not failures."""
     try:
-        current = load_bank(app.settings.bank.dir, app.taxonomy)
+        current = load_bank(app.bank_dir(), app.taxonomy)
     except BankInvalid as exc:
         _fail_with_problems(exc.problems)
     problems: list[BankProblem] = []
