@@ -90,8 +90,9 @@ def _cards_line(result: SeedResult) -> str:
 @click.option(
     "--preview", is_flag=True, help="Write nothing; show the questions and answers found and the lines skipped, and why."
 )
+@click.option("-v", "--verbose", is_flag=True, help="Name each question whose hand edits were kept (by default, how many).")
 @pass_app
-def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool) -> None:
+def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool, verbose: bool) -> None:
     """Import seed documents or notes (a folder of .txt/.md files, or one file) into the bank.
 
     Notes in any common shape are understood: questions as headings, numbered or bulleted items,
@@ -137,7 +138,9 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
             ("kept hand edits", report.kept_edits),
             ("kept id of reworded question", report.reidentified),
         ):
-            if items and (label != "added" or len(items) < result.questions):
+            if label == "kept hand edits" and items and not verbose:  # routine once a bank is curated: a count
+                click.echo(f"  kept hand edits on {len(items)} question{'s' if len(items) != 1 else ''} (-v names them)")
+            elif items and (label != "added" or len(items) < result.questions):
                 click.echo(f"  {label}: {', '.join(items)}")
         for warning in report.warnings:
             click.echo(f"  warning: {warning}")
