@@ -16,16 +16,16 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
 
 from grading.i18n import LANGUAGES, _, gettext
 
 from .engine import Action, PracticeEngine, Reply, ReplyKind
 from .engine.engine import ASKED
+from .wrapping import WrappedText
 
 __all__ = ["TerminalPractice", "COMMANDS", "DEFAULT_GOAL"]
 
@@ -115,7 +115,7 @@ class TerminalPractice:
         """Practise until :quit, Ctrl-C at an empty prompt or end of input; returns the exit status."""
         opening = self.engine.start(self.user_key, now=self.clock())
         self.show(opening[:-1])
-        self.console.print(Text(_("terminal.intro", self.language), style="dim"))
+        self.console.print(WrappedText(_("terminal.intro", self.language), style="dim"))
         self.show(opening[-1:])
         while True:
             try:
@@ -128,7 +128,7 @@ class TerminalPractice:
                 self.show(replies)
             except KeyboardInterrupt:  # pressed while an answer was graded or shown: that step is done or undone
                 self.console.print()
-                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
+                self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
         self.console.print(_("terminal.bye", self.language))
         return 0
@@ -161,12 +161,12 @@ class TerminalPractice:
                     return _joined(lines)
                 if lines:
                     self.console.print()
-                    self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
+                    self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
                 return None
             except KeyboardInterrupt:
                 self.console.print()
                 lines, paused = [], False
-                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
+                self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
                 continue
             if not line.strip():
                 if lines and self.typed_ahead():
@@ -184,14 +184,14 @@ class TerminalPractice:
             command = self._command(line) if lines else None
             if command is None and lines and _MISTYPED.match(line.strip()):  # ":tpoic": not part of the answer
                 self.show(self.handle(line.strip().split()[0]) or [])
-                self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
+                self.console.print(WrappedText(_("terminal.still_typing", self.language), style="dim"))
                 continue
             if command is not None:
                 if command.split()[0].lower() in _KEEP_DRAFT:
                     self.show(self.handle(command) or [])
-                    self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
+                    self.console.print(WrappedText(_("terminal.still_typing", self.language), style="dim"))
                     continue
-                self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
+                self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
                 return command
             lines.append(line)
 
@@ -231,7 +231,7 @@ class TerminalPractice:
                 return self.engine.submit(self.user_key, text, now=now)
             return [self.engine.next_question(self.user_key, now=now)]
         if state.state != ASKED:  # nothing to grade it against: say so rather than drop it unseen
-            self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
+            self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
         followup = state.state == ASKED and state.followup_point is not None
         replies = self.engine.submit(self.user_key, text, now=now)
         if not followup and any(r.kind is ReplyKind.FEEDBACK for r in replies):
@@ -269,21 +269,21 @@ class TerminalPractice:
             self.console.print(self._feedback(reply.text))
             self._render_progress()
         elif reply.kind is ReplyKind.STATS:
-            self.console.print(Panel(Text(reply.text), border_style="blue", expand=False))
+            self.console.print(Panel(WrappedText(reply.text), border_style="blue", expand=False))
             if reply.image and self.chart_dir is not None:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
                 self.console.print(_("terminal.chart", self.language, path=path))
         elif reply.kind is ReplyKind.ERROR:
-            self.console.print(Text(reply.text, style="bold red"))
+            self.console.print(WrappedText(reply.text, style="bold red"))
         else:
-            self.console.print(Text(reply.text))
+            self.console.print(WrappedText(reply.text))
             for url in reply.images:
-                self.console.print(Text(f"🖼 {url}", style="blue underline"))
+                self.console.print(WrappedText(f"🖼 {url}", style="blue underline"))
         if reply.buttons:
             keys = "  ".join(f"{_COMMAND_OF[b.action]} {b.label}" for b in reply.buttons if b.action in _COMMAND_OF)
-            self.console.print(Text(keys, style="dim"))
+            self.console.print(WrappedText(keys, style="dim"))
 
     def _render_question(self, reply: Reply) -> None:
         """A question in a box titled with its number in this session (a follow-up keeps it)."""
@@ -295,11 +295,11 @@ class TerminalPractice:
         question = self.engine.bank.get(reply.question_id or "")
         if head and question is not None:
             head[-1] = self.engine.question_title(question, self.language, self.number)
-        content = Text(body.strip())
+        content = WrappedText(body.strip())
         for url in reply.images:
             content.append(f"\n🖼 {url}", style="blue underline")
         if len(head) > 1:  # "Picking up the question you left open:" goes above the box
-            self.console.print(Text("\n".join(head[:-1]), style="dim"))
+            self.console.print(WrappedText("\n".join(head[:-1]), style="dim"))
         self.console.print(Panel(content, title=head[-1] if head else None, border_style="cyan", expand=False))
 
     def _render_progress(self) -> None:
@@ -308,34 +308,27 @@ class TerminalPractice:
             label = _("terminal.session", self.language, done=done, goal=self.goal)
         else:
             label = _("terminal.session_over", self.language, done=done, goal=self.goal)
-        self.console.print(Text(label, style="bold"))
+        self.console.print(WrappedText(label, style="bold"))
         self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
         if done == self.goal and not self._goal_shown:
             self._goal_shown = True
             self.console.line()  # the bar does not end its line
             self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-            self.console.print(Text(_("terminal.goal", self.language, goal=self.goal), style="bold green"))
+            self.console.print(WrappedText(_("terminal.goal", self.language, goal=self.goal), style="bold green"))
         self.console.line()
 
     @staticmethod
     def _panel(reply: Reply) -> Panel:
-        return Panel(Text(reply.text), border_style="green", expand=False)
+        return Panel(WrappedText(reply.text), border_style="green", expand=False)
 
     @staticmethod
     def _feedback(text: str) -> Group:
-        parts: list[Text | Table] = []
+        parts: list[WrappedText] = []
         # A long Chinese point wraps inside its line, never right after its label.
         text = text.replace(": ", ":\u00a0")
         for number, line in enumerate(text.splitlines()):
             style = "bold" if number == 0 else _STYLES.get(line.strip()[:1], "")
             bullet = _BULLET.match(line)
-            if bullet is None:
-                parts.append(Text(line, style=style))
-                continue
             # A wrapped point goes on under its own text, not under the bullet.
-            row = Table.grid()
-            row.add_column(no_wrap=True)
-            row.add_column()
-            row.add_row(Text(bullet.group(0), style=style), Text(line[bullet.end() :], style=style, overflow="fold"))
-            parts.append(row)
+            parts.append(WrappedText(line, style, hang=cell_len(bullet.group(0)) if bullet else 0))
         return Group(*parts)
