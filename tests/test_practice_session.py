@@ -254,6 +254,24 @@ def test_text_sent_when_no_question_is_open_is_not_dropped_unseen(practice_confi
         store.close()
 
 
+def test_ctrl_d_ends_the_session_on_an_empty_line_only(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    term.child.send("写了半行")
+    term.child.expect("写了半行")
+    term.child.sendeof()  # Ctrl-D with text on the line: nothing happens (readline)
+    assert term.child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=2) == 1 and term.child.isalive()
+    term.child.sendline("")  # Enter: the line goes into the answer
+    term.child.expect(PROMPT)
+    term.child.sendeof()  # on an empty line: the session ends, the draft is dropped
+    end = term.close()
+    assert "没有提交的回答已丢弃" in end and "再见" in end
+    store = stored(practice_config)
+    try:
+        assert store.attempts("term:alice") == []
+    finally:
+        store.close()
+
+
 def test_a_mistyped_command_inside_an_answer_is_named_and_not_graded(practice_config: Path) -> None:
     term = Terminal(practice_config)
     (_, first), = questions_on(term.opening)
