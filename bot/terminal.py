@@ -2,11 +2,12 @@
 
 Type the answer over as many lines as you like and end it with an empty line; an empty line with
 more input already waiting (a pasted answer with blank lines between its paragraphs) does not end
-it. Text that comes when no question is open is not graded, and the user is told so. A command (`:hint`,
-`:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`, `:stats` and
-`:help` keep what you have typed so far; the others drop it and say so; a mistyped one is named as
-unknown and is not added to the answer. Ctrl-C drops what is being typed, never more; `:quit` or
-Ctrl-D (end of input) ends the session, dropping an unsent draft.
+it. Text that comes when no question is open is not graded, and the user is told so. A command
+(`:hint`, `:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`,
+`:stats` and `:help` keep what you have typed so far; the others drop it and say so; a mistyped one
+is named as unknown and is not added to the answer. Ctrl-C drops what is being typed, never more;
+`:quit` or Ctrl-D (end of input) ends the session, dropping an unsent draft. Lines are broken as
+`wrapping` says (Chinese mixed with English).
 """
 
 from __future__ import annotations

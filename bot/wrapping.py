@@ -3,15 +3,13 @@
 Rich breaks lines at spaces only: a Chinese sentence is one long "word" to it, so it either leaves
 a short line before it (「平均 50」 / 「分」) or cuts it at the width, in the middle of an English
 word or right before a closing bracket (「（如56层不如20层」 / 「）」). Here a line may break
-
-- between two Chinese characters, or between a Chinese character and a Latin word;
-- at a space;
-
-and never inside a run of Latin letters and digits (`RF_{l-1}`, `content/query`), between a number
-and the Chinese word after it (「50 分」), before closing punctuation (`）」，。、`), after opening
-punctuation (`（「`) or at a no-break space. A run
-longer than a whole line is cut at the width, as a last resort. Widths are terminal cells (a
-Chinese character takes two), as Rich counts them; lines keep no trailing spaces.
+between two Chinese characters, between a Chinese character and a Latin word, and at a space; never
+inside a run of Latin letters and digits (`RF_{l-1}`, `content/query`), between a number and the
+Chinese word after it (「50 分」), before closing punctuation (`）」，。、`), after opening
+punctuation (`（「`) or at a no-break space. In Chinese text, an English phrase (「Residual block」)
+is broken at its spaces only when it does not fit on a line of its own. A run longer than a whole
+line is cut at the width, as a last resort. Widths are terminal cells (a Chinese character takes
+two), as Rich counts them; lines keep no trailing spaces.
 
 `WrappedText` is a Rich `Text` that wraps this way, with an optional hanging indent.
 """
@@ -19,6 +17,7 @@ Chinese character takes two), as Rich counts them; lines keep no trailing spaces
 from __future__ import annotations
 
 import unicodedata
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions
 from rich.containers import Lines
@@ -30,6 +29,7 @@ __all__ = ["break_offsets", "wrap", "WrappedText"]
 _CLOSING = frozenset("）」』】〕〉》〗〙〛］｝’”，。、；：！？…‥・～—%‰)]}>,.;:!?")
 _OPENING = frozenset("（「『【〔〈《〖〘〚［｛‘“([{<")
 _NO_BREAK_SPACE = "\u00a0"
+_NONE, _WEAK, _STRONG = 0, 1, 2  # how freely a line may break before a character
 
 
 def _wide(char: str) -> bool:
@@ -37,18 +37,19 @@ def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
-_NONE, _WEAK, _STRONG = 0, 1, 2  # how freely a line may break before a character
-
-
 def _break_before(line: str, index: int, mixed: bool) -> int:
     """How freely `line` may break before `line[index]`: `_STRONG`, `_WEAK` (only when the words
     around it do not fit on one line: a space inside an English phrase in Chinese text, such as
     「Residual block」) or `_NONE`. `mixed`: the line holds Chinese text."""
+    if index == 0:
+        return _NONE
     before, char = line[index - 1], line[index]
-    if index == 0 or char == " " or char in _CLOSING or _NO_BREAK_SPACE in (before, char):
+    if char == " " or char in _CLOSING or _NO_BREAK_SPACE in (before, char):
         return _NONE
     if before == " ":
-        word_end = len(line[:index].rstrip(" "))
+        word_end = index - 1
+        while word_end > 0 and line[word_end - 1] == " ":
+            word_end -= 1
         if word_end == 0:  # the line's own indentation
             return _NONE
         before = line[word_end - 1]
