@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-05 00:00:00+00:00
+Create Date: 2026-12-03 00:00:00+00:00
 
 `looked_up` marks the attempt recorded when the user asks for the reference answer of an open
 question instead of answering it (score 0, rated Again for scheduling): it is not an answer, so
