@@ -1,10 +1,13 @@
 """Terminal practice mode: the practice engine behind a small REPL (rich rendering).
 
-Type the answer over as many lines as you like and end it with an empty line. A command (`:hint`,
-`:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`, `:stats` and
-`:help` keep what you have typed so far; the others drop it and say so; a mistyped one is named as
-unknown and is not added to the answer. Ctrl-C drops what is being typed, never more; `:quit` or
-Ctrl-D (end of input) ends the session, dropping an unsent draft.
+Type the answer over as many lines as you like and end it with an empty line; an empty line with
+more input already waiting (a pasted answer with blank lines between its paragraphs) does not end
+it. Text that comes when no question is open is not graded, and the user is told so. A command
+(`:hint`, `:skip`, `:quit` … see `:help`; a full-width `：` works too) acts on any line: `:hint`,
+`:stats` and `:help` keep what you have typed so far; the others drop it and say so; a mistyped one
+is named as unknown and is not added to the answer. Ctrl-C drops what is being typed, never more;
+`:quit` or Ctrl-D (end of input) ends the session, dropping an unsent draft. Lines are broken as
+`wrapping` says (Chinese mixed with English).
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
 
 from grading.i18n import LANGUAGES, _, gettext
 
 from .engine import Action, PracticeEngine, Reply, ReplyKind
 from .engine.engine import ASKED
+from .wrapping import WrappedText
 
-__all__ = ["TerminalPractice", "COMMANDS"]
+__all__ = ["TerminalPractice", "COMMANDS", "DEFAULT_GOAL"]
+
+DEFAULT_GOAL = 5  # graded answers a session aims for when no goal is given (`mockbot practice --goal`)
 
 COMMANDS: dict[str, Action] = {
     ":hint": Action.HINT,
@@ -65,6 +70,11 @@ def _readable(line: str) -> str:
         return raw.decode("utf-8", "replace")
 
 
+def _joined(lines: list[str]) -> str:
+    """The answer the lines make, without the paragraph breaks that end it."""
+    return "\n".join(lines).rstrip("\n")
+
+
 class TerminalPractice:
     """One practice session in a terminal for one user; `read_line`, `console` and `clock` are injectable."""
 
@@ -75,7 +85,8 @@ class TerminalPractice:
         *,
         console: Console,
         read_line: Callable[[str], str] = input,
-        goal: int = 5,
+        typed_ahead: Callable[[], bool] = lambda: False,
+        goal: int = DEFAULT_GOAL,
         chart_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
@@ -85,6 +96,9 @@ class TerminalPractice:
         self.user_key = user_key
         self.console = console
         self.read_line = read_line
+        self.typed_ahead = typed_ahead  # whether more input is already waiting: a paste goes on
+        self._ahead: str | None = None  # a line read past the end of an answer, for the next read
+        self._ended = False  # the input ended right after an answer was read
         self.goal = goal
         self.chart_dir = chart_dir
         self.clock = clock
@@ -102,7 +116,7 @@ class TerminalPractice:
         """Practise until :quit, Ctrl-C at an empty prompt or end of input; returns the exit status."""
         opening = self.engine.start(self.user_key, now=self.clock())
         self.show(opening[:-1])
-        self.console.print(Text(_("terminal.intro", self.language), style="dim"))
+        self.console.print(WrappedText(_("terminal.intro", self.language), style="dim"))
         self.show(opening[-1:])
         while True:
             try:
@@ -115,7 +129,7 @@ class TerminalPractice:
                 self.show(replies)
             except KeyboardInterrupt:  # pressed while an answer was graded or shown: that step is done or undone
                 self.console.print()
-                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
+                self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
         self.console.print(_("terminal.bye", self.language))
         return 0
@@ -133,42 +147,67 @@ class TerminalPractice:
         """An answer (lines up to an empty one) or a command; None to end the session.
 
         A known command acts on any line; one that looks something up (`_KEEP_DRAFT`) is carried
-        out here and the answer goes on, the others drop the lines typed so far and say so.
+        out here and the answer goes on, the others drop the lines typed so far and say so. An
+        empty line with more input already waiting (`typed_ahead`: a paste) ends the answer only
+        if what follows is a command or nothing; text that follows is the answer's next paragraph.
         """
         lines: list[str] = []
+        paused = False  # an empty line came with more input waiting: a paste's paragraph break, or the end
         while True:
             try:
-                line = self.read_line("> " if not lines else "… ")
+                line = self._next_line("> " if not lines else "… ")
             except EOFError:
+                if paused:  # ended by its empty line before the input ended: sent, as typed
+                    self._ended = True
+                    return _joined(lines)
                 if lines:
                     self.console.print()
-                    self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
+                    self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
                 return None
             except KeyboardInterrupt:
                 self.console.print()
-                lines = []
-                self.console.print(Text(_("terminal.interrupted", self.language), style="yellow"))
+                lines, paused = [], False
+                self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
                 continue
-            line = _readable(line)
-            if line.lstrip().startswith("："):  # a Chinese input method's colon
-                line = ":" + line.lstrip()[1:]
+            if not line.strip():
+                if lines and self.typed_ahead():
+                    paused = True
+                    continue
+                return _joined(lines)
+            if paused:
+                if line.strip().startswith(":"):  # a command after the answer: the answer is sent first
+                    self._ahead = line
+                    return _joined(lines)
+                lines.append("")  # the paste goes on: keep its paragraph break
+                paused = False
             if not lines and line.strip().startswith(":"):
                 return line.strip()
             command = self._command(line) if lines else None
             if command is None and lines and _MISTYPED.match(line.strip()):  # ":tpoic": not part of the answer
                 self.show(self.handle(line.strip().split()[0]) or [])
-                self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
+                self.console.print(WrappedText(_("terminal.still_typing", self.language), style="dim"))
                 continue
             if command is not None:
                 if command.split()[0].lower() in _KEEP_DRAFT:
                     self.show(self.handle(command) or [])
-                    self.console.print(Text(_("terminal.still_typing", self.language), style="dim"))
+                    self.console.print(WrappedText(_("terminal.still_typing", self.language), style="dim"))
                     continue
-                self.console.print(Text(_("terminal.dropped", self.language), style="yellow"))
+                self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
                 return command
-            if not line.strip():
-                return "\n".join(lines)
             lines.append(line)
+
+    def _next_line(self, prompt: str) -> str:
+        """The next input line, readable whatever its encoding, a Chinese input method's `：` as `:`;
+        a line read ahead (`read_answer`) comes first, and nothing once the input has ended."""
+        if self._ended:
+            raise EOFError
+        if self._ahead is not None:
+            line, self._ahead = self._ahead, None
+            return line
+        line = _readable(self.read_line(prompt))
+        if line.lstrip().startswith("："):
+            line = ":" + line.lstrip()[1:]
+        return line
 
     def handle(self, text: str) -> list[Reply] | None:
         """Carry out one input: a command, an empty line, or an answer; None to end the session."""
@@ -192,6 +231,8 @@ class TerminalPractice:
             if state.state == ASKED:  # an empty answer: ask for one, keep the question open
                 return self.engine.submit(self.user_key, text, now=now)
             return [self.engine.next_question(self.user_key, now=now)]
+        if state.state != ASKED:  # nothing to grade it against: say so rather than drop it unseen
+            self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
         followup = state.state == ASKED and state.followup_point is not None
         replies = self.engine.submit(self.user_key, text, now=now)
         if not followup and any(r.kind is ReplyKind.FEEDBACK for r in replies):
@@ -229,21 +270,21 @@ class TerminalPractice:
             self.console.print(self._feedback(reply.text))
             self._render_progress()
         elif reply.kind is ReplyKind.STATS:
-            self.console.print(Panel(Text(reply.text), border_style="blue", expand=False))
+            self.console.print(Panel(WrappedText(reply.text), border_style="blue", expand=False))
             if reply.image and self.chart_dir is not None:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
                 self.console.print(_("terminal.chart", self.language, path=path))
         elif reply.kind is ReplyKind.ERROR:
-            self.console.print(Text(reply.text, style="bold red"))
+            self.console.print(WrappedText(reply.text, style="bold red"))
         else:
-            self.console.print(Text(reply.text))
+            self.console.print(WrappedText(reply.text))
             for url in reply.images:
-                self.console.print(Text(f"🖼 {url}", style="blue underline"))
+                self.console.print(WrappedText(f"🖼 {url}", style="blue underline"))
         if reply.buttons:
             keys = "  ".join(f"{_COMMAND_OF[b.action]} {b.label}" for b in reply.buttons if b.action in _COMMAND_OF)
-            self.console.print(Text(keys, style="dim"))
+            self.console.print(WrappedText(keys, style="dim"))
 
     def _render_question(self, reply: Reply) -> None:
         """A question in a box titled with its number in this session (a follow-up keeps it)."""
@@ -255,11 +296,11 @@ class TerminalPractice:
         question = self.engine.bank.get(reply.question_id or "")
         if head and question is not None:
             head[-1] = self.engine.question_title(question, self.language, self.number)
-        content = Text(body.strip())
+        content = WrappedText(body.strip())
         for url in reply.images:
             content.append(f"\n🖼 {url}", style="blue underline")
         if len(head) > 1:  # "Picking up the question you left open:" goes above the box
-            self.console.print(Text("\n".join(head[:-1]), style="dim"))
+            self.console.print(WrappedText("\n".join(head[:-1]), style="dim"))
         self.console.print(Panel(content, title=head[-1] if head else None, border_style="cyan", expand=False))
 
     def _render_progress(self) -> None:
@@ -268,34 +309,27 @@ class TerminalPractice:
             label = _("terminal.session", self.language, done=done, goal=self.goal)
         else:
             label = _("terminal.session_over", self.language, done=done, goal=self.goal)
-        self.console.print(Text(label, style="bold"))
+        self.console.print(WrappedText(label, style="bold"))
         self.console.print(ProgressBar(total=self.goal, completed=min(done, self.goal), width=30))
         if done == self.goal and not self._goal_shown:
             self._goal_shown = True
             self.console.line()  # the bar does not end its line
             self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-            self.console.print(Text(_("terminal.goal", self.language, goal=self.goal), style="bold green"))
+            self.console.print(WrappedText(_("terminal.goal", self.language, goal=self.goal), style="bold green"))
         self.console.line()
 
     @staticmethod
     def _panel(reply: Reply) -> Panel:
-        return Panel(Text(reply.text), border_style="green", expand=False)
+        return Panel(WrappedText(reply.text), border_style="green", expand=False)
 
     @staticmethod
     def _feedback(text: str) -> Group:
-        parts: list[Text | Table] = []
+        parts: list[WrappedText] = []
         # A long Chinese point wraps inside its line, never right after its label.
         text = text.replace(": ", ":\u00a0")
         for number, line in enumerate(text.splitlines()):
             style = "bold" if number == 0 else _STYLES.get(line.strip()[:1], "")
             bullet = _BULLET.match(line)
-            if bullet is None:
-                parts.append(Text(line, style=style))
-                continue
             # A wrapped point goes on under its own text, not under the bullet.
-            row = Table.grid()
-            row.add_column(no_wrap=True)
-            row.add_column()
-            row.add_row(Text(bullet.group(0), style=style), Text(line[bullet.end() :], style=style, overflow="fold"))
-            parts.append(row)
+            parts.append(WrappedText(line, style, hang=cell_len(bullet.group(0)) if bullet else 0))
         return Group(*parts)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .bank import BankInvalid, BankProblem, read_bank_file, render_bank_file
 from .build import build_questions, notes_prefix
-from .importers import ParsedSeed, SeedFormatError, parse_seed, read_seed_text
+from .importers import ParsedSeed, SeedFormatError, SeedNotFound, parse_seed, read_seed_text
 from .importers import anki as anki_format
 from .importers import notes as notes_format
 from .importers import post as post_format
@@ -153,7 +153,13 @@ def import_seed(seed: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool =
 
 
 def import_seeds(seed_dir: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: bool = True) -> list[SeedResult]:
-    """Import every seed document of a folder (or one seed file); nothing is written unless all parse."""
+    """Import every seed document of a folder (or one seed file); nothing is written unless all parse.
+
+    Raises:
+        SeedNotFound: `seed_dir` does not exist.
+        SeedFormatError: a seed cannot be parsed.
+        BankInvalid: an existing bank file is broken.
+    """
     if seed_dir.is_file():
         seeds = [seed_dir]
     elif seed_dir.is_dir():
@@ -161,7 +167,7 @@ def import_seeds(seed_dir: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: b
         if not seeds:
             raise SeedFormatError(f"{seed_dir}: no seed documents (*.txt, *.md) in it")
     else:
-        raise SeedFormatError(f"{seed_dir}: seed folder not found")
+        raise SeedNotFound(f"{seed_dir}: seed folder not found")
     results = [import_seed(seed, bank_dir, taxonomy, write=False) for seed in seeds]
     targets: dict[Path, Path] = {}
     for result in results:

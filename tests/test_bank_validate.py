@@ -330,7 +330,13 @@ def test_unknown_topic_is_reported_alongside_schema_problems_in_the_same_file(
 
 def test_missing_bank_folder_is_reported(tmp_path: Path, taxonomy: Taxonomy) -> None:
     missing = tmp_path / "no-such-bank"
-    assert_reported(tmp_path, missing, taxonomy, [(missing, None, "bank folder not found")])
+    with pytest.raises(BankInvalid) as info:
+        load_bank(missing, taxonomy)
+    assert [(p.path, p.line, p.message) for p in info.value.problems] == [(str(missing), None, "bank folder not found")]
+    # To the command a folder that is not there is a mistake in the configuration, not in the bank: exit 2.
+    result = run_validate(tmp_path, missing)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"mockbot: bank.dir: the bank folder {missing} does not exist (set in {tmp_path / 'config.yaml'})\n"
 
 
 # --- the real bank ------------------------------------------------------------------------------

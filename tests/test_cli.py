@@ -228,3 +228,13 @@ def test_installed_console_script_prints_stats_json(stats: dict[str, Any]) -> No
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == stats
+
+
+def test_the_default_session_goal_is_stated_in_help_and_readme() -> None:
+    from bot.terminal import DEFAULT_GOAL
+
+    shown = " ".join(mockbot("practice", "--help").output.split())
+    assert f"Graded answers to aim for in this session (a progress bar, then a summary). [default: {DEFAULT_GOAL};" in shown
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    options = " ".join(readme[readme.index("Options: `--topic T`") :].split("\n\n")[0].split())
+    assert f"`--goal N` (graded answers to aim for in this session, 1–500, **default {DEFAULT_GOAL}**" in options

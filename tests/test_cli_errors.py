@@ -138,3 +138,38 @@ def test_an_unknown_bank_key_gets_a_suggestion(bank_copy: tuple[Path, Path], cap
     line = break_line(copy, "  topic: ", lambda text: text.replace("topic:", "tpoic:"), occurrence=3)
     err = stderr_of(capsys, "bank", "validate", "--config", str(config), status=1)
     assert f'{copy}:{line}: unknown key "tpoic" (did you mean "topic"?)' in err.splitlines(), err
+
+
+# ---------------------------------------------------------------- exit statuses: bad arguments or configuration
+
+
+def test_a_seed_path_that_does_not_exist_is_a_bad_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-seeds"
+    for extra in ((), ("--check",), ("--preview",)):
+        err = stderr_of(capsys, "bank", "import", str(missing), *extra, status=2)
+        assert err == f"mockbot: {missing}: seed folder not found\n"
+
+
+@pytest.mark.parametrize("command", [("bank", "list"), ("bank", "validate"), ("grade", "000-93d25c", "测试时不丢弃"), ("practice",)])
+def test_a_configured_bank_folder_that_does_not_exist_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    config = tmp_path / "config.yaml"
+    missing = tmp_path / "no-such-bank"
+    config.write_text(
+        f"bank:\n  dir: {json.dumps(str(missing))}\nstorage:\n  url: sqlite:///{tmp_path / 'practice.sqlite3'}\n",
+        encoding="utf-8",
+    )
+    err = stderr_of(capsys, *command, "--config", str(config), status=2)
+    assert err == f"mockbot: bank.dir: the bank folder {missing} does not exist (set in {config})\n"
+
+
+def test_practice_on_a_bank_that_does_not_load_is_a_configuration_error(
+    bank_copy: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, copy = bank_copy
+    config.write_text(config.read_text(encoding="utf-8") + f"storage:\n  url: sqlite:///{copy.parent / 'p.sqlite3'}\n", encoding="utf-8")
+    line = break_line(copy, "question: ", lambda text: " " + text, occurrence=2)
+    err = stderr_of(capsys, "practice", "--config", str(config), status=2)
+    assert err.startswith("mockbot: the question bank is invalid:\n") and f"{copy}:{line}: broken YAML" in err
+    assert stderr_of(capsys, "bank", "validate", "--config", str(config), status=1)  # validate found problems: 1

@@ -349,6 +349,36 @@ def test_the_session_summary_counts_looked_up_answers_apart(engine: PracticeEngi
     assert "答了 1 题" in summary.text and "另有 1 题看了答案" in summary.text
 
 
+def test_a_looked_up_reference_is_no_answer_in_the_welcome_the_summary_or_stats(engine: PracticeEngine, bank: Bank) -> None:
+    _ask(engine, "000-3e6fd4")  # lists and tuples (Python)
+    (feedback,) = engine.submit(USER, "\n".join(bank.get("000-3e6fd4").point_texts), now=T0)
+    score = feedback.grade.score
+    _ask(engine, "000-d8ce0f", T0 + timedelta(minutes=1))  # also Python: the reference is looked up
+    engine.show_answer(USER, now=T0 + timedelta(minutes=1))
+    later = T0 + timedelta(minutes=2)
+    summary = engine.session_summary(USER, T0 - timedelta(minutes=1), now=later).text
+    assert "答了 1 题" in summary and "另有 1 题看了答案" in summary
+    assert "已经答了 1 次" in engine.greeting(USER, now=later)[0].text
+    stats = engine.stats(USER, now=later).text
+    assert "共练习 1 次" in stats and "今天 1 次" in stats
+    python = next(line for line in stats.splitlines() if line.startswith("Python"))
+    assert f"1 次，平均 {score:.0f}" in python  # not halved by a 0 for the looked-up one
+    looked_up = engine.store.attempts(USER)[-1]
+    assert looked_up.looked_up and not looked_up.answered and looked_up.rating == 1  # still rated Again
+    assert engine.store.review(USER, "000-d8ce0f").last_rating == 1
+
+
+def test_a_graded_reply_of_zero_is_an_answer_even_when_its_text_is_not_kept(
+    store: Store, bank: Bank, grader: Grader, taxonomy: Taxonomy
+) -> None:
+    engine = PracticeEngine(store, bank, grader, taxonomy, rng=random.Random(3), store_answers=False)
+    _ask(engine, DROPOUT)
+    (feedback,) = engine.submit(USER, "我觉得这题主要和天气有关，今天下雨了。", now=T0)
+    assert feedback.grade.score == 0 and engine.store.attempts(USER)[0].answer == ""
+    summary = engine.session_summary(USER, T0 - timedelta(minutes=1), now=T0).text
+    assert "答了 1 题" in summary and "看了答案" not in summary
+
+
 def test_english_feedback_quotes_the_english_wording_of_the_key_points(engine: PracticeEngine, bank: Bank) -> None:
     engine.set_language(USER, "en")
     _ask(engine, "000-d8ce0f")

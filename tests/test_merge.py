@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from bot.cli import cli
 from questions.bank import BankInvalid, load_bank
 from questions.importer import import_seed
 from questions.model import AnswerKind
@@ -82,6 +84,26 @@ CURATED_BN = """\
     correction: 测试时用训练中移动平均得到的全局均值和方差
     correction_en: At test time BN uses the global mean and variance from the moving averages
 """
+
+
+def test_the_command_counts_kept_hand_edits_and_names_them_when_asked(setup: tuple[Path, Path, Taxonomy]) -> None:
+    seed, bank_dir, taxonomy = setup
+    path = _bank_file(bank_dir)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - 训练时用每一批数据的均值和方差\n", "  - 训练时用当前 batch 的均值和方差\n", 1)
+                    .replace("  - 交叉熵关注的是正确类别的预测概率\n", "  - 交叉熵只看正确类别的预测概率\n", 1), encoding="utf-8")
+    config = bank_dir.parent / "config.yaml"
+    config.write_text(f"bank:\n  dir: {bank_dir}\n", encoding="utf-8")
+    by_text = {q.question[:3]: q.id for q in load_bank(bank_dir, taxonomy).questions}
+    edited = f"{by_text['BN训']}: key_points, {by_text['MSE']}: key_points"
+
+    def run(*extra: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["--config", str(config), "bank", "import", str(seed), "--check", *extra])
+        assert result.exit_code == 0, result.output
+        return [line for line in result.output.splitlines() if "hand edits" in line]
+
+    assert run() == ["  kept hand edits on 2 questions (-v names them)"]
+    assert run("-v") == run("--verbose") == [f"  kept hand edits: {edited}"]
 
 
 def test_english_wordings_of_gists_and_misconceptions_survive_reimport(setup: tuple[Path, Path, Taxonomy]) -> None:

@@ -197,6 +197,81 @@ def test_ctrl_c_and_commands_on_a_continuation_line_never_submit_the_draft(pract
         store.close()
 
 
+PASTE = (
+    "从后往前推，RF_{l} = RF_{l-1} + (k_l - 1) * 前面所有层stride的乘积\n\n"
+    "比如两层3x3卷积stride=1，感受野是5x5，三层就是7x7\n\n"
+)
+
+
+def test_a_pasted_answer_with_blank_lines_is_graded_whole(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    (_, first), = questions_on(term.opening)
+    term.child.send(PASTE)  # one write, as a terminal delivers a paste
+    term.child.expect("得分")
+    screen = term._screen()
+    (_, second), = questions_on(term.send(""))  # Enter: the next question
+    term.child.send("第一段\n\n第二段没有换行")  # a paste that ends inside a line
+    term.child.expect("第二段没有换行")
+    term.child.sendline("")  # Enter ends that line; the empty line then sends the answer
+    term.child.expect(PROMPT)
+    screen += term.send("")
+    assert "得分" in screen and "现在没有待回答的题目" not in screen and "没有提交的回答已丢弃" not in screen
+    term.send(":quit")
+    term.close()
+    store = stored(practice_config)
+    try:
+        attempts = store.attempts("term:alice")
+        assert [(a.question_id, a.answer) for a in attempts] == [
+            (first, PASTE.strip("\n")), (second, "第一段\n\n第二段没有换行"),
+        ]  # fmt: skip
+    finally:
+        store.close()
+
+
+def test_a_command_after_a_pasted_answer_comes_after_its_grading(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    term.child.send("训练时随机丢弃神经元\n\n测试时不丢弃\n\n:quit\n")
+    end = term.close()
+    assert "得分" in end and "没有提交的回答已丢弃" not in end and "再见" in end
+    store = stored(practice_config)
+    try:
+        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n测试时不丢弃"]
+    finally:
+        store.close()
+
+
+def test_text_sent_when_no_question_is_open_is_not_dropped_unseen(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    term.answer("训练时随机丢弃神经元")
+    screen = term.answer("还想补充一句：测试时不丢弃")  # after the feedback, before the next question
+    assert "没有提交的回答已丢弃" in screen and "现在没有待回答的题目" in screen and "得分" not in screen
+    term.send(":quit")
+    term.close()
+    store = stored(practice_config)
+    try:
+        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元"]
+    finally:
+        store.close()
+
+
+def test_ctrl_d_ends_the_session_on_an_empty_line_only(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    term.child.send("写了半行")
+    term.child.expect("写了半行")
+    term.child.sendeof()  # Ctrl-D with text on the line: nothing happens (readline)
+    assert term.child.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=2) == 1 and term.child.isalive()
+    term.child.sendline("")  # Enter: the line goes into the answer
+    term.child.expect(PROMPT)
+    term.child.sendeof()  # on an empty line: the session ends, the draft is dropped
+    end = term.close()
+    assert "没有提交的回答已丢弃" in end and "再见" in end
+    store = stored(practice_config)
+    try:
+        assert store.attempts("term:alice") == []
+    finally:
+        store.close()
+
+
 def test_a_mistyped_command_inside_an_answer_is_named_and_not_graded(practice_config: Path) -> None:
     term = Terminal(practice_config)
     (_, first), = questions_on(term.opening)

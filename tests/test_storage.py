@@ -93,7 +93,7 @@ def test_migrates_an_empty_database_then_is_idempotent(
     assert capfd.readouterr().out == ""
     with raw_engine(database_url) as engine:
         with engine.connect() as connection:
-            assert current_revision(connection) == head_revision() == "0006"
+            assert current_revision(connection) == head_revision() == "0007"
         assert TABLES <= set(inspect(engine).get_table_names())
 
 
@@ -113,6 +113,43 @@ def test_a_database_at_the_first_revision_keeps_its_chats_when_upgraded(database
     try:
         state = store.chat_state("term:old")
         assert (state.state, state.question_id, state.asked_count, state.open_asked_count) == (1, "000-93d25c", 0, None)
+    finally:
+        store.close()
+
+
+def test_migration_0007_marks_the_looked_up_references_of_older_versions(database_url: str) -> None:
+    from bot.storage.migrate import upgrade
+
+    insert = (
+        "INSERT INTO attempts (user_id, question_id, answer, score, verdict, covered, missed, contradicted, "
+        "hints_used, is_followup, rating, created_at) VALUES (1, :question, :answer, :score, 0, '{}', '[0, 1]', "
+        "'[]', 0, :followup, 1, :now)"
+    )
+    rows = [  # (question, answer, score, covered, is_followup): as older versions stored them
+        ("looked-up", "", 0.0, "[]", False),
+        ("answered", "不知道", 0.0, "[]", False),
+        ("partly", "", 30.0, "[0]", False),
+        ("followup", "", 0.0, "[]", True),
+    ]
+    with raw_engine(database_url) as engine:
+        upgrade(engine, "0006")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, key, language, timezone, topics, created_at) "
+                "VALUES (1, 'term:old', 'zh', 'UTC', '[]', :now)"), {"now": T0})
+            for question, answer, score, covered, followup in rows:
+                connection.execute(text(insert.format(covered)), {"question": question, "answer": answer, "score": score,
+                                                                  "followup": followup, "now": T0})
+        upgrade(engine, "0007")
+    store = Store.open(database_url)
+    try:
+        attempts = store.attempts("term:old")
+        assert [(a.question_id, a.looked_up) for a in attempts] == [
+            ("looked-up", True), ("answered", False), ("partly", False), ("followup", False),
+        ]  # fmt: skip
+        assert [a.question_id for a in attempts if a.answered] == ["answered", "partly"]
+        added = store.add_attempt("term:old", question_id="new", answer="", score=0.0, verdict=0, looked_up=True, now=T0)
+        assert added.looked_up and store.attempts("term:old")[-1].looked_up
     finally:
         store.close()
 

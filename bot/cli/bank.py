@@ -13,7 +13,7 @@ from rapidfuzz import process
 from questions.anki_export import ExportDeck, write_apkg, write_csv
 from questions.bank import BankInvalid, BankProblem, bank_files, load_bank, read_bank_file
 from questions.importer import SeedResult, import_seeds
-from questions.importers import SeedFormatError, read_seed_text
+from questions.importers import SeedFormatError, SeedNotFound, read_seed_text
 from questions.importers import anki as anki_format
 from questions.importers import notes as notes_format
 from questions.importers import post as post_format
@@ -90,8 +90,9 @@ def _cards_line(result: SeedResult) -> str:
 @click.option(
     "--preview", is_flag=True, help="Write nothing; show the questions and answers found and the lines skipped, and why."
 )
+@click.option("-v", "--verbose", is_flag=True, help="Name each question whose hand edits were kept (by default, how many).")
 @pass_app
-def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool) -> None:
+def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool, verbose: bool) -> None:
     """Import seed documents or notes (a folder of .txt/.md files, or one file) into the bank.
 
     Notes in any common shape are understood: questions as headings, numbered or bulleted items,
@@ -99,6 +100,8 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
     Notes in Plain Text export, or a .csv of fronts and backs."""
     try:
         results = import_seeds(seeds, app.settings.bank.dir, app.taxonomy, write=False)
+    except SeedNotFound as exc:  # a mistyped path: a bad argument, not a problem found in the seeds
+        _fail(str(exc), ExitStatus.USAGE)
     except (SeedFormatError, BankInvalid) as exc:
         _fail(str(exc))
     if not (check or preview):
@@ -135,7 +138,9 @@ def bank_import(app: _App, seeds: Path, check: bool, strict: bool, preview: bool
             ("kept hand edits", report.kept_edits),
             ("kept id of reworded question", report.reidentified),
         ):
-            if items and (label != "added" or len(items) < result.questions):
+            if label == "kept hand edits" and items and not verbose:  # routine once a bank is curated: a count
+                click.echo(f"  kept hand edits on {len(items)} question{'s' if len(items) != 1 else ''} (-v names them)")
+            elif items and (label != "added" or len(items) < result.questions):
                 click.echo(f"  {label}: {', '.join(items)}")
         for warning in report.warnings:
             click.echo(f"  warning: {warning}")
@@ -356,7 +361,7 @@ def bank_validate(app: _App) -> None:
     (headings, fragments, duplicates, counts, gists, misconceptions). Lists all problems; findings
     on key points an import extracted and nobody edited yet are warnings, not failures."""
     try:
-        current = load_bank(app.settings.bank.dir, app.taxonomy)
+        current = load_bank(app.bank_dir(), app.taxonomy)
     except BankInvalid as exc:
         _fail_with_problems(exc.problems)
     problems: list[BankProblem] = []

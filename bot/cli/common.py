@@ -54,7 +54,7 @@ def silent(description: str, done: int, total: int | None = None) -> None:
 class ExitStatus(IntEnum):
     OK = 0
     FAILED = 1  # the command ran and found problems (invalid bank, unaccounted lines, input lines not graded)
-    USAGE = 2  # bad arguments (an unknown option, question id or topic) or configuration
+    USAGE = 2  # bad arguments (an unknown option, question id or topic, a path that does not exist) or configuration (a bank that is missing or does not load)
 
 
 class _App:
@@ -84,12 +84,22 @@ class _App:
                 _fail(str(exc), ExitStatus.USAGE)
         return self._taxonomy  # type: ignore[return-value]
 
+    def bank_dir(self) -> Path:
+        """The configured bank folder; a configuration error (exit 2) when it is not there."""
+        folder = self.settings.bank.dir
+        if not folder.is_dir():
+            where = f" (set in {self.settings.source})" if self.settings.source else ""
+            _fail(f"bank.dir: the bank folder {folder} does not exist{where}", ExitStatus.USAGE)
+        return folder
+
     def bank(self) -> Bank:
+        """The question bank, loaded once; one that does not load is a configuration error (exit 2):
+        the command cannot run on it. (`bank validate` reports its problems with exit 1.)"""
         if self._bank is None:
             try:
-                self._bank = load_bank(self.settings.bank.dir, self.taxonomy)
+                self._bank = load_bank(self.bank_dir(), self.taxonomy)
             except BankInvalid as exc:
-                _fail(f"the question bank is invalid:\n{exc}\n(run `mockbot bank validate` after fixing)")
+                _fail(f"the question bank is invalid:\n{exc}\n(run `mockbot bank validate` after fixing)", ExitStatus.USAGE)
         return self._bank  # type: ignore[return-value]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import select
 import signal
 import sys
 from pathlib import Path
@@ -16,10 +17,14 @@ from grading.i18n import LANGUAGES, _
 
 from ..config import database_path, legacy_databases, local_timezone, zone_name
 from ..storage import StorageError, Store
-from ..terminal import TerminalPractice
+from ..terminal import DEFAULT_GOAL, TerminalPractice
 from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
+
+# How long an empty line waits for more input before it ends the answer. A terminal delivers a
+# paste in one go, so its next paragraph is there well within this; Enter pressed by hand is not.
+PASTE_WAIT = 0.04
 
 
 def _time_zone(app: _App, given: str | None) -> str:
@@ -51,11 +56,24 @@ def _line_editing() -> None:
     readline.parse_and_bind("set enable-bracketed-paste off")  # no escape codes around the prompt
 
 
+def _typed_ahead() -> bool:
+    """Whether more input is already waiting at the terminal, within `PASTE_WAIT` (the rest of a
+    paste). Only for a terminal: from a pipe everything is waiting, and an empty line ends the answer."""
+    try:
+        ready, _writable, _errors = select.select([sys.stdin], [], [], PASTE_WAIT)
+    except (OSError, ValueError):  # a console select() cannot watch (Windows)
+        return False
+    return bool(ready)
+
+
 @click.command()
 @click.option("--topic", "topics", multiple=True, help="Practise only this topic (id, Chinese or English name; repeat for several; `all` for every topic). Remembered until changed.")
 @click.option("--user", "user_name", default=None, help="Whose progress to use (default: your login name).")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the texts (remembered).")
-@click.option("--goal", default=5, show_default=True, type=click.IntRange(1, 500), help="Questions to answer in this session (progress bar and summary).")
+@click.option(
+    "--goal", default=DEFAULT_GOAL, show_default=True, type=click.IntRange(1, 500),
+    help="Graded answers to aim for in this session (a progress bar, then a summary).",
+)
 @click.option("--tz", "time_zone", default=None, help="Time zone for due dates, e.g. Asia/Shanghai (default: config `timezone`, else this machine's).")
 @click.option("--seed", type=int, default=None, hidden=True)
 @pass_app
@@ -94,7 +112,8 @@ def practice(
             for legacy in legacy_databases(app.settings):
                 console.print(Text(_("practice.legacy_database", language, database=database, legacy=legacy), style="dim"))
         chart_dir = Path(app.settings.data_dir) / "charts"
-        session = TerminalPractice(engine, user_key, console=console, goal=goal, chart_dir=chart_dir)
+        typed_ahead = _typed_ahead if sys.stdin.isatty() else (lambda: False)
+        session = TerminalPractice(engine, user_key, console=console, typed_ahead=typed_ahead, goal=goal, chart_dir=chart_dir)
         session.run()
     except ModelUnavailable as exc:
         _fail(str(exc), ExitStatus.USAGE)

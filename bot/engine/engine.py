@@ -65,7 +65,7 @@ class PracticeEngine(Presses, Settings, Decks):
         """The welcome for a new user; for a returning one, their count, what is due and their topics."""
         now = as_utc(now)
         language = self.language(user_key)
-        attempts = [a for a in self.store.attempts(user_key) if not a.is_followup]
+        attempts = [a for a in self.store.attempts(user_key) if a.answered]  # as the summary and :stats count
         if not attempts and self.store.chat_state(user_key).asked_count == 0:
             replies = [self._info(user_key, "welcome")]
         else:

@@ -83,7 +83,7 @@ class Reveals(EngineCore):
             self.store.add_attempt(
                 user_key, question_id=question.id, answer="", score=0.0, verdict=0, covered=[],
                 missed=list(range(len(question.key_points))), contradicted=[], hints_used=state.hints_used,
-                is_followup=False, rating=int(fsrs.Rating.Again), now=now,
+                is_followup=False, rating=int(fsrs.Rating.Again), looked_up=True, now=now,
             )  # fmt: skip
             self._review(user_key, question.id, fsrs.Rating.Again, now=now)
             text += "\n" + t("gave_up", language)  # `last_attempt_id` stays: it names graded answers only

@@ -18,11 +18,6 @@ __all__ = ["Settings"]
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")  # 「08：30」: the colon of Chinese keyboards too
 
 
-def _gave_up(attempt) -> bool:  # noqa: ANN001 - a storage AttemptRecord
-    """An attempt recorded by looking at the reference answer before answering (no text, no point)."""
-    return not attempt.answer and attempt.score == 0 and not attempt.covered and not attempt.contradicted
-
-
 class Settings(EngineCore):
     """Settings and progress."""
 
@@ -99,7 +94,7 @@ class Settings(EngineCore):
         now = as_utc(now)
         language = self.language(user_key)
         tried = [a for a in self.store.attempts(user_key, since=as_utc(since)) if not a.is_followup]
-        attempts = [a for a in tried if not _gave_up(a)]
+        attempts = [a for a in tried if a.answered]
         cards = [c for c in (review_state(r) for r in self.store.reviews(user_key)) if c is not None]
         library = self.library(user_key)
         cards = [c for c in cards if library.get(c.question_id)]
@@ -129,11 +124,12 @@ class Settings(EngineCore):
         return Reply(ReplyKind.INFO, text.strip())
 
     def stats(self, user_key: str, *, now: datetime | None = None) -> Reply:
-        """Numbers per topic and overall, with a chart image."""
+        """Numbers per topic and overall, with a chart image: answers only (`AttemptRecord.answered`),
+        a looked-up reference is no answer and no score of 0."""
         now = as_utc(now)
         language = self.language(user_key)
         user = self.store.user(user_key)
-        attempts = [a for a in self.store.attempts(user_key) if not a.is_followup]
+        attempts = [a for a in self.store.attempts(user_key) if a.answered]
         reviews = [review_state(r) for r in self.store.reviews(user_key)]
         questions = {q.id: q for q in self.library(user_key).questions}
         summary = progress(attempts, questions, [r for r in reviews if r], now=now, timezone=user.timezone)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -149,6 +150,8 @@ class Attempt(Base):
     hints_used: Mapped[int] = mapped_column(Integer, default=0)
     is_followup: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer)  # the FSRS rating applied, if any
+    # The reference was shown instead of an answer: not an answer, left out of counts and averages.
+    looked_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 

@@ -73,7 +73,11 @@ class ChatStateRecord:
 
 @dataclass(frozen=True, slots=True)
 class AttemptRecord:
-    """One graded answer; covered/missed/contradicted are 0-based key point indexes."""
+    """One graded answer; covered/missed/contradicted are 0-based key point indexes.
+
+    `looked_up`: the reference was shown instead of an answer (score 0, rated Again); not an
+    answer, so counts and averages leave it out (`answered`).
+    """
 
     id: int
     user_id: int
@@ -88,6 +92,12 @@ class AttemptRecord:
     is_followup: bool
     rating: int | None
     created_at: datetime
+    looked_up: bool = False
+
+    @property
+    def answered(self) -> bool:
+        """An answer to a question, as the counts take it: neither a follow-up nor a looked-up reference."""
+        return not self.is_followup and not self.looked_up
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,14 +72,16 @@ class Store(DecksStore, RoundsOutboxStore, SnapshotsStore, CoordinationStore):
         hints_used: int = 0,
         is_followup: bool = False,
         rating: int | None = None,
+        looked_up: bool = False,
         now: datetime | None = None,
     ) -> AttemptRecord:
-        """Record one graded answer at `now` (key points as 0-based indexes)."""
+        """Record one graded answer at `now` (key points as 0-based indexes); `looked_up`: the
+        reference was shown instead of an answer."""
         stamp = utc_now(now)
         values = column_values(
             dict(question_id=question_id, answer=answer, score=float(score), verdict=verdict,
                  covered=covered, missed=missed, contradicted=contradicted, hints_used=hints_used,
-                 is_followup=bool(is_followup), rating=rating),
+                 is_followup=bool(is_followup), rating=rating, looked_up=bool(looked_up)),
             Attempt.__table__.columns.keys(), what="attempt",
         )
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from types import ModuleType
 
 from . import anki, bullets, chapters, details, headings, hexo, notes, post
-from .base import ParsedSeed, RawItem, SeedFormatError
+from .base import ParsedSeed, RawItem, SeedFormatError, SeedNotFound
 
-__all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "detect_format", "parse_seed", "read_seed_text"]
+__all__ = ["FORMATS", "ParsedSeed", "RawItem", "SeedFormatError", "SeedNotFound", "detect_format", "parse_seed", "read_seed_text"]
 
 # Most specific first: an Anki export names itself in its header, a hexo post also has `## `
 # headings, a chapter file also has numbered lines.
@@ -50,7 +50,7 @@ def read_seed_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SeedFormatError(f"{path}: file not found") from None
+        raise SeedNotFound(f"{path}: file not found") from None
     if not data.strip():
         raise SeedFormatError(f"{path}: the file is empty, nothing to import")
     if b"\x00" in data[:_SNIFF_BYTES]:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "RawItem", "ParsedSeed", "SeedFormatError", "expand", "indent_of", "dedent_block", "nested_lines_to_markdown",
+    "RawItem", "ParsedSeed", "SeedFormatError", "SeedNotFound", "expand", "indent_of", "dedent_block", "nested_lines_to_markdown",
     "join_wrapped", "INTRODUCTION",
 ]  # fmt: skip
 
@@ -20,6 +20,10 @@ INTRODUCTION = "introduction (before the first question)"
 
 class SeedFormatError(ValueError):
     """A seed document that its parser cannot read."""
+
+
+class SeedNotFound(SeedFormatError):
+    """A seed path that does not exist: a mistake in what was asked for, not in a document."""
 
 
 @dataclass(frozen=True)
