@@ -231,8 +231,9 @@ class TerminalPractice:
             if state.state == ASKED:  # an empty answer: ask for one, keep the question open
                 return self.engine.submit(self.user_key, text, now=now)
             return [self.engine.next_question(self.user_key, now=now)]
-        if state.state != ASKED:  # nothing to grade it against: say so rather than drop it unseen
-            self.console.print(WrappedText(_("terminal.dropped", self.language), style="yellow"))
+        if state.state != ASKED:  # nothing to grade it against: say so, and how to go on
+            self.console.print(WrappedText(_("terminal.not_graded", self.language), style="yellow"))
+            return []
         followup = state.state == ASKED and state.followup_point is not None
         replies = self.engine.submit(self.user_key, text, now=now)
         if not followup and any(r.kind is ReplyKind.FEEDBACK for r in replies):
