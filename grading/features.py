@@ -86,9 +86,10 @@ _OWN_NEGATION = re.compile(
 )
 # "列表和元组都可以当字典的key" says it of each: read as "列表可以……" and "元组可以……" as well, so
 # that a claim true of one side only is judged on that side.
+# Each side one thing: in "MLP难训、数据和算力都不够" the 、 joins two claims, not two subjects.
 _BOTH = re.compile(
-    r"^(?P<a>[A-Za-z0-9\u4e00-\u9fff]{1,10}?)(?:和|与|跟|以及|及|、)(?P<b>[A-Za-z0-9\u4e00-\u9fff]{1,10}?)"
-    r"(?:也都|都|均)(?P<rest>[^，。；,;]{2,})$"
+    r"^(?P<a>(?:(?!和|与|跟|及)[A-Za-z0-9\u4e00-\u9fff]){1,10}?)(?:和|与|跟|以及|及|、)"
+    r"(?P<b>(?:(?!和|与|跟|及)[A-Za-z0-9\u4e00-\u9fff]){1,10}?)(?:也都|都|均)(?P<rest>[^，。；,;、]{2,})$"
 )
 
 # A question that offers a choice: "A还是B" ("……是先后训练的还是交替训练的"), "A和B谁……".
@@ -190,6 +191,7 @@ def _answered(first: str, question: str, canonical: Callable[[str], str] = str) 
 
 
 _ITEM_EDGES = " ，。；：,;.:"
+_NAMES_LISTED = re.compile(r"[A-Za-z0-9]、[A-Za-z0-9]")  # "取两个框x1、y1的较小值": symbols, not claims
 _LISTED = range(2, 7)  # items in a 、 list read one by one: a longer list is a keyword dump
 
 
@@ -225,7 +227,12 @@ def analyse_reply(
     words = [token for clause in by_clause for token in clause]
     both = [m for c in clauses if (m := _BOTH.match(c.strip().rstrip("，。；,;.!！?？ ")))]
     derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
-    derived += [item for c in clauses for item in _listed(c, glossary)]
+    listed = []
+    for i, clause in enumerate(clauses):
+        items = _listed(clause, glossary)
+        derived += items
+        if items and len(items) == clause.count("、") + 1 and not _NAMES_LISTED.search(clause):
+            listed.append(i)  # every item a claim of its own
     said = [polarity_tokens(c) if "比" in c else toks for c, toks in zip(canonical, by_clause)]
     said += [polarity_tokens(glossary.canonical(c)) for c in derived]
     polarities = tuple(polarity(toks, glossary.negation_words, glossary.synonym_of) for toks in said)
@@ -260,7 +267,7 @@ def analyse_reply(
             conditional.add(i)
     return ReplyAnalysis(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
-        len(content), nothing, frozenset(conditional - hypothetical),
+        len(content), nothing, frozenset(conditional - hypothetical), frozenset(listed),
     )
 
 
@@ -338,7 +345,9 @@ def reply_features(
     n_points = len(prepared.points)
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
     # Contradiction cues look at single clauses that state something (not 如果…/不然…).
-    claims = [u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical]
+    claims = [
+        u for u, span in enumerate(reply.unit_clauses) if len(span) == 1 and span[0] not in reply.hypothetical and span[0] not in reply.listed
+    ]
     clause_sims = prepared.subclaim_vectors @ unit_vectors.T if prepared.subclaim_vectors is not None else None
     claim_sims = clause_sims[:, claims] if clause_sims is not None and claims else None  # sub-claims x those clauses
     points = []

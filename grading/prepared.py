@@ -148,6 +148,9 @@ class ReplyAnalysis:
     # clauses that go on under a condition ("如果没有激活函数，……，拟合不了非线性的函数"): what they
     # say holds in that case only, so they state a point but never turn one around
     conditional: frozenset[int] = frozenset()
+    # clauses read through their 、 items ("MLP难训、数据和算力都不够"): the items state what they
+    # say; the clause as a whole would join one item's subject to another's predicate
+    listed: frozenset[int] = frozenset()
 
     def continues_sentence(self, clause: int) -> bool:
         """Is clause `clause` of the same sentence as the clause before it (no 。！？； between)?"""

@@ -702,3 +702,17 @@ def test_a_list_of_claims_joined_by_the_enumeration_comma_is_read_item_by_item(g
     reply = analyse_reply(clause, glossary, max_chars=2000)
     assert list(reply.units[1 : 1 + len(items)]) == items
     assert not set(reply.units) & {"输入层", "隐藏层", "输出层", "局部连接"}
+
+
+@pytest.mark.parametrize(
+    ("clause", "listed"),
+    [
+        ("而那时候MLP难训、数据和算力都不够", True),  # MLP is not what is 不够: the items are the claims
+        ("交集框的左上角取两个框x1、y1的较小值", False),  # a list of symbols inside one claim
+        ("输入层、隐藏层、输出层都要算", False),  # a list of names: the clause is the claim
+    ],
+)
+def test_a_clause_of_claims_joined_by_the_enumeration_comma_states_nothing_as_a_whole(glossary: Glossary, clause: str, listed: bool) -> None:
+    reply = analyse_reply(clause, glossary, max_chars=2000)
+    assert (0 in reply.listed) is listed
+    assert "而那时候MLP难训不够" not in reply.units  # 「A、B都……」 shares a predicate only between two things
