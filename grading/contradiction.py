@@ -44,6 +44,7 @@ _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", 
 # A relation denied dismisses as those words do: "没有什么关系", and "不会随batch size变大变小" (a
 # negated "varies with") says what "与批量大小无关" says.
 _RELATIONS = frozenset({"关系", "随", "随着"})
+_THEN = "而"
 # "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
 # it is read both ways, so that neither reading turns the other around.
 _LACKS = frozenset({"缺乏", "缺少"})
@@ -69,7 +70,7 @@ NOT_NEGATING = frozenset(
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
-    "再 还 另外 单独 让 使 使得 这个 那个 这些 那些 此 "
+    "再 还 继续 另外 单独 让 使 使得 这个 那个 这些 那些 此 "
     # English copulas, auxiliaries, "have" and articles, as tokens spell them ("does" -> "doe"):
     # "nothing is dropped" denies the dropping, "does not have a return type" the return type (没有返回类型).
     "is are was were be been get got do doe did have has had a an the".split()
@@ -118,6 +119,16 @@ def _prefixes(negations: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(chinese, key=len, reverse=True))
 
 
+_ENDS_IN_THEN = frozenset({"然而", "因而", "从而", "进而", "反而", "继而"})
+
+
+def _then_apart(token: str) -> tuple[str, ...]:
+    """jieba glues 而 to the word before it ("变大而"): the two apart, but 然而/从而 … whole."""
+    if len(token) > 1 and token.endswith(_THEN) and token not in _ENDS_IN_THEN:
+        return token[:-1], _THEN
+    return (token,)
+
+
 def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str, str] | None = None) -> Polarity:
     """Content words of a clause's tokens, and which of them a negation applies to. `same` maps an
     everyday word to the one claims read for it (the glossary's `synonyms`: 后面 -> 之后).
@@ -145,8 +156,18 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     related = False  # a "with" (跟/和/与) met: "没关系" then denies a relation ("Adam跟动量没关系")
     complement: list[str] | None = None  # the content words after it
     habitual = False
-    for token in _normalized(tokens):
+    deferred = 0  # negations held past "随着X" for the predicate after 而
+    normalized = [part for token in _normalized(tokens) for part in _then_apart(token)]
+    for at, token in enumerate(normalized):
         habitual = habitual or token in _HABITUAL
+        if token in _RELATIONS and token != "关系" and pending and window and _THEN in normalized[at + 1 :]:
+            # "不会随着batch翻倍而继续明显增加" denies the increase, not the relation: the negation
+            # waits for what follows 而 ("不会随batch size变大变小" is still a dismissal)
+            deferred, pending, window = pending, 0, 0
+            continue
+        if token == _THEN and deferred:
+            pending, window, deferred = deferred, NEGATION_WINDOW, 0
+            continue
         if token in _WHAT and not pending:
             topic = []
         if token == _THAN and than is None:

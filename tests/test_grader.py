@@ -559,6 +559,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "003-35659b",
         "numpy快是因为底层用C写的，数组元素类型都一样、连续存在一块内存里，不像list存的是一堆对象指针，还能向量化。",
     ),
+    (  # 「不会随着batch变大而继续明显增加」 denies the increase, as the point does (⚠ 55: read as a dismissal)
+        "004-02026a",
+        "batch大到一定程度后，里面样本的多样性不会随着batch变大而继续明显增加，梯度和小batch的差不多；可每步计算时间更长，"
+        "而且一个epoch更新次数少了，要更多epoch才收敛。",
+    ),
     (  # 「……把标准卷积拆成两步」 names the question's subject, not what 「计算量比标准卷积更大」 gets wrong (20)
         "001-380b92",
         "深度可分离卷积就是把标准卷积拆成两步来做：先depthwise，每个通道各用一个卷积核单独做空间卷积，通道间不交互；再用1×1的"

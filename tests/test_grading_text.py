@@ -716,3 +716,21 @@ def test_a_clause_of_claims_joined_by_the_enumeration_comma_states_nothing_as_a_
     reply = analyse_reply(clause, glossary, max_chars=2000)
     assert (0 in reply.listed) is listed
     assert "而那时候MLP难训不够" not in reply.units  # 「A、B都……」 shares a predicate only between two things
+
+
+@pytest.mark.parametrize(
+    ("clause", "negated"),
+    [
+        # a negation before "随着X而Y" denies Y, not the relation (jieba glues 而 to the word before it)
+        ("一个batch里样本的多样性不会随着batch翻倍而继续明显增加", {"明显增加"}),
+        ("样本的多样性不会随着batch变大而继续明显增加", {"明显增加"}),
+        ("多样性不会继续明显增加", {"明显增加"}),
+    ],
+)
+def test_a_negation_before_with_x_then_y_denies_y(glossary: Glossary, clause: str, negated: set[str]) -> None:
+    assert pol(clause, glossary).negated == negated
+
+
+def test_a_denied_varies_with_is_still_a_dismissal(glossary: Glossary) -> None:
+    said = pol("梯度量级不会随batch size变大变小", glossary)
+    assert said.negated == said.words
