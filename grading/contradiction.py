@@ -316,6 +316,8 @@ def _sized(token: str) -> tuple[str, ...]:
         return "不", token[0] + (token[2] if token[2] != "了" else "")
     if len(token) == 2 and token[1] == "不" and token not in _GLUED_NOT_KEPT:
         return token[0], token[1]  # "训不|出来": the segmenter glues a negation to the verb before it
+    if len(token) == 2 and token[1] == "非" and token[0] in _PREPOSITIONS:
+        return token[0], token[1]  # "对非|连续": 对 + 非连续 (not 是非, right and wrong)
     return _modal_split(token)
 
 
@@ -422,6 +424,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
+_PREPOSITIONS = frozenset("对在于用把从向给将")
 _GLUED_NOT_KEPT = frozenset({"要不", "并不", "若不", "倘不", "毫不", "绝不", "决不", "永不"})  # words ending in 不 ("otherwise", "never")
 _HARD_TO = {"不好": "不", "难": "很难"}
 _DEGREE_PREFIXES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole

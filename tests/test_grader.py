@@ -564,6 +564,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "batch大到一定程度后，里面样本的多样性不会随着batch变大而继续明显增加，梯度和小batch的差不多；可每步计算时间更长，"
         "而且一个epoch更新次数少了，要更多epoch才收敛。",
     ),
+    (  # the point's 「对非连续张量调用会报RuntimeError」 is glued 对非|连续 by the segmenter: 「张量不连续……会报RuntimeError」 was ⚠ 55
+        "004-3a0292",
+        "view只能用在连续的张量上，张量不连续（比如transpose以后）调view会报RuntimeError，得先contiguous；view返回的张量和原张量"
+        "共享存储。reshape任意张量都能处理，必要时会复制数据。",
+    ),
     (  # 「……把标准卷积拆成两步」 names the question's subject, not what 「计算量比标准卷积更大」 gets wrong (20)
         "001-380b92",
         "深度可分离卷积就是把标准卷积拆成两步来做：先depthwise，每个通道各用一个卷积核单独做空间卷积，通道间不交互；再用1×1的"

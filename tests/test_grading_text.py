@@ -734,3 +734,8 @@ def test_a_negation_before_with_x_then_y_denies_y(glossary: Glossary, clause: st
 def test_a_denied_varies_with_is_still_a_dismissal(glossary: Glossary) -> None:
     said = pol("梯度量级不会随batch size变大变小", glossary)
     assert said.negated == said.words
+
+
+def test_a_preposition_glued_to_fei_is_cut_off(glossary: Glossary) -> None:
+    assert pol("对非连续张量调用会报RuntimeError", glossary).negated == {"连续"}  # jieba: 对非|连续
+    assert pol("要分清是非", glossary).negated == frozenset()
