@@ -569,6 +569,11 @@ COMPLETE_ANSWERS_READ_RIGHT = [
         "view只能用在连续的张量上，张量不连续（比如transpose以后）调view会报RuntimeError，得先contiguous；view返回的张量和原张量"
         "共享存储。reshape任意张量都能处理，必要时会复制数据。",
     ),
+    (  # SOP's 「正样本同样是同一文档里连续的A、B」 beside NSP's 「负样本的B是从其他文档随机取的」: 同一/其他 is a swap too (⚠ 55)
+        "001-dcb403",
+        "NSP是BERT的任务：正样本是连续的两句，负样本的第二句从别的文档随机抽。SOP是ALBERT提出的：正样本同样是同一文档里连续的A、B，"
+        "负样本是把顺序调换成B、A。NSP负样本主题不一样，模型看主题就能判断，太简单；SOP主题相同，只能学句子间的连贯性。",
+    ),
     (  # 「……把标准卷积拆成两步」 names the question's subject, not what 「计算量比标准卷积更大」 gets wrong (20)
         "001-380b92",
         "深度可分离卷积就是把标准卷积拆成两步来做：先depthwise，每个通道各用一个卷积核单独做空间卷积，通道间不交互；再用1×1的"
