@@ -107,9 +107,9 @@ CALIBRATED_ZH = LanguageParams(
         gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
     ),
     score=ScoreWeights(
-        intercept=0.1008, points=0.0, core=0.2157, detail=0.1141, covered=0.1776, recall=0.144, cosine=0.3098,
-        contradiction=0.2164, misconception=0.3724, lean=0.195, lean_units=0.2563, foreign=0.0656,
-        curve=(1.0, 2.0, 6.6, 27.0, 37.9, 45.0, 71.2, 81.1, 90.0, 90.0, 91.0),
+        intercept=0.1092, points=0.0, core=0.2172, detail=0.1153, covered=0.1781, recall=0.1444, cosine=0.2909,
+        contradiction=0.2346, misconception=0.3656, lean=0.2008, lean_units=0.2603, foreign=0.0641,
+        curve=(1.5, 2.0, 8.0, 14.4, 38.0, 45.0, 70.4, 82.3, 89.2, 90.0, 91.0),
     ),
 )
 CALIBRATED_EN = LanguageParams(
