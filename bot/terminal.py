@@ -131,7 +131,7 @@ class TerminalPractice:
                 self.console.print()
                 self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-        self.console.print(_("terminal.bye", self.language))
+        self.console.print(WrappedText(_("terminal.bye", self.language)))
         return 0
 
     # ------------------------------------------------------------------ input
@@ -276,7 +276,7 @@ class TerminalPractice:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
-                self.console.print(_("terminal.chart", self.language, path=path))
+                self.console.print(WrappedText(_("terminal.chart", self.language, path=path)))
         elif reply.kind is ReplyKind.ERROR:
             self.console.print(WrappedText(reply.text, style="bold red"))
         else:
