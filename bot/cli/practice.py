@@ -22,9 +22,10 @@ from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
 
-# How long an empty line waits for more input before it ends the answer. A terminal delivers a
-# paste in one go, so its next paragraph is there well within this; Enter pressed by hand is not.
-PASTE_WAIT = 0.04
+# How long an empty line waits for more input before it ends the answer. A paste may reach the
+# terminal in pieces, some way apart over a laggy SSH link; its next paragraph is there within this.
+# An empty line typed by hand sends the answer after this barely noticeable pause.
+PASTE_WAIT = 0.25
 
 
 def _time_zone(app: _App, given: str | None) -> str:
