@@ -131,7 +131,7 @@ class TerminalPractice:
                 self.console.print()
                 self.console.print(WrappedText(_("terminal.interrupted", self.language), style="yellow"))
         self.console.print(self._panel(self.engine.session_summary(self.user_key, self.started_at, now=self.clock())))
-        self.console.print(_("terminal.bye", self.language))
+        self.console.print(WrappedText(_("terminal.bye", self.language)))
         return 0
 
     # ------------------------------------------------------------------ input
@@ -149,7 +149,8 @@ class TerminalPractice:
         A known command acts on any line; one that looks something up (`_KEEP_DRAFT`) is carried
         out here and the answer goes on, the others drop the lines typed so far and say so. An
         empty line with more input already waiting (`typed_ahead`: a paste) ends the answer only
-        if what follows is a command or nothing; text that follows is the answer's next paragraph.
+        if what follows is a known command or nothing; any other line that follows (":param …"
+        included) is the answer's next paragraph.
         """
         lines: list[str] = []
         paused = False  # an empty line came with more input waiting: a paste's paragraph break, or the end
@@ -175,11 +176,13 @@ class TerminalPractice:
                     continue
                 return _joined(lines)
             if paused:
-                if line.strip().startswith(":"):  # a command after the answer: the answer is sent first
+                paused = False
+                if self._command(line) is not None:  # a command after the answer: the answer is sent first
                     self._ahead = line
                     return _joined(lines)
-                lines.append("")  # the paste goes on: keep its paragraph break
-                paused = False
+                # The paste goes on, paragraph break kept; a line like ":param …" is its text, not a mistyped command.
+                lines += ["", line]
+                continue
             if not lines and line.strip().startswith(":"):
                 return line.strip()
             command = self._command(line) if lines else None
@@ -276,7 +279,7 @@ class TerminalPractice:
                 self.chart_dir.mkdir(parents=True, exist_ok=True)
                 path = self.chart_dir / f"progress-{self.user_key.replace(':', '-')}.png"
                 path.write_bytes(reply.image)
-                self.console.print(_("terminal.chart", self.language, path=path))
+                self.console.print(WrappedText(_("terminal.chart", self.language, path=path)))
         elif reply.kind is ReplyKind.ERROR:
             self.console.print(WrappedText(reply.text, style="bold red"))
         else:

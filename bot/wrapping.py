@@ -11,7 +11,8 @@ is broken at its spaces only when it does not fit on a line of its own. A run lo
 line is cut at the width, as a last resort. Widths are terminal cells (a Chinese character takes
 two), as Rich counts them; lines keep no trailing spaces.
 
-`WrappedText` is a Rich `Text` that wraps this way, with an optional hanging indent.
+`WrappedText` is a Rich `Text` that wraps this way, with an optional hanging indent, printed
+directly or inside a panel or group.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import unicodedata
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.containers import Lines
 from rich.measure import Measurement
 from rich.text import Text
@@ -183,8 +184,26 @@ class WrappedText(Text):
             line.truncate(width, overflow=overflow or self.overflow or "fold")
         return lines
 
+    def __rich__(self) -> _Wrapped:
+        # `Console.print` joins the `Text`s it is given into one plain `Text`, which wraps at spaces
+        # only; Rich casts through `__rich__` first, so it gets a renderable that is no `Text`.
+        return _Wrapped(self)
+
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         lines = self.plain.split("\n")
         widest = max(cell_len(line) for line in lines)
         units = [cell_len(unit.rstrip(" ")) for line in lines for unit in _words(line)]
         return Measurement(max(units, default=widest), widest)
+
+
+class _Wrapped:
+    """A `WrappedText` as a renderable that is not a `Text`, so that nothing merges it into one."""
+
+    def __init__(self, text: WrappedText) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        return self.text.__rich_console__(console, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return self.text.__rich_measure__(console, options)

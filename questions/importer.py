@@ -156,7 +156,7 @@ def import_seeds(seed_dir: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: b
     """Import every seed document of a folder (or one seed file); nothing is written unless all parse.
 
     Raises:
-        SeedNotFound: `seed_dir` does not exist.
+        SeedNotFound: `seed_dir` does not exist (as a file or a folder).
         SeedFormatError: a seed cannot be parsed.
         BankInvalid: an existing bank file is broken.
     """
@@ -167,7 +167,7 @@ def import_seeds(seed_dir: Path, bank_dir: Path, taxonomy: Taxonomy, *, write: b
         if not seeds:
             raise SeedFormatError(f"{seed_dir}: no seed documents (*.txt, *.md) in it")
     else:
-        raise SeedNotFound(f"{seed_dir}: seed folder not found")
+        raise SeedNotFound(f"{seed_dir}: seed file or folder not found")
     results = [import_seed(seed, bank_dir, taxonomy, write=False) for seed in seeds]
     targets: dict[Path, Path] = {}
     for result in results:

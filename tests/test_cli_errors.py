@@ -144,10 +144,10 @@ def test_an_unknown_bank_key_gets_a_suggestion(bank_copy: tuple[Path, Path], cap
 
 
 def test_a_seed_path_that_does_not_exist_is_a_bad_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    missing = tmp_path / "no-such-seeds"
-    for extra in ((), ("--check",), ("--preview",)):
-        err = stderr_of(capsys, "bank", "import", str(missing), *extra, status=2)
-        assert err == f"mockbot: {missing}: seed folder not found\n"
+    for missing in (tmp_path / "no-such-seeds", tmp_path / "nope.md"):  # a folder or a single seed file
+        for extra in ((), ("--check",), ("--preview",)):
+            err = stderr_of(capsys, "bank", "import", str(missing), *extra, status=2)
+            assert err == f"mockbot: {missing}: seed file or folder not found\n"
 
 
 @pytest.mark.parametrize("command", [("bank", "list"), ("bank", "validate"), ("grade", "000-93d25c", "测试时不丢弃"), ("practice",)])

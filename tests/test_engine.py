@@ -142,6 +142,21 @@ def test_showing_the_answer_first_counts_as_not_answered(engine: PracticeEngine)
     assert attempt.score == 0 and attempt.rating == 1
 
 
+def test_a_looked_up_question_cannot_be_re_rated(engine: PracticeEngine) -> None:
+    _ask(engine, DROPOUT)
+    engine.press(USER, Action.ANSWER, now=T0)
+    again_due = engine.store.review(USER, DROPOUT).due
+    for action in (Action.RATE_EASY, Action.RATE_GOOD, Action.RATE_HARD):
+        (reply,) = engine.press(USER, action, now=T0)
+        assert "不能重新评级" in reply.text and "没记住" in reply.text and DROPOUT in reply.text
+    review = engine.store.review(USER, DROPOUT)
+    assert review.due == again_due and review.last_rating == 1  # still Again: it comes back soon
+    assert engine.store.last_attempt(USER).rating == 1
+    engine.set_language(USER, "en")
+    (reply,) = engine.press(USER, Action.RATE_EASY, now=T0)
+    assert "cannot be re-rated" in reply.text
+
+
 def test_skip_asks_another_question(engine: PracticeEngine) -> None:
     _ask(engine, DROPOUT)
     replies = engine.skip(USER, now=T0)

@@ -440,3 +440,36 @@ def test_a_key_point_wrapped_at_80_columns_goes_on_under_its_own_text() -> None:
     assert "".join(line.strip(" ·") for line in lines[2:4]) == point  # nothing cut or lost
     assert lines[4].startswith("  · ") and lines[5].startswith("    ") and " ".join(x.strip(" ·") for x in lines[4:6]) == english
     assert not lines[7].startswith(" ")  # the tip is not a point: it wraps to the margin
+
+
+def test_a_paste_delivered_in_two_pieces_at_a_blank_line_is_graded_whole(practice_config: Path) -> None:
+    import time
+
+    term = Terminal(practice_config)
+    term.child.send("训练时随机丢弃神经元\n\n")
+    time.sleep(0.1)  # the rest of the paste comes later, as over a laggy SSH link
+    term.child.send("测试时不丢弃，输出乘以保留概率\n\n")
+    term.child.expect("得分")
+    screen = term._screen()
+    term.send(":quit")
+    end = term.close()
+    assert "这段文字没有评分" not in screen + end
+    store = stored(practice_config)
+    try:
+        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n测试时不丢弃，输出乘以保留概率"]
+    finally:
+        store.close()
+
+
+def test_a_pasted_paragraph_starting_with_a_colon_is_part_of_the_answer(practice_config: Path) -> None:
+    term = Terminal(practice_config)
+    term.child.send("训练时随机丢弃神经元\n\n:param p 说明：保留概率，测试时不丢弃\n\n")  # one paste
+    term.child.expect("得分")
+    screen = term._screen()
+    assert "不认识的命令" not in screen
+    assert not questions_on(screen + term.send(":quit") + term.close())  # the paste's last blank line asked for none
+    store = stored(practice_config)
+    try:
+        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n:param p 说明：保留概率，测试时不丢弃"]
+    finally:
+        store.close()

@@ -102,3 +102,48 @@ def test_boxes_are_as_narrow_as_their_text_and_break_it_the_same_way() -> None:
         inner = [line[2:-2].rstrip() for line in _rendered(Panel(WrappedText(text), expand=False), width)[1:-1]]
         assert inner == [line for part in TEXTS[:3] for line in wrap(part, width - 4)]
     assert len(_rendered(Panel(WrappedText("短"), expand=False), 80)[0]) == 6  # measured, not stretched
+
+
+def _session_screen(replies: list, width: int) -> list[str]:  # noqa: ANN001 - Reply objects
+    """The lines a terminal session prints for `replies`, rendered by a real Rich console."""
+    from bot.terminal import TerminalPractice
+
+    console = Console(file=StringIO(), width=width, color_system=None, record=True)
+    session = TerminalPractice(None, "term:tester", console=console, chart_dir=None)  # type: ignore[arg-type]
+    session.show(replies)
+    return console.export_text().splitlines()
+
+
+def test_text_printed_outside_a_box_breaks_as_inside_one(tmp_path, bank, taxonomy) -> None:  # noqa: ANN001 - fixtures
+    import random
+    from datetime import datetime, timezone
+
+    from bot.engine import Action, PracticeEngine, Reply, ReplyKind
+    from bot.storage import Store
+    from grading.i18n import _
+
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+    store = Store.open(f"sqlite:///{tmp_path / 'wrap.sqlite3'}")
+    try:
+        engine = PracticeEngine(store, bank, None, taxonomy, rng=random.Random(3))  # type: ignore[arg-type]
+        welcome = engine.start("term:tester", now=now)[:-1]
+        # :answer on BERT/GPT/ELMo (an image answer, told in words: 「下游任务用fine-tuning」) and on the
+        # longest text answer of the bank.
+        longest = max((q for q in bank.questions if q.gradable and q.answer_kind.value == "text"), key=lambda q: len(q.answer))
+        reference = []
+        for question in (bank.get("001-945b5b"), longest):
+            engine._ask("term:tester", question, now=now)  # noqa: SLF001
+            reference += engine.press("term:tester", Action.ANSWER, now=now)
+    finally:
+        store.close()
+    chart = Reply(ReplyKind.INFO, _("terminal.chart", "zh", path="/home/ann/.local/share/mockbot/charts/progress-term-ann.png"))
+    messages = [*welcome, Reply(ReplyKind.INFO, _("terminal.help", "zh")), *reference, chart]
+    source = "\n".join(reply.text for reply in messages)
+    for width in (60, 80):
+        lines = _session_screen(messages, width)
+        assert all(line == line.rstrip() and cell_len(line) <= width for line in lines), (width, lines)
+        assert not [line for line in lines if line[:1] in "）」』】，。、；：！？"], width  # (":hint" starts a line)
+        for above, below in zip(lines, lines[1:]):
+            tail, head = re.search(r"[A-Za-z0-9_-]*$", above).group(0), re.match(r"[A-Za-z0-9_-]*", below).group(0)
+            assert not (tail and head and tail + head in source), (width, above, below)  # broken inside a word
+        assert any(line.endswith("/home/ann/.local/share/mockbot/charts/progress-term-ann.png") for line in lines)  # whole

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.text import Text
 
 from grading.embeddings import ModelUnavailable
 from grading.i18n import LANGUAGES, _
@@ -18,13 +17,15 @@ from grading.i18n import LANGUAGES, _
 from ..config import database_path, legacy_databases, local_timezone, zone_name
 from ..storage import StorageError, Store
 from ..terminal import DEFAULT_GOAL, TerminalPractice
+from ..wrapping import WrappedText
 from .common import ExitStatus, _App, _fail, build_engine, pass_app
 
 __all__ = ["practice"]
 
-# How long an empty line waits for more input before it ends the answer. A terminal delivers a
-# paste in one go, so its next paragraph is there well within this; Enter pressed by hand is not.
-PASTE_WAIT = 0.04
+# How long an empty line waits for more input before it ends the answer. A paste may reach the
+# terminal in pieces, some way apart over a laggy SSH link; its next paragraph is there within this.
+# An empty line typed by hand sends the answer after this barely noticeable pause.
+PASTE_WAIT = 0.25
 
 
 def _time_zone(app: _App, given: str | None) -> str:
@@ -110,7 +111,7 @@ def practice(
         if first_run:
             language = store.user(user_key).language
             for legacy in legacy_databases(app.settings):
-                console.print(Text(_("practice.legacy_database", language, database=database, legacy=legacy), style="dim"))
+                console.print(WrappedText(_("practice.legacy_database", language, database=database, legacy=legacy), style="dim"))
         chart_dir = Path(app.settings.data_dir) / "charts"
         typed_ahead = _typed_ahead if sys.stdin.isatty() else (lambda: False)
         session = TerminalPractice(engine, user_key, console=console, typed_ahead=typed_ahead, goal=goal, chart_dir=chart_dir)

@@ -119,11 +119,14 @@ class Presses(Reveals):
         return Reply(ReplyKind.REFERENCE, text, next_button, question_id=question_id, images=images)
 
     def rerate(self, user_key: str, action: Action, *, now: datetime | None = None) -> Reply:
-        """Reschedule the last graded answer as Again/Hard/Good/Easy instead of what its score gave."""
+        """Reschedule the last graded answer as Again/Hard/Good/Easy instead of what its score gave;
+        refused when the last rated attempt is a looked-up reference."""
         attempt = self._last_rated(user_key)
         language = self.language(user_key)
         if attempt is None or action not in _RATINGS:
             return self._info(user_key, "nothing_to_rate")
+        if attempt.looked_up:  # the reference was read, not recalled: it stays Again and comes back soon
+            return self._info(user_key, "rerate_looked_up", id=attempt.question_id)
         rating = _RATINGS[action]
         record = self.store.review(user_key, attempt.question_id)
         before = review_state(self.store.review_before(user_key, attempt.question_id))
