@@ -71,6 +71,15 @@ def stored(practice_config: Path):  # noqa: ANN201 - a Store, closed by the call
     return Store.open(f"sqlite:///{practice_config.parent / 'practice.sqlite3'}")
 
 
+def stored_answers(practice_config: Path, user_key: str = "term:alice") -> list[str]:
+    """The answers the practice database holds for the user, oldest first."""
+    store = stored(practice_config)
+    try:
+        return [a.answer for a in store.attempts(user_key)]
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------- which questions come
 
 
@@ -233,11 +242,7 @@ def test_a_command_after_a_pasted_answer_comes_after_its_grading(practice_config
     term.child.send("训练时随机丢弃神经元\n\n测试时不丢弃\n\n:quit\n")
     end = term.close()
     assert "得分" in end and "没有提交的回答已丢弃" not in end and "再见" in end
-    store = stored(practice_config)
-    try:
-        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n测试时不丢弃"]
-    finally:
-        store.close()
+    assert stored_answers(practice_config) == ["训练时随机丢弃神经元\n\n测试时不丢弃"]
 
 
 def test_text_sent_when_no_question_is_open_is_not_dropped_unseen(practice_config: Path) -> None:
@@ -247,11 +252,7 @@ def test_text_sent_when_no_question_is_open_is_not_dropped_unseen(practice_confi
     assert "这段文字没有评分" in screen and "现在没有待回答的题目" in screen and "按回车" in screen and "得分" not in screen
     term.send(":quit")
     term.close()
-    store = stored(practice_config)
-    try:
-        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元"]
-    finally:
-        store.close()
+    assert stored_answers(practice_config) == ["训练时随机丢弃神经元"]
 
 
 def test_ctrl_d_ends_the_session_on_an_empty_line_only(practice_config: Path) -> None:
@@ -398,11 +399,7 @@ def test_gbk_bytes_from_a_pipe_are_read_as_chinese(practice_config: Path) -> Non
         input=typed, capture_output=True, timeout=TIMEOUT, env=dict(os.environ, NO_COLOR="1", TZ="UTC"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
-    store = stored(practice_config)
-    try:
-        assert [a.answer for a in store.attempts("term:alice")] == ["列表可变，元组不可变"]
-    finally:
-        store.close()
+    assert stored_answers(practice_config) == ["列表可变，元组不可变"]
 
 
 def test_ctrl_c_drops_the_draft_even_when_started_with_ctrl_c_ignored(practice_config: Path) -> None:
@@ -454,11 +451,7 @@ def test_a_paste_delivered_in_two_pieces_at_a_blank_line_is_graded_whole(practic
     term.send(":quit")
     end = term.close()
     assert "这段文字没有评分" not in screen + end
-    store = stored(practice_config)
-    try:
-        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n测试时不丢弃，输出乘以保留概率"]
-    finally:
-        store.close()
+    assert stored_answers(practice_config) == ["训练时随机丢弃神经元\n\n测试时不丢弃，输出乘以保留概率"]
 
 
 def test_a_pasted_paragraph_starting_with_a_colon_is_part_of_the_answer(practice_config: Path) -> None:
@@ -468,8 +461,4 @@ def test_a_pasted_paragraph_starting_with_a_colon_is_part_of_the_answer(practice
     screen = term._screen()
     assert "不认识的命令" not in screen
     assert not questions_on(screen + term.send(":quit") + term.close())  # the paste's last blank line asked for none
-    store = stored(practice_config)
-    try:
-        assert [a.answer for a in store.attempts("term:alice")] == ["训练时随机丢弃神经元\n\n:param p 说明：保留概率，测试时不丢弃"]
-    finally:
-        store.close()
+    assert stored_answers(practice_config) == ["训练时随机丢弃神经元\n\n:param p 说明：保留概率，测试时不丢弃"]
