@@ -227,7 +227,7 @@ def analyse_reply(
     words = [token for clause in by_clause for token in clause]
     both = [m for c in clauses if (m := _BOTH.match(c.strip().rstrip("，。；,;.!！?？ ")))]
     derived = [f"{m['a']}{m['rest']}" for m in both] + [f"{m['b']}{m['rest']}" for m in both]
-    listed = []
+    listed: list[int] = []
     for i, clause in enumerate(clauses):
         items = _listed(clause, glossary)
         derived += items
