@@ -1132,8 +1132,9 @@ def test_a_misconception_in_own_words_is_caught(grader: Grader, bank, question_i
 @pytest.mark.parametrize(("question_id", "reply"), RIGHT_WITH_WRONG_WORDS)
 def test_a_right_answer_sharing_a_misconceptions_words_is_not_flagged(grader: Grader, bank, question_id: str, reply: str) -> None:  # noqa: ANN001
     result = grade(grader, bank, question_id, reply)
-    assert result.misconceptions == []
-    assert result.score > grader.params("zh").score.misconception_cap
+    assert result.misconceptions == [] and result.contradicted == []
+    # what it says right is credited (a terse one may still score low: 「逻辑回归输出的是0到1之间的概率」 16)
+    assert result.covered, result
 
 
 # A stated misconception marks the key point it turns around: the one its claim and its correction
