@@ -383,7 +383,14 @@ def _states_part(
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
     least = min(2, len(part.words - {MODAL}))
-    question_said = question_words | {glossary.synonym_of.get(w, w) for w in question_words}  # 剔除 as claims read it (去掉)
+    # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别. Not the question's
+    # words alone ("深度可分离卷积把标准卷积拆成两步" does not say its 计算量更大), nor a kind of what
+    # it asks of (自注意力 of "attn": a Chinese compound ends in its head; 参数量 is no kind of 参数),
+    # unless the claim only affirms the question ("通道数增加说明信息被放大了"). Question words are
+    # read as claims read them (剔除 as 去掉).
+    question_said = question_words | {glossary.synonym_of.get(w, w) for w in question_words}
+    asked = {w for w in crux if any(w.endswith(q) for q in question_said if len(q) > 1)}
+    key = (crux - asked if len(part.words - question_said - {MODAL}) > 1 else crux) or crux
     for best in np.argsort(-sims)[:3]:
         similarity = float(sims[best])
         if similarity < p.misconception_floor:
@@ -424,14 +431,7 @@ def _states_part(
                 continue
         if len((part.words & clause.words) - {MODAL}) < least:
             continue
-        # What makes the claim wrong must be said: "线性回归的输出是类别" needs 类别.
-        # Not the question's words alone ("深度可分离卷积把标准卷积拆成两步" does not say its
-        # 计算量更大), nor a kind of what it asks of (自注意力 of "attn": a Chinese compound ends in
-        # its head; 参数量 is no kind of 参数), unless the claim only affirms the question
-        # ("通道数增加说明信息被放大了").
-        asked = {w for w in crux if any(w.endswith(q) for q in question_said if len(q) > 1)}
-        key = crux - asked if len(part.words - question_said - {MODAL}) > 1 else crux
-        if crux and not (key or crux) & clause.words:
+        if crux and not key & clause.words:  # what makes the claim wrong (above)
             continue
         if not (part.negated - {MODAL}) <= clause.words:  # "非结构化数据" does not say "……用不了"
             continue

@@ -119,16 +119,6 @@ def _prefixes(negations: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(chinese, key=len, reverse=True))
 
 
-_ENDS_IN_THEN = frozenset({"然而", "因而", "从而", "进而", "反而", "继而"})
-
-
-def _then_apart(token: str) -> tuple[str, ...]:
-    """jieba glues 而 to the word before it ("变大而"): the two apart, but 然而/从而 … whole."""
-    if len(token) > 1 and token.endswith(_THEN) and token not in _ENDS_IN_THEN:
-        return token[:-1], _THEN
-    return (token,)
-
-
 def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str, str] | None = None) -> Polarity:
     """Content words of a clause's tokens, and which of them a negation applies to. `same` maps an
     everyday word to the one claims read for it (the glossary's `synonyms`: 后面 -> 之后).
@@ -157,7 +147,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     complement: list[str] | None = None  # the content words after it
     habitual = False
     deferred = 0  # negations held past "随着X" for the predicate after 而
-    normalized = [part for token in _normalized(tokens) for part in _then_apart(token)]
+    normalized = _normalized(tokens)
     for at, token in enumerate(normalized):
         habitual = habitual or token in _HABITUAL
         if token in _RELATIONS and token != "关系" and pending and window and _THEN in normalized[at + 1 :]:
@@ -318,6 +308,8 @@ def _sized(token: str) -> tuple[str, ...]:
         return token[0], token[1]  # "训不|出来": the segmenter glues a negation to the verb before it
     if len(token) == 2 and token[1] == "非" and token[0] in _PREPOSITIONS:
         return token[0], token[1]  # "对非|连续": 对 + 非连续 (not 是非, right and wrong)
+    if len(token) > 1 and token.endswith(_THEN) and token not in _ENDS_IN_THEN:
+        return token[:-1], _THEN  # "变大而": the segmenter glues 而 to the word before it
     return _modal_split(token)
 
 
@@ -425,6 +417,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
 _PREPOSITIONS = frozenset("对在于用把从向给将")
+_ENDS_IN_THEN = frozenset({"然而", "因而", "从而", "进而", "反而", "继而"})  # words of their own
 _GLUED_NOT_KEPT = frozenset({"要不", "并不", "若不", "倘不", "毫不", "绝不", "决不", "永不"})  # words ending in 不 ("otherwise", "never")
 _HARD_TO = {"不好": "不", "难": "很难"}
 _DEGREE_PREFIXES = frozenset("太过偏更较很变越")  # 太小, 过大, 变小 … say a side of 大/小, which the segmenter may keep whole
