@@ -76,15 +76,22 @@ def contradicting_clauses(
             continue
         named = _named(claim, point, prepared.compared)
         agree, against, where, low_agree, swapped = 0.0, 0.0, -1, 0.0, False
-        for best in np.argsort(-claim_sims[row])[:4]:
+        for rank, best in enumerate(np.argsort(-claim_sims[row])):
             similarity = float(claim_sims[row, best])
-            if similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR):
-                break
             clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
+            # A clause made of most of the sub-claim's words and nothing else is about it whatever
+            # its cosine: "学习率影响不大" to "lr影响最大" (0.45; the vector reads lr and 学习率 apart).
+            # Not one that draws a result ("so training converges"): its subject is the clause before.
+            only = _says_only(claim, clause, point, glossary) and not _RESULT.match(reply.units[claims[best]])
+            if not only and (
+                rank >= 4
+                or similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR)
+            ):
+                continue
             # A clause that says just the sub-claim's words is about it, though its vector may sit
             # lower ("tuple可变" to "tuple是不可变的": 0.647) or closer to another's ("tuple可以hash").
-            exact = clause.words - {MODAL} == claim.words - {MODAL}
-            low = similarity < params.point.contradiction_floor - (_EXACT_FLOOR_DROP if exact else 0.0)
+            exact = only or clause.words - {MODAL} == claim.words - {MODAL}
+            low = not only and similarity < params.point.contradiction_floor - (_EXACT_FLOOR_DROP if exact else 0.0)
             # Nor does a clause that says the point's words of the other thing compared ("LN在batch
             # 维度上归一化" for "BN在batch维度上……": 0.53): the name weighs heavily in a vector. It
             # must then match better than any clause that states the sub-claim, however low.
@@ -134,6 +141,24 @@ def contradicting_clauses(
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)
     return flipped
+
+
+_ONLY_ABOUT = 0.6  # share of a sub-claim's words a clause of nothing else says to be about it
+_RESULT = re.compile(r"^\s*(所以|因此|因而|于是|从而|这样|so\b|hence\b|therefore\b|thus\b|which\b)", re.I)
+_ASIDES = frozenset({"反而", "反倒", "其实", "倒是", "确实", "当然", "本来", "真的", "觉得", "认为", "感觉"})  # how, not what
+
+
+def _says_only(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:
+    """Is `clause` made of the sub-claim's words only (two or more), most of them by weight, its
+    terms all named? A clause without the sub-claim's subject ("不用把图片拉平" for "全连接层要把图片
+    拉平") may speak of another thing."""
+    words = clause.words - {MODAL} - _ASIDES
+    return (
+        len(words) >= 2
+        and words < claim.words - {MODAL}
+        and not any(glossary.is_term(w) for w in claim.words - words)
+        and _about(claim.words, point.word_weights, clause, glossary, opposites=False) >= _ONLY_ABOUT
+    )
 
 
 def _denies_sibling(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:

@@ -161,6 +161,9 @@ def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader
         # 、 joins the items of one claim: "输入层" alone is not a clause, "输出层都要算" not the claim.
         pytest.param("004-fad72e", "输入层没有权重", "层数就是神经元的层数，输入层、隐藏层、输出层都要算，所以单隐层MLP是三层",
                      id="enumeration-comma"),
+        # a clause of nothing but most of the point's words, turned: read whatever its cosine ("lr影响最大": 0.45)
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率的影响其实不大，主要看batch size", id="own-words-only"),
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "我觉得学习率影响不大吧", id="own-words-only-hedged"),
     ],
 )
 def test_clause_stating_the_opposite_marks_the_point_contradicted(
@@ -194,6 +197,23 @@ def test_several_contradicted_points_are_all_pointed_to_by_the_tip(grader: Grade
 def test_agreeing_answer_is_not_marked_contradicted(grader: Grader, bank) -> None:  # noqa: ANN001
     result = grade(grader, bank, DROPOUT, "训练时丢弃一部分神经元，测试时不丢弃，测试阶段不用做任何操作。")
     assert result.contradicted == []
+
+
+@pytest.mark.parametrize(
+    ("question_id", "answer"),
+    [
+        # the subject left out is the other thing ("全连接层要把图片拉平"): the clause speaks of 卷积
+        ("001-f6822b", "卷积是局部连接加权值共享，参数比全连接少很多，而且不用把图片拉平，能保留空间信息。"),
+        # a result of the clause before, not the point's "导致训练难以收敛" said the other way round
+        ("002-69dcef", "For large d_k the dot products grow large, which pushes the softmax into regions with tiny "
+                       "gradients. Dividing by sqrt(d_k) keeps the variance around 1 so training converges."),
+    ],
+)
+def test_a_clause_of_the_points_words_with_its_subject_elsewhere_is_not_read_against_it(
+    grader: Grader, bank, question_id: str, answer: str  # noqa: ANN001
+) -> None:
+    result = grade(grader, bank, question_id, answer)
+    assert result.contradicted == [] and result.verdict >= Verdict.GOOD, result
 
 
 # ---------------------------------------------------------------- (b) padding
