@@ -82,7 +82,7 @@ def contradicting_clauses(
             # A clause made of most of the sub-claim's words and nothing else is about it whatever
             # its cosine: "学习率影响不大" to "lr影响最大" (0.45; the vector reads lr and 学习率 apart).
             # Not one that draws a result ("so training converges"): its subject is the clause before.
-            only = _says_only(claim, clause, point, glossary) and not _RESULT.match(reply.units[claims[best]])
+            only = _says_only(claim, clause, point, glossary) and not _CONCLUDES.match(reply.units[claims[best]])
             if not only and (
                 rank >= 4
                 or similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR)
@@ -144,7 +144,6 @@ def contradicting_clauses(
 
 
 _ONLY_ABOUT = 0.6  # share of a sub-claim's words a clause of nothing else says to be about it
-_RESULT = re.compile(r"^\s*(所以|因此|因而|于是|从而|这样|so\b|hence\b|therefore\b|thus\b|which\b)", re.I)
 _ASIDES = frozenset({"反而", "反倒", "其实", "倒是", "确实", "当然", "本来", "真的", "觉得", "认为", "感觉"})  # how, not what
 
 
