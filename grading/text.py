@@ -144,8 +144,10 @@ _SHOW_COMMAS = str.maketrans({"\ue000": ",", "\ue001": "，"})
 
 
 # Connectives that start a new claim: "……，但是测试时不丢弃", "…… so the variance stays 1".
+# A reason that is denied stays with its denial: "数值不会因为样本多就变得很大" denies 变得很大.
 _CONNECTIVE = re.compile(
-    r"(?=(?:但是|但|不过|然而|所以|因此|因而|因为|由于|同时|另外|此外|而且|并且|然后|否则|反之|相反))"
+    r"(?=(?:但是|但|不过|然而|所以|因此|因而|同时|另外|此外|而且|并且|然后|否则|反之|相反))"
+    r"|(?<!不)(?<!不会)(?<!不是)(?<!不能)(?<!不要)(?<!没有)(?<!并非)(?=(?:因为|由于))"
     r"|(?<=\s)(?=(?:but|so|because|since|whereas|while|however|therefore|otherwise|and then)\b)",
     re.IGNORECASE,
 )

@@ -1110,6 +1110,8 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
+    # "不会因为……就变得很大" denies the growth, not the reason: it says the point's "不会太大"
+    ("004-013952", "求平均就是让梯度数值不会因为batch里样本多就变得很大，训练稳定一些"),
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)
     ("001-dcb403", "NSP的负样本是从其他文档随机拿的句子，SOP的负样本是把同一对句子交换顺序。"),
     # half of "训练时不缩放，测试时也不用做任何缩放", said of AlexNet, where it is right

@@ -152,6 +152,19 @@ def test_reply_clauses_keep_a_clause_whose_predicate_is_not_said_twice_both_ways
     assert reply_clauses(clause) == [clause]
 
 
+@pytest.mark.parametrize(
+    ("text", "clauses"),
+    [
+        ("效果差是因为数据少", ["效果差是", "因为数据少"]),
+        # a denied reason stays with its denial
+        ("梯度不会因为样本多就变大", ["梯度不会因为样本多就变大"]),
+        ("效果不好不是因为模型小，而是因为数据少", ["效果不好不是因为模型小，", "而是因为数据少"]),
+    ],
+)
+def test_reply_clauses_cut_before_a_reason_unless_it_is_denied(text: str, clauses: list[str]) -> None:
+    assert reply_clauses(text) == clauses
+
+
 # ---------------------------------------------------------------- tokens and the glossary
 
 
@@ -725,6 +738,9 @@ def test_a_clause_of_claims_joined_by_the_enumeration_comma_states_nothing_as_a_
         ("一个batch里样本的多样性不会随着batch翻倍而继续明显增加", {"明显增加"}),
         ("样本的多样性不会随着batch变大而继续明显增加", {"明显增加"}),
         ("多样性不会继续明显增加", {"明显增加"}),
+        # ... and before "因为X就Y": the reason is not what it denies
+        ("梯度的数值不会因为样本多就变得很大", {"变得"}),  # as "不会变得很大" reads
+        ("梯度不会由于batch变大而明显增加", {"明显增加"}),
     ],
 )
 def test_a_negation_before_with_x_then_y_denies_y(glossary: Glossary, clause: str, negated: set[str]) -> None:
