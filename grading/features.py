@@ -55,6 +55,8 @@ _TOPIC_IF = r"[^\s，,。；;]{1,8}?(?:如果|假如|万一)"  # (not 要是: �
 # (after a connective that opens the clause: "而且就算……")
 _OPENING = r"(?:而且|并且|但是|但|可是|不过|而|那么|那)?"
 _HYPOTHETICAL = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_CONCESSIONS}|{_TOPIC_IF}|(并|也)?不是说)|的话|\bif\b|\bwithout\b", re.I)
+# A claim quoted and then dismissed or restricted ("\"能算一阶就能算二阶\"只是原理上成立") is mentioned, not made.
+_QUOTED_DISMISSED = re.compile(r"[\"“「『‘][^\"”」』’]{4,}[\"”」』’]\s*(只是|并不|并非|不一定|未必|不对|是错|不成立|不代表|不等于|不是)")
 _CONDITION = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_TOPIC_IF})|的话", re.I)  # ... that governs the clauses after it
 _CONCLUSION = re.compile(r"^\s*(所以|因此|因而|于是|但|但是|可是|然而|而|总之|so\b|but\b|hence\b|therefore\b)", re.I)
 # What may trail a bare answer: particles and punctuation ("能用啊", "不能。").
@@ -274,7 +276,7 @@ def analyse_reply(
 def is_hypothetical(clause: str) -> bool:
     """Does the clause say what would happen otherwise or under a condition (如果…, 不然…, …的话), or
     deny a claim as a whole (不是说…)? Either way it states nothing to weigh on its own."""
-    return bool(_HYPOTHETICAL.search(normalize(clause)))
+    return bool(_HYPOTHETICAL.search(normalize(clause)) or _QUOTED_DISMISSED.search(clause))
 
 
 _SPACED_CJK = re.compile(r"[\u4e00-\u9fff]\s+(?=[\u4e00-\u9fffA-Za-z0-9])")

@@ -138,7 +138,8 @@ def split_clauses(text: str, *, fine: bool = False) -> list[str]:
     return [p for p in parts if _CJK.search(p) or _LATIN_WORD.search(p.lower())]
 
 
-_BRACKETED = re.compile(r"[\[(（][^\[\]()（）。；;]{0,40}[\])）]")
+# Brackets and quotes: a comma inside them cuts no clause ("“能算一阶导，二阶导也差不多”并不对").
+_BRACKETED = re.compile(r"[\[(（][^\[\]()（）。；;]{0,40}[\])）]|[“「『][^“”「」『』。；;]{0,40}[”」』]|\"[^\"。；;]{0,40}\"")
 _HIDE_COMMAS = str.maketrans({",": "\ue000", "，": "\ue001"})
 _SHOW_COMMAS = str.maketrans({"\ue000": ",", "\ue001": "，"})
 

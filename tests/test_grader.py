@@ -1110,6 +1110,8 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
+    # the wrong claim quoted, to say it is wrong
+    ("004-7ff62a", "牛顿法要算Hessian，参数有n个的话Hessian就是n×n，存不下也算不动。“能算一阶导，二阶导也差不多”并不对，二阶的代价要大好几个量级。"),
     # "不会因为……就变得很大" denies the growth, not the reason: it says the point's "不会太大"
     ("004-013952", "求平均就是让梯度数值不会因为batch里样本多就变得很大，训练稳定一些"),
     # the other task's negative samples, said of that task (NSP/SOP swapped is the misconception)

@@ -484,6 +484,24 @@ def test_a_case_granted_for_argument_is_no_claim() -> None:
     assert not is_hypothetical("这个位置自己的输入还是会通过残差连接传到输出")
 
 
+@pytest.mark.parametrize(
+    ("clause", "mentioned"),
+    [
+        ('另外"能算一阶就能算二阶"只是原理上成立', True),
+        ("「dropout测试时也要丢弃」是错的", True),
+        ("“能算一阶导，二阶导也差不多”并不对", True),
+        ('dropout是"随机"丢弃神经元', False),  # a word set off, dismissed by nothing
+        ("“与其每层很宽，不如多加几层”", False),
+    ],
+)
+def test_a_claim_quoted_and_dismissed_is_mentioned_not_made(clause: str, mentioned: bool) -> None:
+    assert is_hypothetical(clause) is mentioned
+
+
+def test_a_comma_inside_quotes_cuts_no_clause() -> None:
+    assert reply_clauses("存不下。“能算一阶导，二阶导也差不多”并不对，代价大得多") == ["存不下。", "“能算一阶导，二阶导也差不多”并不对，", "代价大得多"]
+
+
 def test_saving_a_cost_says_there_is_none(glossary: Glossary) -> None:
     """"推理时省掉了额外计算" says what "测试时不需要额外计算" says, as "防止过拟合" is read both ways."""
     assert flips(pol("测试时不需要额外计算", glossary), pol("推理时省掉了额外计算", glossary), glossary) == 0
