@@ -61,9 +61,9 @@ def contradicting_clauses(
     """The clauses that turn a sub-claim of the point around, each judged on the reply's clauses
     (`claims`, units of one clause each) most similar to that sub-claim."""
     point = prepared.points[number]
-    if claim_sims is None or prepared.subclaim_point is None or not point.claims:
+    if claim_sims is None or prepared.subclaim_rows is None or not point.claims:
         return set()
-    rows = np.flatnonzero(prepared.subclaim_point == number)
+    rows = prepared.subclaim_rows[number]
     relevance = params.point.relevance
     every_claim = prepared.subclaims
     # A sub-claim of two words ("list是可变的") leans on the other clauses of its wording: it counts

@@ -302,6 +302,8 @@ def _modal_split(token: str) -> tuple[str, ...]:
 
 def _sized(token: str) -> tuple[str, ...]:
     """A token with its size cut off ("小批次", "乘大"), or as `_modal_split` cuts it."""
+    if len(token) < 2 or token.isascii():
+        return (token,)  # every cut below is of a Chinese word of two characters or more
     if token in _SIZED:
         return _SIZED[token]
     if len(token) == 2 and token[0] in _SETS_SIZE and token[1] in "大小":
@@ -504,7 +506,7 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     degree the segmenter keeps whole in the point (很多, 太小) says its side (多, 小): "超参数很多"
     is swapped by "超参数也少" (in a clause, "batch太小" may say the batch's size or the noise's)."""
     said = _sides(clause.words)
-    others = {a: frozenset().union(*(glossary.opposites.get(s, frozenset()) for s in _sides({a}))) for a in point.words}
+    others = {a: _other_sides(a, glossary.opposites) for a in point.words}
 
     # A point that says both sides of a pair relates them ("batch越小梯度噪音越大"), and so does a
     # clause that says both ("batch太大噪声太小"): words alone cannot tell the direction of either,
@@ -527,4 +529,12 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
 def _sides(words: frozenset[str] | set[str]) -> set[str]:
     """The words, and the side of each word of degree (太小 -> 小, 很多 -> 多)."""
     return set(words) | {w[1:] for w in words if len(w) == 2 and w[0] in _DEGREE_PREFIXES}
+
+
+def _other_sides(word: str, opposites: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """The other sides of the word and of its side (`_sides`: 很多 -> 多 -> 少)."""
+    found = opposites.get(word, frozenset())
+    if len(word) == 2 and word[0] in _DEGREE_PREFIXES:
+        found = found | opposites.get(word[1:], frozenset())
+    return found
 

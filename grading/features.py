@@ -342,7 +342,7 @@ def reply_features(
     terse = 0 < params.point.gist_words and reply.content_words <= params.point.gist_words
     wordings = slice(None) if terse or prepared.variant_gist is None else ~prepared.variant_gist
     sims = prepared.variant_vectors[wordings] @ unit_vectors.T  # variants x units
-    variant_point = prepared.variant_point[wordings]
+    point_rows = prepared.point_rows if terse or prepared.variant_gist is None else prepared.full_point_rows
     translated = prepared.translated[wordings] if prepared.translated is not None else None
     n_points = len(prepared.points)
     foreign = prepared.language == "zh" and len(_CJK.findall(reply.text)) < 0.2 * len(reply.text.strip() or "x")
@@ -355,14 +355,13 @@ def reply_features(
     points = []
     turned: dict[int, set[int]] = {}  # point -> the clauses that turn it around
     for number, point in enumerate(prepared.points):
-        rows = np.flatnonzero(variant_point == number)
         # A wording as a whole, or one of its clauses that says something of its own: "不一定会随机
         # 剔除" says the first clause of "不一定随机剔除，最后不足一个批量的数据有几种处理方式" (0.38
         # with the whole point); "对时序数据" and "list不能hash" are no claims alone.
-        block = sims[rows]
-        if clause_sims is not None and prepared.subclaim_standing is not None:
-            block = np.vstack([block, clause_sims[(prepared.subclaim_point == number) & prepared.subclaim_standing]])
-        similarity = float(block.max()) if block.size else 0.0
+        blocks = [sims[point_rows[number]]]
+        if clause_sims is not None and prepared.standing_subclaim_rows is not None:
+            blocks.append(clause_sims[prepared.standing_subclaim_rows[number]])
+        similarity = max((float(block.max()) for block in blocks if block.size), default=0.0)
         flipped = turned[number] = contradicting_clauses(prepared, number, reply, claims, claim_sims, glossary, params)
         contradicted = bool(flipped)
         sets = point.keyword_sets if terse else point.full_keyword_sets

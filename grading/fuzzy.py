@@ -63,6 +63,13 @@ class ReplyIndex:
     def cjk(self) -> list[str]:
         return sorted(t for t in self.exact | self.spans if _CJK.search(t))
 
+    @cached_property
+    def cjk_by_length(self) -> dict[int, list[str]]:
+        """`cjk` by length: a homophone is looked for among the words as long as the keyword only."""
+        out: dict[int, list[str]] = {}
+        for word in self.cjk:
+            out.setdefault(len(word), []).append(word)
+        return out
 
 
 def _homophone_in(keyword: str, reply: ReplyIndex) -> bool:
@@ -71,7 +78,7 @@ def _homophone_in(keyword: str, reply: ReplyIndex) -> bool:
     sound = _pinyin(keyword)
     characters = set(keyword)
     return any(
-        len(word) == len(keyword) and characters.intersection(word) and _pinyin(word) == sound for word in reply.cjk
+        characters.intersection(word) and _pinyin(word) == sound for word in reply.cjk_by_length.get(len(keyword), ())
     )
 
 
@@ -86,7 +93,7 @@ def keyword_score(keyword: str, reply: ReplyIndex) -> float:
 
 def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
     if _CJK.search(keyword):
-        shared = sum(1 for char in keyword if char in reply.characters)
+        shared = sum(map(reply.characters.__contains__, keyword))
         if shared * 2 < len(keyword):  # not even half its characters: no hit, no typo of it
             return 0.0
         if keyword in reply.spans:

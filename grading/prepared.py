@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as _field
+from functools import cached_property
 
 import numpy as np
 
@@ -125,6 +126,32 @@ class PreparedReference:
         sims = self.variant_vectors @ vector
         full = self.variant_gist is None or ~self.variant_gist
         return np.array([sims[(self.variant_point == i) & full].max() for i in range(len(self.points))])
+
+    # Row indices by point, found once per question for every reply graded against it.
+    @cached_property
+    def point_rows(self) -> tuple[np.ndarray, ...]:
+        """For each point, the rows of `variant_vectors` of its wordings."""
+        return tuple(np.flatnonzero(self.variant_point == i) for i in range(len(self.points)))
+
+    @cached_property
+    def full_point_rows(self) -> tuple[np.ndarray, ...]:
+        """For each point, the rows of its full wordings among the full wordings (`variant_gist` aside)."""
+        point = self.variant_point if self.variant_gist is None else self.variant_point[~self.variant_gist]
+        return tuple(np.flatnonzero(point == i) for i in range(len(self.points)))
+
+    @cached_property
+    def subclaim_rows(self) -> tuple[np.ndarray, ...] | None:
+        """For each point, the rows of `subclaim_vectors` of its sub-claims."""
+        if self.subclaim_point is None:
+            return None
+        return tuple(np.flatnonzero(self.subclaim_point == i) for i in range(len(self.points)))
+
+    @cached_property
+    def standing_subclaim_rows(self) -> tuple[np.ndarray, ...] | None:
+        """For each point, the rows of its sub-claims that say something of their own (`subclaim_standing`)."""
+        if self.subclaim_point is None or self.subclaim_standing is None:
+            return None
+        return tuple(np.flatnonzero((self.subclaim_point == i) & self.subclaim_standing) for i in range(len(self.points)))
 
     @property
     def point_vectors(self) -> np.ndarray:

@@ -91,11 +91,22 @@ def normalize(text: str) -> str:
     >>> normalize("QK^T除以根号d"), normalize("W^{T}x")
     ('qk transpose 除以根号d', 'w transpose x')
     """
+    return _normalized(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    """`normalize`, memoised: a reply's clauses are normalised again by each reading of them."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _KERNEL.sub(r"\1x\2", text)
-    text = _TRANSPOSE.sub(" transpose ", text)
-    text = _RATIO.sub(_ratio, text)
-    text = _SHORT_NOT.sub(_long_not, text)
+    # (each pattern needs a character most texts lack: the search is skipped without it)
+    if "x" in text or "*" in text or "×" in text or "✕" in text:
+        text = _KERNEL.sub(r"\1x\2", text)
+    if "^" in text:
+        text = _TRANSPOSE.sub(" transpose ", text)
+    if "比" in text:
+        text = _RATIO.sub(_ratio, text)
+    if "nt" in text or "n'" in text or "n’" in text:
+        text = _SHORT_NOT.sub(_long_not, text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -235,8 +246,9 @@ def _add_words(words: Iterable[str]) -> None:
 
 
 def clear_text_caches() -> None:
-    """Forget memoised segmentations (benchmarks use it so that every reply is new)."""
+    """Forget memoised segmentations and normalisations (benchmarks use it so that every reply is new)."""
     _cut.cache_clear()
+    _normalized.cache_clear()
 
 
 def register_terms(words: Iterable[str]) -> None:
