@@ -71,27 +71,32 @@ def contradicting_clauses(
     # ("列表不可以") is never judged.
     short = {i for i, c in enumerate(point.claims) if len(point.claims) > 1 and len(c.words - {MODAL}) < 3}
     flipped_by: dict[int, int] = {}  # sub-claim -> the clause that turns it around
+    said = [reply.clauses[reply.unit_clauses[u][0]].words - _NOT_SAID for u in claims]  # each clause's own words
     for index, (claim, row) in enumerate(zip(point.claims, rows)):
         if index in short and len(claim.words - {MODAL}) < 2:
             continue
         named = _named(claim, point, prepared.compared)
         agree, against, where, low_agree, swapped = 0.0, 0.0, -1, 0.0, False
-        for rank, best in enumerate(np.argsort(-claim_sims[row])):
+        order = np.argsort(-claim_sims[row])
+        # A clause made of most of the sub-claim's words and nothing else is about it whatever its
+        # cosine: "学习率影响不大" to "lr影响最大" (0.45; the vector reads lr and 学习率 apart). Not one
+        # that draws a result ("so training converges"): its subject is the clause before.
+        own = claim.words - {MODAL}
+        only = {
+            b for b in order if len(said[b]) >= 2 and said[b] < own
+            and _says_only(claim, said[b], point, glossary) and not _CONCLUDES.match(reply.units[claims[b]])
+        }
+        for best in [*order[:4], *(b for b in order[4:] if b in only)]:
             similarity = float(claim_sims[row, best])
-            clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
-            # A clause made of most of the sub-claim's words and nothing else is about it whatever
-            # its cosine: "学习率影响不大" to "lr影响最大" (0.45; the vector reads lr and 学习率 apart).
-            # Not one that draws a result ("so training converges"): its subject is the clause before.
-            only = _says_only(claim, clause, point, glossary) and not _CONCLUDES.match(reply.units[claims[best]])
-            if not only and (
-                rank >= 4
-                or similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR)
+            if best not in only and (
+                similarity < params.point.contradiction_floor - _EXACT_FLOOR_DROP and not (prepared.compared and similarity >= _SWAP_FLOOR)
             ):
                 continue
+            clause = reply.clauses[reply.unit_clauses[claims[best]][0]]
             # A clause that says just the sub-claim's words is about it, though its vector may sit
             # lower ("tuple可变" to "tuple是不可变的": 0.647) or closer to another's ("tuple可以hash").
-            exact = only or clause.words - {MODAL} == claim.words - {MODAL}
-            low = not only and similarity < params.point.contradiction_floor - (_EXACT_FLOOR_DROP if exact else 0.0)
+            exact = best in only or clause.words - {MODAL} == claim.words - {MODAL}
+            low = best not in only and similarity < params.point.contradiction_floor - (_EXACT_FLOOR_DROP if exact else 0.0)
             # Nor does a clause that says the point's words of the other thing compared ("LN在batch
             # 维度上归一化" for "BN在batch维度上……": 0.53): the name weighs heavily in a vector. It
             # must then match better than any clause that states the sub-claim, however low.
@@ -144,19 +149,19 @@ def contradicting_clauses(
 
 
 _ONLY_ABOUT = 0.6  # share of a sub-claim's words a clause of nothing else says to be about it
-_ASIDES = frozenset({"反而", "反倒", "其实", "倒是", "确实", "当然", "本来", "真的", "觉得", "认为", "感觉"})  # how, not what
+# Words that say how, not what; and the modal marker: neither is a word a clause says of its own.
+_NOT_SAID = frozenset({MODAL, "反而", "反倒", "其实", "倒是", "确实", "当然", "本来", "真的", "觉得", "认为", "感觉"})
 
 
-def _says_only(claim: Polarity, clause: Polarity, point: PreparedPoint, glossary: Glossary) -> bool:
-    """Is `clause` made of the sub-claim's words only (two or more), most of them by weight, its
-    terms all named? A clause without the sub-claim's subject ("不用把图片拉平" for "全连接层要把图片
-    拉平") may speak of another thing."""
-    words = clause.words - {MODAL} - _ASIDES
+def _says_only(claim: Polarity, words: frozenset[str], point: PreparedPoint, glossary: Glossary) -> bool:
+    """Are a clause's own `words` (`_NOT_SAID` aside) the sub-claim's words only (two or more), most
+    of them by weight, its terms all named? A clause without the sub-claim's subject ("不用把图片拉平"
+    for "全连接层要把图片拉平") may speak of another thing."""
     return (
         len(words) >= 2
         and words < claim.words - {MODAL}
         and not any(glossary.is_term(w) for w in claim.words - words)
-        and _about(claim.words, point.word_weights, clause, glossary, opposites=False) >= _ONLY_ABOUT
+        and _about(claim.words, point.word_weights, Polarity(words, frozenset()), glossary, opposites=False) >= _ONLY_ABOUT
     )
 
 
