@@ -81,11 +81,7 @@ def contradicting_clauses(
         # A clause made of most of the sub-claim's words and nothing else is about it whatever its
         # cosine: "学习率影响不大" to "lr影响最大" (0.45; the vector reads lr and 学习率 apart). Not one
         # that draws a result ("so training converges"): its subject is the clause before.
-        own = claim.words - {MODAL}
-        only = {
-            b for b in order if len(said[b]) >= 2 and said[b] < own
-            and _says_only(claim, said[b], point, glossary) and not _CONCLUDES.match(reply.units[claims[b]])
-        }
+        only = {b for b in order if _says_only(claim, said[b], point, glossary) and not _CONCLUDES.match(reply.units[claims[b]])}
         for best in [*order[:4], *(b for b in order[4:] if b in only)]:
             similarity = float(claim_sims[row, best])
             if best not in only and (
