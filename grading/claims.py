@@ -146,7 +146,8 @@ def contradicting_clauses(
 
 _ONLY_ABOUT = 0.6  # share of a sub-claim's words a clause of nothing else says to be about it
 # Words that say how, not what; and the modal marker: neither is a word a clause says of its own.
-_NOT_SAID = frozenset({MODAL, "反而", "反倒", "其实", "倒是", "确实", "当然", "本来", "真的", "觉得", "认为", "感觉"})
+# (其实, 确实, 真的, 本来 never reach a clause's words: the negation reads past them.)
+_NOT_SAID = frozenset({MODAL, "反而", "反倒", "当然", "觉得", "认为", "感觉"})
 
 
 def _says_only(claim: Polarity, words: frozenset[str], point: PreparedPoint, glossary: Glossary) -> bool:

@@ -45,8 +45,14 @@ _DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", 
 # negated "varies with") says what "与批量大小无关" says.
 _RELATIONS = frozenset({"关系", "随", "随着"})
 _THEN = "而"
-_BECAUSE = frozenset({"因为", "由于"})
-_REASON_THEN = frozenset({"就", "而", "才"})  # "不会因为X就Y" denies Y
+# A negation before "随着X而Y" or "因为X就Y" denies Y, not the relation or the reason: it waits past
+# these words for the ones after which Y comes.
+_DEFERRED_TO = {
+    "随": frozenset({_THEN}),
+    "随着": frozenset({_THEN}),
+    "因为": frozenset({"就", "而", "才"}),
+    "由于": frozenset({"就", "而", "才"}),
+}
 # "缺乏先验" is "没有先验" and also a thing said of 先验 ("理论说不太清" is "缺乏理论"): the word after
 # it is read both ways, so that neither reading turns the other around.
 _LACKS = frozenset({"缺乏", "缺少"})
@@ -148,19 +154,16 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     related = False  # a "with" (跟/和/与) met: "没关系" then denies a relation ("Adam跟动量没关系")
     complement: list[str] | None = None  # the content words after it
     habitual = False
-    deferred = 0  # negations held past "随着X" for the predicate after 而
+    deferred = 0  # negations held past "随着X"/"因为X" (`_DEFERRED_TO`) for the predicate after 而/就
     resume: frozenset[str] = frozenset()  # ... the words after which they apply again
     normalized = _normalized(tokens)
     for at, token in enumerate(normalized):
         habitual = habitual or token in _HABITUAL
-        if token in _RELATIONS and token != "关系" and pending and window and _THEN in normalized[at + 1 :]:
-            # "不会随着batch翻倍而继续明显增加" denies the increase, not the relation: the negation
-            # waits for what follows 而 ("不会随batch size变大变小" is still a dismissal)
-            deferred, pending, window, resume = pending, 0, 0, frozenset({_THEN})
-            continue
-        if token in _BECAUSE and pending and window and _REASON_THEN.intersection(normalized[at + 1 :]):
-            # "数值不会因为样本多就变得很大" denies 变得很大, not the reason
-            deferred, pending, window, resume = pending, 0, 0, _REASON_THEN
+        after = _DEFERRED_TO.get(token)
+        if after and pending and window and after.intersection(normalized[at + 1 :]):
+            # "不会随着batch翻倍而继续明显增加" denies the increase, "数值不会因为样本多就变得很大"
+            # 变得很大; with nothing after ("不会随batch size变大变小") it is still a dismissal
+            deferred, pending, window, resume = pending, 0, 0, after
             continue
         if token in resume and deferred:
             pending, window, deferred = deferred, NEGATION_WINDOW, 0
