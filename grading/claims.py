@@ -423,6 +423,14 @@ def _states_part(
             break
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
+        # A clause that names none of the question's words but every other word of the claim leaves
+        # its subject to the question: "和学习率没什么关系" to "验证集准确率震荡……哪个参数影响最大?"
+        # states "验证准确率震荡和学习率没什么关系". Not for a claim wrong only as a whole (no crux).
+        given = clause
+        rest = part.words - question_words - {MODAL}
+        if crux and rest and rest <= clause.words and part.words & question_words and not clause.words & question_words:
+            given = replace(clause, words=clause.words | (part.words & question_words))
+            words = max(words, _about(part.words, weights, given, glossary, opposites=False))
         context = before[best]
         joined = context if same_sentence and same_sentence[best] else None  # the clause before, of this sentence
         if (crux - question_words) & clause.words and joined is not None and not clause.words & others:
@@ -459,7 +467,7 @@ def _states_part(
             continue
         if crux and not key & clause.words:  # what makes the claim wrong (above)
             continue
-        if not (part.negated - {MODAL}) <= clause.words:  # "非结构化数据" does not say "……用不了"
+        if not (part.negated - {MODAL}) <= given.words:  # "非结构化数据" does not say "……用不了"
             continue
         # A word of the claim left unsaid whose other side the clause before says: "During training,
         # dropout randomly drops neurons" does not say it drops them at test time.

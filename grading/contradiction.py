@@ -375,6 +375,10 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             continue
         if token[:1] == "并" and token[1:2] in _PREFIXES and len(token) > 2:
             token = token[1:]
+        small = next((w for w in _SMALL if token.endswith(w) and token[: -len(w)] in _EFFECTS), None)
+        if small:  # "关系不大", kept whole by the segmenter, is "关系|不大"
+            out.extend(("不", token[: -len(small)]))
+            continue
         if token in _SMALL:
             at = len(out) - 1
             while at > 0 and out[at] in _SMALL_ADVERBS:
@@ -426,7 +430,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 
 
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
-_EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处"})
+_EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处", "关系", "关联", "联系"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限"})
 _PREPOSITIONS = frozenset("对在于用把从向给将")
 _ENDS_IN_THEN = frozenset({"然而", "因而", "从而", "进而", "反而", "继而"})  # words of their own

@@ -1090,6 +1090,9 @@ OWN_WORDS_WRONG = [
     ("004-70bf19", "时序数据也能用卷积，不过用了卷积就一定要加池化层", "对时序数据用卷积时必须加池化层"),
     # the corners' sides swapped, each clause naming its own corner
     ("001-d8719b", "交集左上角取两个框左上角坐标的较小值，右下角取右下角坐标的较大值。", "交集的左上角取两个框坐标的最小值"),
+    # the subject left to the question ("验证集准确率震荡……哪个参数影响最大?"), the claim's own words said
+    ("004-6e0321", "和学习率没什么关系", "验证准确率震荡和学习率没什么关系"),
+    ("004-6e0321", "我觉得跟学习率关系不大，主要看数据", "验证准确率震荡和学习率没什么关系"),
     # the subject left to the clause before, in the same sentence
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # the claim's subject said by a pronoun, in a clause that gives a reason

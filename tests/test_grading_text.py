@@ -567,6 +567,7 @@ def test_an_effect_said_to_be_small_is_denied(glossary: Glossary) -> None:
     assert pol("对前一层的权重其实影响不大", glossary).negated == pol("不太影响前一层的权重", glossary).negated == {"影响"}
     assert pol("它的正则效果本来就有限", glossary).negated == {"效果"}
     assert pol("网络不深时BN作用不大", glossary).negated >= {"作用"}
+    assert pol("跟学习率关系不大", glossary).negated == pol("跟学习率没什么关系", glossary).negated == {"关系", "学习率"}
     assert "学习率" not in pol("学习率不大", glossary).negated
 
 
