@@ -15,10 +15,15 @@ from functools import cached_property, lru_cache
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
-__all__ = ["ReplyIndex", "keyword_score", "knows_any", "LATIN_MIN_RATIO", "CJK_MIN_RATIO"]
+__all__ = ["ReplyIndex", "keyword_score", "knows_any", "LATIN_MIN_RATIO", "CJK_MIN_RATIO", "PREFIX_SCORE"]
 
 LATIN_MIN_RATIO = 85.0  # "dorpout" ~ "dropout" (85.7); "batch" !~ "match" (80)
 CJK_MIN_RATIO = 75.0  # for Chinese words of 4+ characters: one wrong character in four
+# A Chinese keyword of 3+ characters whose first two or more the reply says as a word of its own
+# ("历史" for 历史数据, "梯度" for 梯度消失): half a hit. Measured on the dev set, cross-validated by
+# question: r 0.843 -> 0.844, MAE 12.6 -> 12.5 (0.4 and 0.7 do no better; the compound's end
+# instead, 样本 for 训练样本, does not help).
+PREFIX_SCORE = 0.5
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MAX_SPAN = 3  # a keyword may be split by the segmenter into up to three tokens
 
@@ -83,7 +88,8 @@ def _homophone_in(keyword: str, reply: ReplyIndex) -> bool:
 
 
 def keyword_score(keyword: str, reply: ReplyIndex) -> float:
-    """1.0 for an exact (or alias-normalised) hit, a bit less for a typo, 0.0 for none."""
+    """1.0 for an exact (or alias-normalised) hit, a bit less for a typo, `PREFIX_SCORE` for the
+    start of a Chinese compound said alone, 0.0 for none."""
     if keyword in reply.exact:
         return 1.0
     if keyword not in reply._scores:  # memoised: recall asks again for every key point's keywords
@@ -102,6 +108,8 @@ def _fuzzy_score(keyword: str, reply: ReplyIndex) -> float:
             return 0.9  # a homophone typo from a pinyin keyboard: 归一话 for 归一化
         if len(keyword) >= 4 and _close_word(keyword, reply.cjk, slack=1, cutoff=CJK_MIN_RATIO):
             return 0.8
+        if len(keyword) >= 3 and any(keyword[:k] in reply.exact for k in range(2, len(keyword))):
+            return PREFIX_SCORE  # the start of a compound said alone: 历史 for 历史数据, 太大 for 太大时
         return 0.0
     if keyword in reply.spans:  # a Latin phrase: "learning rate" -> learn|rate
         return 1.0

@@ -7,7 +7,7 @@ import pytest
 
 from grading.contradiction import MODAL, MUST, Polarity, flips, polarity
 from grading.features import analyse_reply, is_hypothetical
-from grading.fuzzy import ReplyIndex, keyword_score, knows_any
+from grading.fuzzy import PREFIX_SCORE, ReplyIndex, keyword_score, knows_any
 from grading.glossary import Glossary, load_glossary
 from grading.text import normalize, reply_clauses, split_clauses, tokens
 
@@ -219,6 +219,14 @@ def test_keyword_score_pinyin_homophone_counts(glossary: Glossary) -> None:
 
 
 def test_keyword_score_bn_does_not_match_inside_bnn(glossary: Glossary) -> None:
+    assert keyword_score("bn", index("bnn是贝叶斯神经网络", glossary)) == 0.0
+
+
+def test_keyword_score_gives_half_for_the_start_of_a_compound_said_alone(glossary: Glossary) -> None:
+    """「历史」 says part of 历史数据: half a hit; 「数据」 (its end) and a word inside a longer one say nothing."""
+    assert keyword_score("历史数据", index("τ越大看到的历史越多", glossary)) == PREFIX_SCORE
+    assert keyword_score("历史数据", index("τ越大用到的数据越多", glossary)) == 0.0
+    assert keyword_score("历史数据", index("历史数据越多效果越好", glossary)) == 1.0
     assert keyword_score("bn", index("bnn是贝叶斯神经网络", glossary)) == 0.0
 
 
