@@ -156,6 +156,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     habitual = False
     deferred = 0  # negations held past "随着X"/"因为X" (`_DEFERRED_TO`) for the predicate after 而/就
     resume: frozenset[str] = frozenset()  # ... the words after which they apply again
+    premise: frozenset[str] | None = None  # the words before them, once they apply again
+    predicate: set[str] = set()  # ... and the words after
     normalized = _normalized(tokens)
     for at, token in enumerate(normalized):
         habitual = habitual or token in _HABITUAL
@@ -167,6 +169,7 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             continue
         if token in resume and deferred:
             pending, window, deferred = deferred, NEGATION_WINDOW, 0
+            premise = frozenset(words)
             continue
         if token in _WHAT and not pending:
             topic = []
@@ -242,6 +245,8 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
                 pending = pending if window else 0
             continue
         words.add(base)
+        if premise is not None:
+            predicate.add(base)
         if complement is not None:
             complement.append(base)
         if than is not None:
@@ -279,6 +284,11 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
     if dismissed or not _RELATIONS.isdisjoint(negated):
         return Polarity(frozenset(words), frozenset(words), habitual=habitual)
     mixed = negated & plain
+    if premise is not None:
+        # "梯度不会因为batch size变大而变得很大" denies that the gradient grows because the batch size
+        # does: the words before 而/就 are neither said nor denied by it (not "the gradient is not
+        # …", nor "the batch size does not grow"), only what follows is denied.
+        mixed |= premise - predicate
     compared = (frozenset(before), frozenset(than)) if than and before else (frozenset(), frozenset())
     return Polarity(frozenset(words), frozenset(negated - mixed), frozenset(mixed), *compared, habitual=habitual)
 

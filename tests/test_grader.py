@@ -489,6 +489,11 @@ def test_lists_and_tuples_swapped_in_short_clauses_is_marked_reversed(grader: Gr
 
 # Complete answers of a fresh-user trial that were marked 说反了 (⚠) on a point they make.
 COMPLETE_ANSWERS_READ_RIGHT = [
+    (  # "不会因为batch size变大而变得很大" dismisses the batch size as "与批量大小无关" does
+        "004-013952",
+        "求平均是为了让梯度不会因为batch size变大而变得很大，这样学习率不用跟着batch size调。"
+        "其实不除以n也行，相当于把学习率除以n。",
+    ),
     (  # "牛顿法要算Hessian" shares only 牛顿法 with "牛顿法总是可以用，因为Hessian矩阵一定可逆"
         "004-7ff62a",
         "牛顿法要算Hessian，参数量是n的话Hessian就是n×n，计算复杂度比一阶梯度高太多，显存也存不下；"

@@ -774,6 +774,15 @@ def test_a_negation_before_with_x_then_y_denies_y(glossary: Glossary, clause: st
     assert pol(clause, glossary).negated == negated
 
 
+def test_the_words_before_a_denied_then_y_are_neither_said_nor_denied(glossary: Glossary) -> None:
+    """「梯度不会因为batch size变大而变得很大」 denies that the gradient grows with the batch size:
+    it says the batch size grows no more than 「梯度大小与批量大小无关」 denies it does."""
+    said = pol("梯度不会因为batch size变大而变得很大", glossary)
+    assert {"梯度", "批大小", "变大"} <= said.mixed and said.negated == {"变得"}
+    assert flips(pol("梯度大小与批量大小无关", glossary), said, glossary) == 0
+    assert flips(pol("梯度会因为batch size变大而变大", glossary), pol("梯度大小与批量大小无关", glossary), glossary) % 2 == 1
+
+
 def test_a_denied_varies_with_is_still_a_dismissal(glossary: Glossary) -> None:
     said = pol("梯度量级不会随batch size变大变小", glossary)
     assert said.negated == said.words
