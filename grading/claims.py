@@ -423,12 +423,17 @@ def _states_part(
             break
         clause = said[best]
         words = _about(part.words, weights, clause, glossary, opposites=False)
-        # A clause that names none of the question's words but every other word of the claim leaves
-        # its subject to the question: "和学习率没什么关系" to "验证集准确率震荡……哪个参数影响最大?"
-        # states "验证准确率震荡和学习率没什么关系". Not for a claim wrong only as a whole (no crux).
+        # A clause that says every word of the claim but the question's leaves its subject to the
+        # question: "和学习率没什么关系" to "验证集准确率震荡……哪个参数影响最大?" states "验证准确率震荡
+        # 和学习率没什么关系", as "batch size影响最大", which says nothing else, states "对验证集准确率
+        # 震荡影响最大的是batch size". Not for a claim wrong only as a whole (no crux), nor, for a
+        # clause that repeats some of the question, a comparison ("转置卷积更好" does not say "线性插值
+        # 比转置卷积更好").
         given = clause
         rest = part.words - question_words - {MODAL}
-        if crux and rest and rest <= clause.words and part.words & question_words and not clause.words & question_words:
+        if crux and rest and rest <= clause.words and part.words & question_words - clause.words and (
+            not clause.words & question_words or clause.words - {MODAL} <= part.words and not part.before_than
+        ):
             given = replace(clause, words=clause.words | (part.words & question_words))
             words = max(words, _about(part.words, weights, given, glossary, opposites=False))
         context = before[best]

@@ -1098,6 +1098,7 @@ OWN_WORDS_WRONG = [
     # the subject left to the question ("验证集准确率震荡……哪个参数影响最大?"), the claim's own words said
     ("004-6e0321", "和学习率没什么关系", "验证准确率震荡和学习率没什么关系"),
     ("004-6e0321", "我觉得跟学习率关系不大，主要看数据", "验证准确率震荡和学习率没什么关系"),
+    ("004-6e0321", "batch size影响最大", "对验证集准确率震荡影响最大的是batch size"),
     # the subject left to the clause before, in the same sentence
     ("000-9a02f0", "dropout就是随机把一部分权重置成0，而且一旦丢掉就永久剪掉了，后面的迭代都不再用这些神经元", "dropout是把一部分神经元永久剪掉"),
     # the claim's subject said by a pronoun, in a clause that gives a reason
@@ -1118,6 +1119,8 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
+    # the question's 线性插值 is not read into a clause that names one side of the comparison
+    ("004-733de4", "转置卷积更好，核可学；可以用双线性插值初始化它"),
     # the wrong claim quoted, to say it is wrong
     ("004-7ff62a", "牛顿法要算Hessian，参数有n个的话Hessian就是n×n，存不下也算不动。“能算一阶导，二阶导也差不多”并不对，二阶的代价要大好几个量级。"),
     # "不会因为……就变得很大" denies the growth, not the reason: it says the point's "不会太大"
