@@ -147,7 +147,7 @@ def contradicting_clauses(
 _ONLY_ABOUT = 0.6  # share of a sub-claim's words a clause of nothing else says to be about it
 # Words that say how, not what; and the modal marker: neither is a word a clause says of its own.
 # (其实, 确实, 真的, 本来 never reach a clause's words: the negation reads past them.)
-_NOT_SAID = frozenset({MODAL, "反而", "反倒", "当然", "觉得", "认为", "感觉"})
+_NOT_SAID = frozenset({MODAL, "反而", "反倒", "当然", "觉得", "认为", "感觉", "几乎", "基本", "基本上", "完全", "根本"})
 
 
 def _says_only(claim: Polarity, words: frozenset[str], point: PreparedPoint, glossary: Glossary) -> bool:
@@ -431,10 +431,11 @@ def _states_part(
         # 比转置卷积更好").
         given = clause
         rest = part.words - question_words - {MODAL}
-        if crux and rest and rest <= clause.words and part.words & question_words - clause.words and (
-            not clause.words & question_words or clause.words - {MODAL} <= part.words and not part.before_than
+        left = part.words & (question_words - clause.words)
+        if crux and rest and rest <= clause.words and left and (
+            not clause.words & question_words or (clause.words - {MODAL} <= part.words and not part.before_than)
         ):
-            given = replace(clause, words=clause.words | (part.words & question_words))
+            given = replace(clause, words=clause.words | left)
             words = max(words, _about(part.words, weights, given, glossary, opposites=False))
         context = before[best]
         joined = context if same_sentence and same_sentence[best] else None  # the clause before, of this sentence

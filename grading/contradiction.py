@@ -40,7 +40,10 @@ class Polarity:
 _NO_MATTER = frozenset({"没关系", "没什么关系", "没啥关系", "没有关系"})
 _WITH = frozenset({"跟", "和", "与", "同"})
 _FINE = "问题"  # read as 没问题
-_DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用"})
+_DISMISSALS = frozenset({"没关系", "无关", "不相关", "没什么关系", "没啥关系", "没有关系", "没用", "没什么用", "无用", "解耦"})
+# "不受batch size影响" (not affected by) dismisses as "与batch size无关" does.
+_UNDERGOES = "受"
+_EFFECTED = frozenset({"影响", "限制", "干扰"})
 # A relation denied dismisses as those words do: "没有什么关系", and "不会随batch size变大变小" (a
 # negated "varies with") says what "与批量大小无关" says.
 _RELATIONS = frozenset({"关系", "随", "随着"})
@@ -187,6 +190,9 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             negated.add(_FINE)
             continue
         if token in _DISMISSALS:
+            dismissed = True
+            continue
+        if token == _UNDERGOES and pending % 2 and window and _EFFECTED.intersection(normalized[at + 1 :]):
             dismissed = True
             continue
         if token in _LACKS or token in _PREVENTS:
@@ -441,7 +447,7 @@ _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 
 # An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处", "关系", "关联", "联系"})
-_SMALL = frozenset({"不大", "不多", "不明显", "有限"})
+_SMALL = frozenset({"不大", "不多", "不明显", "有限", "很小", "较小", "甚微"})
 _PREPOSITIONS = frozenset("对在于用把从向给将")
 _ENDS_IN_THEN = frozenset({"然而", "因而", "从而", "进而", "反而", "继而"})  # words of their own
 _GLUED_NOT_KEPT = frozenset({"要不", "并不", "若不", "倘不", "毫不", "绝不", "决不", "永不"})  # words ending in 不 ("otherwise", "never")

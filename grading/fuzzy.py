@@ -2,7 +2,8 @@
 
 A reply is indexed once (`ReplyIndex`); each keyword is then looked up in it. Matching works on
 word tokens, never on raw substrings, so "bn" does not match inside "bnn" and "训练" does not match
-inside "训练集" unless the segmenter split it there.
+inside "训练集" unless the segmenter split it there. The other way round, a reply's word that starts
+a Chinese keyword ("历史" for 历史数据) counts half (`PREFIX_SCORE`).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ STOP_WORDS = frozenset(
     """.split()
 )
 _KEEP_WHOLE = ("这类", "那类", "此类", "该类", "各类")
+_WHOLE_WORDS = ("解耦",)  # everyday words the dictionary lacks: "和batch size解耦" is not 解|耦
 
 _stemmers = threading.local()  # `_stem`: snowball stemmers are not thread-safe
 _jieba_lock = threading.Lock()
@@ -224,7 +225,7 @@ def _segmenter():  # noqa: ANN202 - rjieba and jieba share this much of an inter
                 jieba.initialize()
             module = jieba
         if not _jieba_ready:
-            for word in _KEEP_WHOLE:  # "这类" is one function word, not 这 + 类 (a class)
+            for word in (*_KEEP_WHOLE, *_WHOLE_WORDS):  # "这类" is one function word, not 这 + 类 (a class)
                 _add_word(module, word)
         _jieba_ready = True
         return module

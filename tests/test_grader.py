@@ -164,6 +164,9 @@ def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader
         # a clause of nothing but most of the point's words, turned: read whatever its cosine ("lr影响最大": 0.45)
         pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率的影响其实不大，主要看batch size", id="own-words-only"),
         pytest.param("004-6e0321", "影响最大的参数是学习率", "我觉得学习率影响不大吧", id="own-words-only-hedged"),
+        # 几乎 says how much, not what; an effect "很小" is one denied
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率几乎没有影响", id="own-words-only-almost"),
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率的影响很小，主要看batch size", id="effect-said-small"),
     ],
 )
 def test_clause_stating_the_opposite_marks_the_point_contradicted(
@@ -1119,6 +1122,9 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
+    # 「和batch size解耦」 and 「不受批量大小影响」 dismiss the batch size as 「与批量大小无关」 does
+    ("004-013952", "求平均是为了让梯度的量级和batch size解耦，换batch size的时候不用重新调学习率"),
+    ("004-013952", "求平均是为了让梯度不受批量大小影响，这样好调学习率"),
     # the question's 线性插值 is not read into a clause that names one side of the comparison
     ("004-733de4", "转置卷积更好，核可学；可以用双线性插值初始化它"),
     # the wrong claim quoted, to say it is wrong

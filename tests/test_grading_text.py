@@ -576,6 +576,7 @@ def test_an_effect_said_to_be_small_is_denied(glossary: Glossary) -> None:
     assert pol("它的正则效果本来就有限", glossary).negated == {"效果"}
     assert pol("网络不深时BN作用不大", glossary).negated >= {"作用"}
     assert pol("跟学习率关系不大", glossary).negated == pol("跟学习率没什么关系", glossary).negated == {"关系", "学习率"}
+    assert pol("学习率的影响很小", glossary).negated == {"影响"} and not pol("学习率很小", glossary).negated
     assert "学习率" not in pol("学习率不大", glossary).negated
 
 
@@ -781,6 +782,15 @@ def test_the_words_before_a_denied_then_y_are_neither_said_nor_denied(glossary: 
     assert {"梯度", "批大小", "变大"} <= said.mixed and said.negated == {"变得"}
     assert flips(pol("梯度大小与批量大小无关", glossary), said, glossary) == 0
     assert flips(pol("梯度会因为batch size变大而变大", glossary), pol("梯度大小与批量大小无关", glossary), glossary) % 2 == 1
+
+
+@pytest.mark.parametrize("said", ["梯度的量级和batch size解耦", "梯度不受批量大小影响"])
+def test_decoupled_and_not_affected_by_dismiss(glossary: Glossary, said: str) -> None:
+    """「和X解耦」 (jieba cuts 解|耦) and 「不受X影响」 say what 「与X无关」 says; 「受X影响」 turns it around."""
+    point = pol("梯度大小与批量大小无关", glossary)
+    assert pol(said, glossary).negated == pol(said, glossary).words
+    assert flips(point, pol(said, glossary), glossary) == 0
+    assert flips(point, pol("梯度受批量大小影响", glossary), glossary) % 2 == 1
 
 
 def test_a_denied_varies_with_is_still_a_dismissal(glossary: Glossary) -> None:
