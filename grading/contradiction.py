@@ -391,9 +391,8 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             continue
         if token[:1] == "并" and token[1:2] in _PREFIXES and len(token) > 2:
             token = token[1:]
-        small = next((w for w in _SMALL if token.endswith(w) and token[: -len(w)] in _EFFECTS), None)
-        if small:  # "关系不大", kept whole by the segmenter, is "关系|不大"
-            out.extend(("不", token[: -len(small)]))
+        if token[2:] in _SMALL and token[:2] in _EFFECTS:  # "关系不大", kept whole by the segmenter, is "关系|不大"
+            out.extend(("不", token[:2]))
             continue
         if token in _SMALL:
             at = len(out) - 1
@@ -445,7 +444,8 @@ def _past_when(tokens: list[str]) -> list[str]:
 _ABLE = frozenset("导 逆 微 分 靠 信 行 控 解 见 知".split())
 
 
-# An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显".
+# An effect said to be small is denied: "影响不大", "作用不大", "差别不大", "提升不明显" (each effect
+# two characters: "关系不大" is cut as 关系 + 不大).
 _EFFECTS = frozenset({"影响", "作用", "差别", "区别", "差异", "变化", "帮助", "提升", "效果", "意义", "用处", "关系", "关联", "联系"})
 _SMALL = frozenset({"不大", "不多", "不明显", "有限", "很小", "较小", "甚微"})
 _PREPOSITIONS = frozenset("对在于用把从向给将")
