@@ -227,7 +227,6 @@ def test_keyword_score_gives_half_for_the_start_of_a_compound_said_alone(glossar
     assert keyword_score("历史数据", index("τ越大看到的历史越多", glossary)) == PREFIX_SCORE
     assert keyword_score("历史数据", index("τ越大用到的数据越多", glossary)) == 0.0
     assert keyword_score("历史数据", index("历史数据越多效果越好", glossary)) == 1.0
-    assert keyword_score("bn", index("bnn是贝叶斯神经网络", glossary)) == 0.0
 
 
 def test_keyword_score_absent_keyword_is_zero(glossary: Glossary) -> None:
