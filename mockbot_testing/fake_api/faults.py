@@ -84,7 +84,9 @@ class FaultInjection(ServerState):
             with self._changed:
                 self.held -= 1
         await asyncio.sleep(0.05)  # let a closed connection's end-of-file arrive
-        if reader is not None and reader.at_eof():
+        # A client killed with data unread in its socket resets the connection instead of closing it:
+        # the reader then holds that error and never reaches its end-of-file.
+        if reader is not None and (reader.at_eof() or reader.exception() is not None):
             with self._changed:
                 self.dropped.append(method)
                 self._changed.notify_all()
