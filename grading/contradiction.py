@@ -549,15 +549,19 @@ def antonym_swaps(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     )
 
 
+def _side(word: str) -> str | None:
+    """The side a word of degree says (太小 -> 小, 很多 -> 多); None for any other word."""
+    return word[1:] if len(word) == 2 and word[0] in _DEGREE_PREFIXES else None
+
+
 def _sides(words: frozenset[str] | set[str]) -> set[str]:
-    """The words, and the side of each word of degree (太小 -> 小, 很多 -> 多)."""
-    return set(words) | {w[1:] for w in words if len(w) == 2 and w[0] in _DEGREE_PREFIXES}
+    """The words, and the side of each word of degree (`_side`)."""
+    return set(words) | {side for w in words if (side := _side(w))}
 
 
 def _other_sides(word: str, opposites: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """The other sides of the word and of its side (`_sides`: 很多 -> 多 -> 少)."""
+    """The other sides of the word and of its side (很多 -> 多 -> 少)."""
     found = opposites.get(word, frozenset())
-    if len(word) == 2 and word[0] in _DEGREE_PREFIXES:
-        found = found | opposites.get(word[1:], frozenset())
-    return found
+    side = _side(word)
+    return found | opposites.get(side, frozenset()) if side else found
 
