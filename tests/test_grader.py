@@ -1120,6 +1120,10 @@ OWN_WORDS_WRONG = [
     ("004-c2f841", "The absolute loss isn't differentiable anywhere, so you can't use gradient descent on it.", "绝对值损失处处不可导"),
     ("004-a76d2b", "A small batch gives an inaccurate estimate of the gradient, so the final model will always be worse.", "batch太小梯度不准"),
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
+    # ... in words of their own, few of the claim's: the cosine says it
+    ("004-fad72e", "Count the input and the hidden layers; the output layer isn't counted, it just gives the prediction.", "输出层不算网络的层数"),
+    ("000-11a67e", "Linear regression is a classification model: the fitted line is the decision boundary between two classes.", "线性回归的输出是类别"),
+    ("004-c08e96", "Pretty much the same idea, weight decay standardizes the outputs of every layer like BN does.", "权重衰减也是对每层的输出做归一化"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # 「和batch size解耦」 and 「不受批量大小影响」 dismiss the batch size as 「与批量大小无关」 does
@@ -1160,6 +1164,9 @@ RIGHT_WITH_WRONG_WORDS = [
     ("001-380b92", "A depthwise conv gives each input channel its own 3x3 filter, then a 1x1 pointwise conv mixes the channels."),
     ("003-a8c760", "They use Gumbel-softmax with a low temperature so the assignment is close to hard 0/1 while staying differentiable."),
     ("000-88f41b", "Adam is an adaptive method: it keeps running averages of the gradient and of its square per parameter, so it is momentum plus RMSProp."),
+    ("004-fad72e", "We count the layers that have weights, so the input layer is not counted and the output layer is; one hidden layer makes a 2-layer network."),
+    ("002-f48742", "Mostly from the GELU in the feed-forward layers, and from the softmax in self-attention: the attention weights depend on the input."),
+    ("004-c08e96", "Not the same: weight decay shrinks the weights at every step, while BN normalizes a layer's outputs with the batch statistics."),
 ]
 
 
