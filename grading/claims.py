@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .contradiction import MODAL, Polarity, antonym_swaps, flips
+from .contradiction import MODAL, MUST, Polarity, antonym_swaps, flips
 from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
@@ -248,6 +248,7 @@ def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
     return bool(extra) and all(glossary.opposites.get(w, frozenset()) & (claim.words - clause.words) for w in extra)
 
 
+_ABSOLUTES = frozenset({"绝对", "一定", MUST, "肯定", "永远", "总是", "always", "never"})
 _ONLY = frozenset({"只", "仅", "仅仅", "只有", "光"})
 _SAME = "相同"  # 一样, 相同, 一致 as the glossary reads them
 
@@ -466,6 +467,10 @@ def _states_part(
             continue
         if excludes & (clause.words - clause.negated):
             continue  # it names, as well, what the claim's other part denies
+        # "一般不需要再用dropout" is a habit, not "绝对不能再用dropout": a claim that is wrong for saying
+        # always is not stated by a clause that says usually.
+        if part.words & _ABSOLUTES and clause.habitual and not clause.words & _ABSOLUTES:
+            continue
         # "numpy数组和list一样存的是指针" is stated by a clause that says the sameness, or names both
         # things; not by one that says the predicate of list alone ("list存的是指向各个对象的指针").
         near = clause.words | (joined.words if joined is not None else frozenset())

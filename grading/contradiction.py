@@ -93,6 +93,7 @@ _DETERMINERS = frozenset("当前 整个 每个 所有 单个 某个 各个".spli
 # "不做增广" the augmentation, so a negation reads past them to the word it denies, as "不用额外处理"
 # does; "没必要" is such a negation.
 _NEEDS = frozenset("需要 需 要 必要 必 做 进行 加以 加".split())
+_USE = "用"  # the glossary's word for 使用, 采用, 利用 …
 # "all" says what 所有 says ("acts on all input channels" is the wrong half of a claim): a claim's word.
 _QUANTIFIERS = frozenset({"all"})
 _ANY = "任何"  # "不需要任何额外操作": the negation covers the phrase that follows, two words
@@ -238,8 +239,9 @@ def polarity(tokens: Sequence[str], negations: frozenset[str], same: Mapping[str
             # "不让权重的取值范围太大" denies what comes last, 太大, as "取值范围不要太大" does
             caused, complement, pending, window = pending, [], 0, 0
             continue
-        if base in _TRANSPARENT or base in _NEEDS:  # "不是以0为中心", "并不直接约束": read past
-            if pending and base in _NEEDS:
+        # "不再用batch的统计量", "不使用X" deny what is used, as "不用X" does (不用 is one negation)
+        if base in _TRANSPARENT or base in _NEEDS or (base == _USE and pending and window):  # "不是以0为中心", "并不直接约束": read past
+            if pending and (base in _NEEDS or base == _USE):
                 verb = base
             continue
         if base in _WHAT and pending:  # "不需要任何额外操作", "没有什么共性": the phrase after it
@@ -351,11 +353,25 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
     tokens = _unhedged([piece for t in tokens for piece in ((t[0], t[1]) if t[:1] in _NEED_PREFIX and t[1:] in _SHORT_VERBS else _sized(t))])
     out: list[str] = []
     skip = 0
+    lessened = -1  # where a quality a lessening verb governs stands
     for i, token in enumerate(tokens):
         if skip:
             skip -= 1
             continue
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        # "降低卷积对位置的敏感性" is "卷积对位置不敏感", said softly, as "没那么敏感" is.
+        if token in _LESSENING and (
+            at := next((j for j in range(i + 1, min(len(tokens), i + 1 + _LESSENED_SPAN)) if tokens[j] in _QUALITIES), -1)
+        ) >= 0:
+            lessened = at
+            continue
+        if i == lessened:
+            out.extend(("不", _QUALITIES[token]))
+            continue
+        if token in _ABANDONS:  # "放弃了引用计数" no longer uses it: "不用引用计数"
+            out.append("不用")
+            skip = int(following == "了")
+            continue
         if token in _PREFIXES and 0 < i and tokens[i - 1] == following:
             skip = 1
             continue
@@ -403,6 +419,14 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
                 continue
         out.append(token)
     return _past_when(out)
+
+
+# A verb that lessens a quality denies it: "降低对初始化的依赖" = "不依赖初始化" (the quality the
+# verb's object ends in, a few words on).
+_LESSENING = frozenset({"降低", "减轻", "缓解", "减弱", "削弱", "减少", "减小", "弱化", "淡化"})
+_QUALITIES = {"敏感": "敏感", "敏感性": "敏感", "敏感度": "敏感", "依赖": "依赖", "依赖性": "依赖", "依赖度": "依赖"}
+_LESSENED_SPAN = 6
+_ABANDONS = frozenset({"放弃", "抛弃", "舍弃", "摒弃", "弃用", "废弃", "淘汰"})
 
 
 # "不同在于Xavier只是初始化", "不一样的是……", "不同之处", "不同点" (read 不|相同…) name the difference,

@@ -167,6 +167,8 @@ def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader
         # 几乎 says how much, not what; an effect "很小" is one denied
         pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率几乎没有影响", id="own-words-only-almost"),
         pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率的影响很小，主要看batch size", id="effect-said-small"),
+        # what is given up is no longer used
+        pytest.param("000-8ebcf9", "Python用引用计数管理对象", "Python早就放弃了引用计数，现在和Java一样主要靠分代回收", id="given-up"),
     ],
 )
 def test_clause_stating_the_opposite_marks_the_point_contradicted(
@@ -1126,6 +1128,9 @@ OWN_WORDS_WRONG = [
     ("004-c08e96", "Pretty much the same idea, weight decay standardizes the outputs of every layer like BN does.", "权重衰减也是对每层的输出做归一化"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
+    # a lessened sensitivity is one denied; what is no longer used is not used
+    ("004-69782c", "池化能缩小特征图、减少计算量，max pooling还能缓解卷积对位置的敏感；现在用得少是因为可以用stride=2的卷积下采样。"),
+    ("002-b276aa", "训练时用当前batch的均值方差归一化；测试时不再用batch的统计量，而是用训练时滑动平均累计的全局均值方差。"),
     # 「和batch size解耦」 and 「不受批量大小影响」 dismiss the batch size as 「与批量大小无关」 does
     ("004-013952", "求平均是为了让梯度的量级和batch size解耦，换batch size的时候不用重新调学习率"),
     ("004-013952", "求平均是为了让梯度不受批量大小影响，这样好调学习率"),
@@ -1175,6 +1180,13 @@ def test_a_misconception_in_own_words_is_caught(grader: Grader, bank, question_i
     result = grade(grader, bank, question_id, reply)
     assert any(m.claim.startswith(claim) for m in result.misconceptions), result.misconceptions
     assert result.score <= grader.params("zh").score.misconception_cap
+
+
+def test_a_habit_does_not_state_a_claim_of_always(grader: Grader, bank) -> None:  # noqa: ANN001
+    """「一般不需要再用dropout」 says what is usually done, not 「用了BN就绝对不能再用dropout」."""
+    claim = "用了BN就绝对不能再用dropout"
+    assert claim in [m.claim for m in grade(grader, bank, "004-083769", "用了BN就绝对不能再用dropout了").misconceptions]
+    assert claim not in [m.claim for m in grade(grader, bank, "004-083769", "BN本身有正则作用，一般不需要再用dropout").misconceptions]
 
 
 @pytest.mark.parametrize(("question_id", "reply"), RIGHT_WITH_WRONG_WORDS)

@@ -579,6 +579,28 @@ def test_an_effect_said_to_be_small_is_denied(glossary: Glossary) -> None:
     assert "学习率" not in pol("学习率不大", glossary).negated
 
 
+def test_a_lessened_quality_is_denied(glossary: Glossary) -> None:
+    """「降低卷积对位置的敏感性」 says 「对位置没那么敏感」 and turns 「对位置更敏感」 around; a lessened
+    quantity keeps its own word (「减少计算量」 against 「增加计算量」 is an antonym swap)."""
+    softly = pol("池化可以让卷积对位置没那么敏感", glossary)
+    for text in ("池化能降低卷积对位置的敏感性", "max pooling还能缓解卷积对位置的敏感", "减轻了对位置的敏感度"):
+        lessened = pol(text, glossary)
+        assert lessened.negated == softly.negated == {"敏感"}, text
+        assert flips(softly, lessened, glossary) == 0 and flips(pol("池化会让卷积对位置更敏感", glossary), lessened, glossary) == 1
+    assert pol("BN降低了对初始化的依赖", glossary).negated == pol("BN不依赖初始化", glossary).negated == {"依赖"}
+    assert flips(pol("池化能减少计算量", glossary), pol("池化会增加计算量", glossary), glossary) == 1
+
+
+def test_what_is_no_longer_used_is_denied(glossary: Glossary) -> None:
+    """「不再用X」, 「不使用X」 and 「放弃了X」 deny X, as 「不用X」 does, not the using."""
+    plain = pol("测试时不用batch的统计量", glossary)
+    assert plain.negated == {"批次"}
+    for text in ("测试时不再用batch的统计量", "测试时不使用batch的统计量", "测试时不会用batch的统计量"):
+        assert pol(text, glossary).negated == plain.negated, text
+    assert pol("所以Python早就放弃了引用计数", glossary).negated == {"引用计数"}
+    assert flips(pol("Python用引用计数管理对象", glossary), pol("Python放弃了引用计数", glossary), glossary) == 1
+
+
 @pytest.mark.parametrize(
     ("written", "spelt"),
     [
