@@ -1124,6 +1124,8 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
     # ... in words of their own, few of the claim's: the cosine says it
     ("004-fad72e", "Count the input and the hidden layers; the output layer isn't counted, it just gives the prediction.", "输出层不算网络的层数"),
+    # 算 says 算作 (a synonym)
+    ("004-fad72e", "我理解每个激活函数也算一层，所以单隐藏层的MLP其实有三四层。", "激活函数也要算作网络的一层"),
     ("000-11a67e", "Linear regression is a classification model: the fitted line is the decision boundary between two classes.", "线性回归的输出是类别"),
     ("004-c08e96", "Pretty much the same idea, weight decay standardizes the outputs of every layer like BN does.", "权重衰减也是对每层的输出做归一化"),
 ]
