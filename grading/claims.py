@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .contradiction import MODAL, MUST, Polarity, antonym_swaps, flips
+from .contradiction import MODAL, Polarity, antonym_swaps, flips
 from .glossary import Glossary
 from .prepared import PreparedMisconception, PreparedPoint, PreparedReference, ReplyAnalysis
 from .settings import LanguageParams, PointParams
@@ -248,7 +248,7 @@ def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
     return bool(extra) and all(glossary.opposites.get(w, frozenset()) & (claim.words - clause.words) for w in extra)
 
 
-_ABSOLUTES = frozenset({"绝对", "一定", MUST, "肯定", "永远", "总是", "always", "never"})
+_ABSOLUTES = frozenset({"绝对"})  # not 一定/必须: "一般要把所有数据读进内存" is as wrong as "必须……"
 _ONLY = frozenset({"只", "仅", "仅仅", "只有", "光"})
 _SAME = "相同"  # 一样, 相同, 一致 as the glossary reads them
 
@@ -467,8 +467,10 @@ def _states_part(
             continue
         if excludes & (clause.words - clause.negated):
             continue  # it names, as well, what the claim's other part denies
-        # "一般不需要再用dropout" is a habit, not "绝对不能再用dropout": a claim that is wrong for saying
-        # always is not stated by a clause that says usually.
+        if _of_the_other(part, clause, glossary):
+            continue
+        # "一般不需要再用dropout" is a habit, not "绝对不能再用dropout": a claim that says "absolutely"
+        # is not stated by a clause that says usually.
         if part.words & _ABSOLUTES and clause.habitual and not clause.words & _ABSOLUTES:
             continue
         # "numpy数组和list一样存的是指针" is stated by a clause that says the sameness, or names both
@@ -515,6 +517,16 @@ def _states_part(
         if similarity + words - rival >= margin:
             return True
     return False
+
+
+def _of_the_other(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
+    """Does `clause`, comparing nothing, speak of the term `claim` compares its subject with, and not
+    of the subject ("绝对值损失降低了对异常值的敏感度" is no "平方损失对异常值比绝对值损失更不敏感")?"""
+    if not claim.before_than or clause.before_than:
+        return False
+    subject = {w for w in claim.before_than - claim.after_than if glossary.is_term(w)}
+    other = {w for w in claim.after_than - claim.before_than if glossary.is_term(w)}
+    return bool(subject) and bool(clause.words & other) and not clause.words & subject
 
 
 def _rival_cosine(

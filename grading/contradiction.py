@@ -360,13 +360,14 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
             continue
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
         # "降低卷积对位置的敏感性" is "卷积对位置不敏感", said softly, as "没那么敏感" is.
-        if token in _LESSENING and (
-            at := next((j for j in range(i + 1, min(len(tokens), i + 1 + _LESSENED_SPAN)) if tokens[j] in _QUALITIES), -1)
-        ) >= 0:
+        if token in _LESSENING and (at := _lessened_quality(tokens, i)) >= 0:
             lessened = at
             continue
         if i == lessened:
             out.extend(("不", _QUALITIES[token]))
+            continue
+        if token == "算" and _LAYERS.fullmatch(following):  # "激活函数也算一层" counts it, "算一遍" computes
+            out.append("算作")
             continue
         if token in _ABANDONS:  # "放弃了引用计数" no longer uses it: "不用引用计数"
             out.append("不用")
@@ -425,8 +426,24 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
 # verb's object ends in, a few words on).
 _LESSENING = frozenset({"降低", "减轻", "缓解", "减弱", "削弱", "减少", "减小", "弱化", "淡化"})
 _QUALITIES = {"敏感": "敏感", "敏感性": "敏感", "敏感度": "敏感", "依赖": "依赖", "依赖性": "依赖", "依赖度": "依赖"}
-_LESSENED_SPAN = 6
-_ABANDONS = frozenset({"放弃", "抛弃", "舍弃", "摒弃", "弃用", "废弃", "淘汰"})
+_LESSENED_SPAN = 8
+_LAYERS = re.compile(r"[一二两三四五六七八九十几多0-9]*层")
+_MORE_OR_LESS = frozenset("更 越 很 太 非常 比较 过于 更加 越来越".split())  # a degree starts a predicate of its own
+# Not 舍弃/抛弃/淘汰: what dropout does to a neuron, NMS to a box ("被舍弃（输出置0）").
+_ABANDONS = frozenset({"放弃", "摒弃", "弃用", "废弃"})
+
+
+def _lessened_quality(tokens: Sequence[str], at: int) -> int:
+    """Where the quality the lessening verb at `at` governs stands, or -1: its object says it
+    directly ("降低敏感性") or through 对 ("降低(模型)对位置的敏感性"), with no degree word between
+    ("降低鲁棒性，对异常值更敏感" says 更敏感)."""
+    start = at + 1 + (tokens[at + 1 : at + 2] == ["了"])
+    for j in range(start, min(len(tokens), start + _LESSENED_SPAN)):
+        if tokens[j] in _QUALITIES:
+            return j if j == start or "对" in tokens[start : start + 2] else -1
+        if tokens[j] in _MORE_OR_LESS:
+            return -1
+    return -1
 
 
 # "不同在于Xavier只是初始化", "不一样的是……", "不同之处", "不同点" (read 不|相同…) name the difference,

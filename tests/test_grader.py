@@ -1124,13 +1124,20 @@ OWN_WORDS_WRONG = [
     ("004-8a42dd", "Set it big, like 0.5 or 1, stronger weight decay is always stronger regularization so overfitting goes away.", "权重衰减设得越大正则效果越好"),
     # ... in words of their own, few of the claim's: the cosine says it
     ("004-fad72e", "Count the input and the hidden layers; the output layer isn't counted, it just gives the prediction.", "输出层不算网络的层数"),
-    # 算 says 算作 (a synonym)
+    # 算 before 一层 says 算作
     ("004-fad72e", "我理解每个激活函数也算一层，所以单隐藏层的MLP其实有三四层。", "激活函数也要算作网络的一层"),
+    # a habit (一般/通常) still states a claim of 必须: only one of 绝对 is a claim about always
+    ("001-3a3728", "继承Dataset，实现__init__、__len__、__getitem__，__init__里一般要把所有数据一次性读进内存", "Dataset的__init__里必须把所有数据"),
+    ("004-54d006", "交叉熵里已经有softmax了，但推理时通常还是要先过softmax，否则没法得到预测类别", "推理时必须先过softmax"),
     ("000-11a67e", "Linear regression is a classification model: the fitted line is the decision boundary between two classes.", "线性回归的输出是类别"),
     ("004-c08e96", "Pretty much the same idea, weight decay standardizes the outputs of every layer like BN does.", "权重衰减也是对每层的输出做归一化"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # a lessened sensitivity is one denied; what is no longer used is not used
+    # ... and 舍弃 is what dropout does to a neuron; 算 before 一遍 computes; the other loss lessened
+    ("000-9a02f0", "训练时每个神经元以概率p保留、以1-p的概率被舍弃（输出置0），每个神经元独立随机决定，每次前向都重新采样"),
+    ("004-fad72e", "看有多少层权重。激活函数虽然每层后面都要算一遍，但它没有权重，不算作一层；输入层也一样不算"),
+    ("004-c2f841", "绝对值损失在0点不可导，平方损失处处可导，方便梯度下降。不过平方损失对异常值更敏感，绝对值损失减弱了对异常值的敏感度"),
     ("004-69782c", "池化能缩小特征图、减少计算量，max pooling还能缓解卷积对位置的敏感；现在用得少是因为可以用stride=2的卷积下采样。"),
     ("002-b276aa", "训练时用当前batch的均值方差归一化；测试时不再用batch的统计量，而是用训练时滑动平均累计的全局均值方差。"),
     # 「和batch size解耦」 and 「不受批量大小影响」 dismiss the batch size as 「与批量大小无关」 does

@@ -588,6 +588,9 @@ def test_a_lessened_quality_is_denied(glossary: Glossary) -> None:
         assert lessened.negated == softly.negated == {"敏感"}, text
         assert flips(softly, lessened, glossary) == 0 and flips(pol("池化会让卷积对位置更敏感", glossary), lessened, glossary) == 1
     assert pol("BN降低了对初始化的依赖", glossary).negated == pol("BN不依赖初始化", glossary).negated == {"依赖"}
+    assert "依赖" in pol("LN在单个样本内归一化，减少了对batch里其他句子的依赖", glossary).negated
+    # 降低 governs 鲁棒性 here; 更敏感 is a predicate of its own
+    assert not pol("平方损失会放大误差降低鲁棒性对异常值更敏感", glossary).negated
     assert flips(pol("池化能减少计算量", glossary), pol("池化会增加计算量", glossary), glossary) == 1
 
 
@@ -598,6 +601,7 @@ def test_what_is_no_longer_used_is_denied(glossary: Glossary) -> None:
     for text in ("测试时不再用batch的统计量", "测试时不使用batch的统计量", "测试时不会用batch的统计量"):
         assert pol(text, glossary).negated == plain.negated, text
     assert pol("所以Python早就放弃了引用计数", glossary).negated == {"引用计数"}
+    assert not pol("以1-p的概率被舍弃", glossary).negated  # dropping a neuron, not giving it up
     assert flips(pol("Python用引用计数管理对象", glossary), pol("Python放弃了引用计数", glossary), glossary) == 1
 
 
