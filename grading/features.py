@@ -54,7 +54,15 @@ _CONCESSIONS = "就算|即使|即便|哪怕|even if"
 _TOPIC_IF = r"[^\s，,。；;]{1,8}?(?:如果|假如|万一)"  # (not 要是: 主要是)
 # (after a connective that opens the clause: "而且就算……")
 _OPENING = r"(?:而且|并且|但是|但|可是|不过|而|那么|那)?"
-_HYPOTHETICAL = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_CONCESSIONS}|{_TOPIC_IF}|(并|也)?不是说)|的话|\bif\b|\bwithout\b", re.I)
+# A belief ascribed to others as a mistake ("很多人以为……", "it's a common mistake to think …"): mentioned, not made.
+_MISTAKEN = (
+    r"(很多人|不少人|有人|有些人|大家|新手|初学者)?(常常|经常|往往|容易)?(误以为|以为|误认为|错误地认为)|(一个)?常见(的)?误区|一个误区"
+    r"|(?:(?:it|that)'?s |it is |that is )?(?:an? )?(?:common |frequent |typical |classic )?(?:mistake|misconception|myth|misunderstanding)"
+    r"|(many |some |most )?people (often |usually |commonly |wrongly |mistakenly )?(think|believe|assume|say)|contrary to|mistakenly (think|believe)"
+)
+_HYPOTHETICAL = re.compile(
+    rf"^{_OPENING}({_CONDITIONS}|{_CONCESSIONS}|{_TOPIC_IF}|(并|也)?不是说|{_MISTAKEN})|的话|\bif\b|\bwithout\b", re.I
+)
 # A claim quoted and then dismissed or restricted ("\"能算一阶就能算二阶\"只是原理上成立") is mentioned, not made.
 _QUOTED_DISMISSED = re.compile(r"[\"“「『‘][^\"”」』’]{4,}[\"”」』’]\s*(只是|并不|并非|不一定|未必|不对|是错|不成立|不代表|不等于|不是)")
 _CONDITION = re.compile(rf"^{_OPENING}({_CONDITIONS}|{_TOPIC_IF})|的话", re.I)  # ... that governs the clauses after it

@@ -1134,6 +1134,9 @@ OWN_WORDS_WRONG = [
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # a lessened sensitivity is one denied; what is no longer used is not used
+    # a wrong belief ascribed to others is mentioned, not made
+    ("004-fad72e", "It's a common mistake to think the input layer counts as a layer of the network. Layers are counted by weights, so only layers with weights count."),
+    ("004-fad72e", "很多人以为输入层也要算一层，其实层数按权重算，输入层没有权重不算，单隐藏层MLP是两层。"),
     # ... and 舍弃 is what dropout does to a neuron; 算 before 一遍 computes; the other loss lessened
     ("000-9a02f0", "训练时每个神经元以概率p保留、以1-p的概率被舍弃（输出置0），每个神经元独立随机决定，每次前向都重新采样"),
     ("004-fad72e", "看有多少层权重。激活函数虽然每层后面都要算一遍，但它没有权重，不算作一层；输入层也一样不算"),

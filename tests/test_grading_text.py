@@ -505,6 +505,23 @@ def test_a_claim_quoted_and_dismissed_is_mentioned_not_made(clause: str, mention
     assert is_hypothetical(clause) is mentioned
 
 
+@pytest.mark.parametrize(
+    ("clause", "mentioned"),
+    [
+        ("很多人以为测试时也要随机丢弃", True),
+        ("但不少人误以为BN可以完全替代dropout", True),
+        ("一个常见误区是输入层也算一层", True),
+        ("It's a common mistake to think the input layer counts as a layer.", True),
+        ("A common misconception is that BN replaces dropout", True),
+        ("People often say the output layer does not count", True),
+        ("我以为是学习率的问题", False),  # the candidate's own view
+        ("The mistake is in the loss", False),
+    ],
+)
+def test_a_belief_ascribed_to_others_as_a_mistake_is_mentioned_not_made(clause: str, mentioned: bool) -> None:
+    assert is_hypothetical(clause) is mentioned
+
+
 def test_a_comma_inside_quotes_cuts_no_clause() -> None:
     assert reply_clauses("存不下。“能算一阶导，二阶导也差不多”并不对，代价大得多") == ["存不下。", "“能算一阶导，二阶导也差不多”并不对，", "代价大得多"]
 
