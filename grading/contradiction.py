@@ -81,7 +81,7 @@ NOT_NEGATING = frozenset(
 _TRANSPARENT = frozenset(
     "太 很 直接 并 一定 完全 总是 总 真的 特别 十分 一直 经常 全 全部 根本 过于 太过 特意 马上 立刻 明显 显著 "
     "那么 这么 那样 这样 是 以 在 对 把 被 从 向 给 为 本身 其实 主要 一般 通常 基本 基本上 往往 大多 常常 确实 本来 "
-    "再 还 继续 另外 单独 让 使 使得 这个 那个 这些 那些 此 "
+    "再 还 继续 另外 单独 让 使 使得 这个 那个 这些 那些 此 已经 早就 早已 "
     # English copulas, auxiliaries, "have" and articles, as tokens spell them ("does" -> "doe"):
     # "nothing is dropped" denies the dropping, "does not have a return type" the return type (没有返回类型).
     "is are was were be been get got do doe did have has had a an the".split()
@@ -372,6 +372,10 @@ def _normalized(tokens: Sequence[str]) -> list[str]:
         if token in _ABANDONS:  # "放弃了引用计数" no longer uses it: "不用引用计数"
             out.append("不用")
             skip = int(following == "了")
+            continue
+        if token == "被弃" and following == "用":  # "引用计数被弃用了", as the segmenter cuts it
+            out.append("不用")
+            skip = 1 + (tokens[i + 2 : i + 3] == ["了"])
             continue
         if token in _PREFIXES and 0 < i and tokens[i - 1] == following:
             skip = 1

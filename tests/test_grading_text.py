@@ -619,6 +619,9 @@ def test_what_is_no_longer_used_is_denied(glossary: Glossary) -> None:
         assert pol(text, glossary).negated == plain.negated, text
     assert pol("所以Python早就放弃了引用计数", glossary).negated == {"引用计数"}
     assert not pol("以1-p的概率被舍弃", glossary).negated  # dropping a neuron, not giving it up
+    # the passive, and 已经/早就 read past to what was given up
+    for text in ("引用计数早就被放弃了", "引用计数已经被放弃了", "引用计数被弃用了"):
+        assert pol(text, glossary).negated == {"引用计数"}, text
     assert flips(pol("Python用引用计数管理对象", glossary), pol("Python放弃了引用计数", glossary), glossary) == 1
 
 
