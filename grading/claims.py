@@ -248,6 +248,9 @@ def _mirrors(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool:
     return bool(extra) and all(glossary.opposites.get(w, frozenset()) & (claim.words - clause.words) for w in extra)
 
 
+# "rarely", "seldom", "hardly" as the stemmer spells them: no negation to the polarity reading (it cannot
+# tell "rarely" from "rare words"), yet they turn a clause's cosine with a claim around.
+_SELDOM = frozenset({"rare", "seldom", "hard"})
 _ABSOLUTES = frozenset({"绝对"})  # not 一定/必须: "一般要把所有数据读进内存" is as wrong as "必须……"
 _ONLY = frozenset({"只", "仅", "仅仅", "只有", "光"})
 _SAME = "相同"  # 一样, 相同, 一致 as the glossary reads them
@@ -435,6 +438,7 @@ def _states_part(
             and similarity >= close[0]
             and len(part.words - {MODAL}) >= 2
             and (not crux or key & clause.words)
+            and not (clause.words - part.words) & _SELDOM
             and _agrees(part, clause, glossary)
             and similarity - _rival_cosine(clause, best, rights, right_sims, glossary, rivals) >= close[1]
         ):

@@ -1134,6 +1134,8 @@ OWN_WORDS_WRONG = [
 ]
 RIGHT_WITH_WRONG_WORDS = [
     # a lessened sensitivity is one denied; what is no longer used is not used
+    # "rarely" turns an English clause close to the claim's English wording around
+    ("004-083769", "BN is mostly used after conv layers and dropout mostly in FC layers, so the two do not conflict. Dropout is rarely added after convolutional layers."),
     # a wrong belief ascribed to others is mentioned, not made
     ("004-fad72e", "It's a common mistake to think the input layer counts as a layer of the network. Layers are counted by weights, so only layers with weights count."),
     ("004-fad72e", "很多人以为输入层也要算一层，其实层数按权重算，输入层没有权重不算，单隐藏层MLP是两层。"),
