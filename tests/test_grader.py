@@ -1133,16 +1133,16 @@ OWN_WORDS_WRONG = [
     ("004-c08e96", "Pretty much the same idea, weight decay standardizes the outputs of every layer like BN does.", "权重衰减也是对每层的输出做归一化"),
 ]
 RIGHT_WITH_WRONG_WORDS = [
-    # a lessened sensitivity is one denied; what is no longer used is not used
     # "rarely" turns an English clause close to the claim's English wording around
     ("004-083769", "BN is mostly used after conv layers and dropout mostly in FC layers, so the two do not conflict. Dropout is rarely added after convolutional layers."),
     # a wrong belief ascribed to others is mentioned, not made
     ("004-fad72e", "It's a common mistake to think the input layer counts as a layer of the network. Layers are counted by weights, so only layers with weights count."),
     ("004-fad72e", "很多人以为输入层也要算一层，其实层数按权重算，输入层没有权重不算，单隐藏层MLP是两层。"),
-    # ... and 舍弃 is what dropout does to a neuron; 算 before 一遍 computes; the other loss lessened
+    # 舍弃 is what dropout does to a neuron; 算 before 一遍 computes; the other loss lessened
     ("000-9a02f0", "训练时每个神经元以概率p保留、以1-p的概率被舍弃（输出置0），每个神经元独立随机决定，每次前向都重新采样"),
     ("004-fad72e", "看有多少层权重。激活函数虽然每层后面都要算一遍，但它没有权重，不算作一层；输入层也一样不算"),
     ("004-c2f841", "绝对值损失在0点不可导，平方损失处处可导，方便梯度下降。不过平方损失对异常值更敏感，绝对值损失减弱了对异常值的敏感度"),
+    # a lessened sensitivity is one denied; what is no longer used is not used
     ("004-69782c", "池化能缩小特征图、减少计算量，max pooling还能缓解卷积对位置的敏感；现在用得少是因为可以用stride=2的卷积下采样。"),
     ("002-b276aa", "训练时用当前batch的均值方差归一化；测试时不再用batch的统计量，而是用训练时滑动平均累计的全局均值方差。"),
     # 「和batch size解耦」 and 「不受批量大小影响」 dismiss the batch size as 「与批量大小无关」 does
