@@ -440,7 +440,7 @@ def _states_part(
             and (not crux or key & clause.words)
             and not (clause.words - part.words) & _SELDOM
             and _agrees(part, clause, glossary)
-            and similarity - _rival_cosine(clause, best, rights, right_sims, glossary, rivals) >= close[1]
+            and similarity - _best_right(clause, best, rights, right_sims, glossary, rivals) >= close[1]
         ):
             return True
         words = _about(part.words, weights, clause, glossary, opposites=False)
@@ -509,14 +509,7 @@ def _states_part(
             continue
         # "1x1卷积不看空间邻域" agrees with no part of "1x1卷积能提取空间邻域的特征"; a clause of
         # the right statement ("除以d_k会让方差变成1/d_k") may repeat the wrong one's words.
-        rival = max(
-            (
-                float(right_sims[r, best]) + _about(right.words, right_weights, clause, glossary, opposites=False)
-                for r, (right, right_weights) in enumerate(rights)
-                if _agrees(right, clause, glossary, rivals)
-            ),
-            default=0.0,
-        )
+        rival = _best_right(clause, best, rights, right_sims, glossary, rivals, words=True)
         margin = 0.0 if not strict and words >= 0.999 else p.misconception_margin
         if similarity + words - rival >= margin:
             return True
@@ -533,17 +526,24 @@ def _of_the_other(claim: Polarity, clause: Polarity, glossary: Glossary) -> bool
     return bool(subject) and bool(clause.words & other) and not clause.words & subject
 
 
-def _rival_cosine(
+def _best_right(
     clause: Polarity,
     at: int,
     rights: list[tuple[Polarity, dict[str, float]]],
     right_sims: np.ndarray,
     glossary: Glossary,
     rivals: dict[str, frozenset[str]] | None,
+    *,
+    words: bool = False,
 ) -> float:
-    """The best cosine of the clause (column `at`) with a right statement it agrees with; 0 for none."""
+    """How well the clause (column `at` of `right_sims`) matches the right statement it agrees with
+    best: cosine, plus with `words` the share of that statement's words it says; 0 for none."""
     return max(
-        (float(right_sims[r, at]) for r, (right, _) in enumerate(rights) if _agrees(right, clause, glossary, rivals)),
+        (
+            float(right_sims[r, at]) + (_about(right.words, weights, clause, glossary, opposites=False) if words else 0.0)
+            for r, (right, weights) in enumerate(rights)
+            if _agrees(right, clause, glossary, rivals)
+        ),
         default=0.0,
     )
 
