@@ -56,7 +56,7 @@ _TOPIC_IF = r"[^\s，,。；;]{1,8}?(?:如果|假如|万一)"  # (not 要是: �
 _OPENING = r"(?:而且|并且|但是|但|可是|不过|而|那么|那)?"
 # A belief ascribed to others as a mistake ("很多人以为……", "it's a common mistake to think …"): mentioned, not made.
 _MISTAKEN = (
-    r"(很多人|不少人|有人|有些人|大家|新手|初学者)?(常常|经常|往往|容易)?(误以为|以为|误认为|错误地认为)|(一个)?常见(的)?误区|一个误区"
+    r"(很多人|不少人|有人|有些人|大家|新手|初学者)?(常常|经常|往往|容易)?(误以为|以为|误认为|错误地认为)|(一个|有个)?常见(的)?(误区|误解)|(一个|有个)(误区|误解)"
     r"|(?:(?:it|that)'?s |it is |that is )?(?:an? )?(?:common |frequent |typical |classic )?(?:mistake|misconception|myth|misunderstanding)"
     r"|(many |some |most )?people (often |usually |commonly |wrongly |mistakenly )?(think|believe|assume|say)|contrary to|mistakenly (think|believe)"
 )

@@ -511,6 +511,7 @@ def test_a_claim_quoted_and_dismissed_is_mentioned_not_made(clause: str, mention
         ("很多人以为测试时也要随机丢弃", True),
         ("但不少人误以为BN可以完全替代dropout", True),
         ("一个常见误区是输入层也算一层", True),
+        ("常见误解是除以根号d_k为了防止梯度爆炸", True),
         ("It's a common mistake to think the input layer counts as a layer.", True),
         ("A common misconception is that BN replaces dropout", True),
         ("People often say the output layer does not count", True),
