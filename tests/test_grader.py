@@ -74,6 +74,22 @@ def grade(grader: Grader, bank, question_id: str, answer: str) -> GradeResult:  
     return grader.grade(ref(bank, question_id), answer)
 
 
+# 001-a16b10 asks for self-attention's time complexity; the replies speak of other parts of attention
+# and share a word with a key point (softmax, K).
+@pytest.mark.parametrize(
+    "answer", ["位置编码用sin和cos，让模型知道词的顺序，softmax之前还要加mask。", "KV cache把之前的K和V缓存起来，每步只算新token，推理更快。"]
+)
+def test_a_reply_on_another_subject_is_shown_no_point_made(grader: Grader, bank, answer: str) -> None:  # noqa: ANN001
+    """A reply the relevance gate holds off the subject scores near 0, and its feedback ticks no key
+    point (✓ or partly) for the words it shares with one: it says 未答到要点 and nothing else."""
+    result = grade(grader, bank, "001-a16b10", answer)
+    assert result.score <= 5
+    assert [p.status for p in result.points] == [PointStatus.MISSED] * len(result.points)
+    feedback = feedback_for(result)
+    assert not feedback.covered and not feedback.partly
+    assert "✓" not in render_text(feedback)
+
+
 def point_number(bank, question_id: str, fragment: str) -> int:  # noqa: ANN001
     """The 0-based index of the key point containing `fragment` (so tests survive reordering)."""
     points = bank.get(question_id).point_texts
