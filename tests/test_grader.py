@@ -183,6 +183,9 @@ def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader
         # 几乎 says how much, not what; an effect "很小" is one denied
         pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率几乎没有影响", id="own-words-only-almost"),
         pytest.param("004-6e0321", "影响最大的参数是学习率", "学习率的影响很小，主要看batch size", id="effect-said-small"),
+        # a clause of just the sub-claim's words (「学习率影响最大」), turned: its cosine runs low (0.53)
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "影响最大的不是学习率，而是batch size。", id="not-x-but-y"),
+        pytest.param("004-6e0321", "影响最大的参数是学习率", "影响最大的并不是学习率，是batch size", id="not-x-but-y-bare"),
         # what is given up is no longer used
         pytest.param("000-8ebcf9", "Python用引用计数管理对象", "Python早就放弃了引用计数，现在和Java一样主要靠分代回收", id="given-up"),
     ],
