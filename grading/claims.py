@@ -139,7 +139,8 @@ def contradicting_clauses(
         # A clause that turns the sub-claim around counts only when no clause states it as well.
         if where >= 0 and against > (max(agree, low_agree) if swapped else agree) + params.point.contradiction_margin:
             flipped_by[index] = where
-    flipped = {where for index, where in flipped_by.items() if index not in short}
+    # (A side of a "both" clause names the subject: 「list和tuple都是可变的」 turns 「tuple不可变」 around.)
+    flipped = {where for index, where in flipped_by.items() if index not in short or where in reply.sides}
     for group in point.claim_groups:
         if len(group) > 1 and short.intersection(group) and all(i in flipped_by for i in group):
             flipped.update(flipped_by[i] for i in group)

@@ -278,6 +278,7 @@ def analyse_reply(
     return ReplyAnalysis(
         text, truncated, ReplyIndex(words), polarities, hypothetical, tuple(units), tuple(spans), structure,
         len(content), nothing, frozenset(conditional - hypothetical), frozenset(listed),
+        frozenset(range(len(clauses), len(clauses) + 2 * len(both))),
     )
 
 

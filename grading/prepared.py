@@ -178,6 +178,9 @@ class ReplyAnalysis:
     # clauses read through their 、 items ("MLP难训、数据和算力都不够"): the items state what they
     # say; the clause as a whole would join one item's subject to another's predicate
     listed: frozenset[int] = frozenset()
+    # the sides of a "both" clause, each a clause of its own ("列表和元组都可变" -> "元组可变"): the
+    # reply names the subject of what it says
+    sides: frozenset[int] = frozenset()
 
     def continues_sentence(self, clause: int) -> bool:
         """Is clause `clause` of the same sentence as the clause before it (no 。！？； between)?"""

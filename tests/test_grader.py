@@ -172,6 +172,9 @@ def test_a_reply_that_leaves_a_core_point_unsaid_is_not_excellent(grader: Grader
     [
         pytest.param(LIST_TUPLE, "不可修改", "元组可以随便修改", id="negation-freely-modifiable"),
         pytest.param(LIST_TUPLE, "不可修改", "元组的值可以修改", id="negation-modifiable"),
+        # said of both things compared: each side a clause, and the reply names its subject
+        pytest.param(LIST_TUPLE, "不可修改", "list和tuple都是可变的", id="both-mutable"),
+        pytest.param(LIST_TUPLE, "不可修改", "列表和元组都能改", id="both-changeable"),
         pytest.param(DROPOUT, "以概率p保留", "测试时神经元以p的概率保留，以1-p的概率输出0", id="swap-train-test-dropout"),
         pytest.param(BN, "mini-batch", "测试时BN用当前mini-batch数据的均值和方差做归一化", id="swap-train-test-bn"),
         # 、 joins the items of one claim: "输入层" alone is not a clause, "输出层都要算" not the claim.
