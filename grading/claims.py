@@ -261,6 +261,11 @@ _SAME = "相同"  # 一样, 相同, 一致 as the glossary reads them
 _CONCLUDES = re.compile(r"\s*(?:所以|因此|因而|于是|故而|so\b|therefore\b|hence\b|thus\b)", re.IGNORECASE)
 
 
+def _sets_the_scene(part: Polarity, crux: frozenset[str], question: frozenset[str]) -> bool:
+    """Is a claim's part the question's own subject: no crux, most of its words the question's?"""
+    return not crux and len(part.words & question) * 2 > len(part.words - {MODAL})
+
+
 def _sentence_before(reply: ReplyAnalysis, at: int) -> Polarity:
     """What the clauses before clause `at` in its sentence say (their words, and which are negated);
     for a clause that opens its sentence, what the sentence before says ("……还可能不可逆。所以只用
@@ -339,7 +344,14 @@ def stated_misconceptions(
         # otherwise every part is needed: "训练时不缩放，测试时也不用做任何缩放" is wrong as a whole
         # while each half is right. A part that goes on about the one before it, or has a single
         # word ("牛顿法不用"), is not judged alone.
-        alone = [i for i, part in enumerate(m.parts) if not m.dependent[i] and len(part.words - {MODAL}) >= 2]
+        # A part that only sets the question's scene (「验证准确率震荡大」 of 「……是因为学习率太小」, asked
+        # 「验证集准确率震荡较大是哪个参数影响最大?」) says nothing against the right statements, and a
+        # reply answering the question leaves it unsaid.
+        alone = [
+            i
+            for i, part in enumerate(m.parts)
+            if not m.dependent[i] and len(part.words - {MODAL}) >= 2 and not _sets_the_scene(part, m.cruxes[i], prepared.demote)
+        ]
         alone = alone or list(range(len(m.parts)))  # no part stands alone: the claim as a whole
         if alone and (stated[alone[0]] and m.wrong_alone[alone[0]] or all(stated[i] for i in alone)):
             found.append(index)

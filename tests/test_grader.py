@@ -1101,6 +1101,10 @@ def test_fewer_keywords_lean_less_on_the_keywords() -> None:
 
 # A wrong claim in the candidate's own words, and right answers that share its words.
 OWN_WORDS_WRONG = [
+    # the claim's first part is the question's own subject (「验证准确率震荡大」 of 「……是因为学习率太
+    # 小，应该调大学习率」): a reply answering the question leaves it unsaid
+    ("004-6e0321", "学习率太小了，应该调大学习率", "验证准确率震荡大是因为学习率太小"),
+    ("004-6e0321", "主要是学习率太小了，更新太慢，一直在那来回晃，把学习率调大就好了", "验证准确率震荡大是因为学习率太小"),
     # 「两者都不会进入计算图」 denies what the point's other half asserts (同样会进入计算图的softmax算子)
     ("003-66ed1d", "nn.Softmax是一个类，F.softmax就是个函数。两者都不会进入计算图，也对计算图没有影响。", "functional版的softmax不会进入计算图"),
     ("001-380b92", "深度可分离卷积先逐通道卷积再做1×1卷积，不过它的计算量其实比标准卷积更大，只是精度更高。", "深度可分离卷积的计算量比标准卷积更大"),

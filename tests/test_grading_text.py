@@ -155,7 +155,11 @@ def test_reply_clauses_keep_a_clause_whose_predicate_is_not_said_twice_both_ways
 @pytest.mark.parametrize(
     ("text", "clauses"),
     [
-        ("效果差是因为数据少", ["效果差是", "因为数据少"]),
+        # cut before 是: cut inside 是因为, 「……震荡大是」 would read 大是 as a word
+        ("验证准确率震荡大是因为学习率太小", ["验证准确率震荡大", "是因为学习率太小"]),
+        ("之所以快是由于用了C实现", ["之所以快", "是由于用了C实现"]),
+        ("效果差是因为数据少", ["效果差是因为数据少"]),  # no piece under four characters
+        ("这就是因为数据太少了", ["这就是因为数据太少了"]),
         # a denied reason stays with its denial
         ("梯度不会因为样本多就变大", ["梯度不会因为样本多就变大"]),
         ("效果不好不是因为模型小，而是因为数据少", ["效果不好不是因为模型小，", "而是因为数据少"]),
