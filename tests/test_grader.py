@@ -643,6 +643,16 @@ def test_a_complete_answer_is_not_marked_as_saying_the_opposite(grader: Grader, 
     assert result.score >= 80 and result.verdict >= Verdict.GOOD, result
 
 
+def test_among_is_no_word_a_clause_denies(grader: Grader, bank) -> None:  # noqa: ANN001
+    """之间 (among) is no word of its own: 「同一位置的词之间没啥关系」 says what 「同一位置的词之间没有
+    共性」 says, and does not deny a sibling sub-claim's 之间."""
+    answer = "BN是对batch里不同句子同一位置的词一起算均值方差，但同一位置的词之间没啥关系；而且句子不等长要padding，padding会污染统计量。"
+    result = grade(grader, bank, "002-529acc", answer)
+    point = result.points[point_number(bank, "002-529acc", "没有共性")]
+    assert point.status is PointStatus.COVERED, [(p.text, p.status.name) for p in result.points]
+    assert result.contradicted == [] and result.score >= 60, result
+
+
 def test_a_clause_sharing_only_the_subject_with_a_wrong_claim_does_not_state_it(grader: Grader, bank) -> None:  # noqa: ANN001
     """「牛顿法要算Hessian」 is close to 「牛顿法总是可以用」 by its rare subject word alone; the wrong
     claim said outright is still named."""
