@@ -542,6 +542,7 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     possible = possible or _can_and_usually(point, clause) or _can_and_usually(clause, point)
     # A number or a one-letter symbol is rarely what a negation denies ("不是以0为中心" vs "输出在0到1").
     differs = {w for w in shared if (w in point.negated) != (w in clause.negated) and not _SYMBOL.match(w)}
+    possible = possible or _independent(point, clause) or _independent(clause, point)
     if not possible and differs and not _denied_elsewhere(point, clause, differs, glossary) and not _denied_elsewhere(clause, point, differs, glossary):
         count += 1
     # "空元组比空列表大" swaps the sides of "空列表比空元组大".
@@ -550,6 +551,17 @@ def flips(point: Polarity, clause: Polarity, glossary: Glossary) -> int:
     ) & point.after_than:
         count += 1
     return count + antonym_swaps(point, clause, glossary)
+
+
+# Independence said two ways: a dismissal denies every word it names (「LN跟batch size无关」), a
+# denied dependence only the verb (「LN不受batch size影响」, 「LN不依赖batch size」). They agree.
+_DEPENDS = frozenset({"依赖", "受", "影响", "取决于", "决定", "相关", "有关", "关系", "depend", "affect"})
+
+
+def _independent(a: Polarity, b: Polarity) -> bool:
+    """Is `a` a dismissal and `b` a denied dependence (the same claim, read two ways)?"""
+    denied = b.negated - {MODAL}
+    return bool(a.words) and a.negated == a.words and bool(denied) and denied <= _DEPENDS
 
 
 def _can_and_usually(a: Polarity, b: Polarity) -> bool:

@@ -516,6 +516,11 @@ def test_lists_and_tuples_swapped_in_short_clauses_is_marked_reversed(grader: Gr
 
 # Complete answers of a fresh-user trial that were marked 说反了 (⚠) on a point they make.
 COMPLETE_ANSWERS_READ_RIGHT = [
+    (  # 之间 (among) is no word of its own; "不受padding影响" (a dismissal) is "不受句长和padding影响"
+        "002-529acc",
+        "BN是对batch里不同句子同一位置的词一起算均值方差，但同一位置的词之间没啥关系；而且句子不等长要padding，"
+        "padding会污染统计量。LN是在单个token自己的特征维度上归一化，不依赖batch，不受padding影响",
+    ),
     (  # "不会因为batch size变大而变得很大" dismisses the batch size as "与批量大小无关" does
         "004-013952",
         "求平均是为了让梯度不会因为batch size变大而变得很大，这样学习率不用跟着batch size调。"
@@ -641,6 +646,25 @@ def test_a_complete_answer_is_not_marked_as_saying_the_opposite(grader: Grader, 
     assert result.contradicted == [] and result.misconceptions == [], result
     # scored as a complete answer (80 and up: the 优秀 line at 85 is within a refit's reach)
     assert result.score >= 80 and result.verdict >= Verdict.GOOD, result
+
+
+@pytest.mark.parametrize(
+    ("question_id", "fragment", "answer"),
+    [
+        ("004-38fdc1", "LN不受batch size影响", "BN依赖batch size，LN跟batch size无关"),
+        ("004-38fdc1", "LN不受batch size影响", "BN依赖batch size，LN和batch大小没关系"),
+        ("002-529acc", "不受句长和padding影响", "LN不依赖batch，不受padding影响"),
+    ],
+)
+def test_independence_said_as_a_dismissal_agrees_with_a_denied_dependence(
+    grader: Grader, bank, question_id: str, fragment: str, answer: str  # noqa: ANN001
+) -> None:
+    """「LN跟batch size无关」 (every word it names denied) says what 「LN不受batch size影响」 (the
+    dependence denied) says: the point is made, not turned around."""
+    result = grade(grader, bank, question_id, answer)
+    point = result.points[point_number(bank, question_id, fragment)]
+    assert point.status is PointStatus.COVERED, [(p.text, p.status.name) for p in result.points]
+    assert result.contradicted == [], result
 
 
 def test_among_is_no_word_a_clause_denies(grader: Grader, bank) -> None:  # noqa: ANN001
