@@ -11,7 +11,7 @@ from .prepared import PointFeatures, ReplyFeatures
 from .result import PointStatus
 from .settings import LanguageParams
 
-__all__ = ["point_score", "feature_vector", "combine", "apply_curve", "relevance_gate", "PENALTIES", "OFF_SUBJECT_GATE"]
+__all__ = ["point_score", "feature_vector", "combine", "apply_curve", "relevance_gate", "PENALTIES"]
 
 
 def point_score(features: PointFeatures, params: LanguageParams, *, foreign: bool = False) -> float:
