@@ -50,7 +50,7 @@ _CLAUSE_END = re.compile(r"(?<=[,:，：])(?![0-9])|(?<=(?<![0-9])[,:，：])")
 STOP_WORDS = frozenset(
     """
     的 了 和 与 及 或 是 在 就 都 而 也 很 会 能 可 把 被 让 使 对 于 从 到 由 为 以 之 其 这 那 这个 那个 这样 那样 这事 那种
-    可以 能够 需要 应该 要 想 可能 时 一个 一种 一些 有些 什么 怎么 如何 为什么 因为 是因为 之间 由于 是由于 所以 但是 但 然后 如果 那么 因此 并且 而且 还 又 再 更 最 比 不如 不过 不管 无论 不仅 非常
+    可以 能够 需要 应该 要 想 可能 时 一个 一种 一些 有些 什么 怎么 如何 为什么 因为 是因为 之间 才 由于 是由于 所以 但是 但 然后 如果 那么 因此 并且 而且 还 又 再 更 最 比 不如 不过 不管 无论 不仅 非常
     我 你 他 她 它 我们 你们 他们 它们 自己 吗 呢 吧 啊 呀 嘛 哦 嗯 着 过 个 些 每 各 该 此 即 则 啥 就是 还是 也是 可以说
     a an the of to in on for and or is are was were be been being it its this that these those with as by at from into
     than then so such can could will would should may might must do does did if but which who whom what when where why

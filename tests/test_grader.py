@@ -1139,6 +1139,8 @@ OWN_WORDS_WRONG = [
     # 小，应该调大学习率」): a reply answering the question leaves it unsaid
     ("004-6e0321", "学习率太小了，应该调大学习率", "验证准确率震荡大是因为学习率太小"),
     ("004-6e0321", "主要是学习率太小了，更新太慢，一直在那来回晃，把学习率调大就好了", "验证准确率震荡大是因为学习率太小"),
+    # 才 (it is X that …) says how, not what: the clause says the claim's words and the question's only
+    ("004-6e0321", "batch size才是影响最大的，不是学习率", "对验证集准确率震荡影响最大的是batch size"),
     # 「两者都不会进入计算图」 denies what the point's other half asserts (同样会进入计算图的softmax算子)
     ("003-66ed1d", "nn.Softmax是一个类，F.softmax就是个函数。两者都不会进入计算图，也对计算图没有影响。", "functional版的softmax不会进入计算图"),
     ("001-380b92", "深度可分离卷积先逐通道卷积再做1×1卷积，不过它的计算量其实比标准卷积更大，只是精度更高。", "深度可分离卷积的计算量比标准卷积更大"),
